@@ -1,0 +1,129 @@
+"""The read-only open data API, ``/api/v1``: UTF-8 JSON, or CSV with ``format=csv``.
+
+Errors are JSON ``{"error": ...}`` naming the bad parameter: 400 for a bad value, 404 for an unknown region.
+Nothing here ever returns a stack trace; failures are logged for the operators.
+"""
+from __future__ import annotations
+
+import io
+import logging
+
+import pandas as pd
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from data import queries
+from figures.maps import FACILITY_STYLE
+from geo import regions
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(err: BadRequest):
+    return jsonify({"error": err.message}), err.status
+
+
+@bp.errorhandler(Exception)
+def _unexpected(err: Exception):
+    if isinstance(err, HTTPException):
+        return jsonify({"error": err.description}), err.code
+    log.exception("API failure on %s", request.full_path)
+    return jsonify({"error": "服务器内部错误，请稍后重试或联系管理员"}), 500
+
+
+def _respond(rows: list[dict], name: str):
+    if request.args.get("format") == "csv":
+        buffer = io.StringIO()
+        pd.DataFrame(rows).to_csv(buffer, index=False)
+        return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
+                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+    return jsonify(rows)
+
+
+def _region_arg() -> regions.Region:
+    code = request.args.get("region")
+    if not code:
+        raise BadRequest("缺少参数 region（六位行政区划代码，如 610100）")
+    region = regions.get(code)
+    if region is None:
+        raise BadRequest(f"region: 未知地区代码 {code}", 404)
+    return region
+
+
+def _date_arg(name: str, default=None) -> pd.Timestamp:
+    value = request.args.get(name)
+    if value is None:
+        if default is not None:
+            return pd.Timestamp(default)
+        raise BadRequest(f"缺少参数 {name}（YYYY-MM-DD）")
+    try:
+        return pd.Timestamp(pd.to_datetime(value, format="%Y-%m-%d"))
+    except (ValueError, TypeError):
+        raise BadRequest(f"{name}: 日期格式应为 YYYY-MM-DD，收到 {value!r}") from None
+
+
+def _in_range(name: str, day: pd.Timestamp) -> None:
+    data = queries.case_data()
+    if not pd.Timestamp(data.start) <= day <= pd.Timestamp(data.end):
+        raise BadRequest(f"{name}: {day.date()} 不在数据范围 {data.start} 至 {data.end} 内")
+
+
+@bp.get("/regions")
+def regions_list():
+    table = regions.table()
+    rows = [{"adcode": r.adcode, "name": r.name, "level": r.level, "parent_adcode": r.parent_adcode or None,
+             "admin_parent_adcode": r.admin_parent_adcode or None, "population": int(r.population)}
+            for r in table.itertuples()]
+    return _respond(rows, "regions")
+
+
+@bp.get("/summary")
+def summary():
+    region = _region_arg()
+    day = _date_arg("date", default=queries.case_data().end)
+    _in_range("date", day)
+    return jsonify(queries.summary(region.adcode, day))
+
+
+@bp.get("/timeseries")
+def timeseries():
+    region = _region_arg()
+    data = queries.case_data()
+    start, end = _date_arg("start", data.start), _date_arg("end", data.end)
+    _in_range("start", start)
+    _in_range("end", end)
+    if start > end:
+        raise BadRequest("start: 开始日期晚于结束日期")
+    rows = [queries.summary(region.adcode, d) for d in pd.date_range(start, end, freq="D")]
+    return _respond(rows, f"timeseries_{region.adcode}")
+
+
+@bp.get("/facilities")
+def facilities():
+    region = _region_arg()
+    kinds = request.args.getlist("kind") or list(FACILITY_STYLE)
+    unknown = [k for k in kinds if k not in FACILITY_STYLE]
+    if unknown:
+        raise BadRequest(f"kind: 未知设施类型 {unknown[0]}，可选 {', '.join(FACILITY_STYLE)}")
+    unit = regions.unit_of(region.adcode)
+    frame = queries.facilities(kinds, unit.adcode if unit else None)
+    if region.level == "county":
+        frame = frame[frame.county_adcode == region.adcode]
+    features = [{
+        "type": "Feature", "id": int(row.id),
+        "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+        "properties": {"kind": row.kind, "name": row.name, "address": row.address, "county_adcode": row.county_adcode,
+                       "unit_adcode": row.unit_adcode, "status": row.status, **row.attrs,
+                       "is_demo": bool(row.is_demo)},
+    } for row in frame.itertuples()]
+    demo = bool(frame.is_demo.any()) if len(frame) else False
+    return jsonify({"type": "FeatureCollection", "features": features, "demo": demo,
+                    "notice": "演示数据：系统按人口生成，非真实设施" if demo else ""})

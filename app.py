@@ -1,0 +1,71 @@
+"""陕西省疫情防控态势感知看板 — entry point.
+
+``python app.py`` serves on http://127.0.0.1:8050 (``HOST``/``PORT`` override); ``gunicorn app:server`` and
+``flask --app app:server ...`` use the Flask server below. The store is filled with the shipped data on first start.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+import dash
+from dash import html
+from flask import jsonify, request
+
+from api.v1 import bp as api_v1
+from data import shipped, store
+
+ROOT = Path(__file__).resolve().parent
+logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("dashboard")
+
+app = dash.Dash(
+    __name__,
+    use_pages=True,
+    pages_folder=str(ROOT / "layouts"),
+    title="陕西省疫情防控态势感知看板",
+    update_title=None,  # no "Updating..." flicker in the tab title
+    compress=True,  # gzip/brotli through flask-compress
+    serve_locally=True,  # every script from this server: the intranet has no internet
+    suppress_callback_exceptions=True,
+)
+app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
+server = app.server
+server.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or os.urandom(32).hex()
+server.json.ensure_ascii = False  # readable Chinese in API responses
+server.register_blueprint(api_v1)
+
+import callbacks.dashboard  # noqa: E402,F401  (registers the callbacks of `/`)
+
+app.layout = html.Div([dash.page_container])
+
+# Boundary files change only when geo/build.py runs; a content hash in their URL would be the cleanest key, but
+# plotly asks for the plain URL, so the browser may keep them a day and revalidate by ETag after that.
+GEO_MAX_AGE = 86_400
+
+
+@server.after_request
+def _cache_headers(response):
+    if request.path.startswith("/assets/geo/"):
+        response.headers["Cache-Control"] = f"public, max-age={GEO_MAX_AGE}"
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+@server.get("/health")
+def health():
+    version = store.data_version(store.engine())
+    return jsonify({"status": "ok", "data_version": version})
+
+
+def _load_shipped_data() -> None:
+    shipped.ensure_loaded(store.engine())
+
+
+_load_shipped_data()
+
+
+if __name__ == "__main__":
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)

@@ -1,0 +1,197 @@
+"""Read side of the store: everything the pages and the API show, computed once per data version and memoised.
+
+A callback asks for a slice (a region's series, the units on a day); the heavy work (reading the store, deriving
+daily figures for every region) happens once per data version in each process.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import select
+
+from analytics.cases import compose_total, daily_from_cumulative, per_100k
+from data import store
+from geo import regions
+from geo.units import PROVINCE
+
+# From this day the shipped file's province row is probably one day off (data/sources/SOURCES.md, 1a), so the
+# province total is the sum of its units and categories from here on.
+PROVINCE_ROW_UNTIL = date(2020, 3, 1)
+BASIS_TEXT = {"own_row": "本级通报数", "sum_of_units": "各市（区）、境外输入与未公布来源之和（省级行自3月起疑差一日）",
+              "missing": "未上报"}
+
+
+@dataclass(frozen=True)
+class CaseData:
+    version: str
+    daily: pd.DataFrame  # MultiIndex (adcode, date); one row a region and day
+    start: date
+    end: date
+    sources: tuple[str, ...]
+    imported: pd.DataFrame  # the province's 境外输入 series, daily
+
+
+_lock = threading.Lock()
+_memo: dict[str, CaseData] = {}
+
+
+def case_data(eng=None) -> CaseData:
+    """The derived daily figures of every region, for the store's current data version."""
+    eng = eng or store.engine()
+    version = store.data_version(eng)
+    key = f"{eng.url}|{version}"
+    if key not in _memo:
+        with _lock:
+            if key not in _memo:
+                _memo.clear()
+                _memo[key] = _build(eng, version)
+    return _memo[key]
+
+
+def _latest_reports(eng) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Stored case rows of active batches; where batches overlap, the latest batch's figure wins (a revision)."""
+    cr, b = store.case_reports, store.batches
+    query = (select(cr.c.region_adcode, cr.c.category, cr.c.as_of_date, cr.c.confirmed_cum, cr.c.cured_cum,
+                    cr.c.dead_cum, cr.c.batch_id)
+             .join(b, b.c.id == cr.c.batch_id).where(b.c.status == "active"))
+    with eng.connect() as conn:
+        rows = pd.DataFrame(conn.execute(query).fetchall(), columns=list(query.selected_columns.keys()))
+        sources = tuple(s for (s,) in conn.execute(
+            select(b.c.source).where(b.c.status == "active", b.c.kind.in_(["cases", "case-list"])).distinct()) if s)
+    rows = rows.sort_values("batch_id").drop_duplicates(["region_adcode", "category", "as_of_date"], keep="last")
+    return rows, sources
+
+
+def _build(eng, version: str) -> CaseData:
+    rows, sources = _latest_reports(eng)
+    if rows.empty:
+        empty = pd.DataFrame(columns=["adcode", "date"]).set_index(["adcode", "date"])
+        return CaseData(version, empty, date(2020, 1, 22), date(2020, 1, 22), sources, pd.DataFrame())
+    start, end = rows.as_of_date.min(), rows.as_of_date.max()
+    series = {}
+    groups = {key: g for key, g in rows.groupby(["region_adcode", "category"])}
+    for (adcode, category), g in groups.items():
+        if category == "reported" and adcode != PROVINCE:
+            series[adcode] = daily_from_cumulative(g, start, end)
+    extra = {cat: daily_from_cumulative(groups[(PROVINCE, cat)], start, end)
+             for cat in ("imported", "unassigned") if (PROVINCE, cat) in groups}
+
+    unit_series = [series[u.adcode] for u in regions.units() if u.adcode in series]
+    if (PROVINCE, "reported") in groups or unit_series:
+        own = (daily_from_cumulative(groups[(PROVINCE, "reported")], start, end)
+               if (PROVINCE, "reported") in groups else daily_from_cumulative(rows.iloc[:0], start, end)
+               .assign(status="missing"))
+        cum, basis = compose_total(own, unit_series, list(extra.values()), PROVINCE_ROW_UNTIL)
+        province = daily_from_cumulative(cum.dropna().reset_index(names="as_of_date"), start, end)
+        province["basis"] = basis
+        series[PROVINCE] = province
+
+    frames = []
+    for adcode, frame in series.items():
+        region = regions.get(adcode)
+        if region is None:
+            continue
+        f = frame.copy()
+        f["population"] = region.population
+        f["confirmed_per_100k"] = per_100k(f["confirmed_cum"], region.population)
+        f["incidence_7d_per_100k"] = per_100k(f["new_7d"], region.population)
+        f["active_per_100k"] = per_100k(f["active"], region.population)
+        if "basis" not in f:
+            f["basis"] = f["status"].map({"reported": "own_row", "before_first": "own_row", "missing": "missing"})
+        f["adcode"] = adcode
+        frames.append(f.reset_index())
+    daily = pd.concat(frames, ignore_index=True).set_index(["adcode", "date"]).sort_index()
+    imported = extra.get("imported", pd.DataFrame())
+    return CaseData(version, daily, start, end, sources, imported)
+
+
+def region_series(adcode: str, eng=None) -> pd.DataFrame | None:
+    """The daily frame of one region (index: date), or None when nothing was ever reported for it."""
+    data = case_data(eng)
+    if adcode not in data.daily.index.get_level_values(0):
+        return None
+    return data.daily.loc[adcode]
+
+
+def on_day(day, level: str = "unit", eng=None, parent: str | None = None) -> pd.DataFrame:
+    """Every region of a level on one day (index: adcode), including regions with no data (all NaN)."""
+    data = case_data(eng)
+    members = regions.counties(parent) if level == "county" else regions.units()
+    codes = [r.adcode for r in members]
+    day = pd.Timestamp(day)
+    have = data.daily.xs(day, level="date") if len(data.daily) and day in data.daily.index.levels[1] else None
+    frame = have.reindex(codes) if have is not None else pd.DataFrame(index=pd.Index(codes, name="adcode"))
+    frame["name"] = [r.display_name if level == "unit" else r.name for r in members]
+    frame["population"] = [r.population for r in members]
+    return frame
+
+
+def facilities(kinds: list[str], unit_adcode: str | None = None, eng=None) -> pd.DataFrame:
+    """Facilities of the given kinds, optionally inside one reporting unit, with whether they are demo data."""
+    eng = eng or store.engine()
+    version = store.data_version(eng)
+    key = (str(eng.url), version, tuple(sorted(kinds)), unit_adcode)
+    if key not in _facility_memo:
+        f, b = store.facilities, store.batches
+        query = (select(f.c.id, f.c.kind, f.c.name, f.c.address, f.c.county_adcode, f.c.unit_adcode, f.c.lon,
+                        f.c.lat, f.c.status, f.c.attrs, f.c.is_demo)
+                 .join(b, b.c.id == f.c.batch_id).where(b.c.status == "active", f.c.kind.in_(kinds)))
+        if unit_adcode and unit_adcode != PROVINCE:
+            query = query.where(f.c.unit_adcode == unit_adcode)
+        with eng.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).fetchall(), columns=list(query.selected_columns.keys()))
+        if len(_facility_memo) > 64:
+            _facility_memo.clear()
+        _facility_memo[key] = frame
+    return _facility_memo[key]
+
+
+_facility_memo: dict[tuple, pd.DataFrame] = {}
+
+
+SUMMARY_COUNTS = ("confirmed_cum", "cured_cum", "dead_cum", "active", "new_confirmed", "new_7d")
+
+
+def _value(row, column):
+    if row is None or column not in row or pd.isna(row[column]):
+        return None
+    v = row[column]
+    is_count = column in SUMMARY_COUNTS or column.startswith(("new_", "correction_")) and column != "new_7d_avg"
+    return int(v) if is_count else round(float(v), 4)
+
+
+def summary(adcode: str, day, eng=None) -> dict:
+    """The figures of one region on one day, as the KPI tiles and ``/api/v1/summary`` show them.
+
+    ``date`` is the as-of date (cumulative to 24:00 of that day). Counts are None where the region did not report
+    that day (``status`` missing) or never reported (``status`` no_data), never 0 in their place.
+    """
+    data = case_data(eng)
+    region = regions.get(adcode)
+    day = pd.Timestamp(day)
+    series = region_series(adcode, eng)
+    row = series.loc[day] if series is not None and day in series.index else None
+    previous = series.loc[day - pd.Timedelta(days=1)] if row is not None and day - pd.Timedelta(days=1) in series.index else None
+    status = "no_data" if series is None else ("out_of_range" if row is None else row["status"])
+    result = {
+        "adcode": region.adcode, "name": region.display_name, "level": region.level, "date": day.date().isoformat(),
+        **{c: _value(row, c) for c in SUMMARY_COUNTS},
+        "new_cured": _value(row, "new_cured"), "new_dead": _value(row, "new_dead"),
+        "correction_confirmed": _value(row, "correction_confirmed"),
+        "span_days": _value(row, "span_days"),
+        "incidence_7d_per_100k": _value(row, "incidence_7d_per_100k"),
+        "confirmed_per_100k": _value(row, "confirmed_per_100k"),
+        "population": region.population,
+        "risk_level": None,
+        "status": status,
+        "basis": BASIS_TEXT.get(row["basis"]) if row is not None else None,
+        "data_as_of": data.end.isoformat(),
+        "sources": list(data.sources),
+    }
+    for c in ("confirmed_cum", "active", "new_confirmed", "cured_cum", "dead_cum"):
+        prev = _value(previous, c)
+        result[f"{c}_change"] = None if prev is None or result[c] is None else result[c] - prev
+    return result

@@ -1,0 +1,100 @@
+"""The data the dashboard ships with, stored on first start: the real 2020 case series and the demo facilities.
+
+Each goes in as one batch keyed by its checksum, so a second start (or a second worker starting at the same time)
+finds it there and stores nothing twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from data import demo_facilities, store
+from geo import gazetteer
+from geo.units import PROVINCE
+
+log = logging.getLogger(__name__)
+CASES_CSV = Path(__file__).resolve().parent / "sources" / "shaanxi_city_daily.csv"
+CASES_SOURCE = "陕西省及各市卫健委通报，经 canghailan/Wuhan-2019-nCoV 整理（MIT）"
+CATEGORY = {"province": "reported", "city": "reported", "imported": "imported", "unassigned": "unassigned"}
+
+
+def read_shipped_cases(path: Path = CASES_CSV) -> pd.DataFrame:
+    """The 2020 city series as case_reports rows.
+
+    - ``as_of_date`` is the data cut-off (the source switched from report date to publication date on 2020-02-07).
+    - as_of 2020-02-06 occurs twice (source dates 02-06 and 02-07): the row with the earlier source date is kept,
+      as the source's notes advise.
+    - 境外输入 and 未公布来源 are kept as their own categories under the province, never added to a city.
+    - Every city name goes through the gazetteer (韩城's postal code 715400 and 杨凌's code 610d12 included).
+    """
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw["source_row"] = raw.index + 2
+    raw = raw.sort_values(["as_of_date", "date"]).drop_duplicates(["as_of_date", "city_name"], keep="first")
+    codes = []
+    for name, level, code in zip(raw.city_name, raw.level, raw.city_adcode):
+        if level in ("province", "imported", "unassigned"):
+            codes.append(PROVINCE)
+            continue
+        found = gazetteer.resolve(code or name)
+        if not found.ok:
+            raise ValueError(f"{path.name}: 无法识别地区「{name}」：{found.note}")
+        codes.append(found.adcode)
+    out = pd.DataFrame({
+        "region_adcode": codes,
+        "category": raw.level.map(CATEGORY),
+        "as_of_date": pd.to_datetime(raw.as_of_date).dt.date,
+        "confirmed_cum": raw.confirmed_cum.astype(int),
+        "cured_cum": raw.cured_cum.astype(int),
+        "dead_cum": raw.dead_cum.astype(int),
+        "suspected": raw.suspected.replace("", "0").astype(int),
+        "source_date": pd.to_datetime(raw.date).dt.date,
+        "source_name": raw.source_city_name.where(raw.source_city_name != "", raw.city_name),
+        "source_row": raw.source_row,
+    })
+    return out.reset_index(drop=True)
+
+
+def _checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _store_batch(eng: Engine, batch: dict, table, rows: list[dict]) -> bool:
+    """Insert a batch and its rows in one transaction; False if the same batch is already stored."""
+    with eng.connect() as conn:
+        if conn.execute(select(store.batches.c.id).where(store.batches.c.kind == batch["kind"],
+                                                          store.batches.c.checksum == batch["checksum"])).first():
+            return False
+    try:
+        with eng.begin() as conn:
+            batch_id = conn.execute(insert(store.batches).values(**batch)).inserted_primary_key[0]
+            conn.execute(insert(table), [{**row, "batch_id": batch_id} for row in rows])
+    except IntegrityError:  # another worker stored it in the meantime
+        return False
+    return True
+
+
+def ensure_loaded(eng: Engine) -> None:
+    """Store the shipped data sets that are not in the store yet."""
+    data = CASES_CSV.read_bytes()
+    cases = read_shipped_cases()
+    if _store_batch(eng, {"kind": "cases", "file_name": CASES_CSV.name, "checksum": _checksum(data),
+                          "size_bytes": len(data), "rows_accepted": len(cases), "rows_rejected": 0,
+                          "created_by": "system", "is_demo": False, "source": CASES_SOURCE,
+                          "note": "随系统提供的2020年陕西省各市（区）累计病例数据"}, store.case_reports,
+                    cases.to_dict("records")):
+        log.info("stored the shipped case series: %d rows", len(cases))
+
+    points = demo_facilities.generate()
+    fingerprint = _checksum(points.to_csv(index=False).encode())
+    if _store_batch(eng, {"kind": "facilities", "file_name": "demo_facilities (generated)",
+                          "checksum": fingerprint, "size_bytes": 0, "rows_accepted": len(points),
+                          "rows_rejected": 0, "created_by": "system", "is_demo": True,
+                          "source": demo_facilities.SOURCE, "note": "演示数据：按人口在真实县界内随机生成"},
+                    store.facilities, points.to_dict("records")):
+        log.info("stored %d demo facilities", len(points))

@@ -1,0 +1,137 @@
+"""The store: one schema on SQLite (the embedded default) or any database SQLAlchemy speaks (``DATABASE_URL``).
+
+Every row carries the batch it came in with, so a figure traces back to its file, and a batch can be revised or
+rolled back as a whole. Tables:
+
+- ``batches``          one per ingested file (or shipped data set): kind, file name, checksum, counts, status
+- ``case_reports``     daily cumulative counts per region and category, as reported (not derived)
+- ``facilities``       fever clinics, pharmacies, supply points: point, county, kind-specific attributes
+- ``flows``            population flow shares between a Shaanxi region and a counterpart, per day and direction
+- ``migration_index``  the flow scale index per region, day and direction
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
+                        Table, UniqueConstraint, case, create_engine, event, func, select)
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = f"sqlite:///{ROOT / 'instance' / 'dashboard.sqlite'}"
+
+metadata = MetaData()
+
+batches = Table(
+    "batches", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # cases | case-list | facilities | flows
+    Column("file_name", String(255), nullable=False),
+    Column("checksum", String(64), nullable=False),  # sha256 of the file's bytes
+    Column("size_bytes", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", String(64)),
+    Column("rows_accepted", Integer, nullable=False, default=0),
+    Column("rows_rejected", Integer, nullable=False, default=0),
+    Column("status", String(20), nullable=False, default="active"),  # active | rolled_back
+    Column("is_demo", Boolean, nullable=False, default=False),
+    Column("source", String(500)),  # where the data comes from, shown with every figure made from it
+    Column("note", String(2000)),
+    UniqueConstraint("kind", "checksum", name="uq_batch_file"),  # the same file twice is one batch
+)
+
+case_reports = Table(
+    "case_reports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id"), nullable=False),
+    Column("region_adcode", String(6), nullable=False),
+    # reported: the region's own figure; imported / unassigned: the province's 境外输入 / 未公布来源 rows
+    Column("category", String(20), nullable=False, default="reported"),
+    Column("as_of_date", Date, nullable=False),  # cumulative to 24:00 of this day
+    Column("confirmed_cum", Integer),
+    Column("cured_cum", Integer),
+    Column("dead_cum", Integer),
+    Column("suspected", Integer),
+    Column("source_date", Date),  # the date as written in the source, where it differs from as_of_date
+    Column("source_name", String(100)),  # the region as written in the source
+    Column("source_row", Integer),  # line in the source file (1 = header)
+    Index("ix_case_reports_region_date", "region_adcode", "as_of_date"),
+)
+
+facilities = Table(
+    "facilities", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id"), nullable=False),
+    Column("kind", String(20), nullable=False),  # fever_clinic | pharmacy | supply_point
+    Column("name", String(200), nullable=False),
+    Column("address", String(300)),
+    Column("county_adcode", String(6), nullable=False),
+    Column("unit_adcode", String(6), nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("status", String(20), nullable=False),  # open | closed
+    Column("attrs", JSON, nullable=False),  # kind-specific: level/beds/daily_capacity, mask_stock, ...
+    Column("is_demo", Boolean, nullable=False, default=False),
+    Index("ix_facilities_kind_unit", "kind", "unit_adcode"),
+)
+
+flows = Table(
+    "flows", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("direction", String(3), nullable=False),  # in: counterpart -> focus; out: focus -> counterpart
+    Column("focus_adcode", String(6), nullable=False),  # the Shaanxi region the shares are of
+    Column("counterpart_adcode", String(6), nullable=False),
+    Column("counterpart_name", String(100)),
+    Column("share_pct", Float),  # % of the focus region's total move-in (or move-out) that day
+    Column("volume", Float),  # an absolute or relative volume where the source gives one
+    Index("ix_flows_focus_date", "focus_adcode", "date", "direction"),
+)
+
+migration_index = Table(
+    "migration_index", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("adcode", String(6), nullable=False),
+    Column("direction", String(3), nullable=False),
+    Column("scale_index", Float, nullable=False),
+    UniqueConstraint("batch_id", "date", "adcode", "direction", name="uq_migration_index"),
+)
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+
+
+@lru_cache(maxsize=4)
+def engine(url: str | None = None) -> Engine:
+    """One engine per URL and process; the schema is created on first use."""
+    url = url or database_url()
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    eng = create_engine(url, future=True, pool_pre_ping=True)
+    if eng.dialect.name == "sqlite":
+        event.listen(eng, "connect", _sqlite_pragmas)
+    metadata.create_all(eng)
+    return eng
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers (the page) go on while an ingest writes; foreign keys keep rows tied to their batch.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def data_version(eng: Engine) -> str:
+    """Changes whenever a batch is added, revised or rolled back: the key of every cached aggregate."""
+    with eng.connect() as conn:
+        n, last, active = conn.execute(
+            select(func.count(batches.c.id), func.max(batches.c.id),
+                   func.sum(case((batches.c.status == "active", batches.c.id), else_=0)))).one()
+    return f"{n}-{last}-{active}"

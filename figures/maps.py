@@ -1,0 +1,144 @@
+"""The region map: a MapLibre choropleth of the 12 reporting units, drilled down to a unit's counties, with
+facility layers on top. Pure: frames in, a plotly figure out; the page, the briefing and the tests share it.
+
+Boundaries are not in the figure: ``geojson`` is the URL of a static, simplified file the browser fetches once
+and caches, so a redraw sends only codes, values and hover text. ``map_style="white-bg"`` needs no tiles and no
+outside request, so it works on an intranet with no internet.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from figures import formatting as fmt
+from figures.metrics import CASE_SCALE, METRICS, NO_DATA_COLOUR
+
+UNITS_URL = "/assets/geo/units.geojson"
+COUNTIES_URL = "/assets/geo/counties.geojson"
+CHINA_URL = "/assets/geo/china.geojson"
+FACILITY_STYLE = {  # kind -> (label, colour)
+    "fever_clinic": ("发热门诊", "#1f5fbf"),
+    "pharmacy": ("定点药店", "#16a085"),
+    "supply_point": ("物资保障点", "#8e44ad"),
+}
+# The trace order is fixed so that a date or metric change can patch values in place (see callbacks).
+TRACE_UNITS, TRACE_UNITS_NODATA, TRACE_COUNTIES, TRACE_COUNTIES_NODATA, TRACE_SELECTED = range(5)
+
+
+def view_for(bounds: tuple[float, float, float, float], width_px: int = 900, height_px: int = 640) -> dict:
+    """Centre and MapLibre zoom that fit a lon/lat box into a map of the given pixel size."""
+    min_lon, min_lat, max_lon, max_lat = bounds
+
+    def merc(lat):
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    lon_span = max(max_lon - min_lon, 0.05)
+    y_span = max(merc(max_lat) - merc(min_lat), 0.001)
+    zoom_x = math.log2(width_px / 512 * 360 / lon_span)
+    zoom_y = math.log2(height_px / 512 * 2 * math.pi / y_span)
+    centre_lat = math.degrees(math.atan(math.sinh((merc(max_lat) + merc(min_lat)) / 2)))
+    return {"center": {"lon": (min_lon + max_lon) / 2, "lat": centre_lat}, "zoom": min(zoom_x, zoom_y) - 0.15}
+
+
+def _hover(frame: pd.DataFrame) -> np.ndarray:
+    """Per-region hover lines; missing data is said in words."""
+    lines = []
+    for row in frame.itertuples():
+        if fmt.is_missing(getattr(row, "confirmed_cum", None)):
+            lines.append(f"{fmt.MISSING}")
+            continue
+        lines.append(
+            f"累计确诊 {fmt.count(row.confirmed_cum)} 例<br>现有确诊 {fmt.count(row.active)} 例<br>"
+            f"近7日新增 {fmt.count(row.new_7d)} 例<br>每10万人累计 {fmt.rate(row.confirmed_per_100k)}")
+    return np.array(lines, dtype=object)
+
+
+def _choropleth(frame: pd.DataFrame, url: str, metric: str, name: str, line_width: float) -> go.Choroplethmap:
+    has = frame[metric].notna() if metric in frame else pd.Series(False, index=frame.index)
+    part = frame[has]
+    return go.Choroplethmap(
+        geojson=url, featureidkey="properties.adcode", locations=list(part.index), z=part[metric].tolist(),
+        coloraxis="coloraxis", name=name, customdata=np.stack([part["name"], _hover(part)], axis=-1).tolist()
+        if len(part) else [],
+        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+        marker={"line": {"width": line_width, "color": "#ffffff"}, "opacity": 0.92},
+    )
+
+
+def _nodata(frame: pd.DataFrame, url: str, metric: str, name: str, line_width: float,
+            opacity: float = 0.9) -> go.Choroplethmap:
+    missing = frame[frame[metric].isna()] if metric in frame else frame
+    return go.Choroplethmap(
+        geojson=url, featureidkey="properties.adcode", locations=list(missing.index),
+        z=[0] * len(missing), showscale=False, colorscale=[[0, NO_DATA_COLOUR], [1, NO_DATA_COLOUR]],
+        name=name, customdata=missing["name"].tolist(),
+        hovertemplate=f"<b>%{{customdata}}</b><br>{fmt.MISSING}（无数据）<extra></extra>",
+        marker={"line": {"width": line_width, "color": "#ffffff"}, "opacity": opacity},
+    )
+
+
+def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties: pd.DataFrame | None = None,
+               facilities: pd.DataFrame | None = None, title: str = "") -> go.Figure:
+    """The main map.
+
+    units: one row per reporting unit (index adcode; ``name`` and metric columns, NaN = no data).
+    counties: the selected unit's counties in the same form, drawn over it (None at province level).
+    facilities: rows with kind, name, lon, lat, status, attrs, is_demo; one WebGL-free MapLibre layer per kind.
+    """
+    m = METRICS[metric]
+    counties = counties if counties is not None else units.iloc[:0]
+    highlight = selected if selected in units.index else None
+    traces = [
+        _choropleth(units, UNITS_URL, metric, "市（区）", 1.2),
+        _nodata(units, UNITS_URL, metric, "无数据的市（区）", 1.2),
+        _choropleth(counties, COUNTIES_URL, metric, "县（区）", 0.6),
+        # translucent, so the unit's own colour still shows under counties that have no figures of their own
+        _nodata(counties, COUNTIES_URL, metric, "无数据的县（区）", 0.8, opacity=0.45),
+        go.Choroplethmap(  # the selected unit's outline, drawn on top
+            geojson=UNITS_URL, featureidkey="properties.adcode", locations=[highlight] if highlight else [],
+            z=[0] if highlight else [], showscale=False, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+            marker={"line": {"width": 3, "color": "#1a1a1a"}}, hoverinfo="skip", name="所选地区"),
+    ]
+    for kind, frame in (facilities.groupby("kind") if facilities is not None and len(facilities) else []):
+        label, colour = FACILITY_STYLE[kind]
+        demo = "（演示数据）" if frame["is_demo"].any() else ""
+        traces.append(go.Scattermap(
+            lon=frame["lon"], lat=frame["lat"], mode="markers", name=f"{label}{demo}",
+            marker={"size": 7 if kind == "fever_clinic" else 5, "color": colour, "opacity": 0.85},
+            customdata=np.stack([frame["name"], frame["address"], _facility_detail(frame)], axis=-1),
+            hovertemplate=f"<b>%{{customdata[0]}}</b>{demo}<br>%{{customdata[1]}}<br>%{{customdata[2]}}<extra>{label}</extra>",
+        ))
+    values = pd.concat([units.get(metric, pd.Series(dtype=float)), counties.get(metric, pd.Series(dtype=float))])
+    top = float(np.nanmax(values)) if values.notna().any() else 1.0
+    fig = go.Figure(traces)
+    fig.update_layout(
+        map={"style": "white-bg", "layers": [{"source": CHINA_URL, "type": "fill", "color": "#eef1f4", "fill": {"outlinecolor": "#c8ced6"},
+                                             "below": "traces"}], **view_for(bounds)},
+        coloraxis={"colorscale": CASE_SCALE, "cmin": 0, "cmax": max(top, 1.0),
+                   "colorbar": {"title": {"text": f"{m.label}<br>（{m.unit}）", "side": "top"}, "thickness": 14,
+                                "len": 0.6, "x": 0.99, "xanchor": "right", "bgcolor": "rgba(255,255,255,0.8)"}},
+        margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0}, showlegend=bool(facilities is not None and len(facilities)),
+        legend={"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
+        title={"text": title, "x": 0.01, "font": {"size": 15}} if title else None,
+        uirevision=selected, paper_bgcolor="#ffffff",
+        font={"family": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"},
+    )
+    return fig
+
+
+def _facility_detail(frame: pd.DataFrame) -> list[str]:
+    out = []
+    for kind, status, attrs in zip(frame["kind"], frame["status"], frame["attrs"]):
+        state = "开放" if status == "open" else "暂停"
+        if kind == "fever_clinic":
+            extra = (f"{attrs.get('hospital_level', '')}医院 · 床位 {attrs.get('beds', '-')} · "
+                     f"日接诊能力 {attrs.get('daily_capacity', '-')} 人次 · 今日 {attrs.get('daily_visits', '-')}")
+        elif kind == "pharmacy":
+            extra = f"口罩库存 {fmt.count(attrs.get('mask_stock'))} 只"
+        else:
+            extra = f"储备菜 {attrs.get('vegetable_stock_t', '-')} 吨 · {attrs.get('opening_hours', '')}"
+        out.append(f"{state} · {extra}")
+    return out

