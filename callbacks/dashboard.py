@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
 
+from analytics import growth, risk, rt
 from data import queries
 from figures import formatting as fmt
-from figures import maps, trends
+from figures import maps, tables, trends
 from geo import regions
 from geo.units import PROVINCE
 from layouts.view_state import ViewState
@@ -75,10 +76,12 @@ def select_region(map_click, row_clicks):
 @callback(
     Output("url", "search"),
     Input("region-select", "value"), Input("date-select", "value"), Input("metric-select", "value"),
-    Input("layer-select", "value"),
+    Input("layer-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
+    Input("compare-select", "value"),
 )
-def write_url(region, day, metric, layers):
-    return ViewState(region, day, metric, tuple(layers or ())).query()
+def write_url(region, day, metric, layers, trend, options, compare):
+    return ViewState(region, day, metric, tuple(layers or ()), trend or "region", tuple(options or ()),
+                     tuple(compare or ()) if trend == "compare" else ()).query()
 
 
 clientside_callback(
@@ -177,39 +180,168 @@ def values_patch(fig) -> Patch:
 
 
 # ---- trend and table ----------------------------------------------------------------------------------------
+def trend_figure(view: str, region: str, day: str, options, compare) -> "trends.go.Figure":
+    """The trend view chosen in ``trend-view``, for the region (or regions) and day."""
+    log, per100k = "log" in (options or []), "per100k" in (options or [])
+    name = regions.get(region).display_name
+    if view == "units":
+        units = sorted(regions.units(), key=lambda r: r.adcode)
+        frames = {u.adcode: queries.region_series(u.adcode) for u in units}
+        frames = {c: f.loc["2020-01-20":] for c, f in frames.items() if f is not None}
+        return trends.small_multiples(frames, {u.adcode: u.display_name for u in units}, day, log, per100k)
+    if view == "compare":
+        codes = [c for c in dict.fromkeys(compare or []) if regions.get(c)]
+        frames = {c: queries.region_series(c) for c in codes}
+        frames = {c: f for c, f in frames.items() if f is not None}
+        return trends.comparison(frames, {c: regions.get(c).display_name for c in frames}, day, log, per100k)
+    if view == "rt":
+        return trends.rt_chart(queries.region_series(region), name, day)
+    return trends.trend(queries.region_series(region), name, day, log=log, per100k=per100k)
+
+
+TREND_NOTES = {
+    "region": "点击柱形可将该日设为当前日期；▼为核减订正，×为未上报。",
+    "units": "各市（区）共用纵轴，便于比较大小；点击任一小图的某日可设为当前日期。",
+    "compare": "各地区每日新增的7日平均；勾选“每10万人”按常住人口比较。",
+    "rt": f"Rt：Cori 等（2013）方法，{rt.WINDOW}日滑动窗口，先验均值5、标准差5；{rt.SI_SOURCE}；"
+          f"窗口内病例少于{rt.MIN_CASES}例不估计；按报告日计，较感染时间滞后。绿线为 Rt=1。",
+}
+
+
 @callback(
-    Output("trend-chart", "figure"),
-    Input("region-select", "value"), Input("date-select", "value"),
+    Output("trend-chart", "figure"), Output("trend-note", "children"),
+    Input("region-select", "value"), Input("date-select", "value"), Input("trend-view", "value"),
+    Input("trend-options", "value"), Input("compare-select", "value"),
 )
-def update_trend(region, day):
-    if ctx.triggered_id == "date-select":  # same region: move the day marker only
+def update_trend(region, day, view, options, compare):
+    if ctx.triggered_id == "date-select":  # same view: move the day markers only
         patch = Patch()
-        patch["layout"]["shapes"][trends.SELECTED_SHAPE] = trends.selected_day_shape(day)
-        return patch
-    r = regions.get(region)
-    return trends.trend(queries.region_series(region), r.display_name, day)
+        if view == "units":
+            for i in range(len(regions.units())):
+                patch["layout"]["shapes"][i]["x0"] = day
+                patch["layout"]["shapes"][i]["x1"] = day
+        else:
+            patch["layout"]["shapes"][trends.SELECTED_SHAPE] = trends.selected_day_shape(day)
+        return patch, no_update
+    return trend_figure(view, region, day, options, compare), TREND_NOTES.get(view, "")
 
 
-def unit_rows(day: str, selected: str) -> list:
-    units = queries.on_day(day, "unit").sort_values("confirmed_cum", ascending=False, na_position="last")
-    head = html.Thead(html.Tr([html.Th(h) for h in ("地区", "累计确诊", "现有确诊", "近7日新增", "每10万人累计")]))
+@callback(Output("compare-box", "hidden"), Input("trend-view", "value"))
+def show_compare(view):
+    return view != "compare"
+
+
+# ---- assessment ---------------------------------------------------------------------------------------------
+def assessment(region: str, day: str) -> list:
+    """The judgement strip: Rt, growth, risk level, days since the last case, each with how it was made."""
+    s = queries.summary(region, day)
+    items = []
+    if s["rt"] is not None:
+        items.append(html.Span(className="item", children=[
+            "Rt ", html.B(fmt.rate(s["rt"])), f"（95%可信区间 {fmt.rate(s['rt_low'])}–{fmt.rate(s['rt_high'])}）",
+            html.Span(f" 近{rt.WINDOW}日{s['rt_cases_in_window']}例", className="why")]))
+    else:
+        items.append(html.Span(className="item", children=[
+            "Rt ", html.B("不估计"), html.Span(f" 近{rt.WINDOW}日病例少于{rt.MIN_CASES}例", className="why")]))
+    if s["doubling_time_days"] is not None:
+        items.append(html.Span(className="item", children=["倍增时间 ", html.B(f"{s['doubling_time_days']:.1f} 天"),
+                                                            html.Span(f" 近{growth.WINDOW}日对数线性拟合", className="why")]))
+    elif s["halving_time_days"] is not None:
+        items.append(html.Span(className="item", children=["减半时间 ", html.B(f"{s['halving_time_days']:.1f} 天"),
+                                                            html.Span(f" 近{growth.WINDOW}日对数线性拟合", className="why")]))
+    if region == PROVINCE:  # the rule grades counties and cities; for the province, count its units
+        levels = queries.on_day(day, "unit")["risk_level"].value_counts()
+        items.append(html.Span(className="item", children=["各市（区）风险 ", *[
+            html.Span(f"{risk.LEVEL_NAMES[level]} {int(levels.get(level, 0))}", className=f"risk-badge risk-{level}",
+                      style={"marginRight": "4px"}) for level in reversed(risk.LEVELS)],
+            html.Span(f" {risk.RULE_TEXT}", className="why")]))
+    elif s["risk_level"]:
+        items.append(html.Span(className="item", children=[
+            "风险等级 ", html.Span(risk.LEVEL_NAMES[s["risk_level"]], className=f"risk-badge risk-{s['risk_level']}"),
+            html.Span(f" {risk.RULE_TEXT}", className="why")]))
+    if s["days_since_last_case"] is not None:
+        items.append(html.Span(className="item", children=["距最近新增 ", html.B(f"{s['days_since_last_case']} 天")]))
+    if not items or s["status"] in ("no_data", "missing"):
+        return [html.Span(className="item", children="该地区该日无可研判数据（未上报或无数据）")]
+    return items
+
+
+@callback(Output("assessment", "children"), Input("region-select", "value"), Input("date-select", "value"))
+def update_assessment(region, day):
+    return assessment(region, day)
+
+
+def ranking_rows(day: str, selected: str, column: str, ascending: bool) -> list:
+    """The units on the day as a sortable table; each name is a button that selects the region."""
+    units = tables.sort_ranking(queries.on_day(day, "unit"), column, ascending)
+    arrow = "▲" if ascending else "▼"
+    heads = [("name", "地区")] + [(c, header) for c, (header, _) in tables.RANKING_COLUMNS.items()]
+    head = html.Thead(html.Tr([
+        html.Th(html.Button(f"{header}{arrow if c == column else ''}", id={"type": "sort", "index": c},
+                            className="sort-button", title=f"按{header}排序"),
+                **{"aria-sort": ("ascending" if ascending else "descending") if c == column else "none"})
+        for c, header in heads]))
     body = []
     for adcode, row in units.iterrows():
         body.append(html.Tr(className="selected" if adcode == selected else "", children=[
             html.Td(html.Button(row["name"], id={"type": "unit-row", "index": adcode}, className="row-button")),
-            html.Td(fmt.count(row.get("confirmed_cum"))), html.Td(fmt.count(row.get("active"))),
-            html.Td(fmt.count(row.get("new_7d"))), html.Td(fmt.rate(row.get("confirmed_per_100k"))),
+            *[html.Td(formatter(row.get(c))) for c, (_, formatter) in tables.RANKING_COLUMNS.items()],
         ]))
     return [html.Table(className="table", children=[head, html.Tbody(body)])]
 
 
+def next_sort(current: dict, column: str) -> dict:
+    """Clicking the sorted column flips the order; another column sorts descending (largest first)."""
+    if current and current.get("column") == column:
+        return {"column": column, "ascending": not current.get("ascending")}
+    return {"column": column, "ascending": column == "name"}
+
+
+@callback(
+    Output("table-sort", "data"),
+    Input({"type": "sort", "index": ALL}, "n_clicks"), State("table-sort", "data"),
+    prevent_initial_call=True,
+)
+def sort_table(clicks, current):
+    if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
+        return no_update
+    return next_sort(current, ctx.triggered_id["index"])
+
+
 @callback(
     Output("unit-table", "children"), Output("table-title", "children"),
-    Input("region-select", "value"), Input("date-select", "value"),
+    Input("region-select", "value"), Input("date-select", "value"), Input("table-sort", "data"),
 )
-def update_table(region, day):
+def update_table(region, day, sort):
     unit = regions.unit_of(region)
-    return unit_rows(day, unit.adcode if unit else ""), f"各市（区）{fmt.day(day)}情况"
+    sort = sort or {"column": "confirmed_cum", "ascending": False}
+    return (ranking_rows(day, unit.adcode if unit else "", sort["column"], sort["ascending"]),
+            f"各市（区）{fmt.day(day)}排名")
+
+
+@callback(
+    Output("table-download", "data"),
+    Input("table-download-button", "n_clicks"), State("date-select", "value"), State("table-sort", "data"),
+    prevent_initial_call=True,
+)
+def download_table(_n, day, sort):
+    sort = sort or {"column": "confirmed_cum", "ascending": False}
+    frame = tables.sort_ranking(queries.on_day(day, "unit"), sort["column"], sort["ascending"])
+    return {"content": tables.ranking_csv(frame, day), "filename": f"各市区排名_{day}.csv",
+            "type": "text/csv"}
+
+
+MAP_NOTES = {
+    "rt": f"Rt：Cori 等（2013）方法，{rt.WINDOW}日窗口；灰色为窗口内病例少于{rt.MIN_CASES}例，不作估计。",
+    "risk_level": f"风险等级：{risk.RULE_TEXT}。{risk.CLUSTER_ASSUMPTION}。",
+}
+
+
+@callback(Output("map-note", "children"), Input("metric-select", "value"), Input("region-select", "value"))
+def map_note(metric, region):
+    unit = regions.unit_of(region)
+    drill = f"已下钻至{unit.display_name}各县（区）；灰色为无县级数据。" if unit else "点击地图上的市（区）可下钻到县（区）。"
+    return f"{drill}{MAP_NOTES.get(metric, '')}"
 
 
 @callback(Output("demo-badge", "hidden"), Input("layer-select", "value"))

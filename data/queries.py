@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import select
 
+from analytics.assess import assess
 from analytics.cases import compose_total, daily_from_cumulative, per_100k
 from data import store
 from geo import regions
@@ -90,11 +91,12 @@ def _build(eng, version: str) -> CaseData:
         series[PROVINCE] = province
 
     frames = []
+    imported_new = extra["imported"]["new_confirmed"] if "imported" in extra else None
     for adcode, frame in series.items():
         region = regions.get(adcode)
         if region is None:
             continue
-        f = frame.copy()
+        f = assess(frame, imported_new if adcode == PROVINCE else None)
         f["population"] = region.population
         f["confirmed_per_100k"] = per_100k(f["confirmed_cum"], region.population)
         f["incidence_7d_per_100k"] = per_100k(f["new_7d"], region.population)
@@ -159,7 +161,8 @@ def _value(row, column):
     if row is None or column not in row or pd.isna(row[column]):
         return None
     v = row[column]
-    is_count = column in SUMMARY_COUNTS or column.startswith(("new_", "correction_")) and column != "new_7d_avg"
+    is_count = (column in SUMMARY_COUNTS or column.startswith(("new_", "correction_", "days_", "rt_cases"))
+                or column == "span_days") and column != "new_7d_avg"
     return int(v) if is_count else round(float(v), 4)
 
 
@@ -185,7 +188,12 @@ def summary(adcode: str, day, eng=None) -> dict:
         "incidence_7d_per_100k": _value(row, "incidence_7d_per_100k"),
         "confirmed_per_100k": _value(row, "confirmed_per_100k"),
         "population": region.population,
-        "risk_level": None,
+        "risk_level": row["risk_level"] if row is not None and isinstance(row["risk_level"], str) else None,
+        "rt": _value(row, "rt"), "rt_low": _value(row, "rt_low"), "rt_high": _value(row, "rt_high"),
+        "rt_cases_in_window": _value(row, "rt_cases"),
+        "growth_rate": _value(row, "growth_rate"), "doubling_time_days": _value(row, "doubling_time_days"),
+        "halving_time_days": _value(row, "halving_time_days"),
+        "days_since_last_case": _value(row, "days_since_last_case"),
         "status": status,
         "basis": BASIS_TEXT.get(row["basis"]) if row is not None else None,
         "data_as_of": data.end.isoformat(),

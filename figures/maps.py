@@ -14,7 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from figures import formatting as fmt
-from figures.metrics import CASE_SCALE, METRICS, NO_DATA_COLOUR
+from analytics.risk import LEVEL_NAMES
+from figures.metrics import METRICS, NO_DATA_COLOUR, colour_axis, map_values
 
 UNITS_URL = "/assets/geo/units.geojson"
 COUNTIES_URL = "/assets/geo/counties.geojson"
@@ -50,9 +51,13 @@ def _hover(frame: pd.DataFrame) -> np.ndarray:
         if fmt.is_missing(getattr(row, "confirmed_cum", None)):
             lines.append(f"{fmt.MISSING}")
             continue
+        rt = getattr(row, "rt", None)
+        risk = getattr(row, "risk_level", None)
         lines.append(
             f"累计确诊 {fmt.count(row.confirmed_cum)} 例<br>现有确诊 {fmt.count(row.active)} 例<br>"
-            f"近7日新增 {fmt.count(row.new_7d)} 例<br>每10万人累计 {fmt.rate(row.confirmed_per_100k)}")
+            f"近7日新增 {fmt.count(row.new_7d)} 例<br>每10万人累计 {fmt.rate(row.confirmed_per_100k)}<br>"
+            f"Rt {fmt.rate(rt, missing='病例不足，不估计')}"
+            + (f"<br>{LEVEL_NAMES[risk]}" if isinstance(risk, str) else ""))
     return np.array(lines, dtype=object)
 
 
@@ -60,7 +65,8 @@ def _choropleth(frame: pd.DataFrame, url: str, metric: str, name: str, line_widt
     has = frame[metric].notna() if metric in frame else pd.Series(False, index=frame.index)
     part = frame[has]
     return go.Choroplethmap(
-        geojson=url, featureidkey="properties.adcode", locations=list(part.index), z=part[metric].tolist(),
+        geojson=url, featureidkey="properties.adcode", locations=list(part.index),
+        z=map_values(metric, part[metric]).tolist() if len(part) else [],
         coloraxis="coloraxis", name=name, customdata=np.stack([part["name"], _hover(part)], axis=-1).tolist()
         if len(part) else [],
         hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
@@ -70,12 +76,15 @@ def _choropleth(frame: pd.DataFrame, url: str, metric: str, name: str, line_widt
 
 def _nodata(frame: pd.DataFrame, url: str, metric: str, name: str, line_width: float,
             opacity: float = 0.9) -> go.Choroplethmap:
+    """Regions with no value for the metric, in grey, saying why: not reported, or (Rt) too few cases."""
     missing = frame[frame[metric].isna()] if metric in frame else frame
+    reported = missing["confirmed_cum"].notna() if "confirmed_cum" in missing else pd.Series(False, index=missing.index)
+    why = np.where(reported, "病例不足，不估计" if metric == "rt" else "无数据", f"{fmt.MISSING}（无数据）")
     return go.Choroplethmap(
         geojson=url, featureidkey="properties.adcode", locations=list(missing.index),
         z=[0] * len(missing), showscale=False, colorscale=[[0, NO_DATA_COLOUR], [1, NO_DATA_COLOUR]],
-        name=name, customdata=missing["name"].tolist(),
-        hovertemplate=f"<b>%{{customdata}}</b><br>{fmt.MISSING}（无数据）<extra></extra>",
+        name=name, customdata=np.stack([missing["name"], why], axis=-1).tolist() if len(missing) else [],
+        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
         marker={"line": {"width": line_width, "color": "#ffffff"}, "opacity": opacity},
     )
 
@@ -88,7 +97,6 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
     counties: the selected unit's counties in the same form, drawn over it (None at province level).
     facilities: rows with kind, name, lon, lat, status, attrs, is_demo; one WebGL-free MapLibre layer per kind.
     """
-    m = METRICS[metric]
     counties = counties if counties is not None else units.iloc[:0]
     highlight = selected if selected in units.index else None
     traces = [
@@ -112,14 +120,11 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
             hovertemplate=f"<b>%{{customdata[0]}}</b>{demo}<br>%{{customdata[1]}}<br>%{{customdata[2]}}<extra>{label}</extra>",
         ))
     values = pd.concat([units.get(metric, pd.Series(dtype=float)), counties.get(metric, pd.Series(dtype=float))])
-    top = float(np.nanmax(values)) if values.notna().any() else 1.0
     fig = go.Figure(traces)
     fig.update_layout(
         map={"style": "white-bg", "layers": [{"source": CHINA_URL, "type": "fill", "color": "#eef1f4", "fill": {"outlinecolor": "#c8ced6"},
                                              "below": "traces"}], **view_for(bounds)},
-        coloraxis={"colorscale": CASE_SCALE, "cmin": 0, "cmax": max(top, 1.0),
-                   "colorbar": {"title": {"text": f"{m.label}<br>（{m.unit}）", "side": "top"}, "thickness": 14,
-                                "len": 0.6, "x": 0.99, "xanchor": "right", "bgcolor": "rgba(255,255,255,0.8)"}},
+        coloraxis=colour_axis(metric, map_values(metric, values) if len(values) else values),
         margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0}, showlegend=bool(facilities is not None and len(facilities)),
         legend={"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
         title={"text": title, "x": 0.01, "font": {"size": 15}} if title else None,

@@ -1,10 +1,14 @@
 """The map metrics offered in ``metric-select``: what each is called, its unit and how it is coloured."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from analytics.risk import LEVEL_COLOURS, LEVEL_NAMES, LEVELS
 
 # White to dark red, as Chinese epidemic maps colour case counts; the first stop is for zero.
 CASE_SCALE = ["#fff7ec", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]
+# Rt: green below 1, white at 1, red above; the colour axis is centred on 1.
+RT_SCALE = [[0.0, "#1a9850"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]]
 NO_DATA_COLOUR = "#d9d9d9"
 
 
@@ -14,6 +18,9 @@ class Metric:
     label: str
     unit: str
     digits: int = 0
+    kind: str = "sequential"  # sequential | diverging (centred on ``mid``) | categorical
+    mid: float | None = None
+    categories: tuple = field(default=())
 
 
 METRICS = {m.key: m for m in [
@@ -22,5 +29,36 @@ METRICS = {m.key: m for m in [
     Metric("new_7d", "近7日新增", "例"),
     Metric("confirmed_per_100k", "每10万人累计确诊", "例/10万人", 2),
     Metric("incidence_7d_per_100k", "每10万人近7日新增", "例/10万人", 2),
+    Metric("rt", "实时再生数 Rt", "", 2, kind="diverging", mid=1.0),
+    Metric("risk_level", "风险等级", "", kind="categorical", categories=LEVELS),
 ]}
 DEFAULT_METRIC = "confirmed_cum"
+
+
+def colour_axis(metric: str, values) -> dict:
+    """The colour axis of a metric for the given values (a pandas Series, NaN allowed)."""
+    m = METRICS[metric]
+    title = {"text": f"{m.label}<br>（{m.unit}）" if m.unit else m.label, "side": "top"}
+    bar = {"title": title, "thickness": 14, "len": 0.6, "x": 0.99, "xanchor": "right",
+           "bgcolor": "rgba(255,255,255,0.85)"}
+    if m.kind == "categorical":
+        n = len(m.categories)
+        scale = []
+        for i, level in enumerate(m.categories):
+            scale += [[i / n, LEVEL_COLOURS[level]], [(i + 1) / n, LEVEL_COLOURS[level]]]
+        return {"colorscale": scale, "cmin": -0.5, "cmax": n - 0.5,
+                "colorbar": {**bar, "tickvals": list(range(n)), "ticktext": [LEVEL_NAMES[c] for c in m.categories]}}
+    finite = values.dropna()
+    top = float(finite.max()) if len(finite) else 1.0
+    if m.kind == "diverging":
+        span = max(abs(top - m.mid), abs(float(finite.min()) - m.mid) if len(finite) else 0, 0.5)
+        return {"colorscale": RT_SCALE, "cmin": m.mid - span, "cmax": m.mid + span, "colorbar": bar}
+    return {"colorscale": CASE_SCALE, "cmin": 0, "cmax": max(top, 1.0), "colorbar": bar}
+
+
+def map_values(metric: str, column):
+    """Numbers to colour by: risk levels become 0, 1, 2."""
+    m = METRICS[metric]
+    if m.kind == "categorical":
+        return column.map({c: i for i, c in enumerate(m.categories)})
+    return column

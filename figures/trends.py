@@ -1,15 +1,33 @@
-"""Trend chart of one region: daily new cases (bars), their 7-day average, cumulative and active cases, with the
-selected day marked, corrections and unreported days shown as such. Pure: a daily frame in, a figure out."""
+"""Trend views. Pure: daily frames (from ``data.queries``) in, plotly figures out.
+
+- ``trend``: one region: daily new (bars), 7-day average, cumulative and active, corrections (▼) and unreported
+  days (×) shown as such, first case / peak / last new case annotated;
+- ``small_multiples``: the 12 units on one shared axis;
+- ``comparison``: two or more regions' 7-day averages on one chart;
+- ``rt_chart``: Rt with its 95 % credible band and a line at 1.
+
+Every view marks the selected day with the first layout shape (``SELECTED_SHAPE``), so a date change only moves it.
+Options: ``log`` (logarithmic y), ``per100k`` (rates per 100,000 residents instead of counts).
+"""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
+from analytics import rt as rt_model
 from figures import formatting as fmt
 
 NEW_COLOUR, AVG_COLOUR, CUM_COLOUR, ACTIVE_COLOUR = "#e8846b", "#b2182b", "#4a4a4a", "#2166ac"
+# Okabe-Ito: distinguishable with colour-blindness, for several regions on one chart
+SERIES_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 FONT = "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"
 SELECTED_SHAPE = 0  # index of the selected-day line in layout.shapes, patched on a date change
+RANGE_BUTTONS = {"buttons": [{"count": 30, "label": "近30天", "step": "day", "stepmode": "backward"},
+                             {"count": 90, "label": "近90天", "step": "day", "stepmode": "backward"},
+                             {"step": "all", "label": "全部"}], "x": 0, "y": 1.0, "yanchor": "bottom",
+                 "font": {"size": 12}}
 
 
 def selected_day_shape(day) -> dict:
@@ -17,52 +35,194 @@ def selected_day_shape(day) -> dict:
             "line": {"color": "#1a1a1a", "width": 1.5, "dash": "dot"}}
 
 
-def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: str = "") -> go.Figure:
-    """``series``: the region's daily frame (index date) from ``data.queries``; None when it has no data."""
-    fig = go.Figure()
-    layout = dict(
-        margin={"l": 52, "r": 52, "t": 70, "b": 36}, hovermode="x unified", plot_bgcolor="#ffffff",
+def _y_scale(log: bool) -> dict:
+    """Linear from zero, or log with a tick at each power of ten (plotly's default minor labels read badly)."""
+    return {"type": "log", "dtick": 1, "tickformat": ",~g"} if log else {"type": "linear", "rangemode": "tozero"}
+
+
+def epidemic_window(frames, selected_day) -> list:
+    """The x range worth showing: from 3 days before the first case to 10 days after the later of the last new case
+    and the selected day (the whole year squeezes the 2020 wave into a sliver)."""
+    firsts, lasts = [], []
+    for s in frames:
+        days = s.index[s["new_confirmed"].fillna(0) > 0]
+        if len(days):
+            firsts.append(days[0])
+            lasts.append(days[-1])
+    if not firsts:
+        return None
+    end = max(max(lasts), pd.Timestamp(selected_day)) + pd.Timedelta(days=10)
+    return [min(firsts) - pd.Timedelta(days=3), end]
+
+
+def _base_layout(title: str, day, log: bool, y_title: str) -> dict:
+    return dict(
+        margin={"l": 56, "r": 56, "t": 70, "b": 36}, hovermode="x unified", plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff", font={"family": FONT, "size": 13},
-        title={"text": title or f"{region_name} 每日新增与累计确诊", "x": 0.01, "y": 0.98, "yanchor": "top",
-               "font": {"size": 15}},
+        title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top", "font": {"size": 15}},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right", "font": {"size": 12}},
         xaxis={"type": "date", "tickformat": "%-m月%-d日", "hoverformat": "%Y年%-m月%-d日", "showgrid": False,
-               "rangeselector": {"buttons": [{"count": 30, "label": "近30天", "step": "day", "stepmode": "backward"},
-                                             {"count": 90, "label": "近90天", "step": "day", "stepmode": "backward"},
-                                             {"step": "all", "label": "全部"}], "x": 0, "y": 1.0, "yanchor": "bottom",
-                                 "font": {"size": 12}}},
-        yaxis={"title": {"text": "每日新增（例）"}, "rangemode": "tozero", "gridcolor": "#eeeeee"},
-        yaxis2={"title": {"text": "累计 / 现有（例）"}, "overlaying": "y", "side": "right", "rangemode": "tozero",
-                "showgrid": False, "tickmode": "auto"},
-        shapes=[selected_day_shape(selected_day)], clickmode="event",
+               "rangeselector": RANGE_BUTTONS},
+        yaxis={"title": {"text": y_title}, "gridcolor": "#eeeeee", **_y_scale(log)},
+        shapes=[selected_day_shape(day)], clickmode="event",
     )
-    if series is None or series["confirmed_cum"].notna().sum() == 0:
-        layout["annotations"] = [{"text": f"{region_name}：{fmt.MISSING}，暂无病例数据", "showarrow": False,
-                                  "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "font": {"size": 16}}]
-        layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
-        fig.update_layout(**layout)
-        return fig
 
-    s = series.loc[series["status"] != "before_first"] if (series["status"] != "before_first").any() else series
+
+def _empty(fig: go.Figure, layout: dict, message: str) -> go.Figure:
+    layout["annotations"] = [{"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5,
+                              "y": 0.5, "font": {"size": 16}}]
+    layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
+    fig.update_layout(**layout)
+    return fig
+
+
+def _active_period(series: pd.DataFrame) -> pd.DataFrame:
+    """From the first report on: the days before a region's first case carry no information."""
+    started = series["status"] != "before_first"
+    return series.loc[started] if started.any() else series
+
+
+def _scaled(series: pd.DataFrame, column: str, per100k: bool) -> pd.Series:
+    values = series[column]
+    return values / series["population"] * 100_000 if per100k else values
+
+
+def _for_log(values: pd.Series, log: bool) -> pd.Series:
+    """A log axis cannot show 0: zero days are left out of the line there (a gap, not a fake small value)."""
+    return values.where(values > 0) if log else values
+
+
+def milestones(series: pd.DataFrame) -> list[tuple[pd.Timestamp, str]]:
+    """First case, peak day (most new cases, the first if tied) and last new case, for annotations."""
+    new = series["new_confirmed"].fillna(0)
+    if new.sum() == 0:
+        return []
+    days = new[new > 0].index
+    peak = new.idxmax()
+    out = [(days[0], f"首例 {fmt.day(days[0])}"), (peak, f"单日最多 {int(new[peak])} 例（{fmt.day(peak)}）")]
+    if days[-1] != peak:
+        out.append((days[-1], f"最近新增 {fmt.day(days[-1])}"))
+    return out
+
+
+def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: str = "", log: bool = False,
+          per100k: bool = False) -> go.Figure:
+    """One region. ``series`` is None when the region has no data."""
+    unit = "例/10万人" if per100k else "例"
+    fig = go.Figure()
+    layout = _base_layout(title or f"{region_name} 每日新增与累计确诊", selected_day, log, f"每日新增（{unit}）")
+    layout["yaxis2"] = {"title": {"text": f"累计 / 现有（{unit}）"}, "overlaying": "y", "side": "right",
+                        "showgrid": False, "tickmode": "auto", **_y_scale(log)}
+    if series is None or series["confirmed_cum"].notna().sum() == 0:
+        return _empty(fig, layout, f"{region_name}：{fmt.MISSING}，暂无病例数据")
+
+    s = _active_period(series)
     x = s.index
-    fig.add_bar(x=x, y=s["new_confirmed"], name="每日新增", marker_color=NEW_COLOUR,
-                hovertemplate="%{y:,} 例", customdata=s["span_days"])
-    fig.add_scatter(x=x, y=s["new_7d_avg"], name="7日平均", line={"color": AVG_COLOUR, "width": 2.5},
-                    hovertemplate="%{y:.1f} 例")
-    fig.add_scatter(x=x, y=s["confirmed_cum"], name="累计确诊", yaxis="y2", line={"color": CUM_COLOUR, "width": 1.5},
-                    hovertemplate="%{y:,} 例", connectgaps=False)
-    fig.add_scatter(x=x, y=s["active"], name="现有确诊", yaxis="y2",
-                    line={"color": ACTIVE_COLOUR, "width": 1.5, "dash": "dash"}, hovertemplate="%{y:,} 例")
+    fmt_y = "%{y:,.2f}" if per100k else "%{y:,}"
+    fig.add_bar(x=x, y=_for_log(_scaled(s, "new_confirmed", per100k), log), name="每日新增",
+                marker_color=NEW_COLOUR, hovertemplate=f"{fmt_y} {unit}")
+    fig.add_scatter(x=x, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), name="7日平均",
+                    line={"color": AVG_COLOUR, "width": 2.5}, hovertemplate=f"%{{y:,.{3 if per100k else 1}f}} {unit}")
+    fig.add_scatter(x=x, y=_for_log(_scaled(s, "confirmed_cum", per100k), log), name="累计确诊", yaxis="y2",
+                    line={"color": CUM_COLOUR, "width": 1.5}, hovertemplate=f"{fmt_y} {unit}")
+    fig.add_scatter(x=x, y=_for_log(_scaled(s, "active", per100k), log), name="现有确诊", yaxis="y2",
+                    line={"color": ACTIVE_COLOUR, "width": 1.5, "dash": "dash"}, hovertemplate=f"{fmt_y} {unit}")
+    base = 0 if not log else None
     corrections = s[s["correction_confirmed"] < 0]
-    if len(corrections):
+    if len(corrections) and base is not None:
         fig.add_scatter(x=corrections.index, y=[0] * len(corrections), mode="markers+text", name="订正（核减）",
                         marker={"symbol": "triangle-down", "color": "#7f3b08", "size": 10},
                         text=[f"{int(v)}" for v in corrections["correction_confirmed"]], textposition="bottom center",
                         hovertemplate="核减 %{text} 例")
     missing = s[s["status"] == "missing"]
-    if len(missing):
+    if len(missing) and base is not None:
         fig.add_scatter(x=missing.index, y=[0] * len(missing), mode="markers", name=fmt.MISSING,
                         marker={"symbol": "x-thin", "line": {"width": 2, "color": "#888888"}, "size": 9},
                         hovertemplate=fmt.MISSING)
+    layout["annotations"] = [
+        {"x": day, "y": 1, "yref": "paper", "text": text, "showarrow": True, "arrowhead": 0, "ax": 0,
+         "ay": -14 - 16 * (i % 2), "font": {"size": 11, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.85)"}
+        for i, (day, text) in enumerate(milestones(s))]
+    fig.update_layout(**layout)
+    return fig
+
+
+def small_multiples(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_day, log: bool = False,
+                    per100k: bool = False) -> go.Figure:
+    """The units side by side on one shared y axis: 7-day average of daily new cases (bars: daily new)."""
+    codes = list(frames)
+    cols = 4
+    rows = int(np.ceil(len(codes) / cols))
+    fig = make_subplots(rows=rows, cols=cols, shared_xaxes=True, shared_yaxes="all", vertical_spacing=0.09,
+                        horizontal_spacing=0.03, subplot_titles=[names[c] for c in codes])
+    unit = "例/10万人" if per100k else "例"
+    for i, code in enumerate(codes):
+        s = frames[code]
+        r, c = i // cols + 1, i % cols + 1
+        fig.add_bar(x=s.index, y=_for_log(_scaled(s, "new_confirmed", per100k), log), marker_color=NEW_COLOUR,
+                    name="每日新增", legendgroup="new", showlegend=i == 0, row=r, col=c,
+                    hovertemplate=f"{names[code]} %{{y:,.2f}} {unit}" if per100k else f"{names[code]} %{{y:,}} {unit}")
+        fig.add_scatter(x=s.index, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), line={"color": AVG_COLOUR},
+                        name="7日平均", legendgroup="avg", showlegend=i == 0, row=r, col=c,
+                        hovertemplate=f"{names[code]} 7日平均 %{{y:,.2f}}")
+    fig.update_annotations(font_size=12)
+    fig.update_xaxes(tickformat="%-m月%-d日", showgrid=False, range=epidemic_window(frames.values(), selected_day),
+                     nticks=4)
+    fig.update_yaxes(gridcolor="#eeeeee", **_y_scale(log))
+    shape = selected_day_shape(selected_day)
+    fig.update_layout(
+        margin={"l": 44, "r": 16, "t": 70, "b": 28}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
+        font={"family": FONT, "size": 12}, hovermode="x unified", clickmode="event",
+        title={"text": f"各市（区）每日新增（{unit}，共用纵轴）", "x": 0.01, "y": 0.98, "yanchor": "top",
+               "font": {"size": 15}},
+        legend={"orientation": "h", "y": 1.06, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        shapes=[{**shape, "xref": "x", "yref": "paper"}] + [
+            {**shape, "xref": f"x{i + 1}", "yref": f"y{i + 1} domain", "y0": 0, "y1": 1} for i in range(1, len(codes))],
+    )
+    return fig
+
+
+def comparison(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_day, log: bool = False,
+               per100k: bool = False) -> go.Figure:
+    """Two or more regions: 7-day average of daily new cases on one chart."""
+    unit = "例/10万人" if per100k else "例"
+    fig = go.Figure()
+    layout = _base_layout(f"地区对比：每日新增7日平均（{unit}）", selected_day, log, f"7日平均（{unit}）")
+    if len(frames) < 2:
+        return _empty(fig, layout, "请在“对比地区”中选择两个或更多地区")
+    for i, (code, s) in enumerate(frames.items()):
+        s = _active_period(s)
+        fig.add_scatter(x=s.index, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), name=names[code],
+                        line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 2},
+                        hovertemplate=f"%{{y:,.{3 if per100k else 1}f}} {unit}")
+    layout["xaxis"]["range"] = epidemic_window(frames.values(), selected_day)
+    fig.update_layout(**layout)
+    return fig
+
+
+def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day) -> go.Figure:
+    """Rt with its 95 % credible interval and a line at 1; days without an estimate say why."""
+    fig = go.Figure()
+    layout = _base_layout(f"{region_name} 实时再生数 Rt（{rt_model.WINDOW}日窗口，95%可信区间）", selected_day, False,
+                          "Rt")
+    if series is None or series["rt"].notna().sum() == 0:
+        return _empty(fig, layout, f"{region_name}：任一{rt_model.WINDOW}日窗口内病例均少于{rt_model.MIN_CASES}例，"
+                                   "不作 Rt 估计")
+    s = series.loc[series["rt"].notna().idxmax() - pd.Timedelta(days=7):]
+    s = s.loc[: s["rt"].last_valid_index() + pd.Timedelta(days=14)]
+    fig.add_scatter(x=s.index, y=s["rt_high"], line={"width": 0}, showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=s.index, y=s["rt_low"], fill="tonexty", fillcolor="rgba(178,24,43,0.18)", line={"width": 0},
+                    name="95%可信区间", hovertemplate="%{y:.2f}")
+    fig.add_scatter(x=s.index, y=s["rt"], line={"color": AVG_COLOUR, "width": 2.5}, name="Rt",
+                    hovertemplate="%{y:.2f}")
+    too_few = s[s["rt"].isna() & (s["rt_cases"].notna())]
+    if len(too_few):
+        fig.add_scatter(x=too_few.index, y=[1] * len(too_few), mode="markers", name=f"病例<{rt_model.MIN_CASES}，不估计",
+                        marker={"symbol": "line-ew", "line": {"width": 2, "color": "#999"}, "size": 8},
+                        hovertemplate="窗口内病例不足，不估计")
+    layout["shapes"].append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1, "y1": 1,
+                             "line": {"color": "#2e9d4f", "width": 1.5}})
+    layout["annotations"] = [{"xref": "paper", "x": 1, "y": 1, "text": "Rt = 1", "showarrow": False, "xanchor": "right",
+                              "yanchor": "bottom", "font": {"size": 11, "color": "#2e9d4f"}}]
     fig.update_layout(**layout)
     return fig

@@ -15,10 +15,12 @@ from layouts import view_state
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
 
+TREND_VIEWS = {"region": "单地区", "units": "各市（区）", "compare": "地区对比", "rt": "Rt"}
 KPIS = [("confirmed", "累计确诊"), ("active", "现有确诊"), ("new", "新增确诊"), ("cured", "累计治愈"),
         ("dead", "累计死亡")]
 DROPDOWN_LABELS = {"search": "输入名称搜索", "clear_search": "清除", "no_options_found": "无匹配项",
-                   "clear_selection": "清除选择"}
+                   "clear_selection": "清除选择", "selected_count": "已选 {num_selected} 项",
+                   "select_all": "全选", "deselect_all": "全不选"}
 GRAPH_CONFIG = {"displaylogo": False, "locale": "zh-CN",
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -99,6 +101,7 @@ def layout(**query) -> html.Div:
             html.Div(id="kpi-region", className="kpi-region"),
             *[_kpi(k, label) for k, label in KPIS],
         ]),
+        html.Section(id="assessment", className="assessment", **{"aria-label": "态势研判"}),
         html.Main(className="main", children=[
             html.Div(className="card card-map", children=[
                 dcc.Graph(id="region-map", config={**GRAPH_CONFIG, "scrollZoom": True}, responsive=True,
@@ -107,12 +110,29 @@ def layout(**query) -> html.Div:
             ]),
             html.Div(className="side", children=[
                 html.Div(className="card", children=[
+                    html.Div(className="trend-controls", children=[
+                        dcc.RadioItems(id="trend-view", value=state.trend, inline=True, className="segmented",
+                                       options=[{"label": label, "value": v} for v, label in TREND_VIEWS.items()]),
+                        dcc.Checklist(id="trend-options", value=list(state.options), inline=True,
+                                      options=[{"label": "对数坐标", "value": "log"},
+                                               {"label": "每10万人", "value": "per100k"}]),
+                        html.Div(id="compare-box", className="compare-box", hidden=state.trend != "compare", children=[
+                            dcc.Dropdown(id="compare-select", multi=True, options=region_options(),
+                                         value=list(state.compare) or [state.region, "610100", "610700"],
+                                         labels=DROPDOWN_LABELS, placeholder="对比地区", maxHeight=360),
+                        ]),
+                    ]),
                     dcc.Graph(id="trend-chart", config=GRAPH_CONFIG, responsive=True, className="trend-graph",
                               style={"height": "340px"}),
-                    html.Div("点击柱形可将该日设为当前日期；▼为核减订正，×为未上报。", className="note"),
+                    html.Div(id="trend-note", className="note"),
                 ]),
                 html.Div(className="card card-table", children=[
-                    html.H2(id="table-title"),
+                    html.Div(className="table-head", children=[
+                        html.H2(id="table-title"),
+                        html.Button("下载 CSV", id="table-download-button", className="small-button"),
+                        dcc.Download(id="table-download"),
+                    ]),
+                    dcc.Store(id="table-sort", data={"column": "confirmed_cum", "ascending": False}),
                     html.Div(id="unit-table"),
                 ]),
             ]),

@@ -13,18 +13,37 @@ from geo import regions
 from geo.units import PROVINCE
 
 
+TREND_VIEWS = ("region", "units", "compare", "rt")
+TREND_OPTIONS = ("log", "per100k")
+
+
 @dataclass(frozen=True)
 class ViewState:
     region: str
     date: str  # ISO YYYY-MM-DD, within the data's range
     metric: str
     layers: tuple[str, ...]
+    trend: str = "region"
+    options: tuple[str, ...] = ()
+    compare: tuple[str, ...] = ()
 
     def query(self) -> str:
         params = {"region": self.region, "date": self.date, "metric": self.metric}
         if self.layers:
             params["layers"] = ",".join(self.layers)
+        if self.trend != "region":
+            params["trend"] = self.trend
+        if self.options:
+            params["options"] = ",".join(self.options)
+        if self.compare:
+            params["compare"] = ",".join(self.compare)
         return "?" + urlencode(params)
+
+
+def _listed(value) -> list[str]:
+    if isinstance(value, str):
+        return [v for v in value.split(",") if v]
+    return [str(v) for v in value or []]
 
 
 def parse(args: dict, start, end) -> ViewState:
@@ -38,8 +57,8 @@ def parse(args: dict, start, end) -> ViewState:
     except (ValueError, TypeError):
         day = pd.Timestamp(end)
     metric = args.get("metric") if args.get("metric") in METRICS else DEFAULT_METRIC
-    raw_layers = args.get("layers") or ""
-    if isinstance(raw_layers, str):
-        raw_layers = raw_layers.split(",")
-    layers = tuple(k for k in FACILITY_STYLE if k in raw_layers)
-    return ViewState(region, day.date().isoformat(), metric, layers)
+    layers = tuple(k for k in FACILITY_STYLE if k in _listed(args.get("layers")))
+    trend = args.get("trend") if args.get("trend") in TREND_VIEWS else "region"
+    options = tuple(o for o in TREND_OPTIONS if o in _listed(args.get("options")))
+    compare = tuple(dict.fromkeys(c for c in _listed(args.get("compare")) if regions.get(c)))
+    return ViewState(region, day.date().isoformat(), metric, layers, trend, options, compare)

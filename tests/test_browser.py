@@ -74,3 +74,28 @@ def test_clicking_a_day_on_the_trend_sets_the_date(server_url, page):
         gd.emit('plotly_click', {points: [{x: '2020-02-05', y: 4, curveNumber: 0, pointNumber: 14}]}); }""")
     expect(page.locator("#as-of")).to_have_text("截至2020年2月5日24时")
     expect(page.locator("#kpi-confirmed")).to_have_text("74")
+
+
+def test_trend_views_risk_map_and_ranking(server_url, page, artifacts):
+    page.goto(f"{server_url}/?region=610000&date=2020-02-05")
+    expect(page.locator("#kpi-confirmed")).to_have_text("173", timeout=20_000)
+    page.get_by_label("Rt", exact=True).check()
+    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.title.text"
+                           ".includes('实时再生数')")
+    assert "trend=rt" in page.url
+    page.click("#metric-select")
+    page.locator(".dash-dropdown-option", has_text="风险等级").click()
+    page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot').layout.coloraxis"
+                           ".colorbar.ticktext?.join(',') === '低风险,中风险,高风险'")
+    expect(page.locator("#map-note")).to_contain_text("2020年2月17日")
+    expect(page.locator("#assessment")).to_contain_text("高风险 1")
+    # sort the ranking by Rt, largest first: 西安 (1.52) then 汉中 (1.36)
+    page.get_by_role("button", name="Rt", exact=True).click()
+    expect(page.locator("#unit-table tbody tr").first).to_contain_text("西安市")
+    expect(page.locator("#unit-table tbody tr").nth(1)).to_contain_text("汉中市")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(artifacts / "dashboard_risk_rt_1920x1080.png"))
+    with page.expect_download() as download:
+        page.click("#table-download-button")
+    content = open(download.value.path(), encoding="utf-8-sig").read()
+    assert content.splitlines()[1].startswith("2020-02-05,610100,西安市,74")

@@ -76,3 +76,47 @@ def test_view_state_round_trips_through_the_url():
     assert again == state
     bad = view_state.parse({"region": "x", "date": "nonsense", "metric": "y"}, "2020-01-22", "2020-12-07")
     assert (bad.region, bad.date, bad.metric) == ("610000", "2020-12-07", "confirmed_cum")
+
+
+def test_trend_views(cb):
+    single = cb.trend_figure("region", "610100", "2020-02-15", [], [])
+    assert single.layout.title.text.startswith("西安市") and single.layout.hovermode == "x unified"
+    notes = [a.text for a in single.layout.annotations]
+    assert any(t.startswith("首例") for t in notes) and any(t.startswith("单日最多") for t in notes)
+    log = cb.trend_figure("region", "610100", "2020-02-15", ["log", "per100k"], [])
+    assert log.layout.yaxis.type == "log" and "10万" in log.layout.yaxis.title.text
+    assert max(v for v in log.data[2].y if v == v) == pytest.approx(120 / 12_952_907 * 1e5)  # cumulative per 100k
+    units = cb.trend_figure("units", "610000", "2020-02-15", [], [])
+    assert len({t.xaxis for t in units.data}) == 12 and len(units.layout.shapes) == 12
+    compare = cb.trend_figure("compare", "610000", "2020-02-15", [], ["610100", "610700", "610900"])
+    assert [t.name for t in compare.data] == ["西安市", "汉中市", "安康市"]
+    too_few = cb.trend_figure("compare", "610000", "2020-02-15", [], ["610100"])
+    assert "两个或更多" in too_few.layout.annotations[0].text
+    rt_fig = cb.trend_figure("rt", "610000", "2020-02-15", [], [])
+    assert [t.name for t in rt_fig.data][1:3] == ["95%可信区间", "Rt"]
+    assert any(s.y0 == 1 and s.y1 == 1 for s in rt_fig.layout.shapes)  # the line at Rt = 1
+    small = cb.trend_figure("rt", "610403", "2020-02-15", [], [])
+    assert "不作 Rt 估计" in small.layout.annotations[0].text  # 杨凌 never had 12 cases in a week
+
+
+def test_ranking_table_sorts_and_downloads(cb):
+    table = cb.ranking_rows("2020-02-15", "610100", "confirmed_cum", False)[0]
+    names = [row.children[0].children.children for row in table.children[1].children]
+    assert names[0] == "西安市" and len(names) == 12
+    by_risk = cb.ranking_rows("2020-02-15", "", "risk_level", False)[0]
+    assert by_risk.children[1].children[0].children[5].children == "高风险"
+    assert cb.next_sort({"column": "rt", "ascending": False}, "rt") == {"column": "rt", "ascending": True}
+    assert cb.next_sort({"column": "rt", "ascending": False}, "new_7d") == {"column": "new_7d", "ascending": False}
+    download = cb.download_table(1, "2020-02-15", {"column": "confirmed_cum", "ascending": False})
+    lines = download["content"].lstrip("\ufeff").splitlines()
+    assert lines[0].split(",")[:4] == ["截至日期", "地区代码", "地区", "累计确诊"]
+    assert lines[1].startswith("2020-02-15,610100,西安市,114") and download["filename"] == "各市区排名_2020-02-15.csv"
+
+
+def test_assessment_strip(cb):
+    early = str(cb.assessment("610000", "2020-01-30"))
+    assert "'2.59'" in early  # the province's Rt on 1月30日
+    assert "倍增时间" in str(cb.assessment("610000", "2020-02-05"))
+    province = str(cb.assessment("610000", "2020-02-15"))
+    assert "高风险 1" in province and "减半时间" in province
+    assert "不估计" in str(cb.assessment("610403", "2020-02-15"))
