@@ -22,6 +22,12 @@ KPI_COLUMNS = {"confirmed": "confirmed_cum", "active": "active", "new": "new_con
                "dead": "dead_cum"}
 
 
+def only_triggered_by(*ids: str) -> bool:
+    """True when every input that fired is one of these (a partial update is then enough); False on first load."""
+    fired = {key.rsplit(".", 1)[0] for key in (ctx.triggered_prop_ids or {})}
+    return bool(fired) and fired <= set(ids)
+
+
 # ---- date ---------------------------------------------------------------------------------------------------
 def step_date(trigger, current: str, slider: int | None, click: dict | None, start, end) -> str:
     """The date after a control moved: prev/next a day, the slider, a click on the trend, or the dropdown."""
@@ -162,7 +168,7 @@ def build_map(region: str, day: str, metric: str, layers) -> "maps.go.Figure":
 )
 def update_map(region, day, metric, layers):
     fig = build_map(region, day, metric, layers)
-    if ctx.triggered_id in ("date-select", "metric-select"):
+    if only_triggered_by("date-select", "metric-select"):
         return values_patch(fig)
     return fig
 
@@ -214,7 +220,7 @@ TREND_NOTES = {
     Input("trend-options", "value"), Input("compare-select", "value"),
 )
 def update_trend(region, day, view, options, compare):
-    if ctx.triggered_id == "date-select":  # same view: move the day markers only
+    if only_triggered_by("date-select"):  # same view: move the day markers only
         patch = Patch()
         if view == "units":
             for i in range(len(regions.units())):

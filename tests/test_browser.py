@@ -79,6 +79,7 @@ def test_clicking_a_day_on_the_trend_sets_the_date(server_url, page):
 def test_trend_views_risk_map_and_ranking(server_url, page, artifacts):
     page.goto(f"{server_url}/?region=610000&date=2020-02-05")
     expect(page.locator("#kpi-confirmed")).to_have_text("173", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot')?.data?.length > 0")
     page.get_by_label("Rt", exact=True).check()
     page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.title.text"
                            ".includes('实时再生数')")
