@@ -154,7 +154,7 @@ def map_frames(region: str, day: str):
     return units, counties, unit
 
 
-def build_map(region: str, day: str, metric: str, layers) -> "maps.go.Figure":
+def build_map(region: str, day: str, metric: str, layers) -> dict:
     units, counties, unit = map_frames(region, day)
     bounds = (unit or regions.province()).bounds
     facilities = queries.facilities(list(layers or []), unit.adcode if unit else None) if layers else None
@@ -173,15 +173,14 @@ def update_map(region, day, metric, layers):
     return fig
 
 
-def values_patch(fig) -> Patch:
+def values_patch(fig: dict) -> Patch:
     """Only what a date or metric change alters: the choropleth values, hover text and colour axis."""
     patch = Patch()
     for i in (maps.TRACE_UNITS, maps.TRACE_UNITS_NODATA, maps.TRACE_COUNTIES, maps.TRACE_COUNTIES_NODATA):
-        trace = fig.data[i]
-        patch["data"][i]["locations"] = list(trace.locations)
-        patch["data"][i]["z"] = list(trace.z)
-        patch["data"][i]["customdata"] = trace.customdata if trace.customdata is not None else []
-    patch["layout"]["coloraxis"] = fig.layout.coloraxis.to_plotly_json()
+        trace = fig["data"][i]
+        for key in ("locations", "z", "customdata"):
+            patch["data"][i][key] = trace[key]
+    patch["layout"]["coloraxis"] = fig["layout"]["coloraxis"]
     return patch
 
 

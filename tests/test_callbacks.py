@@ -1,6 +1,7 @@
 """Callbacks as plain functions: what the page would show after each interaction."""
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import pytest
 
 from layouts import view_state
@@ -39,22 +40,22 @@ def test_kpis_change_with_region_and_date(cb):
 
 
 def test_map_follows_region_date_and_metric(cb):
-    fig = cb.build_map("610000", "2020-02-15", "confirmed_cum", [])
+    fig = go.Figure(cb.build_map("610000", "2020-02-15", "confirmed_cum", []))
     units = fig.data[0]
     assert len(units.locations) == 12 and dict(zip(units.locations, units.z))["610100"] == 114
     assert units.geojson == "/assets/geo/units.geojson"  # boundaries by URL, cached by the browser
     assert len(fig.data[2].locations) + len(fig.data[3].locations) == 0  # no county layer at province level
-    xian = cb.build_map("610100", "2020-02-15", "confirmed_cum", [])
+    xian = go.Figure(cb.build_map("610100", "2020-02-15", "confirmed_cum", []))
     assert list(xian.data[4].locations) == ["610100"]  # the selected unit outlined
     assert len(xian.data[3].locations) == 13  # its counties, drawn as no data, not as zero
     assert xian.layout.map.zoom > fig.layout.map.zoom
-    later = cb.build_map("610000", "2020-03-15", "incidence_7d_per_100k", [])
+    later = go.Figure(cb.build_map("610000", "2020-03-15", "incidence_7d_per_100k", []))
     assert dict(zip(later.data[0].locations, later.data[0].z))["610100"] < 1
     assert "10万" in later.layout.coloraxis.colorbar.title.text
 
 
 def test_facility_layers_are_labelled_demo(cb):
-    fig = cb.build_map("610100", "2020-02-15", "confirmed_cum", ["fever_clinic", "pharmacy"])
+    fig = go.Figure(cb.build_map("610100", "2020-02-15", "confirmed_cum", ["fever_clinic", "pharmacy"]))
     names = [t.name for t in fig.data[5:]]
     assert names == ["发热门诊（演示数据）", "定点药店（演示数据）"]
     assert all(t.type == "scattermap" for t in fig.data[5:])

@@ -1,0 +1,164 @@
+"""Benchmark of `/` as a user drives it: `python -m benchmarks.bench` (or `make bench`).
+
+1. Starts the app (`python app.py`) on a free port with its own store (or uses --url).
+2. Opens `/` in headless chromium, records the first load (bytes over the wire and uncompressed, from the
+   Performance API), then performs each main interaction once and records the callback requests it makes.
+3. Replays each recorded callback request N times over HTTP: server time p50/p95 (loopback, so this is the
+   server's time plus a fraction of a millisecond).
+4. Times in the browser from a date change to the map redrawn (plotly_afterplot), median of several.
+Prints a table; writes benchmarks/results/latest.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app() -> tuple[str, subprocess.Popen]:
+    port = _free_port()
+    env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING",
+           "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=1)
+            return url, proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("app did not start")
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def replay(url: str, body: bytes, n: int) -> list[float]:
+    times = []
+    for _ in range(n):
+        request = urllib.request.Request(f"{url}/_dash-update-component", data=body,
+                                         headers={"Content-Type": "application/json", "Accept-Encoding": "gzip"})
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(request) as response:
+            response.read()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+INTERACTIONS = {
+    # label -> (javascript/playwright action, which callback outputs to keep)
+    "date change": "date",
+    "region change": "region",
+    "metric change": "metric",
+    "layer toggle": "layer",
+}
+
+
+def run(url: str, n: int) -> dict:
+    results: dict = {"url": url, "callbacks": {}}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        posts: list[tuple[str, bytes]] = []
+        page.on("request", lambda r: r.method == "POST" and "_dash-update-component" in r.url
+                and posts.append((r.post_data_json["output"], r.post_data_buffer)))
+        t0 = time.perf_counter()
+        page.goto(f"{url}/?region=610000&date=2020-02-15")
+        page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5"
+                               " && document.querySelector('#region-map .maplibregl-canvas')")
+        page.wait_for_timeout(1500)
+        results["first_load_map_drawn_ms"] = round((time.perf_counter() - t0) * 1000 - 1500)
+        sizes = page.evaluate("""() => performance.getEntriesByType('resource').concat(
+            performance.getEntriesByType('navigation')).filter(e => !e.name.includes('_dash-update-component'))
+            .reduce((a, e) => [a[0] + e.transferSize, a[1] + e.decodedBodySize], [0, 0])""")
+        results["first_load_bytes"] = {"transferred": sizes[0], "uncompressed": sizes[1]}
+
+        def act(kind):
+            posts.clear()
+            if kind == "date":
+                page.click("#date-next")
+            elif kind == "region":
+                page.get_by_role("button", name="西安市", exact=True).click()
+            elif kind == "metric":
+                page.click("#metric-select")
+                page.locator(".dash-dropdown-option", has_text="现有确诊").click()
+            elif kind == "layer":
+                page.get_by_label("发热门诊").check()
+            page.wait_for_timeout(2000)
+            return list(posts)
+
+        for label, kind in INTERACTIONS.items():
+            recorded = act(kind)
+            per_callback = {}
+            for output, body in recorded:
+                times = replay(url, body, n)
+                per_callback[output.split("..")[1] if output.startswith("..") else output] = {
+                    "p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 95), 1)}
+            results["callbacks"][label] = per_callback
+
+        # browser: date change -> map redrawn
+        redraws = []
+        for _ in range(7):
+            ms = page.evaluate("""() => new Promise(resolve => {
+                const gd = document.querySelector('#region-map .js-plotly-plot');
+                const t0 = performance.now();
+                gd.once('plotly_afterplot', () => resolve(performance.now() - t0));
+                document.getElementById('date-next').click(); })""")
+            redraws.append(ms)
+            page.wait_for_timeout(300)
+        results["browser_date_change_to_map_redrawn_ms"] = {"median": round(statistics.median(redraws)),
+                                                            "max": round(max(redraws))}
+        browser.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="benchmark a running app instead of starting one")
+    parser.add_argument("-n", type=int, default=30, help="replays of each callback request")
+    args = parser.parse_args()
+    proc = None
+    url = args.url
+    if not url:
+        url, proc = start_app()
+    try:
+        results = run(url, args.n)
+    finally:
+        if proc:
+            proc.terminate()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    b = results["first_load_bytes"]
+    print(f"first load of /: {b['transferred'] / 1e6:.2f} MB transferred, {b['uncompressed'] / 1e6:.2f} MB uncompressed;"
+          f" map drawn after {results['first_load_map_drawn_ms']} ms")
+    print(f"browser, date change -> map redrawn: median {results['browser_date_change_to_map_redrawn_ms']['median']} ms")
+    print(f"{'interaction':<16} {'callback output':<60} {'p50 ms':>8} {'p95 ms':>8}")
+    for label, callbacks in results["callbacks"].items():
+        for output, t in callbacks.items():
+            print(f"{label:<16} {output[:60]:<60} {t['p50_ms']:>8} {t['p95_ms']:>8}")
+
+
+if __name__ == "__main__":
+    main()
