@@ -5,9 +5,9 @@
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
+import threading
 from pathlib import Path
 
 import dash
@@ -38,6 +38,7 @@ server.json.ensure_ascii = False  # readable Chinese in API responses
 server.register_blueprint(api_v1)
 
 import callbacks.dashboard  # noqa: E402,F401  (registers the callbacks of `/`)
+import callbacks.flows  # noqa: E402,F401
 
 app.layout = html.Div([dash.page_container])
 
@@ -64,7 +65,19 @@ def _load_shipped_data() -> None:
     shipped.ensure_loaded(store.engine())
 
 
+def _warm_caches() -> None:
+    """Derive the day-by-day figures and flow aggregates now, in the background, so the first visitor does not
+    wait for them (a few seconds on the shipped data); a request that comes first waits on the same lock."""
+    from data import flow_queries, queries  # noqa: PLC0415
+    try:
+        queries.case_data()
+        flow_queries.flow_data()
+    except Exception:  # never stop the server for this; the first request will try again and log
+        log.exception("warming the caches failed")
+
+
 _load_shipped_data()
+threading.Thread(target=_warm_caches, name="warm-caches", daemon=True).start()
 
 
 if __name__ == "__main__":

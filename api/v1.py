@@ -127,3 +127,28 @@ def facilities():
     demo = bool(frame.is_demo.any()) if len(frame) else False
     return jsonify({"type": "FeatureCollection", "features": features, "demo": demo,
                     "notice": "演示数据：系统按人口生成，非真实设施" if demo else ""})
+
+
+@bp.get("/flows")
+def flows():
+    from data import flow_queries  # noqa: PLC0415
+    region = _region_arg()
+    direction = request.args.get("direction", "in")
+    if direction not in ("in", "out"):
+        raise BadRequest(f"direction: 应为 in 或 out，收到 {direction!r}")
+    level = request.args.get("level", "city")
+    if level not in ("city", "province"):
+        raise BadRequest(f"level: 应为 city 或 province，收到 {level!r}")
+    focus, note = flow_queries.focus_for(region.adcode)
+    if focus is None:
+        raise BadRequest(f"region: {note}")
+    data = flow_queries.flow_data()
+    day = _date_arg("date")
+    if data.start is None or not data.start <= day <= data.end:
+        raise BadRequest(f"date: {day.date()} 不在迁徙数据范围 {data.start.date()} 至 {data.end.date()} 内")
+    ranking = flow_queries.ranking(focus, day, direction, level)
+    rows = [{"counterpart_adcode": r.counterpart_adcode, "counterpart_name": r.counterpart_name,
+             "share_pct": float(r.share_pct), "index": None if pd.isna(r.volume) else round(float(r.volume), 6),
+             "share_change_7d": None if pd.isna(r.share_change_7d) else round(float(r.share_change_7d), 4)}
+            for r in ranking.itertuples()]
+    return _respond(rows, f"flows_{focus}_{day.date()}_{direction}")

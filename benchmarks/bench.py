@@ -100,7 +100,7 @@ def run(url: str, n: int) -> dict:
             if kind == "date":
                 page.click("#date-next")
             elif kind == "region":
-                page.get_by_role("button", name="西安市", exact=True).click()
+                page.locator("#unit-table").get_by_role("button", name="西安市", exact=True).click()
             elif kind == "metric":
                 page.click("#metric-select")
                 page.locator(".dash-dropdown-option", has_text="现有确诊").click()

@@ -51,9 +51,9 @@ def step_date(trigger, current: str, slider: int | None, click: dict | None, sta
     prevent_initial_call=True,
 )
 def sync_date(current, slider, _prev, _next, click):
-    data = queries.case_data()
-    day = step_date(ctx.triggered_id, current, slider, click, data.start, data.end)
-    index = (pd.Timestamp(day) - pd.Timestamp(data.start)).days
+    start, end = queries.view_range()
+    day = step_date(ctx.triggered_id, current, slider, click, start, end)
+    index = (pd.Timestamp(day) - pd.Timestamp(start)).days
     return (day if day != current else no_update), (index if index != slider else no_update)
 
 
@@ -83,11 +83,12 @@ def select_region(map_click, row_clicks):
     Output("url", "search"),
     Input("region-select", "value"), Input("date-select", "value"), Input("metric-select", "value"),
     Input("layer-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
-    Input("compare-select", "value"),
+    Input("compare-select", "value"), Input("flow-direction", "value"), Input("flow-scope", "value"),
+    Input("flow-level", "value"),
 )
-def write_url(region, day, metric, layers, trend, options, compare):
+def write_url(region, day, metric, layers, trend, options, compare, flow, scope, flow_level):
     return ViewState(region, day, metric, tuple(layers or ()), trend or "region", tuple(options or ()),
-                     tuple(compare or ()) if trend == "compare" else ()).query()
+                     tuple(compare or ()) if trend == "compare" else (), flow, scope, flow_level).query()
 
 
 clientside_callback(
@@ -290,7 +291,8 @@ def ranking_rows(day: str, selected: str, column: str, ascending: bool) -> list:
     for adcode, row in units.iterrows():
         body.append(html.Tr(className="selected" if adcode == selected else "", children=[
             html.Td(html.Button(row["name"], id={"type": "unit-row", "index": adcode}, className="row-button")),
-            *[html.Td(formatter(row.get(c))) for c, (_, formatter) in tables.RANKING_COLUMNS.items()],
+            *[html.Td(formatter(row.get(c), missing=fmt.MISSING if row.get("status") == "missing" else "无数据"))
+              for c, (_, formatter) in tables.RANKING_COLUMNS.items()],
         ]))
     return [html.Table(className="table", children=[head, html.Tbody(body)])]
 
@@ -337,6 +339,7 @@ def download_table(_n, day, sort):
 
 
 MAP_NOTES = {
+    "importation_risk": "输入风险指数：Σ 来源地（迁入占比% ÷ 100 × 来源地每10万人现有确诊）；杨凌、韩城无百度迁徙数据。",
     "rt": f"Rt：Cori 等（2013）方法，{rt.WINDOW}日窗口；灰色为窗口内病例少于{rt.MIN_CASES}例，不作估计。",
     "risk_level": f"风险等级：{risk.RULE_TEXT}。{risk.CLUSTER_ASSUMPTION}。",
 }

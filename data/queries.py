@@ -110,6 +110,15 @@ def _build(eng, version: str) -> CaseData:
     return CaseData(version, daily, start, end, sources, imported)
 
 
+def view_range(eng=None) -> tuple[date, date]:
+    """The days the page can show: from the earliest case or flow day to the latest case day."""
+    from data import flow_queries  # noqa: PLC0415
+    cases = case_data(eng)
+    flows = flow_queries.flow_data(eng)
+    start = min(cases.start, flows.start.date()) if flows.start is not None else cases.start
+    return start, cases.end
+
+
 def region_series(adcode: str, eng=None) -> pd.DataFrame | None:
     """The daily frame of one region (index: date), or None when nothing was ever reported for it."""
     data = case_data(eng)
@@ -125,9 +134,13 @@ def on_day(day, level: str = "unit", eng=None, parent: str | None = None) -> pd.
     codes = [r.adcode for r in members]
     day = pd.Timestamp(day)
     have = data.daily.xs(day, level="date") if len(data.daily) and day in data.daily.index.levels[1] else None
-    frame = have.reindex(codes) if have is not None else pd.DataFrame(index=pd.Index(codes, name="adcode"))
+    frame = (have.reindex(codes) if have is not None
+             else pd.DataFrame(index=pd.Index(codes, name="adcode"), columns=data.daily.columns, dtype=object))
     frame["name"] = [r.display_name if level == "unit" else r.name for r in members]
     frame["population"] = [r.population for r in members]
+    if level == "unit":
+        from data import flow_queries  # noqa: PLC0415  (flows are optional; cases never need them)
+        frame["importation_risk"] = flow_queries.risk_on_day(day).reindex(frame.index)
     return frame
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from data import demo_facilities, store
+from data import demo_facilities, mobility, store
 from geo import gazetteer
 from geo.units import PROVINCE
 
@@ -64,12 +64,16 @@ def _checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _exists(eng: Engine, kind: str, checksum: str) -> bool:
+    with eng.connect() as conn:
+        return conn.execute(select(store.batches.c.id).where(store.batches.c.kind == kind,
+                                                             store.batches.c.checksum == checksum)).first() is not None
+
+
 def _store_batch(eng: Engine, batch: dict, table, rows: list[dict]) -> bool:
     """Insert a batch and its rows in one transaction; False if the same batch is already stored."""
-    with eng.connect() as conn:
-        if conn.execute(select(store.batches.c.id).where(store.batches.c.kind == batch["kind"],
-                                                          store.batches.c.checksum == batch["checksum"])).first():
-            return False
+    if _exists(eng, batch["kind"], batch["checksum"]):
+        return False
     try:
         with eng.begin() as conn:
             batch_id = conn.execute(insert(store.batches).values(**batch)).inserted_primary_key[0]
@@ -89,6 +93,26 @@ def ensure_loaded(eng: Engine) -> None:
                           "note": "随系统提供的2020年陕西省各市（区）累计病例数据"}, store.case_reports,
                     cases.to_dict("records")):
         log.info("stored the shipped case series: %d rows", len(cases))
+
+    for kind, path, table, read, source, note in (
+        ("flows", mobility.CITY_SHARES, store.flows, mobility.read_flows, mobility.FLOW_SOURCE,
+         "百度迁徙：陕西各市及全省迁入迁出城市、省份占比，2020年第一季度"),
+        ("migration-index", mobility.SCALE_INDEX, store.migration_index, mobility.read_scale_index,
+         mobility.FLOW_SOURCE, "百度迁徙规模指数：陕西10市及全省，2020-01-01至03-09"),
+        ("national-cases", mobility.NATIONAL_CASES, store.national_cases, mobility.read_national_cases,
+         mobility.NATIONAL_SOURCE, "全国各地级市累计确诊、治愈、死亡，2020-01-15至04-30"),
+    ):
+        data = path.read_bytes()
+        if kind == "flows":  # one batch made of two files
+            data += mobility.PROVINCE_SHARES.read_bytes()
+        if _exists(eng, kind, _checksum(data)):
+            continue
+        rows = read()
+        if _store_batch(eng, {"kind": kind, "file_name": path.name, "checksum": _checksum(data),
+                              "size_bytes": len(data), "rows_accepted": len(rows), "rows_rejected": 0,
+                              "created_by": "system", "is_demo": False, "source": source, "note": note},
+                        table, rows.to_dict("records")):
+            log.info("stored %s: %d rows", kind, len(rows))
 
     points = demo_facilities.generate()
     fingerprint = _checksum(points.to_csv(index=False).encode())

@@ -8,6 +8,7 @@ rolled back as a whole. Tables:
 - ``facilities``       fever clinics, pharmacies, supply points: point, county, kind-specific attributes
 - ``flows``            population flow shares between a Shaanxi region and a counterpart, per day and direction
 - ``migration_index``  the flow scale index per region, day and direction
+- ``national_cases``   cumulative cases of China's prefecture-level units, for the importation risk of flows
 """
 from __future__ import annotations
 
@@ -86,9 +87,23 @@ flows = Table(
     Column("focus_adcode", String(6), nullable=False),  # the Shaanxi region the shares are of
     Column("counterpart_adcode", String(6), nullable=False),
     Column("counterpart_name", String(100)),
+    Column("counterpart_level", String(10), nullable=False, default="city"),  # city | province
     Column("share_pct", Float),  # % of the focus region's total move-in (or move-out) that day
     Column("volume", Float),  # an absolute or relative volume where the source gives one
     Index("ix_flows_focus_date", "focus_adcode", "date", "direction"),
+)
+
+national_cases = Table(  # prefecture-level cumulative cases across China, for the importation risk of flows
+    "national_cases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id"), nullable=False),
+    Column("as_of_date", Date, nullable=False),
+    Column("adcode", String(6), nullable=False),
+    Column("name", String(100)),
+    Column("confirmed_cum", Integer),
+    Column("cured_cum", Integer),
+    Column("dead_cum", Integer),
+    Index("ix_national_cases_date", "as_of_date", "adcode"),
 )
 
 migration_index = Table(

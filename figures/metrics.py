@@ -31,6 +31,7 @@ METRICS = {m.key: m for m in [
     Metric("incidence_7d_per_100k", "每10万人近7日新增", "例/10万人", 2),
     Metric("rt", "实时再生数 Rt", "", 2, kind="diverging", mid=1.0),
     Metric("risk_level", "风险等级", "", kind="categorical", categories=LEVELS),
+    Metric("importation_risk", "输入风险指数", "", 4),
 ]}
 DEFAULT_METRIC = "confirmed_cum"
 
@@ -53,7 +54,7 @@ def colour_axis(metric: str, values) -> dict:
     if m.kind == "diverging":
         span = max(abs(top - m.mid), abs(float(finite.min()) - m.mid) if len(finite) else 0, 0.5)
         return {"colorscale": RT_SCALE, "cmin": m.mid - span, "cmax": m.mid + span, "colorbar": bar}
-    return {"colorscale": CASE_SCALE, "cmin": 0, "cmax": max(top, 1.0), "colorbar": bar}
+    return {"colorscale": CASE_SCALE, "cmin": 0, "cmax": top if top > 0 else 1.0, "colorbar": bar}
 
 
 def map_values(metric: str, column):

@@ -6,14 +6,14 @@ import pandas as pd
 from analytics.risk import LEVEL_NAMES, LEVELS
 from figures import formatting as fmt
 
-# column -> (Chinese header, formatter for the page)
+# column -> (Chinese header, formatter for the page; ``missing`` is what an empty cell says)
 RANKING_COLUMNS = {
-    "confirmed_cum": ("累计确诊", fmt.count),
-    "new_7d": ("近7日新增", fmt.count),
-    "incidence_7d_per_100k": ("每10万人近7日新增", lambda v: fmt.rate(v, 3)),
-    "rt": ("Rt", lambda v: fmt.rate(v, 2, missing="—")),
-    "risk_level": ("风险等级", lambda v: LEVEL_NAMES.get(v, "—") if isinstance(v, str) else "—"),
-    "days_since_last_case": ("距最近新增（天）", lambda v: fmt.count(v, missing="—")),
+    "confirmed_cum": ("累计确诊", lambda v, missing=fmt.MISSING: fmt.count(v, missing=missing)),
+    "new_7d": ("近7日新增", lambda v, missing=fmt.MISSING: fmt.count(v, missing=missing)),
+    "incidence_7d_per_100k": ("每10万人近7日新增", lambda v, missing=fmt.MISSING: fmt.rate(v, 3, missing=missing)),
+    "rt": ("Rt", lambda v, missing=None: fmt.rate(v, 2, missing="—")),
+    "risk_level": ("风险等级", lambda v, missing=None: LEVEL_NAMES.get(v, "—") if isinstance(v, str) else "—"),
+    "days_since_last_case": ("距最近新增（天）", lambda v, missing=None: fmt.count(v, missing="—")),
 }
 
 

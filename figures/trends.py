@@ -141,7 +141,7 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
                         hovertemplate=fmt.MISSING)
     layout["annotations"] = [
         {"x": day, "y": 1, "yref": "paper", "text": text, "showarrow": True, "arrowhead": 0, "ax": 0,
-         "ay": -14 - 16 * (i % 2), "font": {"size": 11, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.85)"}
+         "ay": 14 + 16 * i, "font": {"size": 11, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.85)"}
         for i, (day, text) in enumerate(milestones(s))]
     fig.update_layout(**layout)
     return fig

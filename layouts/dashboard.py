@@ -50,10 +50,10 @@ def _kpi(key: str, label: str) -> html.Div:
 
 
 def layout(**query) -> html.Div:
-    data = queries.case_data()
-    state = view_state.parse(query, data.start, data.end)
-    days = pd.date_range(data.start, data.end, freq="D")
-    day_index = int((pd.Timestamp(state.date) - pd.Timestamp(data.start)).days)
+    start, end = queries.view_range()
+    state = view_state.parse(query, start, end)
+    days = pd.date_range(start, end, freq="D")
+    day_index = int((pd.Timestamp(state.date) - pd.Timestamp(start)).days)
     month_marks = {i: f"{d.month}月" for i, d in enumerate(days) if d.day == 1}
     return html.Div(className="page", children=[
         dcc.Location(id="url", refresh=False),
@@ -73,7 +73,7 @@ def layout(**query) -> html.Div:
                 html.Label("日期", htmlFor="date-select"),
                 html.Div(className="date-row", children=[
                     html.Button("◀", id="date-prev", className="step", title="前一日", **{"aria-label": "前一日"}),
-                    dcc.Dropdown(id="date-select", options=date_options(data.start, data.end), value=state.date,
+                    dcc.Dropdown(id="date-select", options=date_options(start, end), value=state.date,
                                  clearable=False, searchable=True, className="date-dropdown",
                                  labels=DROPDOWN_LABELS, maxHeight=360),
                     html.Button("▶", id="date-next", className="step", title="后一日", **{"aria-label": "后一日"}),
@@ -135,6 +135,46 @@ def layout(**query) -> html.Div:
                     dcc.Store(id="table-sort", data={"column": "confirmed_cum", "ascending": False}),
                     html.Div(id="unit-table"),
                 ]),
+            ]),
+        ]),
+        html.Section(className="flows", **{"aria-label": "人口流动"}, children=[
+            html.Div(className="flows-head", children=[
+                html.H2("人口流动（百度迁徙）"),
+                dcc.RadioItems(id="flow-direction", value=state.flow, inline=True, className="segmented",
+                               options=[{"label": "迁入来源", "value": "in"}, {"label": "迁出目的地", "value": "out"}]),
+                dcc.RadioItems(id="flow-scope", value=state.scope, inline=True, className="segmented",
+                               options=[{"label": "全国", "value": "national"}, {"label": "省内", "value": "province"}]),
+                dcc.RadioItems(id="flow-level", value=state.flow_level, inline=True, className="segmented",
+                               options=[{"label": "按城市", "value": "city"}, {"label": "按省份", "value": "province"}]),
+                html.Span(id="flow-note", className="note"),
+            ]),
+            dcc.Store(id="flow-origin"),
+            html.Div(className="flows-grid", children=[
+                html.Div(className="card", children=[
+                    dcc.Graph(id="flow-chart", config={**GRAPH_CONFIG, "scrollZoom": True}, responsive=True,
+                              style={"height": "440px"}),
+                ]),
+                html.Div(className="card card-table flow-table-card", children=[
+                    html.H2(id="flow-table-title"),
+                    html.Div(id="flow-table"),
+                ]),
+                html.Div(className="card", children=[
+                    dcc.Graph(id="scale-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "300px"}),
+                ]),
+                html.Div(className="card", children=[
+                    dcc.RadioItems(id="od-mode", value="share", inline=True, className="segmented small",
+                                   options=[{"label": "当日占比", "value": "share"},
+                                            {"label": "较7日前变化", "value": "change"}]),
+                    dcc.Graph(id="od-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "300px"}),
+                ]),
+                html.Div(className="card", children=[
+                    dcc.Graph(id="import-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "330px"}),
+                ]),
+            ]),
+            html.Div(className="note", children=[
+                "迁徙数据来源：百度迁徙（qianxi.baidu.com），仅限非商业用途，转载请保留此声明；只列前100个来源/目的地，",
+                "占比为占该地当日迁入（迁出）总量的百分比；相对流量 = 占比 × 迁徙规模指数 ÷ 100（无单位）。",
+                "百度迁徙不单列杨凌示范区、韩城市。全国病例：各地卫健委通报（canghailan/Wuhan-2019-nCoV）。",
             ]),
         ]),
         html.Footer(className="footer", children=[

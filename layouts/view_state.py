@@ -26,6 +26,9 @@ class ViewState:
     trend: str = "region"
     options: tuple[str, ...] = ()
     compare: tuple[str, ...] = ()
+    flow: str = "in"  # in | out
+    scope: str = "national"  # national | province
+    flow_level: str = "city"  # city | province
 
     def query(self) -> str:
         params = {"region": self.region, "date": self.date, "metric": self.metric}
@@ -37,6 +40,10 @@ class ViewState:
             params["options"] = ",".join(self.options)
         if self.compare:
             params["compare"] = ",".join(self.compare)
+        for key, value, default in (("flow", self.flow, "in"), ("scope", self.scope, "national"),
+                                    ("flowlevel", self.flow_level, "city")):
+            if value != default:
+                params[key] = value
         return "?" + urlencode(params)
 
 
@@ -61,4 +68,7 @@ def parse(args: dict, start, end) -> ViewState:
     trend = args.get("trend") if args.get("trend") in TREND_VIEWS else "region"
     options = tuple(o for o in TREND_OPTIONS if o in _listed(args.get("options")))
     compare = tuple(dict.fromkeys(c for c in _listed(args.get("compare")) if regions.get(c)))
-    return ViewState(region, day.date().isoformat(), metric, layers, trend, options, compare)
+    flow = args.get("flow") if args.get("flow") in ("in", "out") else "in"
+    scope = args.get("scope") if args.get("scope") in ("national", "province") else "national"
+    flow_level = args.get("flowlevel") if args.get("flowlevel") in ("city", "province") else "city"
+    return ViewState(region, day.date().isoformat(), metric, layers, trend, options, compare, flow, scope, flow_level)

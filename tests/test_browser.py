@@ -48,7 +48,7 @@ def test_region_and_date_drive_every_view(server_url, page, artifacts):
     page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0"
                            ".startsWith('2020-02-16')")
     assert "date=2020-02-16" in page.url
-    page.get_by_role("button", name="西安市", exact=True).click()
+    page.locator("#unit-table").get_by_role("button", name="西安市", exact=True).click()
     expect(page.locator("#kpi-confirmed")).to_have_text("117")  # 西安 on 2月16日
     page.wait_for_function("() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
                            " return d.z[d.locations.indexOf('610100')] === 117; }")
@@ -100,3 +100,32 @@ def test_trend_views_risk_map_and_ranking(server_url, page, artifacts):
         page.click("#table-download-button")
     content = open(download.value.path(), encoding="utf-8-sig").read()
     assert content.splitlines()[1].startswith("2020-02-05,610100,西安市,74")
+
+
+def _flow_title(page) -> str:
+    return page.evaluate("() => document.querySelector('#flow-chart .js-plotly-plot')?.layout?.title?.text || ''")
+
+
+def test_flow_views_follow_region_and_origin_clicks(server_url, page, artifacts):
+    page.goto(f"{server_url}/?region=610100&date=2020-01-20")
+    page.wait_for_function("() => (document.querySelector('#flow-chart .js-plotly-plot')?.layout?.title?.text || '')"
+                           ".startsWith('西安市 1月20日')", timeout=30_000)
+    expect(page.locator("#flow-table tbody tr").first).to_contain_text("咸阳市")
+    scale_title = page.evaluate("() => document.querySelector('#scale-chart .js-plotly-plot').layout.title.text")
+    assert scale_title.startswith("西安市")
+    # a click on an origin in the ranking highlights it on the flow map and in the table
+    page.locator("#flow-table").get_by_role("button", name="北京市", exact=True).click()
+    expect(page.locator("#flow-table tr.highlight")).to_contain_text("北京市")
+    page.wait_for_function("() => { const d = document.querySelector('#flow-chart .js-plotly-plot').data;"
+                           " return d[d.length - 1].line && d[d.length - 1].line.color === '#1f3a93'; }")
+    page.wait_for_timeout(1500)
+    page.locator(".flows").screenshot(path=str(artifacts / "flows_xian_0120.png"))
+    # another region: every flow view follows
+    page.locator("#unit-table").get_by_role("button", name="汉中市", exact=True).click()
+    page.wait_for_function("() => (document.querySelector('#flow-chart .js-plotly-plot')?.layout?.title?.text || '')"
+                           ".startsWith('汉中市')")
+    page.wait_for_function("() => document.querySelector('#scale-chart .js-plotly-plot').layout.title.text"
+                           ".startsWith('汉中市')")
+    bars = page.evaluate("() => document.querySelector('#import-chart .js-plotly-plot').data[0].marker.color")
+    assert "#1f3a93" in bars  # 汉中's bar is the highlighted one in the importation ranking
+    assert "flow" not in page.url or "region=610700" in page.url
