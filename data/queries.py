@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from analytics.assess import assess
 from analytics.cases import compose_total, daily_from_cumulative, per_100k
@@ -216,3 +216,12 @@ def summary(adcode: str, day, eng=None) -> dict:
         prev = _value(previous, c)
         result[f"{c}_change"] = None if prev is None or result[c] is None else result[c] - prev
     return result
+
+
+def last_update(eng=None):
+    """When the newest active batch was stored: the data's freshness, shown on the wall."""
+    eng = eng or store.engine()
+    with eng.connect() as conn:
+        value = conn.execute(select(func.max(store.batches.c.created_at))
+                             .where(store.batches.c.status == "active")).scalar()
+    return pd.Timestamp(value) if value is not None else None

@@ -37,11 +37,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url():
+def server_db() -> str:
+    """The store of the served app (not the one the in-process tests use)."""
+    return f"sqlite:///{tempfile.mkdtemp(prefix='dashboard-srv-')}/srv.sqlite"
+
+
+@pytest.fixture(scope="session")
+def server_url(server_db):
     """The app served by `python app.py`, as a user starts it, on its own port and store."""
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
-           "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='dashboard-srv-')}/srv.sqlite"}
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DATABASE_URL": server_db}
     log = open(Path(_DB_DIR) / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

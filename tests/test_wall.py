@@ -1,0 +1,55 @@
+"""`/wall` as the wall screen shows it: fills the screen without scrolling at 1080p and 4K, every KPI a number,
+large type, and new data picked up by polling without a reload."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import create_engine, insert
+
+from data import store
+
+
+@pytest.mark.parametrize("width, height", [(1920, 1080), (3840, 2160)])
+def test_wall_fills_the_screen(server_url, browser, artifacts, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{server_url}/wall?date=2020-02-15")
+    expect(page.locator("#kpi-confirmed")).to_have_text("236", timeout=30_000)
+    for key in ("confirmed", "active", "new", "cured", "dead"):
+        assert re.fullmatch(r"[\d,.万]+", page.inner_text(f"#kpi-{key}")), key
+    page.wait_for_function("() => document.querySelector('#region-map .maplibregl-canvas')"
+                           " && document.querySelector('#flow-chart .js-plotly-plot')?.data?.length > 0")
+    page.wait_for_timeout(2500)
+    size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
+                         " innerWidth, innerHeight]")
+    assert size[0] <= size[2] and size[1] <= size[3], size  # nothing to scroll
+    wall = page.evaluate("() => { const r = document.querySelector('.wall').getBoundingClientRect();"
+                         " return [r.width, r.height]; }")
+    assert wall == [width, height]
+    smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('.wall *')]
+        .filter(e => e.childElementCount === 0 && e.textContent.trim() && e.offsetParent)
+        .map(e => parseFloat(getComputedStyle(e).fontSize)))""")
+    assert smallest >= 18 * width / 1920 - 0.5  # readable from 5 metres: no body text under 18 px at 1080p
+    page.screenshot(path=str(artifacts / f"wall_{width}x{height}.png"))
+    context.close()
+
+
+def test_wall_picks_up_new_data_without_a_reload(server_url, server_db, browser):
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{server_url}/wall")  # no date pinned: the wall shows the latest day
+    expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时", timeout=30_000)
+    page.evaluate("() => { window.__marker = 'same page'; }")
+    eng = create_engine(server_db)
+    with eng.begin() as conn:  # a new day's report arrives, as an ingest would store it
+        batch = conn.execute(insert(store.batches).values(
+            kind="cases", file_name="test.csv", checksum="wall-test", size_bytes=1, rows_accepted=1,
+            rows_rejected=0, created_by="test", status="active", is_demo=False, source="测试")).inserted_primary_key[0]
+        conn.execute(insert(store.case_reports).values(
+            batch_id=batch, region_adcode="610100", category="reported", as_of_date=dt.date(2020, 12, 8),
+            confirmed_cum=200, cured_cum=150, dead_cum=3))
+    expect(page.locator("#as-of")).to_have_text("截至2020年12月8日24时", timeout=40_000)
+    assert page.evaluate("() => window.__marker") == "same page"  # no reload
+    page.close()
