@@ -39,6 +39,7 @@ server.register_blueprint(api_v1)
 
 import callbacks.dashboard  # noqa: E402,F401  (registers the callbacks of `/`)
 import callbacks.flows  # noqa: E402,F401
+import callbacks.exports  # noqa: E402,F401
 import callbacks.wall  # noqa: E402,F401
 
 app.layout = html.Div([dash.page_container])

@@ -37,3 +37,83 @@ def ranking_csv(frame: pd.DataFrame, day) -> str:
         values = frame[column]
         out[header] = values.map(LEVEL_NAMES).fillna("") if column == "risk_level" else values.round(4).to_numpy()
     return "\ufeff" + out.to_csv(index=False)
+
+
+# ---- the table behind each chart, for CSV/XLSX download (Chinese headers, the view's filters applied) ---------
+SERIES_COLUMNS = {
+    "confirmed_cum": "累计确诊", "cured_cum": "累计治愈", "dead_cum": "累计死亡", "active": "现有确诊",
+    "new_confirmed": "新增确诊", "correction_confirmed": "核减订正", "new_7d": "近7日新增", "new_7d_avg": "7日平均",
+    "incidence_7d_per_100k": "每10万人近7日新增", "rt": "Rt", "rt_low": "Rt下限(95%)", "rt_high": "Rt上限(95%)",
+    "risk_level": "风险等级", "status": "上报状态",
+}
+STATUS_NAMES = {"reported": "已上报", "missing": "未上报", "before_first": "首例前"}
+UNIT_COLUMNS = {
+    "confirmed_cum": "累计确诊", "active": "现有确诊", "new_7d": "近7日新增", "confirmed_per_100k": "每10万人累计确诊",
+    "incidence_7d_per_100k": "每10万人近7日新增", "rt": "Rt", "risk_level": "风险等级",
+    "importation_risk": "输入风险指数",
+}
+
+
+COUNT_COLUMNS = {"confirmed_cum", "cured_cum", "dead_cum", "active", "new_confirmed", "correction_confirmed",
+                 "new_7d"}
+
+
+def series_table(series: pd.DataFrame, region_name: str) -> pd.DataFrame:
+    out = pd.DataFrame({"日期": series.index.strftime("%Y-%m-%d"), "地区": region_name})
+    for column, header in SERIES_COLUMNS.items():
+        values = series[column]
+        if column in COUNT_COLUMNS:
+            values = values.round().astype("Int64")  # counts as whole numbers; missing stays empty
+        elif column == "risk_level":
+            values = values.map(LEVEL_NAMES)
+        elif column == "status":
+            values = values.map(STATUS_NAMES)
+        elif values.dtype.kind == "f":
+            values = values.round(4)
+        out[header] = values.array
+    return out
+
+
+def units_table(units: pd.DataFrame, day) -> pd.DataFrame:
+    out = pd.DataFrame({"截至日期": pd.Timestamp(day).date().isoformat(), "地区代码": units.index,
+                        "地区": units["name"].to_numpy()})
+    for column, header in UNIT_COLUMNS.items():
+        values = units[column] if column in units else pd.Series(index=units.index, dtype=float)
+        if column in COUNT_COLUMNS:
+            values = pd.to_numeric(values).round().astype("Int64")
+        out[header] = (values.map(LEVEL_NAMES) if column == "risk_level" else values).array
+    return out
+
+
+def flow_ranking_table(ranking: pd.DataFrame, focus_name: str, day, direction: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "日期": pd.Timestamp(day).date().isoformat(), "本地": focus_name,
+        "方向": "迁入来源" if direction == "in" else "迁出目的地", "排名": range(1, len(ranking) + 1),
+        "地区代码": ranking["counterpart_adcode"].to_numpy(), "地区": ranking["counterpart_name"].to_numpy(),
+        "所属省份": ranking["province"].to_numpy(), "占比%": ranking["share_pct"].to_numpy(),
+        "相对流量": ranking["volume"].round(6).to_numpy(), "占比较7日前(百分点)": ranking["share_change_7d"].to_numpy(),
+    })
+
+
+def xlsx_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text that Excel would run as a formula (=, +, -, @ at the start) is written as plain text."""
+    def clean(value):
+        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
+        return value
+    return frame.map(clean)
+
+
+def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
+    import io  # noqa: PLC0415
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        xlsx_safe(frame).to_excel(writer, index=False, sheet_name=sheet[:31])
+        widths = writer.sheets[sheet[:31]].column_dimensions
+        for i, column in enumerate(frame.columns):
+            widths[chr(65 + i) if i < 26 else "A"].width = max(10, len(str(column)) * 2 + 2)
+    return buffer.getvalue()
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    return "\ufeff" + frame.to_csv(index=False)

@@ -41,6 +41,17 @@ def date_options(start, end) -> list[dict]:
             for d in pd.date_range(start, end, freq="D")[::-1]]
 
 
+def export_bar(chart: str) -> html.Div:
+    """Download buttons of a chart: the picture (PNG at 2x, SVG) and the table behind it (CSV, XLSX)."""
+    return html.Div(className="export-bar", children=[
+        html.Button(label, id={"type": kind, "chart": chart, "fmt": fmt_}, className="export-button",
+                    title=f"下载{what}")
+        for kind, fmt_, label, what in (("img-export", "png", "PNG", "图片（PNG，2倍分辨率）"),
+                                        ("img-export", "svg", "SVG", "矢量图（SVG）"),
+                                        ("data-export", "csv", "CSV", "数据（CSV）"),
+                                        ("data-export", "xlsx", "XLSX", "数据（Excel）"))])
+
+
 def _kpi(key: str, label: str) -> html.Div:
     return html.Div(className="kpi", children=[
         html.Div(label, className="kpi-label"),
@@ -57,6 +68,7 @@ def layout(**query) -> html.Div:
     month_marks = {i: f"{d.month}月" for i, d in enumerate(days) if d.day == 1}
     return html.Div(className="page", children=[
         dcc.Location(id="url", refresh=False),
+        dcc.Store(id="export-names"), dcc.Store(id="export-done"), dcc.Download(id="data-download"),
         html.Header(className="topbar", children=[
             html.H1("陕西省疫情防控态势感知看板"),
             html.Div(id="as-of", className="as-of", children=fmt.as_of(state.date)),
@@ -104,6 +116,7 @@ def layout(**query) -> html.Div:
         html.Section(id="assessment", className="assessment", **{"aria-label": "态势研判"}),
         html.Main(className="main", children=[
             html.Div(className="card card-map", children=[
+                export_bar("region-map"),
                 dcc.Graph(id="region-map", config={**GRAPH_CONFIG, "scrollZoom": True}, responsive=True,
                           className="map-graph"),
                 html.Div(id="map-note", className="note"),
@@ -122,6 +135,7 @@ def layout(**query) -> html.Div:
                                          labels=DROPDOWN_LABELS, placeholder="对比地区", maxHeight=360),
                         ]),
                     ]),
+                    export_bar("trend-chart"),
                     dcc.Graph(id="trend-chart", config=GRAPH_CONFIG, responsive=True, className="trend-graph",
                               style={"height": "340px"}),
                     html.Div(id="trend-note", className="note"),
@@ -151,6 +165,7 @@ def layout(**query) -> html.Div:
             dcc.Store(id="flow-origin"),
             html.Div(className="flows-grid", children=[
                 html.Div(className="card", children=[
+                    export_bar("flow-chart"),
                     dcc.Graph(id="flow-chart", config={**GRAPH_CONFIG, "scrollZoom": True}, responsive=True,
                               style={"height": "440px"}),
                 ]),
@@ -159,15 +174,18 @@ def layout(**query) -> html.Div:
                     html.Div(id="flow-table"),
                 ]),
                 html.Div(className="card", children=[
+                    export_bar("scale-chart"),
                     dcc.Graph(id="scale-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "300px"}),
                 ]),
                 html.Div(className="card", children=[
+                    export_bar("od-chart"),
                     dcc.RadioItems(id="od-mode", value="share", inline=True, className="segmented small",
                                    options=[{"label": "当日占比", "value": "share"},
                                             {"label": "较7日前变化", "value": "change"}]),
                     dcc.Graph(id="od-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "300px"}),
                 ]),
                 html.Div(className="card", children=[
+                    export_bar("import-chart"),
                     dcc.Graph(id="import-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "330px"}),
                 ]),
             ]),
