@@ -7,19 +7,25 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 
 import dash
+import diskcache
 from dash import html
 from flask import jsonify, request
 
+import cli
 from api.v1 import bp as api_v1
 from data import shipped, store
 
 ROOT = Path(__file__).resolve().parent
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("dashboard")
+
+# Long work (the briefing pack) runs in background processes so the page stays live, shows progress, can cancel.
+background_manager = dash.DiskcacheManager(diskcache.Cache(str(ROOT / "instance" / "background")))
 
 app = dash.Dash(
     __name__,
@@ -30,12 +36,14 @@ app = dash.Dash(
     compress=True,  # gzip/brotli through flask-compress
     serve_locally=True,  # every script from this server: the intranet has no internet
     suppress_callback_exceptions=True,
+    background_callback_manager=background_manager,
 )
 app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
 server = app.server
 server.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or os.urandom(32).hex()
 server.json.ensure_ascii = False  # readable Chinese in API responses
 server.register_blueprint(api_v1)
+cli.register(server)
 
 import callbacks.dashboard  # noqa: E402,F401  (registers the callbacks of `/`)
 import callbacks.flows  # noqa: E402,F401
@@ -79,7 +87,8 @@ def _warm_caches() -> None:
 
 
 _load_shipped_data()
-threading.Thread(target=_warm_caches, name="warm-caches", daemon=True).start()
+if not (os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "run" not in sys.argv):  # a one-off command needs no warm-up
+    threading.Thread(target=_warm_caches, name="warm-caches", daemon=True).start()
 
 
 if __name__ == "__main__":

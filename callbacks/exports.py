@@ -112,3 +112,29 @@ def download_chart_data(clicks, region, day, direction, scope, level, names):
         return {"content": __import__("base64").b64encode(tables.to_xlsx(frame, "数据")).decode(), "base64": True,
                 "filename": f"{base}.xlsx"}
     return {"content": tables.to_csv(frame), "filename": f"{base}.csv", "type": "text/csv"}
+
+
+@callback(
+    Output("brief-download", "data"),
+    Input("brief-button", "n_clicks"),
+    State("region-select", "value"), State("date-select", "value"), State("brief-format", "value"),
+    background=True,
+    running=[(Output("brief-button", "disabled"), True, False), (Output("brief-cancel", "hidden"), False, True),
+             (Output("brief-progress-box", "hidden"), False, True)],
+    cancel=[Input("brief-cancel", "n_clicks")],
+    progress=[Output("brief-progress", "value"), Output("brief-progress", "max"), Output("brief-status", "children")],
+    prevent_initial_call=True,
+)
+def make_brief(set_progress, _n, region, day, kind):
+    """The briefing pack, made in a background process: the page stays live, shows progress, and can cancel."""
+    import tempfile  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from reports import briefing  # noqa: PLC0415
+    name = regions.get(region).display_name
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"汇报材料_{name}_{day}.{kind}"
+        briefing.write(region, day, out, progress=lambda step, total, text: set_progress((step, total, text)))
+        set_progress((5, 5, "已完成"))
+        return {"content": __import__("base64").b64encode(out.read_bytes()).decode(), "base64": True,
+                "filename": out.name}

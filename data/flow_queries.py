@@ -33,10 +33,6 @@ _lock = threading.Lock()
 _memo: dict[str, FlowData] = {}
 
 
-def _frame(conn, query) -> pd.DataFrame:
-    return pd.DataFrame(conn.execute(query).fetchall(), columns=list(query.selected_columns.keys()))
-
-
 def flow_data(eng=None) -> FlowData:
     eng = eng or store.engine()
     key = f"{eng.url}|{store.data_version(eng)}"
@@ -52,12 +48,12 @@ def _build(eng, version: str) -> FlowData:
     f, m, n, b = store.flows, store.migration_index, store.national_cases, store.batches
     active = b.c.status == "active"
     with eng.connect() as conn:
-        flows = _frame(conn, select(f.c.date, f.c.direction, f.c.focus_adcode, f.c.counterpart_adcode,
+        flows = store.frame(conn, select(f.c.date, f.c.direction, f.c.focus_adcode, f.c.counterpart_adcode,
                                     f.c.counterpart_name, f.c.counterpart_level, f.c.share_pct, f.c.batch_id)
                        .join(b, b.c.id == f.c.batch_id).where(active))
-        scale = _frame(conn, select(m.c.date, m.c.adcode, m.c.direction, m.c.scale_index, m.c.batch_id)
+        scale = store.frame(conn, select(m.c.date, m.c.adcode, m.c.direction, m.c.scale_index, m.c.batch_id)
                        .join(b, b.c.id == m.c.batch_id).where(active))
-        cases = _frame(conn, select(n.c.as_of_date, n.c.adcode, n.c.confirmed_cum, n.c.cured_cum, n.c.dead_cum)
+        cases = store.frame(conn, select(n.c.as_of_date, n.c.adcode, n.c.confirmed_cum, n.c.cured_cum, n.c.dead_cum)
                        .join(b, b.c.id == n.c.batch_id).where(active))
         sources = tuple(s for (s,) in conn.execute(select(b.c.source).where(
             active, b.c.kind.in_(["flows", "migration-index", "national-cases"])).distinct()) if s)

@@ -59,7 +59,7 @@ def _latest_reports(eng) -> tuple[pd.DataFrame, tuple[str, ...]]:
                     cr.c.dead_cum, cr.c.batch_id)
              .join(b, b.c.id == cr.c.batch_id).where(b.c.status == "active"))
     with eng.connect() as conn:
-        rows = pd.DataFrame(conn.execute(query).fetchall(), columns=list(query.selected_columns.keys()))
+        rows = store.frame(conn, query)
         sources = tuple(s for (s,) in conn.execute(
             select(b.c.source).where(b.c.status == "active", b.c.kind.in_(["cases", "case-list"])).distinct()) if s)
     rows = rows.sort_values("batch_id").drop_duplicates(["region_adcode", "category", "as_of_date"], keep="last")
@@ -157,7 +157,7 @@ def facilities(kinds: list[str], unit_adcode: str | None = None, eng=None) -> pd
         if unit_adcode and unit_adcode != PROVINCE:
             query = query.where(f.c.unit_adcode == unit_adcode)
         with eng.connect() as conn:
-            frame = pd.DataFrame(conn.execute(query).fetchall(), columns=list(query.selected_columns.keys()))
+            frame = store.frame(conn, query)
         if len(_facility_memo) > 64:
             _facility_memo.clear()
         _facility_memo[key] = frame

@@ -16,6 +16,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
                         Table, UniqueConstraint, case, create_engine, event, func, select)
 from sqlalchemy.engine import Engine
@@ -141,6 +142,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def frame(conn, query) -> pd.DataFrame:
+    """A query's rows as a DataFrame. Rows become plain tuples first: building a frame from SQLAlchemy Row objects
+    probes each for attributes and cost seconds on the flow table."""
+    result = conn.execute(query)
+    return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
 
 def data_version(eng: Engine) -> str:

@@ -108,6 +108,20 @@ def layout(**query) -> html.Div:
                 dcc.Clipboard(id="share-link", title="复制本视图链接", className="share"),
                 html.Span("复制链接", className="share-label"),
             ]),
+            html.Div(className="control control-brief", children=[
+                html.Span("汇报材料", className="label"),
+                html.Div(className="brief-row", children=[
+                    dcc.RadioItems(id="brief-format", value="pptx", inline=True, className="segmented small",
+                                   options=[{"label": "PPTX", "value": "pptx"}, {"label": "PDF", "value": "pdf"}]),
+                    html.Button("生成", id="brief-button", className="small-button"),
+                    html.Button("取消", id="brief-cancel", className="small-button", hidden=True),
+                ]),
+                html.Div(id="brief-progress-box", hidden=True, children=[
+                    html.Progress(id="brief-progress", value="0", max="5", className="brief-progress"),
+                    html.Span(id="brief-status", className="note"),
+                ]),
+                dcc.Download(id="brief-download"),
+            ]),
         ]),
         html.Section(className="kpis", **{"aria-label": "关键指标"}, children=[
             html.Div(id="kpi-region", className="kpi-region"),

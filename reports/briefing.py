@@ -1,0 +1,294 @@
+"""The briefing pack (汇报材料) for a region and day, as PPTX or PDF, made from the same figure builders as the page.
+
+Pages: title (region, as-of date, generated time, sources, 演示数据 where demo data are included); a generated
+summary in Chinese; the KPIs as a table; the map; the trend; the flow view; the risk list.
+Pictures come from kaleido with Debian's chromium, kept warm between figures (one browser for the whole pack);
+the PDF is the same pages printed by the same chromium, so Chinese comes out in the installed CJK font.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import kaleido
+import pandas as pd
+import plotly.io as pio
+
+from analytics.risk import LEVEL_NAMES, RULE_TEXT
+from callbacks.dashboard import build_map, trend_figure
+from callbacks.flows import flow_view
+from data import flow_queries, queries
+from figures import formatting as fmt
+from figures import maps
+from geo import regions
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = {"map": (1100, 820), "trend": (1200, 560), "flow": (1200, 640)}
+_kaleido_lock = threading.Lock()
+_kaleido_started = False
+
+
+@dataclass
+class Brief:
+    region: str
+    region_name: str
+    day: str
+    generated: dt.datetime
+    summary: str
+    kpis: list[tuple[str, str, str]]  # label, value, change
+    risk_rows: list[tuple[str, str, str, str]]  # region, level, new 7 days, days since last case
+    images: dict[str, bytes] = field(default_factory=dict)  # key -> PNG
+    captions: dict[str, str] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    demo: bool = False
+
+
+def _inline_boundaries(fig: dict) -> dict:
+    """The page's figures name boundary files by URL; kaleido's page cannot fetch them, so put them inline."""
+    cache = {}
+
+    def load(url):
+        if url not in cache:
+            cache[url] = json.loads((ROOT / url.lstrip("/")).read_text(encoding="utf-8"))
+        return cache[url]
+
+    def walk(obj):
+        if isinstance(obj, dict):
+            return {k: walk(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [walk(v) for v in obj]
+        if isinstance(obj, str) and obj.startswith("/assets/geo/"):
+            return load(obj)
+        return obj
+
+    return walk(fig)
+
+
+def _png(fig, size: tuple[int, int], title: str) -> bytes:
+    """A figure as PNG through the warm kaleido browser; the title says what it shows."""
+    global _kaleido_started
+    fig = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else dict(fig)
+    fig = _inline_boundaries(fig)
+    layout = fig.setdefault("layout", {})
+    layout["title"] = {"text": title, "x": 0.01, "font": {"size": 18}}
+    layout["margin"] = {**(layout.get("margin") or {}), "t": 60}
+    layout.pop("uirevision", None)
+    with _kaleido_lock:
+        if not _kaleido_started:
+            kaleido.start_sync_server(silence_warnings=True)
+            _kaleido_started = True
+        return pio.to_image(fig, format="png", width=size[0], height=size[1], scale=1.5)
+
+
+def summary_text(region: str, day: str) -> str:
+    """截至2月15日24时，西安市累计报告确诊病例114例…: the paragraph a briefing opens with, from the same figures."""
+    s = queries.summary(region, day)
+    name = regions.get(region).display_name
+    when = fmt.as_of(day).replace(f"{pd.Timestamp(day).year}年", "")
+    if s["confirmed_cum"] is None:
+        return f"{when}，{name}{'未上报' if s['status'] == 'missing' else '暂无'}病例数据。"
+    parts = [f"{when}，{name}累计报告确诊病例{fmt.count(s['confirmed_cum'])}例，现有确诊{fmt.count(s['active'])}例，"
+             f"累计治愈{fmt.count(s['cured_cum'])}例，死亡{fmt.count(s['dead_cum'])}例；"
+             f"当日新增{fmt.count(s['new_confirmed'])}例，近7日新增{fmt.count(s['new_7d'])}例"
+             f"（每10万人{fmt.rate(s['incidence_7d_per_100k'], 3)}例）。"]
+    if s["rt"] is not None:
+        trend = "仍在扩散" if s["rt_low"] > 1 else "得到控制" if s["rt_high"] < 1 else "处于平台"
+        parts.append(f"实时再生数Rt为{fmt.rate(s['rt'])}（95%可信区间{fmt.rate(s['rt_low'])}–{fmt.rate(s['rt_high'])}），"
+                     f"疫情{trend}")
+        if s["doubling_time_days"]:
+            parts.append(f"，倍增时间约{s['doubling_time_days']:.1f}天。")
+        elif s["halving_time_days"]:
+            parts.append(f"，减半时间约{s['halving_time_days']:.1f}天。")
+        else:
+            parts.append("。")
+    else:
+        parts.append("近7日病例不足12例，不作Rt估计。")
+    units = queries.on_day(day, "unit")
+    levels = units["risk_level"].value_counts()
+    high = units[units["risk_level"] == "high"]["name"].tolist()
+    parts.append(f"按{RULE_TEXT}，各市（区）中高风险{int(levels.get('high', 0))}个"
+                 + (f"（{'、'.join(high)}）" if high else "")
+                 + f"，中风险{int(levels.get('medium', 0))}个，低风险{int(levels.get('low', 0))}个。")
+    risk = flow_queries.risk_on_day(day).drop(labels=["610000"], errors="ignore").dropna()
+    if len(risk):
+        top = risk.idxmax()
+        parts.append(f"输入风险指数最高的是{regions.get(top).display_name}（{risk[top]:.4f}）。")
+    return "".join(parts)
+
+
+def build(region: str, day: str, progress=None) -> Brief:
+    """Everything the pack holds; the slow part is the three pictures. ``progress(step, total, text)`` is told
+    before each step (the page shows it as a progress bar)."""
+    progress = progress or (lambda *_: None)
+    progress(0, 5, "正在汇总数据")
+    s = queries.summary(region, day)
+    name = regions.get(region).display_name
+    kpis = []
+    for label, column in (("累计确诊", "confirmed_cum"), ("现有确诊", "active"), ("新增确诊", "new_confirmed"),
+                          ("近7日新增", "new_7d"), ("累计治愈", "cured_cum"), ("累计死亡", "dead_cum")):
+        change = s.get(f"{column}_change")
+        kpis.append((label, fmt.count(s[column], missing="未上报" if s["status"] == "missing" else "无数据"),
+                     "" if change is None else f"较前日 {fmt.signed(change)}"))
+    units = queries.on_day(day, "unit")
+    risk_rows = [(row["name"], LEVEL_NAMES.get(row["risk_level"], "—") if isinstance(row["risk_level"], str) else "—",
+                  fmt.count(row["new_7d"], missing="—"), fmt.count(row["days_since_last_case"], missing="—"))
+                 for _, row in units.sort_values(["new_7d", "confirmed_cum"], ascending=False).iterrows()]
+    brief = Brief(region, name, day, dt.datetime.now(), summary_text(region, day), kpis, risk_rows,
+                  sources=list(s["sources"]) + list(flow_queries.flow_data().sources[:2]))
+    when = fmt.as_of(day)
+    flow_fig, _, flow_title, flow_note = flow_view(region, day, "in", "national", "city", None)
+    figures = {
+        "map": (build_map(region, day, "confirmed_cum", []), f"{name} 累计确诊（{when}）"),
+        "trend": (trend_figure("region", region, day, [], []), f"{name} 每日新增与累计确诊（{when}）"),
+        "flow": (flow_fig, flow_title or "人口流动"),
+    }
+    for step, (key, (fig, title)) in enumerate(figures.items(), start=1):
+        progress(step, 5, f"正在绘制{ {'map': '地图', 'trend': '趋势图', 'flow': '人口流动图'}[key] }")
+        brief.images[key] = _png(fig, SIZE[key], title)
+        brief.captions[key] = title
+    if flow_note:
+        brief.captions["flow"] += f"（{flow_note}）"
+    return brief
+
+
+# ---- PPTX ---------------------------------------------------------------------------------------------------
+def to_pptx(brief: Brief, path: Path) -> None:
+    from pptx import Presentation  # noqa: PLC0415
+    from pptx.util import Emu, Pt  # noqa: PLC0415
+
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Emu(12192000), Emu(6858000)  # 16:9
+    blank = deck.slide_layouts[6]
+    font = "Microsoft YaHei"
+
+    def text(slide, content, left, top, width, height, size=18, bold=False):
+        box = slide.shapes.add_textbox(Emu(left), Emu(top), Emu(width), Emu(height))
+        frame = box.text_frame
+        frame.word_wrap = True
+        for i, line in enumerate(content.split("\n")):
+            para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+            run = para.add_run()
+            run.text = line
+            run.font.size, run.font.bold, run.font.name = Pt(size), bold, font
+        return box
+
+    w, h = deck.slide_width, deck.slide_height
+    m = 457200  # half an inch
+    slide = deck.slides.add_slide(blank)
+    text(slide, f"{brief.region_name}疫情态势汇报", m, 1600000, w - 2 * m, 900000, 40, True)
+    text(slide, fmt.as_of(brief.day), m, 2600000, w - 2 * m, 500000, 24)
+    lines = [f"生成时间：{brief.generated:%Y年%m月%d日 %H:%M}", "数据来源：" + "；".join(brief.sources)]
+    if brief.demo:
+        lines.append("本材料含演示数据（演示数据）")
+    text(slide, "\n".join(lines), m, 3400000, w - 2 * m, 2400000, 14)
+
+    slide = deck.slides.add_slide(blank)
+    text(slide, "态势摘要", m, m, w - 2 * m, 600000, 28, True)
+    text(slide, brief.summary, m, 1300000, w - 2 * m, 4500000, 20)
+
+    slide = deck.slides.add_slide(blank)
+    text(slide, f"关键指标（{fmt.as_of(brief.day)}）", m, m, w - 2 * m, 600000, 28, True)
+    table = slide.shapes.add_table(len(brief.kpis) + 1, 3, Emu(m), Emu(1300000), Emu(w - 2 * m),
+                                   Emu(4200000)).table
+    for col, head in enumerate(("指标", "数值（例）", "较前日")):
+        table.cell(0, col).text = head
+    for row, (label, value, change) in enumerate(brief.kpis, start=1):
+        for col, content in enumerate((label, value, change)):
+            table.cell(row, col).text = content
+    for cell in (table.cell(r, c) for r in range(len(brief.kpis) + 1) for c in range(3)):
+        for para in cell.text_frame.paragraphs:
+            for run in para.runs:
+                run.font.size, run.font.name = Pt(18), font
+
+    for key in ("map", "trend", "flow"):
+        slide = deck.slides.add_slide(blank)
+        text(slide, brief.captions[key], m, 250000, w - 2 * m, 500000, 22, True)
+        picture = slide.shapes.add_picture(_as_file(brief.images[key]), Emu(m), Emu(850000))
+        scale = min((w - 2 * m) / picture.width, (h - 1000000) / picture.height)
+        picture.width, picture.height = int(picture.width * scale), int(picture.height * scale)
+        picture.left = int((w - picture.width) / 2)
+
+    slide = deck.slides.add_slide(blank)
+    text(slide, f"各市（区）风险等级（{RULE_TEXT}）", m, 250000, w - 2 * m, 500000, 22, True)
+    table = slide.shapes.add_table(len(brief.risk_rows) + 1, 4, Emu(m), Emu(900000), Emu(w - 2 * m),
+                                   Emu(380000 * (len(brief.risk_rows) + 1))).table
+    for col, head in enumerate(("地区", "风险等级", "近7日新增", "距最近新增（天）")):
+        table.cell(0, col).text = head
+    for row, values in enumerate(brief.risk_rows, start=1):
+        for col, content in enumerate(values):
+            table.cell(row, col).text = content
+    for cell in (table.cell(r, c) for r in range(len(brief.risk_rows) + 1) for c in range(4)):
+        for para in cell.text_frame.paragraphs:
+            for run in para.runs:
+                run.font.size, run.font.name = Pt(14), font
+    deck.save(str(path))
+
+
+def _as_file(png: bytes):
+    import io  # noqa: PLC0415
+    return io.BytesIO(png)
+
+
+# ---- PDF: the same pages, printed by chromium ----------------------------------------------------------------
+def to_html(brief: Brief) -> str:
+    e = html.escape
+
+    def img(key):
+        data = base64.b64encode(brief.images[key]).decode()
+        return f'<section><h2>{e(brief.captions[key])}</h2><img src="data:image/png;base64,{data}"></section>'
+
+    kpi_rows = "".join(f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td></tr>" for a, b, c in brief.kpis)
+    risk_rows = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in brief.risk_rows)
+    demo = "<p>本材料含演示数据（演示数据）</p>" if brief.demo else ""
+    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><style>
+@page {{ size: 297mm 167mm; margin: 10mm; }}
+body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; color: #1f2933; margin: 0; }}
+section {{ page-break-after: always; height: 145mm; overflow: hidden; }}
+h1 {{ font-size: 34pt; margin: 30mm 0 6mm; }} h2 {{ font-size: 18pt; margin: 0 0 4mm; }}
+p {{ font-size: 14pt; line-height: 1.7; }} .summary {{ font-size: 17pt; }}
+img {{ max-width: 100%; max-height: 128mm; display: block; margin: 0 auto; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 12pt; }}
+td, th {{ border: 1px solid #c8ced6; padding: 2mm 3mm; text-align: left; }}
+</style></head><body>
+<section><h1>{e(brief.region_name)}疫情态势汇报</h1><p style="font-size:20pt">{e(fmt.as_of(brief.day))}</p>
+<p>生成时间：{brief.generated:%Y年%m月%d日 %H:%M}<br>数据来源：{e("；".join(brief.sources))}</p>{demo}</section>
+<section><h2>态势摘要</h2><p class="summary">{e(brief.summary)}</p></section>
+<section><h2>关键指标（{e(fmt.as_of(brief.day))}）</h2><table><tr><th>指标</th><th>数值（例）</th><th>较前日</th></tr>
+{kpi_rows}</table></section>
+{img("map")}{img("trend")}{img("flow")}
+<section><h2>各市（区）风险等级（{e(RULE_TEXT)}）</h2><table><tr><th>地区</th><th>风险等级</th><th>近7日新增</th>
+<th>距最近新增（天）</th></tr>{risk_rows}</table></section>
+</body></html>"""
+
+
+def to_pdf(brief: Brief, path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not browser:
+        raise RuntimeError("需要 Debian 的 chromium 才能生成 PDF：apt-get install chromium")
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "brief.html"
+        page.write_text(to_html(brief), encoding="utf-8")
+        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer",
+                        f"--print-to-pdf={Path(path).resolve()}", page.as_uri()],
+                       check=True, capture_output=True, timeout=120)
+
+
+def write(region: str, day: str, out: Path, progress=None) -> Brief:
+    out = Path(out)
+    if out.suffix.lower() not in (".pptx", ".pdf"):
+        raise ValueError(f"--out 应以 .pptx 或 .pdf 结尾：{out}")
+    brief = build(region, day, progress)
+    if progress:
+        progress(4, 5, "正在排版")
+    (to_pptx if out.suffix.lower() == ".pptx" else to_pdf)(brief, out)
+    return brief

@@ -1,0 +1,72 @@
+"""The briefing pack from the command line, as staff make it: PPTX and PDF with the same pages, Chinese intact."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _brief(*args, db):
+    env = {**os.environ, "DATABASE_URL": db}
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", "brief", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=240)
+
+
+@pytest.fixture(scope="module")
+def db():
+    return os.environ["DATABASE_URL"]
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory, db, app_module):
+    out = tmp_path_factory.mktemp("brief")
+    pptx, pdf = out / "brief.pptx", out / "brief.pdf"
+    for path in (pptx, pdf):
+        result = _brief("--region", "610000", "--date", "2020-02-15", "--out", str(path), db=db)
+        assert result.returncode == 0, result.stderr
+        assert "已写入" in result.stdout
+    return pptx, pdf
+
+
+def test_pptx_holds_pictures_tables_and_the_summary(packs, artifacts):
+    deck = Presentation(str(packs[0]))
+    slides = list(deck.slides)
+    assert len(slides) == 7
+    texts = ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in slides]
+    assert "陕西省疫情态势汇报" in texts[0] and "截至2020年2月15日24时" in texts[0] and "数据来源" in texts[0]
+    assert texts[1].count("截至2月15日24时，陕西省累计报告确诊病例236例") == 1
+    pictures = [shape for slide in slides for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert len(pictures) == 3 and all(len(p.image.blob) > 20_000 for p in pictures)
+    kpi_table = next(s for s in slides[2].shapes if s.has_table).table
+    assert kpi_table.cell(1, 0).text == "累计确诊" and kpi_table.cell(1, 1).text == "236"
+    risk_table = next(s for s in slides[6].shapes if s.has_table).table
+    assert risk_table.cell(1, 0).text == "西安市" and risk_table.cell(1, 1).text == "高风险"
+    (artifacts / "brief_map.png").write_bytes(pictures[0].image.blob)
+
+
+def test_pdf_has_the_same_pages_with_chinese_text(packs, artifacts):
+    pdf = packs[1]
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "Pages:          7" in info or "Pages:           7" in info
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "陕西省疫情态势汇报" in text and "累计报告确诊病例236例" in text.replace("\n", "")
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "4", "-l", "4", str(pdf), str(artifacts / "brief_pdf")],
+                   check=True)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--region", "999999", "--date", "2020-02-15", "--out", "x.pptx"], "未知地区代码"),
+    (["--region", "610000", "--date", "15/02/2020", "--out", "x.pptx"], "日期格式"),
+    (["--region", "610000", "--date", "2019-02-15", "--out", "x.pptx"], "不在数据范围"),
+    (["--region", "610000", "--date", "2020-02-15", "--out", "x.docx"], ".pptx 或 .pdf"),
+])
+def test_brief_refuses_bad_arguments_in_one_sentence(args, words, db, app_module):
+    result = _brief(*args, db=db)
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
