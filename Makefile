@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up on a fresh machine.
-.PHONY: run test geo
+.PHONY: run test bench geo
 
 run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data)
 	@scripts/setup.sh run
@@ -8,6 +8,10 @@ run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data)
 test:  ## run the whole test suite (unit, API, browser)
 	@scripts/setup.sh test
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+bench:  ## benchmark / in chromium and replay its callbacks (not part of the test gate)
+	@scripts/setup.sh test
+	.venv/bin/python -m benchmarks.bench
 
 geo:  ## rebuild the simplified boundaries and the region table from geo/sources
 	.venv/bin/python -m geo.build

@@ -131,6 +131,13 @@ def run(url: str, n: int) -> dict:
         results["browser_date_change_to_map_redrawn_ms"] = {"median": round(statistics.median(redraws)),
                                                             "max": round(max(redraws))}
         browser.close()
+    # the wall screen's poll: the callback it sends every 15 s, replayed
+    poll = json.dumps({"output": "data-version.data", "outputs": {"id": "data-version", "property": "data"},
+                       "inputs": [{"id": "wall-poll", "property": "n_intervals", "value": 1}],
+                       "changedPropIds": ["wall-poll.n_intervals"],
+                       "state": [{"id": "data-version", "property": "data", "value": "stale"}]}).encode()
+    times = replay(url, poll, n)
+    results["wall_poll_ms"] = {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 95), 2)}
     return results
 
 
@@ -154,6 +161,7 @@ def main() -> None:
     print(f"first load of /: {b['transferred'] / 1e6:.2f} MB transferred, {b['uncompressed'] / 1e6:.2f} MB uncompressed;"
           f" map drawn after {results['first_load_map_drawn_ms']} ms")
     print(f"browser, date change -> map redrawn: median {results['browser_date_change_to_map_redrawn_ms']['median']} ms")
+    print(f"wall poll: p50 {results['wall_poll_ms']['p50_ms']} ms, p95 {results['wall_poll_ms']['p95_ms']} ms")
     print(f"{'interaction':<16} {'callback output':<60} {'p50 ms':>8} {'p95 ms':>8}")
     for label, callbacks in results["callbacks"].items():
         for output, t in callbacks.items():
