@@ -47,6 +47,7 @@ cli.register(server)
 
 import callbacks.dashboard  # noqa: E402,F401  (registers the callbacks of `/`)
 import callbacks.flows  # noqa: E402,F401
+import callbacks.data_page  # noqa: E402,F401
 import callbacks.exports  # noqa: E402,F401
 import callbacks.wall  # noqa: E402,F401
 

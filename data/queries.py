@@ -62,8 +62,32 @@ def _latest_reports(eng) -> tuple[pd.DataFrame, tuple[str, ...]]:
         rows = store.frame(conn, query)
         sources = tuple(s for (s,) in conn.execute(
             select(b.c.source).where(b.c.status == "active", b.c.kind.in_(["cases", "case-list"])).distinct()) if s)
+    derived = _case_list_counts(eng)
+    if len(derived):
+        rows = pd.concat([rows, derived], ignore_index=True)
     rows = rows.sort_values("batch_id").drop_duplicates(["region_adcode", "category", "as_of_date"], keep="last")
     return rows, sources
+
+
+def _case_list_counts(eng) -> pd.DataFrame:
+    """County cumulative counts from case lists: cases per county and report date, summed up. They count as the
+    newest figure of those counties (the batch id of the latest case list); units keep their own reports."""
+    cl, b = store.case_list, store.batches
+    query = (select(cl.c.region_adcode, cl.c.report_date, func.count().label("n"), func.max(cl.c.batch_id).label("b"))
+             .join(b, b.c.id == cl.c.batch_id).where(b.c.status == "active")
+             .group_by(cl.c.region_adcode, cl.c.report_date))
+    with eng.connect() as conn:
+        counts = store.frame(conn, query)
+    if counts.empty:
+        return counts
+    counts = counts[[(r := regions.get(c)) is not None and r.level == "county" for c in counts.region_adcode]]
+    if counts.empty:
+        return counts
+    counts = counts.sort_values(["region_adcode", "report_date"])
+    counts["confirmed_cum"] = counts.groupby("region_adcode")["n"].cumsum()
+    return pd.DataFrame({"region_adcode": counts.region_adcode, "category": "reported",
+                         "as_of_date": counts.report_date, "confirmed_cum": counts.confirmed_cum,
+                         "cured_cum": float("nan"), "dead_cum": float("nan"), "batch_id": counts.b.max()})
 
 
 def _build(eng, version: str) -> CaseData:

@@ -8,6 +8,8 @@ rolled back as a whole. Tables:
 - ``facilities``       fever clinics, pharmacies, supply points: point, county, kind-specific attributes
 - ``flows``            population flow shares between a Shaanxi region and a counterpart, per day and direction
 - ``migration_index``  the flow scale index per region, day and direction
+- ``case_list``        one row a case (from case-list files); personal fields are never stored as written
+- ``ingest_rows``      rows of ingested files that were rejected, unresolved, duplicates or revisions, as written
 - ``national_cases``   cumulative cases of China's prefecture-level units, for the importation risk of flows
 """
 from __future__ import annotations
@@ -92,6 +94,34 @@ flows = Table(
     Column("share_pct", Float),  # % of the focus region's total move-in (or move-out) that day
     Column("volume", Float),  # an absolute or relative volume where the source gives one
     Index("ix_flows_focus_date", "focus_adcode", "date", "direction"),
+)
+
+case_list = Table(  # one row a case; no name, phone or address is stored, an ID number only as a keyed hash
+    "case_list", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id"), nullable=False),
+    Column("report_date", Date, nullable=False),
+    Column("region_adcode", String(6), nullable=False),
+    Column("sex", String(2)),
+    Column("age", Integer),
+    Column("severity", String(20)),
+    Column("detection", String(40)),
+    Column("person_key", String(64)),  # HMAC-SHA256 of the ID number under the server's secret
+    Column("contact_of_key", String(64)),  # the same for the case this one was a contact of
+    Column("source_row", Integer),
+    Index("ix_case_list_region_date", "region_adcode", "report_date"),
+)
+
+ingest_rows = Table(  # every row of a file that was not stored as data, with its original content and why
+    "ingest_rows", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id"), nullable=False),
+    Column("row_number", Integer, nullable=False),
+    Column("status", String(20), nullable=False),  # rejected | unresolved | duplicate | revision
+    Column("reasons", String(2000), nullable=False),
+    Column("candidates", String(500)),
+    Column("original", JSON, nullable=False),
+    Index("ix_ingest_rows_batch", "batch_id"),
 )
 
 national_cases = Table(  # prefecture-level cumulative cases across China, for the importation risk of flows

@@ -73,6 +73,7 @@ def layout(**query) -> html.Div:
             html.H1("陕西省疫情防控态势感知看板"),
             html.Div(id="as-of", className="as-of", children=fmt.as_of(state.date)),
             html.Div(id="demo-badge", className="demo-badge", children="含演示数据", hidden=not state.layers),
+            html.Nav(className="nav", children=[dcc.Link("大屏", href="/wall"), dcc.Link("数据管理", href="/data")]),
         ]),
         html.Section(className="controls", **{"aria-label": "筛选"}, children=[
             html.Div(className="control", children=[

@@ -1,0 +1,144 @@
+"""What each kind of file holds: the header synonyms officials use, and a pydantic model per row that checks
+types, ranges and required fields. Personal fields of case lists are recognised so that they can be dropped
+(names, phone numbers, addresses) or reduced to a keyed hash (ID numbers), never stored as written."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SYNONYMS = {
+    "cases": {
+        "region": ("地区", "区县", "所在区县", "区域", "地市", "城市", "市区", "行政区", "行政区划", "单位", "报告地区",
+                   "region", "area", "county", "city", "district"),
+        "code": ("代码", "地区代码", "区划代码", "行政区划代码", "adcode", "code"),
+        "date": ("日期", "报告日期", "通报日期", "统计日期", "截至日期", "date", "reportdate", "asofdate"),
+        "confirmed_cum": ("累计确诊", "确诊人数", "累计确诊病例", "累计确诊人数", "确诊病例", "确诊", "confirmed",
+                          "confirmedcum", "cumulativeconfirmed"),
+        "new_confirmed": ("新增确诊", "新增", "新增确诊病例", "当日新增", "新增病例", "new", "newconfirmed"),
+        "cured_cum": ("累计治愈", "治愈", "累计出院", "出院", "治愈出院", "cured", "curedcum", "recovered"),
+        "dead_cum": ("累计死亡", "死亡", "dead", "deadcum", "deaths"),
+        "note": ("备注", "说明", "note", "remark"),
+    },
+    "case-list": {
+        "date": ("报告日期", "日期", "确诊日期", "通报日期", "date", "reportdate"),
+        "region": ("现住址区县", "现住区县", "所在区县", "居住地", "区县", "地区", "现住地", "region", "county",
+                   "residence"),
+        "sex": ("性别", "sex", "gender"),
+        "age": ("年龄", "age"),
+        "severity": ("病情", "临床分型", "严重程度", "分型", "severity"),
+        "detection": ("发现方式", "发现途径", "detection", "howfound"),
+        "contact_of": ("密切接触者来源", "关联病例", "为谁的密接", "密接来源", "contactof"),
+        "case_id": ("病例编号", "编号", "caseid", "id"),
+        # personal: recognised to be left out (or hashed), never stored as written
+        "name": ("姓名", "name", "患者姓名"),
+        "id_number": ("身份证号", "身份证", "证件号码", "idnumber", "idcard"),
+        "phone": ("电话", "手机", "联系电话", "手机号", "phone", "mobile"),
+        "address": ("详细地址", "住址", "现住址", "地址", "address"),
+        "itinerary": ("行程", "活动轨迹", "轨迹", "itinerary"),
+    },
+    "facilities": {
+        "kind": ("类型", "设施类型", "类别", "kind", "type"),
+        "name": ("名称", "机构名称", "单位名称", "设施名称", "医院名称", "药店名称", "name"),
+        "address": ("地址", "详细地址", "address"),
+        "county": ("区县", "所在区县", "地区", "county", "region"),
+        "lon": ("经度", "lng", "lon", "longitude", "x"),
+        "lat": ("纬度", "lat", "latitude", "y"),
+        "status": ("状态", "运行状态", "status"),
+        "daily_capacity": ("日接诊能力", "接诊能力", "capacity", "dailycapacity"),
+        "beds": ("床位", "床位数", "beds"),
+        "mask_stock": ("口罩库存", "库存口罩", "maskstock"),
+        "vegetable_stock_t": ("储备菜", "储备量吨", "储备菜吨", "vegetablestock"),
+        "crs": ("坐标系", "坐标系统", "crs"),
+    },
+    "flows": {
+        "origin": ("迁出地", "来源地", "出发地", "origin", "from"),
+        "destination": ("迁入地", "目的地", "到达地", "destination", "to"),
+        "date": ("日期", "date"),
+        "share_pct": ("占比", "比例", "占比%", "share", "sharepct"),
+        "volume": ("流量", "人数", "人次", "规模", "volume"),
+    },
+}
+PERSONAL_FIELDS = ("name", "id_number", "phone", "address", "itinerary")
+FACILITY_KINDS = {"发热门诊": "fever_clinic", "发热": "fever_clinic", "fever_clinic": "fever_clinic",
+                  "定点药店": "pharmacy", "药店": "pharmacy", "pharmacy": "pharmacy",
+                  "物资保障点": "supply_point", "储备菜投放点": "supply_point", "保障点": "supply_point",
+                  "supply_point": "supply_point"}
+FIELD_NAMES = {"region": "地区", "date": "日期", "confirmed_cum": "累计确诊", "new_confirmed": "新增确诊",
+               "cured_cum": "累计治愈", "dead_cum": "累计死亡", "age": "年龄", "sex": "性别", "lon": "经度",
+               "lat": "纬度", "share_pct": "占比", "volume": "流量", "origin": "迁出地", "destination": "迁入地",
+               "kind": "类型", "name": "名称", "daily_capacity": "日接诊能力", "beds": "床位",
+               "mask_stock": "口罩库存", "vegetable_stock_t": "储备菜"}
+
+_strict = ConfigDict(extra="ignore")
+
+
+class CaseRow(BaseModel):
+    model_config = _strict
+    date: dt.date
+    confirmed_cum: Optional[int] = Field(None, ge=0, le=10_000_000)
+    new_confirmed: Optional[int] = Field(None, ge=0, le=1_000_000)
+    cured_cum: Optional[int] = Field(None, ge=0, le=10_000_000)
+    dead_cum: Optional[int] = Field(None, ge=0, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.confirmed_cum is None and self.new_confirmed is None:
+            raise ValueError("缺少累计确诊或新增确诊")
+        if self.confirmed_cum is not None and self.new_confirmed is not None \
+                and self.new_confirmed > self.confirmed_cum:
+            raise ValueError("新增确诊大于累计确诊")
+        if self.confirmed_cum is not None and (self.cured_cum or 0) + (self.dead_cum or 0) > self.confirmed_cum:
+            raise ValueError("累计治愈与死亡之和大于累计确诊")
+        return self
+
+
+class CaseListRow(BaseModel):
+    model_config = _strict
+    date: dt.date
+    age: Optional[int] = Field(None, ge=0, le=120)
+    sex: Optional[str] = Field(None, pattern="^(男|女|未知)$")
+
+
+class FacilityRow(BaseModel):
+    model_config = _strict
+    kind: str = Field(pattern="^(fever_clinic|pharmacy|supply_point)$")
+    name: str = Field(min_length=1, max_length=200)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    daily_capacity: Optional[int] = Field(None, ge=0)
+    beds: Optional[int] = Field(None, ge=0)
+    mask_stock: Optional[int] = Field(None, ge=0)
+    vegetable_stock_t: Optional[float] = Field(None, ge=0)
+
+
+class FlowRow(BaseModel):
+    model_config = _strict
+    date: dt.date
+    share_pct: Optional[float] = Field(None, ge=0, le=100)
+    volume: Optional[float] = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _some_measure(self):
+        if self.share_pct is None and self.volume is None:
+            raise ValueError("缺少占比或流量")
+        return self
+
+
+MODELS = {"cases": CaseRow, "case-list": CaseListRow, "facilities": FacilityRow, "flows": FlowRow}
+REQUIRED = {"cases": ("region", "date"), "case-list": ("date", "region"), "facilities": ("name",),
+            "flows": ("origin", "destination", "date")}
+
+
+def guess_kind(headers: set[str]) -> str | None:
+    """The kind a file's recognised headers point to."""
+    if {"origin", "destination"} <= headers:
+        return "flows"
+    if {"lon", "lat"} <= headers or "kind" in headers and "name" in headers:
+        return "facilities"
+    if headers & {"sex", "age", "id_number", "severity", "case_id", "name"}:
+        return "case-list"
+    if headers & {"confirmed_cum", "new_confirmed"}:
+        return "cases"
+    return None

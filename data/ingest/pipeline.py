@@ -1,0 +1,567 @@
+"""One ingestion path for the CLI (`flask ingest`) and the upload page (`/data`).
+
+read -> map headers -> standardise regions (gazetteer) and dates -> validate (pydantic row models, then the rules
+across rows: duplicates in the file, cumulative counts that go down, figures already stored) -> store as one batch
+in one transaction. Nothing is dropped: rows that are not stored as data are stored with the batch, as written, with
+the reasons naming the column. The same file twice is a no-op; a batch can be rolled back.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import insert, select, update
+
+from data import store
+from data.ingest import kinds
+from data.ingest.reading import ReadError, parse_dates, read_table, year_hint
+from geo import china, gazetteer, regions
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORTS = ROOT / "instance" / "reports"
+TARGET = {"cases": store.case_reports, "case-list": store.case_list, "facilities": store.facilities,
+          "flows": store.flows}
+KIND_NAMES = {"cases": "每日病例", "case-list": "病例个案", "facilities": "设施", "flows": "人口流动"}
+STATUS_NAMES = {"rejected": "拒收", "unresolved": "地区未识别", "duplicate": "重复", "revision": "修订"}
+
+
+@dataclass
+class Issue:
+    row: int
+    status: str
+    reasons: list[str]
+    original: dict
+    candidates: str = ""
+
+
+@dataclass
+class Report:
+    file_name: str
+    checksum: str
+    size: int
+    kind: str | None = None
+    batch_id: int | None = None
+    accepted: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    preview: pd.DataFrame = field(default_factory=pd.DataFrame)
+    already: dict | None = None  # the batch this same file was stored as before
+    dry_run: bool = False
+    rows: list[dict] = field(default_factory=list)  # what would be stored
+
+    def count(self, status: str) -> int:
+        return sum(1 for i in self.issues if i.status == status)
+
+    @property
+    def rejected(self) -> int:
+        return self.count("rejected") + self.count("unresolved")
+
+    def issues_frame(self) -> pd.DataFrame:
+        rows = [{"行号": i.row, "状态": STATUS_NAMES[i.status], "原因": "；".join(i.reasons),
+                 "候选地区": i.candidates, **i.original} for i in self.issues]
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        if self.already:
+            return (f"{self.file_name} 已于 {self.already['created_at']:%Y-%m-%d %H:%M} 导入（批次 {self.already['id']}），"
+                    "本次未重复入库。")
+        verb = "预检" if self.dry_run else "导入"
+        parts = [f"{verb}{KIND_NAMES.get(self.kind, '')}文件 {self.file_name}：接收 {self.accepted} 行",
+                 f"拒收 {self.count('rejected')} 行", f"地区未识别 {self.count('unresolved')} 行",
+                 f"与已存数据重复 {self.count('duplicate')} 行", f"修订 {self.count('revision')} 行"]
+        return "，".join(parts) + "。"
+
+
+# ---- helpers --------------------------------------------------------------------------------------------------
+def _number(text: str):
+    text = re.sub(r"[,，\s例人次个只吨]", "", str(text))
+    if text in ("", "-", "—", "/", "无"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return "bad"
+    return value
+
+
+def _resolve_regions(table: pd.DataFrame) -> tuple[list, dict]:
+    """Gazetteer result per row, looking each distinct (code, name) up once."""
+    keys = list(zip(table.get("code", pd.Series("", index=table.index)), table.get("region", "")))
+    found = {k: gazetteer.resolve(k[0]) if k[0] and gazetteer.resolve(k[0]).ok else gazetteer.resolve(k[1])
+             for k in set(keys)}
+    return [found[k] for k in keys], found
+
+
+def _candidates(resolution) -> str:
+    return "、".join(f"{name}({code})" for code, name in resolution.candidates)
+
+
+def _validate(model, records: list[dict]) -> dict[int, list[str]]:
+    """Row index -> reasons, from the kind's pydantic model, in Chinese and naming the column."""
+    errors: dict[int, list[str]] = {}
+    try:
+        TypeAdapter(list[model]).validate_python(records)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = err["loc"]
+            i = loc[0]
+            column = kinds.FIELD_NAMES.get(loc[1], loc[1]) if len(loc) > 1 else ""
+            kind = err["type"]
+            limit = (err.get("ctx") or {})
+            if kind == "greater_than_equal":
+                message = f"{column}不能小于 {limit.get('ge')}"
+            elif kind == "less_than_equal":
+                message = f"{column}不能大于 {limit.get('le')}"
+            elif kind == "missing" or (kind.endswith("_type") and err.get("input") is None):
+                message = f"{column}缺失"
+            elif kind == "string_pattern_mismatch":
+                message = f"{column}取值不规范：{err.get('input')!r}"
+            elif kind == "value_error":
+                message = str(err["msg"]).removeprefix("Value error, ")
+            else:
+                message = f"{column}格式不正确：{err.get('input')!r}"
+            errors.setdefault(i, []).append(message)
+    return errors
+
+
+def _person_key(value: str) -> str | None:
+    """A keyed hash of an ID number: the same person gives the same key, the number cannot be read back."""
+    value = re.sub(r"\s", "", str(value or "")).upper()
+    if not value:
+        return None
+    secret = (os.environ.get("SECRET_KEY") or _instance_secret()).encode()
+    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
+
+
+def _instance_secret() -> str:
+    path = ROOT / "instance" / "pii-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(os.urandom(32).hex())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# ---- per kind -------------------------------------------------------------------------------------------------
+def _dates(table: pd.DataFrame, name: str, report: Report) -> pd.Series:
+    dates, note = parse_dates(table["date"], year_hint(name, table["date"]))
+    if note:
+        report.notes.append(note)
+    return dates
+
+
+def _cases(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng) -> list[dict]:
+    from data import queries  # noqa: PLC0415
+    resolved, _ = _resolve_regions(table)
+    dates = _dates(table, name, report)
+    numbers = {c: table[c].map(_number) if c in table else pd.Series([None] * len(table), index=table.index,
+                                                                     dtype=object)
+               for c in ("confirmed_cum", "new_confirmed", "cured_cum", "dead_cum")}
+    problems: dict[int, list[str]] = {}
+    for i in range(len(table)):
+        reasons = []
+        if pd.isna(dates.iloc[i]):
+            reasons.append(f"日期无法识别：{table['date'].iloc[i]!r}")
+        for column, values in numbers.items():
+            if values.iloc[i] == "bad":
+                reasons.append(f"{kinds.FIELD_NAMES[column]}不是数字：{table[column].iloc[i]!r}")
+            elif values.iloc[i] is not None and not float(values.iloc[i]).is_integer():
+                reasons.append(f"{kinds.FIELD_NAMES[column]}应为整数：{table[column].iloc[i]!r}")
+        if reasons:
+            problems[i] = reasons
+    records = [{"date": None if pd.isna(dates.iloc[i]) else dates.iloc[i].date(),
+                **{c: (None if v.iloc[i] in (None, "bad") else int(v.iloc[i])) for c, v in numbers.items()}}
+               for i in range(len(table))]
+    for i, reasons in _validate(kinds.CaseRow, [r if i not in problems else {**r, "date": r["date"] or "x"}
+                                                for i, r in enumerate(records)]).items():
+        problems.setdefault(i, [])
+        problems[i] += [r for r in reasons if not r.startswith("日期")]
+    frame = pd.DataFrame(records)
+    frame["adcode"] = [r.adcode for r in resolved]
+    frame["i"] = range(len(frame))
+    notes_col = table.get("note", pd.Series("", index=table.index)).astype(str)
+    ok = [i for i in range(len(frame)) if i not in problems and resolved[i].ok]
+
+    # duplicates inside the file: the first occurrence stays, later ones are rejected naming it
+    seen: dict[tuple, int] = {}
+    for i in ok:
+        key = (frame.adcode[i], frame.date[i])
+        if key in seen:
+            problems[i] = [f"与第{rows[seen[key]]}行重复（同一地区、同一日期）"]
+        else:
+            seen[key] = i
+    ok = [i for i in ok if i not in problems]
+
+    # new-only files: cumulative = stored cumulative before the file's first day + running sum of the new cases
+    cum_given = frame.confirmed_cum.notna()
+    if ok and not cum_given[ok].any():
+        report.notes.append("文件只有新增确诊：累计确诊按已存数据加新增累加得到")
+        for adcode, idx in frame.loc[ok].sort_values("date").groupby("adcode").groups.items():
+            first = frame.date[idx[0]]
+            series = queries.region_series(adcode, eng)
+            base = 0
+            if series is not None:
+                before = series.loc[: pd.Timestamp(first) - pd.Timedelta(days=1), "confirmed_cum"].dropna()
+                base = int(before.iloc[-1]) if len(before) else 0
+            frame.loc[idx, "confirmed_cum"] = base + frame.loc[idx, "new_confirmed"].cumsum()
+
+    # cumulative counts that go down inside the file are rejected unless the row says it is a correction
+    for adcode, group in frame.loc[ok].sort_values("date").groupby("adcode"):
+        previous = None
+        for i in group.i:
+            value = frame.confirmed_cum[i]
+            if previous is not None and value is not None and not pd.isna(value) and value < frame.confirmed_cum[previous]:
+                if not re.search("订正|核减|更正", notes_col.iloc[i]):
+                    problems[i] = [f"累计确诊{int(value)}小于前一报告日（{frame.date[previous]:%m月%d日}）的"
+                                   f"{int(frame.confirmed_cum[previous])}；如为订正请在备注中注明“订正”"]
+                    continue
+            previous = i
+    ok = [i for i in ok if i not in problems]
+
+    # against stored data: identical figures are not stored twice; different ones are revisions
+    data = queries.case_data(eng)
+    out = []
+    for i in range(len(frame)):
+        original = table.iloc[i].to_dict()
+        if not resolved[i].ok:
+            report.issues.append(Issue(rows[i], "unresolved", [f"地区：{resolved[i].note}"], original,
+                                       _candidates(resolved[i])))
+            continue
+        if i in problems:
+            report.issues.append(Issue(rows[i], "rejected", problems[i], original))
+            continue
+        adcode, day = frame.adcode[i], pd.Timestamp(frame.date[i])
+        row = {"region_adcode": adcode, "category": "reported", "as_of_date": day.date(),
+               "confirmed_cum": int(frame.confirmed_cum[i]),
+               "cured_cum": None if pd.isna(frame.cured_cum[i]) else int(frame.cured_cum[i]),
+               "dead_cum": None if pd.isna(frame.dead_cum[i]) else int(frame.dead_cum[i]),
+               "source_name": str(table["region"].iloc[i]) if "region" in table else adcode, "source_row": rows[i]}
+        stored = data.daily.loc[(adcode, day)] if (adcode, day) in data.daily.index else None
+        if stored is not None and stored["status"] == "reported":
+            same = all(row[c] is None or stored[c] == row[c] for c in ("confirmed_cum", "cured_cum", "dead_cum"))
+            if same:
+                report.issues.append(Issue(rows[i], "duplicate", ["与已存数据相同，未重复入库"], original))
+                continue
+            changes = [f"{kinds.FIELD_NAMES[c]} {int(stored[c])}→{row[c]}" for c in ("confirmed_cum", "cured_cum",
+                                                                                   "dead_cum")
+                       if row[c] is not None and not pd.isna(stored[c]) and stored[c] != row[c]]
+            report.issues.append(Issue(rows[i], "revision", ["修订已存数据：" + "，".join(changes)], original))
+        out.append(row)
+    return out
+
+
+SEX = {"男": "男", "m": "男", "male": "男", "1": "男", "女": "女", "f": "女", "female": "女", "2": "女"}
+
+
+def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng) -> list[dict]:
+    dropped = [kinds.FIELD_NAMES.get(f, f) for f in kinds.PERSONAL_FIELDS if f in table and f != "id_number"]
+    dropped_names = [{"name": "姓名", "phone": "电话", "address": "地址", "itinerary": "行程"}[f]
+                     for f in kinds.PERSONAL_FIELDS if f in table and f != "id_number"]
+    if dropped_names:
+        report.notes.append(f"个人信息列（{'、'.join(dropped_names)}）按规定不入库")
+    if "id_number" in table:
+        report.notes.append("身份证号只以加密散列保存，用于识别重复报告，不可还原")
+    resolved, _ = _resolve_regions(table)
+    dates = _dates(table, name, report)
+    ages = table["age"].map(_number) if "age" in table else pd.Series([None] * len(table), index=table.index,
+                                                                      dtype=object)
+    sexes = table["sex"].astype(str).str.strip().str.lower().map(SEX).fillna("未知") if "sex" in table else None
+    records = [{"date": None if pd.isna(dates.iloc[i]) else dates.iloc[i].date(),
+                "age": None if ages.iloc[i] in (None, "bad") else ages.iloc[i],
+                "sex": None if sexes is None else sexes.iloc[i]} for i in range(len(table))]
+    problems = _validate(kinds.CaseListRow, records)
+    for i in range(len(table)):
+        if ages.iloc[i] == "bad":
+            problems.setdefault(i, []).append(f"年龄不是数字：{table['age'].iloc[i]!r}")
+        if pd.isna(dates.iloc[i]):
+            problems[i] = [r for r in problems.get(i, []) if not r.startswith("日期")] + [
+                f"日期无法识别：{table['date'].iloc[i]!r}"]
+    keys = table["id_number"].map(_person_key) if "id_number" in table else pd.Series(None, index=table.index)
+    contact = table["contact_of"].map(_person_key) if "contact_of" in table else pd.Series(None, index=table.index)
+    existing = set()
+    if "id_number" in table:
+        with eng.connect() as conn:
+            existing = {k for (k,) in conn.execute(select(store.case_list.c.person_key).join(
+                store.batches, store.batches.c.id == store.case_list.c.batch_id).where(
+                store.batches.c.status == "active", store.case_list.c.person_key.in_(set(keys.dropna()))))}
+    seen: dict[str, int] = {}
+    out = []
+    safe_columns = [c for c in table.columns if c not in kinds.PERSONAL_FIELDS and c != "contact_of"]
+    for i in range(len(table)):
+        original = {k: v for k, v in table.iloc[i].to_dict().items() if k in safe_columns}  # no personal data
+        if not resolved[i].ok:
+            report.issues.append(Issue(rows[i], "unresolved", [f"现住地区：{resolved[i].note}"], original,
+                                       _candidates(resolved[i])))
+            continue
+        if i in problems:
+            report.issues.append(Issue(rows[i], "rejected", problems[i], original))
+            continue
+        key = keys.iloc[i]
+        if key and key in seen:
+            report.issues.append(Issue(rows[i], "rejected", [f"身份证号与第{rows[seen[key]]}行相同（重复报告）"],
+                                       original))
+            continue
+        if key and key in existing:
+            report.issues.append(Issue(rows[i], "duplicate", ["该病例已在此前批次中报告，未重复入库"], original))
+            continue
+        if key:
+            seen[key] = i
+        out.append({"report_date": records[i]["date"], "region_adcode": resolved[i].adcode,
+                    "sex": records[i]["sex"], "age": None if records[i]["age"] is None else int(records[i]["age"]),
+                    "severity": str(table["severity"].iloc[i])[:20] if "severity" in table else None,
+                    "detection": str(table["detection"].iloc[i])[:40] if "detection" in table else None,
+                    "person_key": key, "contact_of_key": contact.iloc[i], "source_row": rows[i]})
+    return out
+
+
+def _shapaxi_shapes():
+    from data import demo_facilities  # noqa: PLC0415  (the full-resolution county polygons)
+    features = json.loads(demo_facilities.COUNTIES.read_text(encoding="utf-8"))["features"]
+    return {str(f["properties"]["adcode"]): shapely.geometry.shape(f["geometry"]) for f in features}
+
+
+def gcj_to_wgs(lon: float, lat: float) -> tuple[float, float]:
+    """Approximate inverse of the GCJ-02 offset (one Newton step of the standard forward formula; < 1 m in Shaanxi)."""
+    import math  # noqa: PLC0415
+    a, ee = 6378245.0, 0.00669342162296594323
+
+    def forward(x, y):
+        def t_lat(x0, y0):
+            r = -100 + 2 * x0 + 3 * y0 + 0.2 * y0 * y0 + 0.1 * x0 * y0 + 0.2 * math.sqrt(abs(x0))
+            r += (20 * math.sin(6 * x0 * math.pi) + 20 * math.sin(2 * x0 * math.pi)) * 2 / 3
+            r += (20 * math.sin(y0 * math.pi) + 40 * math.sin(y0 / 3 * math.pi)) * 2 / 3
+            return r + (160 * math.sin(y0 / 12 * math.pi) + 320 * math.sin(y0 * math.pi / 30)) * 2 / 3
+
+        def t_lon(x0, y0):
+            r = 300 + x0 + 2 * y0 + 0.1 * x0 * x0 + 0.1 * x0 * y0 + 0.1 * math.sqrt(abs(x0))
+            r += (20 * math.sin(6 * x0 * math.pi) + 20 * math.sin(2 * x0 * math.pi)) * 2 / 3
+            r += (20 * math.sin(x0 * math.pi) + 40 * math.sin(x0 / 3 * math.pi)) * 2 / 3
+            return r + (150 * math.sin(x0 / 12 * math.pi) + 300 * math.sin(x0 / 30 * math.pi)) * 2 / 3
+
+        d_lat, d_lon = t_lat(x - 105, y - 35), t_lon(x - 105, y - 35)
+        rad = y / 180 * math.pi
+        magic = 1 - ee * math.sin(rad) ** 2
+        d_lat = d_lat * 180 / ((a * (1 - ee)) / (magic * math.sqrt(magic)) * math.pi)
+        d_lon = d_lon * 180 / (a / math.sqrt(magic) * math.cos(rad) * math.pi)
+        return x + d_lon, y + d_lat
+
+    gx, gy = forward(lon, lat)
+    return lon - (gx - lon), lat - (gy - lat)
+
+
+def _facilities(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng) -> list[dict]:
+    shapes = _shapaxi_shapes()
+    province = shapely.union_all(list(shapes.values()))
+    counties = list(shapes.items())
+    out = []
+    gcj_flagged = 0
+    crs = table.get("crs", pd.Series("", index=table.index)).astype(str).str.lower()
+    for i in range(len(table)):
+        original = table.iloc[i].to_dict()
+        kind = kinds.FACILITY_KINDS.get(str(table["kind"].iloc[i]).strip()) if "kind" in table else None
+        lon, lat = (_number(table[c].iloc[i]) if c in table else None for c in ("lon", "lat"))
+        record = {"kind": kind or str(table["kind"].iloc[i]) if "kind" in table else "",
+                  "name": str(table["name"].iloc[i]).strip(), "lon": None if lon in (None, "bad") else lon,
+                  "lat": None if lat in (None, "bad") else lat}
+        attrs = {}
+        for c in ("daily_capacity", "beds", "mask_stock", "vegetable_stock_t"):
+            if c in table:
+                v = _number(table[c].iloc[i])
+                record[c] = None if v in (None, "bad") else (v if c == "vegetable_stock_t" else int(v))
+                if record[c] is not None:
+                    attrs[c] = record[c]
+        reasons = _validate(kinds.FacilityRow, [record]).get(0, [])
+        if kind is None:
+            reasons = [r for r in reasons if not r.startswith("类型")] + [
+                f"类型无法识别：{table['kind'].iloc[i]!r}（应为 发热门诊 / 定点药店 / 物资保障点）"]
+        if reasons:
+            report.issues.append(Issue(rows[i], "rejected", reasons, original))
+            continue
+        x, y = record["lon"], record["lat"]
+        note = ""
+        if "gcj" in crs.iloc[i] or "高德" in crs.iloc[i] or "火星" in crs.iloc[i]:
+            x, y = gcj_to_wgs(x, y)
+            note = "坐标按GCJ-02转换为WGS84"
+        if not shapely.contains_xy(province, x, y):
+            report.issues.append(Issue(rows[i], "rejected", [f"经纬度（{x:.5f}, {y:.5f}）不在陕西省境内"], original))
+            continue
+        inside = next((code for code, shape in counties if shapely.contains_xy(shape, x, y)), None)
+        named = gazetteer.resolve(table["county"].iloc[i]) if "county" in table and table["county"].iloc[i] else None
+        county = inside
+        if named is not None and named.ok and named.adcode != inside and regions.get(named.adcode) \
+                and regions.get(named.adcode).level != "province":
+            wx, wy = gcj_to_wgs(x, y)
+            shape = shapes.get(named.adcode)
+            if shape is not None and shapely.contains_xy(shape, wx, wy):
+                gcj_flagged += 1
+                report.issues.append(Issue(rows[i], "revision", [
+                    "经纬度疑似为GCJ-02（火星坐标）：按WGS84落在相邻区县，校正后落在所填区县；已按校正后坐标入库"], original))
+                x, y, county = wx, wy, named.adcode
+        unit = regions.unit_of(county)
+        status_text = str(table["status"].iloc[i]) if "status" in table else ""
+        out.append({"kind": kind, "name": record["name"], "address": str(table.get("address", pd.Series("")).iloc[i])
+                    if "address" in table else "", "county_adcode": county, "unit_adcode": unit.adcode,
+                    "lon": round(x, 6), "lat": round(y, 6),
+                    "status": "closed" if re.search("暂停|关闭|停", status_text) else "open",
+                    "attrs": {**attrs, **({"note": note} if note else {})}, "is_demo": False})
+    if gcj_flagged:
+        report.notes.append(f"{gcj_flagged} 个点的坐标疑似GCJ-02，已校正并标注")
+    return out
+
+
+def _flows(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng) -> list[dict]:
+    dates = _dates(table, name, report)
+    out = []
+
+    def place(text):
+        found = gazetteer.resolve(text)
+        if found.ok and regions.get(found.adcode).level in ("province", "unit"):
+            return found
+        return china.resolve(text)
+
+    for i in range(len(table)):
+        original = table.iloc[i].to_dict()
+        origin, destination = place(table["origin"].iloc[i]), place(table["destination"].iloc[i])
+        share, volume = (_number(table[c].iloc[i]) if c in table else None for c in ("share_pct", "volume"))
+        record = {"date": None if pd.isna(dates.iloc[i]) else dates.iloc[i].date(),
+                  "share_pct": None if share in (None, "bad") else share,
+                  "volume": None if volume in (None, "bad") else volume}
+        reasons = _validate(kinds.FlowRow, [record if record["date"] else {**record, "date": "x"}]).get(0, [])
+        if record["date"] is None:
+            reasons = [r for r in reasons if not r.startswith("日期")] + [f"日期无法识别：{table['date'].iloc[i]!r}"]
+        unresolved = [(label, r) for label, r in (("迁出地", origin), ("迁入地", destination)) if not r.ok]
+        if unresolved:
+            report.issues.append(Issue(rows[i], "unresolved", [f"{label}：{r.note}" for label, r in unresolved],
+                                       original, "；".join(_candidates(r) for _, r in unresolved)))
+            continue
+        if reasons:
+            report.issues.append(Issue(rows[i], "rejected", reasons, original))
+            continue
+        if regions.get(destination.adcode) and destination.adcode.startswith("61"):
+            focus, counterpart, direction = destination, origin, "in"
+        elif regions.get(origin.adcode) and origin.adcode.startswith("61"):
+            focus, counterpart, direction = origin, destination, "out"
+        else:
+            report.issues.append(Issue(rows[i], "rejected", ["迁出地和迁入地均不在陕西省"], original))
+            continue
+        level = "province" if counterpart.adcode.endswith("0000") and china.get(counterpart.adcode, "province") \
+            and not china.get(counterpart.adcode, "city") else "city"
+        out.append({"date": record["date"], "direction": direction, "focus_adcode": focus.adcode,
+                    "counterpart_adcode": counterpart.adcode, "counterpart_name": counterpart.name,
+                    "counterpart_level": level, "share_pct": record["share_pct"], "volume": record["volume"]})
+    return out
+
+
+PROCESS = {"cases": _cases, "case-list": _case_list, "facilities": _facilities, "flows": _flows}
+
+
+# ---- the path -------------------------------------------------------------------------------------------------
+def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool = False, user: str = "system",
+           eng=None, source: str | None = None) -> Report:
+    """Read, check and (unless ``dry_run``) store a file as one batch. Raises ReadError when nothing could be read;
+    the store is then unchanged."""
+    eng = eng or store.engine()
+    file_name = Path(file_name).name[:255]  # never a path from the client
+    report = Report(file_name, hashlib.sha256(data).hexdigest(), len(data), dry_run=dry_run)
+    with eng.connect() as conn:
+        previous = conn.execute(select(store.batches.c.id, store.batches.c.created_at, store.batches.c.kind)
+                                .where(store.batches.c.checksum == report.checksum,
+                                       store.batches.c.status == "active")).first()
+    if previous:
+        report.already = {"id": previous.id, "created_at": pd.Timestamp(previous.created_at)}
+        report.kind = previous.kind
+        return report
+    if kind is None:  # a first look with every kind's headers, only to tell which kind the file is
+        every = {}
+        for synonyms in kinds.SYNONYMS.values():
+            for key, words in synonyms.items():
+                every[key] = tuple(dict.fromkeys(every.get(key, ()) + words))
+        table = read_table(data, file_name, every)
+        kind = kinds.guess_kind(set(table.mapping))
+    if kind in PROCESS:
+        table = read_table(data, file_name, kinds.SYNONYMS[kind])
+    if kind not in PROCESS:
+        raise ReadError(f"{file_name}：无法判断文件类型（识别到的列：{'、'.join(table.mapping.values())}），"
+                        "请用 --kind 指定 cases、case-list、facilities 或 flows。")
+    missing = [kinds.FIELD_NAMES.get(c, c) for c in kinds.REQUIRED[kind] if c not in table.frame]
+    if kind == "cases" and not {"confirmed_cum", "new_confirmed"} & set(table.frame):
+        missing.append("累计确诊或新增确诊")
+    if missing:
+        raise ReadError(f"{file_name}：缺少必需的列“{'、'.join(missing)}”（第{table.header_row}行为表头）。")
+    if table.frame.empty:
+        raise ReadError(f"{file_name}：表头下没有数据行。")
+    report.kind = kind
+    report.notes += [f"编码 {table.encoding}，第{table.header_row}行为表头"] + table.notes
+    if table.unknown_columns:
+        report.notes.append(f"未识别的列（未入库）：{'、'.join(table.unknown_columns)}")
+    report.rows = PROCESS[kind](table.frame, table.rows, file_name, report, eng)
+    for issue in report.issues:  # the officer's own headers, so the report can be fixed and uploaded again
+        issue.original = {table.mapping.get(k, str(k).split(":", 1)[-1]): v for k, v in issue.original.items()}
+    report.accepted = len(report.rows)
+    report.preview = pd.DataFrame(report.rows[:20])
+    if dry_run:
+        return report
+    _store(report, user, source or f"{KIND_NAMES[kind]}导入：{file_name}", eng)
+    return report
+
+
+def _store(report: Report, user: str, source: str, eng) -> None:
+    """The batch, its data rows and its issue rows in one transaction: all or nothing."""
+    with eng.begin() as conn:
+        batch_id = conn.execute(insert(store.batches).values(
+            kind=report.kind, file_name=report.file_name, checksum=report.checksum, size_bytes=report.size,
+            created_by=user, rows_accepted=report.accepted, rows_rejected=report.rejected, status="active",
+            is_demo=False, source=source, note=report.summary() + " " + "；".join(report.notes)[:1500],
+        )).inserted_primary_key[0]
+        if report.rows:
+            conn.execute(insert(TARGET[report.kind]), [{**row, "batch_id": batch_id} for row in report.rows])
+        if report.issues:
+            conn.execute(insert(store.ingest_rows), [
+                {"batch_id": batch_id, "row_number": i.row, "status": i.status, "reasons": "；".join(i.reasons)[:2000],
+                 "candidates": i.candidates[:500], "original": _jsonable(i.original)} for i in report.issues])
+    report.batch_id = batch_id
+
+
+def _jsonable(original: dict) -> dict:
+    return {str(k): str(v) for k, v in original.items()}
+
+
+def write_issues(report: Report, directory: Path = REPORTS) -> Path | None:
+    """The rows that were not stored, with reasons, as a CSV the officer can fix and upload again."""
+    if not report.issues:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"batch_{report.batch_id}" if report.batch_id else f"dryrun_{report.checksum[:8]}"
+    path = directory / f"{stem}_问题行.csv"
+    report.issues_frame().to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def rollback(batch_id: int, user: str = "system", eng=None) -> bool:
+    """Withdraw a batch: its rows stay in the store but no longer count; the data version changes."""
+    eng = eng or store.engine()
+    with eng.begin() as conn:
+        done = conn.execute(update(store.batches).where(store.batches.c.id == batch_id,
+                                                        store.batches.c.status == "active")
+                            .values(status="rolled_back", note=store.batches.c.note + f" [已由{user}回滚]"))
+    return done.rowcount == 1
+
+
+def issues_of(batch_id: int, eng=None) -> pd.DataFrame:
+    eng = eng or store.engine()
+    with eng.connect() as conn:
+        rows = store.frame(conn, select(store.ingest_rows).where(store.ingest_rows.c.batch_id == batch_id))
+    if rows.empty:
+        return pd.DataFrame(columns=["行号", "状态", "原因", "候选地区"])
+    body = pd.DataFrame(list(rows["original"]))
+    return pd.concat([pd.DataFrame({"行号": rows["row_number"], "状态": rows["status"].map(STATUS_NAMES),
+                                    "原因": rows["reasons"], "候选地区": rows["candidates"]}), body], axis=1)

@@ -1,0 +1,186 @@
+"""Reading files as officials write them: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX, a title row or merged
+header above the table, Chinese or English headers with synonyms, trailing 合计/总计 rows, and dates in any of the
+usual forms. Everything is read as text first, so nothing is lost or silently converted before validation."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+MAX_BYTES = 200 * 1024 * 1024
+TOTAL_WORDS = ("合计", "总计", "小计", "全省合计", "总数", "共计", "total", "sum")
+
+
+class ReadError(Exception):
+    """The file as a whole cannot be read; the message is one sentence for the officer."""
+
+
+@dataclass
+class Table:
+    frame: pd.DataFrame  # one column per recognised field (canonical names) plus unrecognised ones, all text
+    rows: list[int]  # the file's line (CSV) or row (XLSX) number of each frame row, 1-based
+    encoding: str
+    header_row: int  # 1-based
+    mapping: dict[str, str]  # canonical field -> the file's header
+    unknown_columns: list[str]
+    total_rows: list[int] = field(default_factory=list)  # rows recognised as totals and left out
+    notes: list[str] = field(default_factory=list)
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    for encoding in ("utf-8-sig", "gb18030"):  # GB18030 is a superset of GBK and GB2312
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise ReadError(f"{name}：无法识别文件编码（不是 UTF-8 或 GBK），请另存为 UTF-8 或 Excel 文件后重新上传。")
+
+
+def _raw_grid(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
+    """The file as a grid of strings without any header interpretation."""
+    if len(data) == 0:
+        raise ReadError(f"{name}：文件为空。")
+    if len(data) > MAX_BYTES:
+        raise ReadError(f"{name}：文件超过 {MAX_BYTES // 1024 // 1024} MB，请分批上传。")
+    if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                if sum(i.file_size for i in z.infolist()) > 20 * MAX_BYTES:  # a zip bomb dressed as a workbook
+                    raise ReadError(f"{name}：Excel 文件解压后过大，已拒绝。")
+            grid = pd.read_excel(io.BytesIO(data), header=None, dtype=object, engine="openpyxl")
+        except ReadError:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise ReadError(f"{name}：无法作为 Excel（.xlsx）文件读取，文件可能已损坏。") from exc
+        return grid.map(_cell_text), "xlsx"
+    text, encoding = _decode(data, name)
+    if "\x00" in text:
+        raise ReadError(f"{name}：不是文本表格（含二进制内容），请上传 CSV 或 XLSX 文件。")
+    try:
+        grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, sep=None,
+                           engine="python", skip_blank_lines=False)
+    except Exception as exc:
+        raise ReadError(f"{name}：无法解析为表格（分隔符或引号不规范）。") from exc
+    return grid, encoding
+
+
+def _cell_text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, pd.Timestamp) or hasattr(value, "strftime"):
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def normalise_header(text: str) -> str:
+    return re.sub(r"[\s（）()\[\]【】:：_/\-]", "", str(text)).lower()
+
+
+def read_table(data: bytes, name: str, synonyms: dict[str, tuple[str, ...]]) -> Table:
+    """Find the header row (the first of the top rows that names the most known fields), map its headers to
+    canonical fields, and return the rows below it with totals set aside."""
+    grid, encoding = _raw_grid(data, name)
+    grid = grid.fillna("").astype(str)
+    if grid.empty:
+        raise ReadError(f"{name}：文件中没有表格内容。")
+    lookup = {normalise_header(s): key for key, words in synonyms.items() for s in (key, *words)}
+    best, best_hits = None, 0
+    for i in range(min(15, len(grid))):
+        hits = len({lookup[h] for h in map(normalise_header, grid.iloc[i]) if h in lookup})
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best is None or best_hits < 2:
+        raise ReadError(f"{name}：找不到表头（前15行中没有可识别的列名，如“地区”“日期”“累计确诊”）。")
+    header = list(grid.iloc[best])
+    # a merged header cell spans several columns: an empty header takes the one to its left (上级表头), numbered
+    for j, h in enumerate(header):
+        if not h.strip() and j > 0 and header[j - 1].strip():
+            header[j] = ""
+    mapping, unknown, columns = {}, [], []
+    for j, h in enumerate(header):
+        key = lookup.get(normalise_header(h))
+        if key and key not in mapping:
+            mapping[key] = h
+            columns.append(key)
+        else:
+            columns.append(f"_col{j}:{h}")
+            if h.strip():
+                unknown.append(h)
+    body = grid.iloc[best + 1:].copy()
+    body.columns = columns
+    line_numbers = [best + 2 + k for k in range(len(body))]
+    body.insert(0, "_row", line_numbers)
+    body = body[(body.drop(columns="_row") != "").any(axis=1)]  # blank lines
+    notes = []
+    if best > 0:
+        notes.append(f"第1至{best}行为标题，已跳过")
+    totals = []
+    region_key = next((k for k in ("region", "county", "destination", "origin") if k in body), None)
+    if region_key:
+        first_col = body[region_key].str.replace(r"\s", "", regex=True)
+        is_total = first_col.str.lower().isin(TOTAL_WORDS) | first_col.str.startswith(("合计", "总计"))
+        totals = body.loc[is_total, "_row"].tolist()
+        body = body[~is_total]
+        if totals:
+            notes.append(f"第{'、'.join(map(str, totals))}行为合计行，未计入")
+    rows = body.pop("_row").tolist()
+    return Table(body.reset_index(drop=True), rows, encoding, best + 1, mapping, unknown, totals, notes)
+
+
+# ---- dates ---------------------------------------------------------------------------------------------------
+_YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+_MD = re.compile(r"^\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?\s*$")
+_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def parse_dates(values: pd.Series, year: int | None) -> tuple[pd.Series, str]:
+    """Dates as written: 2020-02-15, 2020/2/15, 2020年2月15日, 20200215, 2月15日 (year from ``year``, stated in the
+    returned note), Excel serial numbers (43876 = 2020-02-15). Unreadable values become NaT."""
+    used_year = False
+
+    def one(text: str):
+        nonlocal used_year
+        text = str(text).strip()
+        if not text:
+            return pd.NaT
+        for pattern in (_YMD, _COMPACT):
+            m = pattern.match(text)
+            if m:
+                try:
+                    return pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                except ValueError:
+                    return pd.NaT
+        m = _MD.match(text)
+        if m and year:
+            used_year = True
+            try:
+                return pd.Timestamp(year, int(m.group(1)), int(m.group(2)))
+            except ValueError:
+                return pd.NaT
+        if re.fullmatch(r"\d{5}(\.\d+)?", text):  # Excel's day count since 1899-12-30
+            serial = float(text)
+            if 20000 < serial < 80000:
+                return EXCEL_EPOCH + pd.Timedelta(days=int(serial))
+        return pd.NaT
+
+    cache = {v: one(v) for v in pd.unique(values)}
+    parsed = values.map(cache)
+    note = f"“X月X日”形式的日期按{year}年理解" if used_year else ""
+    return pd.to_datetime(parsed), note
+
+
+def year_hint(name: str, values: pd.Series) -> int | None:
+    """The year for dates written without one: from the file's other dates, else from its name."""
+    for text in values.astype(str):
+        m = re.search(r"(20\d{2})\s*[-/.年]", text) or _COMPACT.match(text)
+        if m:
+            return int(m.group(1))
+    m = re.search(r"(20\d{2})", name)
+    return int(m.group(1)) if m else None
