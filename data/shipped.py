@@ -5,6 +5,7 @@ finds it there and stores nothing twice.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 from pathlib import Path
@@ -12,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from data import demo_facilities, mobility, store
 from geo import gazetteer
@@ -74,17 +74,26 @@ def _store_batch(eng: Engine, batch: dict, table, rows: list[dict]) -> bool:
     """Insert a batch and its rows in one transaction; False if the same batch is already stored."""
     if _exists(eng, batch["kind"], batch["checksum"]):
         return False
-    try:
-        with eng.begin() as conn:
-            batch_id = conn.execute(insert(store.batches).values(**batch)).inserted_primary_key[0]
-            conn.execute(insert(table), [{**row, "batch_id": batch_id} for row in rows])
-    except IntegrityError:  # another worker stored it in the meantime
-        return False
+    with eng.begin() as conn:
+        batch_id = conn.execute(insert(store.batches).values(**batch)).inserted_primary_key[0]
+        store.bulk_insert(conn, table, [{**row, "batch_id": batch_id} for row in rows])
     return True
 
 
 def ensure_loaded(eng: Engine) -> None:
-    """Store the shipped data sets that are not in the store yet."""
+    """Store the shipped data sets that are not in the store yet; one process at a time (several workers may start
+    together), the others wait and then find everything there."""
+    lock_path = store.ROOT / "instance" / "seed.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _ensure_loaded(eng)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _ensure_loaded(eng: Engine) -> None:
     # Each data set is parsed only when its checksum is not stored yet: a restart costs a few file reads.
     data = CASES_CSV.read_bytes()
     if not _exists(eng, "cases", _checksum(data)):

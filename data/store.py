@@ -43,7 +43,7 @@ batches = Table(
     Column("is_demo", Boolean, nullable=False, default=False),
     Column("source", String(500)),  # where the data comes from, shown with every figure made from it
     Column("note", String(2000)),
-    UniqueConstraint("kind", "checksum", name="uq_batch_file"),  # the same file twice is one batch
+    Index("ix_batches_checksum", "checksum"),  # the same file twice is one batch (checked before storing)
 )
 
 case_reports = Table(
@@ -171,6 +171,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def bulk_insert(conn, table: Table, rows: list[dict]) -> None:
+    """Insert many rows. Large batches go straight to the driver's executemany with plain tuples: SQLAlchemy's
+    per-row parameter handling costs more than the database itself at a million rows."""
+    if len(rows) < 5000:
+        conn.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    statement = table.insert().compile(dialect=conn.dialect, column_keys=columns)
+    placeholders = [statement.positiontup] if statement.positional else None
+    sql = str(statement)
+    cursor = conn.connection.driver_connection.cursor()
+    if statement.positional:
+        order = placeholders[0]
+        cursor.executemany(sql, [tuple(row[c] for c in order) for row in rows])
+    else:
+        cursor.executemany(sql, rows)
     cursor.close()
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,12 @@ REPORTS = ROOT / "instance" / "reports"
 TARGET = {"cases": store.case_reports, "case-list": store.case_list, "facilities": store.facilities,
           "flows": store.flows}
 KIND_NAMES = {"cases": "每日病例", "case-list": "病例个案", "facilities": "设施", "flows": "人口流动"}
+PREVIEW_NAMES = {"region_adcode": "地区代码", "focus_adcode": "本地代码", "county_adcode": "区县代码",
+                 "as_of_date": "截至日期", "report_date": "报告日期", "date": "日期", "confirmed_cum": "累计确诊",
+                 "cured_cum": "累计治愈", "dead_cum": "累计死亡", "source_name": "原地区名称", "source_row": "行号",
+                 "sex": "性别", "age": "年龄", "severity": "病情", "detection": "发现方式", "kind": "类型",
+                 "name": "名称", "address": "地址", "lon": "经度", "lat": "纬度", "status": "状态",
+                 "direction": "方向", "counterpart_name": "对方地区", "share_pct": "占比%", "volume": "流量"}
 STATUS_NAMES = {"rejected": "拒收", "unresolved": "地区未识别", "duplicate": "重复", "revision": "修订"}
 
 
@@ -138,8 +145,14 @@ def _person_key(value: str) -> str | None:
     value = re.sub(r"\s", "", str(value or "")).upper()
     if not value:
         return None
-    secret = (os.environ.get("SECRET_KEY") or _instance_secret()).encode()
-    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
+    h = _hmac_base().copy()
+    h.update(value.encode())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _hmac_base():
+    return hmac.new((os.environ.get("SECRET_KEY") or _instance_secret()).encode(), digestmod=hashlib.sha256)
 
 
 def _instance_secret() -> str:
@@ -263,64 +276,84 @@ SEX = {"男": "男", "m": "男", "male": "男", "1": "男", "女": "女", "f": "
 
 
 def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng) -> list[dict]:
-    dropped = [kinds.FIELD_NAMES.get(f, f) for f in kinds.PERSONAL_FIELDS if f in table and f != "id_number"]
+    """Case lists can hold a million rows: every check here is vectorised; only problem rows become Issues."""
     dropped_names = [{"name": "姓名", "phone": "电话", "address": "地址", "itinerary": "行程"}[f]
                      for f in kinds.PERSONAL_FIELDS if f in table and f != "id_number"]
     if dropped_names:
         report.notes.append(f"个人信息列（{'、'.join(dropped_names)}）按规定不入库")
     if "id_number" in table:
         report.notes.append("身份证号只以加密散列保存，用于识别重复报告，不可还原")
+    n = len(table)
     resolved, _ = _resolve_regions(table)
+    adcodes = pd.Series([r.adcode for r in resolved], index=table.index)
     dates = _dates(table, name, report)
-    ages = table["age"].map(_number) if "age" in table else pd.Series([None] * len(table), index=table.index,
-                                                                      dtype=object)
-    sexes = table["sex"].astype(str).str.strip().str.lower().map(SEX).fillna("未知") if "sex" in table else None
-    records = [{"date": None if pd.isna(dates.iloc[i]) else dates.iloc[i].date(),
-                "age": None if ages.iloc[i] in (None, "bad") else ages.iloc[i],
-                "sex": None if sexes is None else sexes.iloc[i]} for i in range(len(table))]
-    problems = _validate(kinds.CaseListRow, records)
-    for i in range(len(table)):
-        if ages.iloc[i] == "bad":
-            problems.setdefault(i, []).append(f"年龄不是数字：{table['age'].iloc[i]!r}")
-        if pd.isna(dates.iloc[i]):
-            problems[i] = [r for r in problems.get(i, []) if not r.startswith("日期")] + [
-                f"日期无法识别：{table['date'].iloc[i]!r}"]
+    raw_age = table["age"].astype(str).str.strip() if "age" in table else pd.Series("", index=table.index)
+    ages = pd.to_numeric(raw_age.str.replace(r"[岁\\s]", "", regex=True).replace("", None), errors="coerce")
+    bad_age = ages.isna() & (raw_age != "")
+    sexes = (table["sex"].astype(str).str.strip().str.lower().map(SEX).fillna("未知") if "sex" in table
+             else pd.Series(None, index=table.index, dtype=object))
+    problems: dict[int, list[str]] = {}
+    # the schema: each distinct (date, age, sex) goes through the pydantic model once
+    key = (dates.dt.strftime("%Y-%m-%d").fillna("") + "|" + ages.astype(str) + "|" + sexes.astype(str))
+    codes, _ = pd.factorize(key)
+    first = np.unique(codes, return_index=True)[1]
+    date_values = dates.dt.date.to_numpy(dtype=object)
+    age_values, sex_values = ages.to_numpy(), sexes.to_numpy(dtype=object)
+    no_date = dates.isna().to_numpy()
+    unique = [{"date": None if no_date[i] else date_values[i],
+               "age": None if np.isnan(age_values[i]) else float(age_values[i]), "sex": sex_values[i]} for i in first]
+    errors = _validate(kinds.CaseListRow, unique)
+    bad_codes = {int(codes[first[i]]): reasons for i, reasons in errors.items()}
+    for i in np.flatnonzero(np.isin(codes, list(bad_codes))):
+        problems[int(i)] = list(bad_codes[int(codes[i])])
+    for i in np.flatnonzero(dates.isna().to_numpy()):
+        problems[i] = [r for r in problems.get(i, []) if not r.startswith("日期")] + [
+            f"日期无法识别：{table['date'].iloc[i]!r}"]
+    for i in np.flatnonzero(bad_age.to_numpy()):
+        problems[i] = [r for r in problems.get(i, []) if not r.startswith("年龄")] + [
+            f"年龄不是数字：{raw_age.iloc[i]!r}"]
     keys = table["id_number"].map(_person_key) if "id_number" in table else pd.Series(None, index=table.index)
     contact = table["contact_of"].map(_person_key) if "contact_of" in table else pd.Series(None, index=table.index)
+    unresolved = ~pd.Series([r.ok for r in resolved], index=table.index)
+    bad = pd.Series(False, index=table.index)
+    bad.iloc[list(problems)] = True
+    candidate = ~unresolved & ~bad
+    duplicate_in_file = keys.notna() & keys.duplicated(keep="first") & candidate
+    first_row = {}
+    if duplicate_in_file.any():
+        firsts = keys[keys.notna() & ~keys.duplicated(keep="first")]
+        first_row = dict(zip(firsts, [rows[i] for i in np.flatnonzero(keys.notna() & ~keys.duplicated(keep="first"))]))
     existing = set()
-    if "id_number" in table:
-        with eng.connect() as conn:
-            existing = {k for (k,) in conn.execute(select(store.case_list.c.person_key).join(
-                store.batches, store.batches.c.id == store.case_list.c.batch_id).where(
-                store.batches.c.status == "active", store.case_list.c.person_key.in_(set(keys.dropna()))))}
-    seen: dict[str, int] = {}
-    out = []
-    safe_columns = [c for c in table.columns if c not in kinds.PERSONAL_FIELDS and c != "contact_of"]
-    for i in range(len(table)):
-        original = {k: v for k, v in table.iloc[i].to_dict().items() if k in safe_columns}  # no personal data
-        if not resolved[i].ok:
+    if "id_number" in table and keys.notna().any():
+        with eng.connect() as conn:  # every key already stored by an active batch
+            existing = {k for (k,) in conn.execute(
+                select(store.case_list.c.person_key).join(store.batches, store.batches.c.id == store.case_list.c.batch_id)
+                .where(store.batches.c.status == "active", store.case_list.c.person_key.is_not(None)))}
+    in_store = keys.isin(existing) & candidate & ~duplicate_in_file
+    safe = [c for c in table.columns if c not in kinds.PERSONAL_FIELDS and c != "contact_of"]
+    for i in np.flatnonzero((unresolved | bad | duplicate_in_file | in_store).to_numpy()):
+        original = {k: table[k].iloc[i] for k in safe}  # never the personal columns
+        if unresolved.iloc[i]:
             report.issues.append(Issue(rows[i], "unresolved", [f"现住地区：{resolved[i].note}"], original,
                                        _candidates(resolved[i])))
-            continue
-        if i in problems:
+        elif bad.iloc[i]:
             report.issues.append(Issue(rows[i], "rejected", problems[i], original))
-            continue
-        key = keys.iloc[i]
-        if key and key in seen:
-            report.issues.append(Issue(rows[i], "rejected", [f"身份证号与第{rows[seen[key]]}行相同（重复报告）"],
+        elif duplicate_in_file.iloc[i]:
+            report.issues.append(Issue(rows[i], "rejected", [f"身份证号与第{first_row[keys.iloc[i]]}行相同（重复报告）"],
                                        original))
-            continue
-        if key and key in existing:
+        else:
             report.issues.append(Issue(rows[i], "duplicate", ["该病例已在此前批次中报告，未重复入库"], original))
-            continue
-        if key:
-            seen[key] = i
-        out.append({"report_date": records[i]["date"], "region_adcode": resolved[i].adcode,
-                    "sex": records[i]["sex"], "age": None if records[i]["age"] is None else int(records[i]["age"]),
-                    "severity": str(table["severity"].iloc[i])[:20] if "severity" in table else None,
-                    "detection": str(table["detection"].iloc[i])[:40] if "detection" in table else None,
-                    "person_key": key, "contact_of_key": contact.iloc[i], "source_row": rows[i]})
-    return out
+    take = (candidate & ~duplicate_in_file & ~in_store).to_numpy()
+    out = pd.DataFrame({
+        "report_date": dates.dt.date, "region_adcode": adcodes, "sex": sexes,
+        "age": ages.round().astype("Int64"),
+        "severity": table["severity"].str.slice(0, 20) if "severity" in table else None,
+        "detection": table["detection"].str.slice(0, 40) if "detection" in table else None,
+        "person_key": keys, "contact_of_key": contact, "source_row": rows,
+    })[take]
+    out = out.astype(object).where(out.notna(), None)
+    columns = list(out.columns)
+    return [dict(zip(columns, values)) for values in zip(*(out[c].to_numpy() for c in columns))]
 
 
 def _shapaxi_shapes():
@@ -507,7 +540,13 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
     for issue in report.issues:  # the officer's own headers, so the report can be fixed and uploaded again
         issue.original = {table.mapping.get(k, str(k).split(":", 1)[-1]): v for k, v in issue.original.items()}
     report.accepted = len(report.rows)
-    report.preview = pd.DataFrame(report.rows[:20])
+    preview = pd.DataFrame(report.rows[:20])
+    for code_column in ("region_adcode", "county_adcode", "focus_adcode"):
+        if code_column in preview:  # the standardised name next to the code, as the dashboard will show it
+            preview.insert(0, "标准地区名称", [regions.get(c).name if regions.get(c) else c for c in preview[code_column]])
+            break
+    report.preview = preview[[c for c in preview.columns if c in PREVIEW_NAMES or c == "标准地区名称"]].rename(
+        columns=PREVIEW_NAMES)
     if dry_run:
         return report
     _store(report, user, source or f"{KIND_NAMES[kind]}导入：{file_name}", eng)
@@ -523,7 +562,7 @@ def _store(report: Report, user: str, source: str, eng) -> None:
             is_demo=False, source=source, note=report.summary() + " " + "；".join(report.notes)[:1500],
         )).inserted_primary_key[0]
         if report.rows:
-            conn.execute(insert(TARGET[report.kind]), [{**row, "batch_id": batch_id} for row in report.rows])
+            store.bulk_insert(conn, TARGET[report.kind], [{**row, "batch_id": batch_id} for row in report.rows])
         if report.issues:
             conn.execute(insert(store.ingest_rows), [
                 {"batch_id": batch_id, "row_number": i.row, "status": i.status, "reasons": "；".join(i.reasons)[:2000],

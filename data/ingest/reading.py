@@ -3,6 +3,7 @@ header above the table, Chinese or English headers with synonyms, trailing 合�
 usual forms. Everything is read as text first, so nothing is lost or silently converted before validation."""
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -60,11 +61,18 @@ def _raw_grid(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     text, encoding = _decode(data, name)
     if "\x00" in text:
         raise ReadError(f"{name}：不是文本表格（含二进制内容），请上传 CSV 或 XLSX 文件。")
+    sample = text[:20000]
     try:
-        grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, sep=None,
-                           engine="python", skip_blank_lines=False)
+        sep = csv.Sniffer().sniff(sample, delimiters=",\t;|，").delimiter
+    except csv.Error:
+        sep = ","
+    # width from the widest of the first lines: a title row above the table is narrower than the table
+    width = max((len(next(csv.reader([line], delimiter=sep), [])) for line in sample.splitlines()[:50]), default=1)
+    try:
+        grid = pd.read_csv(io.StringIO(text), header=None, names=range(width), dtype=str, keep_default_na=False,
+                           sep=sep, engine="c", skip_blank_lines=False, on_bad_lines="error")
     except Exception as exc:
-        raise ReadError(f"{name}：无法解析为表格（分隔符或引号不规范）。") from exc
+        raise ReadError(f"{name}：无法解析为表格（分隔符或引号不规范，或某行列数多于表头）。") from exc
     return grid, encoding
 
 
