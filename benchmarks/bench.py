@@ -133,8 +133,8 @@ def run(url: str, n: int) -> dict:
         browser.close()
     # the wall screen's poll: the callback it sends every 15 s, replayed
     poll = json.dumps({"output": "data-version.data", "outputs": {"id": "data-version", "property": "data"},
-                       "inputs": [{"id": "wall-poll", "property": "n_intervals", "value": 1}],
-                       "changedPropIds": ["wall-poll.n_intervals"],
+                       "inputs": [{"id": "data-poll", "property": "n_intervals", "value": 1}],
+                       "changedPropIds": ["data-poll.n_intervals"],
                        "state": [{"id": "data-version", "property": "data", "value": "stale"}]}).encode()
     times = replay(url, poll, n)
     results["wall_poll_ms"] = {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 95), 2)}

@@ -136,9 +136,9 @@ def notes(region: str, day: str, summary: dict) -> list[str]:
     *[Output(f"kpi-{k}", "children") for k in KPI_COLUMNS], *[Output(f"kpi-{k}-delta", "children") for k in KPI_COLUMNS],
     Output("kpi-region", "children"), Output("as-of", "children"), Output("data-notes", "children"),
     Output("sources-text", "children"),
-    Input("region-select", "value"), Input("date-select", "value"),
+    Input("region-select", "value"), Input("date-select", "value"), Input("data-version", "data"),
 )
-def update_kpis(region, day):
+def update_kpis(region, day, _version=None):
     values = kpis(region, day)
     s = values["summary"]
     return (*[values[k] for k in KPI_COLUMNS], *[values[f"{k}-delta"] for k in KPI_COLUMNS],
@@ -165,9 +165,9 @@ def build_map(region: str, day: str, metric: str, layers) -> dict:
 @callback(
     Output("region-map", "figure"),
     Input("region-select", "value"), Input("date-select", "value"), Input("metric-select", "value"),
-    Input("layer-select", "value"),
+    Input("layer-select", "value"), Input("data-version", "data"),
 )
-def update_map(region, day, metric, layers):
+def update_map(region, day, metric, layers, _version=None):
     fig = build_map(region, day, metric, layers)
     if only_triggered_by("date-select", "metric-select"):
         return values_patch(fig)
@@ -217,9 +217,9 @@ TREND_NOTES = {
 @callback(
     Output("trend-chart", "figure"), Output("trend-note", "children"),
     Input("region-select", "value"), Input("date-select", "value"), Input("trend-view", "value"),
-    Input("trend-options", "value"), Input("compare-select", "value"),
+    Input("trend-options", "value"), Input("compare-select", "value"), Input("data-version", "data"),
 )
-def update_trend(region, day, view, options, compare):
+def update_trend(region, day, view, options, compare, _version=None):
     if only_triggered_by("date-select"):  # same view: move the day markers only
         patch = Patch()
         if view == "units":
@@ -272,8 +272,9 @@ def assessment(region: str, day: str) -> list:
     return items
 
 
-@callback(Output("assessment", "children"), Input("region-select", "value"), Input("date-select", "value"))
-def update_assessment(region, day):
+@callback(Output("assessment", "children"), Input("region-select", "value"), Input("date-select", "value"),
+          Input("data-version", "data"))
+def update_assessment(region, day, _version=None):
     return assessment(region, day)
 
 
@@ -318,8 +319,9 @@ def sort_table(clicks, current):
 @callback(
     Output("unit-table", "children"), Output("table-title", "children"),
     Input("region-select", "value"), Input("date-select", "value"), Input("table-sort", "data"),
+    Input("data-version", "data"),
 )
-def update_table(region, day, sort):
+def update_table(region, day, sort, _version=None):
     unit = regions.unit_of(region)
     sort = sort or {"column": "confirmed_cum", "ascending": False}
     return (ranking_rows(day, unit.adcode if unit else "", sort["column"], sort["ascending"]),

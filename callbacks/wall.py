@@ -20,7 +20,7 @@ FLOW_STEPS = ["in", "out"]
 RISING_IS_BAD = {"confirmed", "active", "new", "dead"}
 
 
-@callback(Output("data-version", "data"), Input("wall-poll", "n_intervals"), State("data-version", "data"))
+@callback(Output("data-version", "data"), Input("data-poll", "n_intervals"), State("data-version", "data"))
 def poll_version(_n, current):
     """The cheap poll: one indexed query; the page redraws only when the version changed."""
     version = store.data_version(store.engine())

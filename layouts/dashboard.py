@@ -6,7 +6,7 @@ import dash
 import pandas as pd
 from dash import dcc, html
 
-from data import queries
+from data import queries, store
 from figures import formatting as fmt
 from figures.maps import FACILITY_STYLE
 from figures.metrics import METRICS
@@ -69,6 +69,9 @@ def layout(**query) -> html.Div:
     return html.Div(className="page", children=[
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="export-names"), dcc.Store(id="export-done"), dcc.Download(id="data-download"),
+        # new batches (an upload, an ingest) change the data version; the page redraws in place when it does
+        dcc.Store(id="data-version", data=store.data_version(store.engine())),
+        dcc.Interval(id="data-poll", interval=30_000),
         html.Header(className="topbar", children=[
             html.H1("陕西省疫情防控态势感知看板"),
             html.Div(id="as-of", className="as-of", children=fmt.as_of(state.date)),

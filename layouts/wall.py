@@ -32,7 +32,7 @@ def layout(**query) -> html.Div:
         dcc.Store(id="data-version"),
         dcc.Store(id="wall-step", data=0),
         dcc.Store(id="wall-scale"),
-        dcc.Interval(id="wall-poll", interval=POLL_SECONDS * 1000),
+        dcc.Interval(id="data-poll", interval=POLL_SECONDS * 1000),
         dcc.Interval(id="wall-rotate", interval=(rotate or 3600) * 1000, disabled=not rotate),
         dcc.Interval(id="wall-clock-tick", interval=1000),
         html.Header(className="wall-head", children=[

@@ -53,3 +53,21 @@ def test_wall_picks_up_new_data_without_a_reload(server_url, server_db, browser)
     expect(page.locator("#as-of")).to_have_text("截至2020年12月8日24时", timeout=40_000)
     assert page.evaluate("() => window.__marker") == "same page"  # no reload
     page.close()
+
+
+def test_dashboard_redraws_in_place_after_a_new_batch(server_url, server_db, browser):
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{server_url}/?region=610100&date=2020-02-15")
+    expect(page.locator("#kpi-confirmed")).to_have_text("114", timeout=30_000)
+    page.evaluate("() => { window.__marker = 'same page'; }")
+    eng = create_engine(server_db)
+    with eng.begin() as conn:  # a revision of 西安's 2月15日 figure arrives
+        batch = conn.execute(insert(store.batches).values(
+            kind="cases", file_name="revision.csv", checksum="dashboard-test", size_bytes=1, rows_accepted=1,
+            rows_rejected=0, created_by="test", status="active", is_demo=False, source="测试")).inserted_primary_key[0]
+        conn.execute(insert(store.case_reports).values(
+            batch_id=batch, region_adcode="610100", category="reported", as_of_date=dt.date(2020, 2, 15),
+            confirmed_cum=115, cured_cum=25, dead_cum=0))
+    expect(page.locator("#kpi-confirmed")).to_have_text("115", timeout=45_000)
+    assert page.evaluate("() => window.__marker") == "same page"
+    page.close()
