@@ -2,7 +2,6 @@
 computed once per data version (like data/queries.py) and sliced per request."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import pandas as pd
@@ -27,21 +26,6 @@ class FlowData:
     start: pd.Timestamp | None
     end: pd.Timestamp | None
     sources: tuple[str, ...]
-
-
-_lock = threading.Lock()
-_memo: dict[str, FlowData] = {}
-
-
-def flow_data(eng=None) -> FlowData:
-    eng = eng or store.engine()
-    key = f"{eng.url}|{store.data_version(eng)}"
-    if key not in _memo:
-        with _lock:
-            if key not in _memo:
-                _memo.clear()
-                _memo[key] = _build(eng, key)
-    return _memo[key]
 
 
 def _build(eng, version: str) -> FlowData:
@@ -80,6 +64,9 @@ def _build(eng, version: str) -> FlowData:
         contrib, risk = inflow.assign(contribution=float("nan")), pd.Series(dtype=float)
     indexed = flows.set_index(["focus_adcode", "direction", "date"]).sort_index()  # a day's rows by one lookup
     return FlowData(version, indexed, scale.sort_index(), contrib, risk, days[0], days[-1], sources)
+
+
+flow_data = store.per_version(_build)
 
 
 def _rows(focus: str, direction: str, day) -> pd.DataFrame:

@@ -5,7 +5,6 @@ daily figures for every region) happens once per data version in each process.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,23 +32,6 @@ class CaseData:
     end: date
     sources: tuple[str, ...]
     imported: pd.DataFrame  # the province's 境外输入 series, daily
-
-
-_lock = threading.Lock()
-_memo: dict[str, CaseData] = {}
-
-
-def case_data(eng=None) -> CaseData:
-    """The derived daily figures of every region, for the store's current data version."""
-    eng = eng or store.engine()
-    version = store.data_version(eng)
-    key = f"{eng.url}|{version}"
-    if key not in _memo:
-        with _lock:
-            if key not in _memo:
-                _memo.clear()
-                _memo[key] = _build(eng, version)
-    return _memo[key]
 
 
 def _latest_reports(eng) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -91,6 +73,7 @@ def _case_list_counts(eng) -> pd.DataFrame:
 
 
 def _build(eng, version: str) -> CaseData:
+    """The derived daily figures of every region, for the store's current data version (see case_data)."""
     rows, sources = _latest_reports(eng)
     if rows.empty:
         empty = pd.DataFrame(columns=["adcode", "date"]).set_index(["adcode", "date"])
@@ -141,6 +124,9 @@ def view_range(eng=None) -> tuple[date, date]:
     flows = flow_queries.flow_data(eng)
     start = min(cases.start, flows.start.date()) if flows.start is not None else cases.start
     return start, cases.end
+
+
+case_data = store.per_version(_build)
 
 
 def region_series(adcode: str, eng=None) -> pd.DataFrame | None:

@@ -14,7 +14,9 @@ rolled back as a whole. Tables:
 """
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -198,6 +200,27 @@ def frame(conn, query) -> pd.DataFrame:
     probes each for attributes and cost seconds on the flow table."""
     result = conn.execute(query)
     return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
+
+
+def per_version(build):
+    """Memoise ``build(eng, version)`` per database and data version: derived tables are rebuilt once per process
+    when a batch is added, revised or rolled back, and never otherwise."""
+    memo: dict[tuple[str, str], object] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(build)
+    def get(eng: Engine | None = None):
+        eng = eng or engine()
+        key = (str(eng.url), data_version(eng))
+        if key not in memo:
+            with lock:
+                if key not in memo:
+                    for old in [k for k in memo if k[0] == key[0]]:
+                        del memo[old]  # an older version of the same store
+                    memo[key] = build(eng, key[1])
+        return memo[key]
+
+    return get
 
 
 def data_version(eng: Engine) -> str:

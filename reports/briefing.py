@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,7 +86,9 @@ def _png(fig, size: tuple[int, int], title: str) -> bytes:
         if not _kaleido_started:
             kaleido.start_sync_server(silence_warnings=True)
             _kaleido_started = True
-        return pio.to_image(fig, format="png", width=size[0], height=size[1], scale=1.5)
+        with warnings.catch_warnings():  # plotly notes that kaleido's options go unused with a running server
+            warnings.simplefilter("ignore", UserWarning)
+            return pio.to_image(fig, format="png", width=size[0], height=size[1], scale=1.5)
 
 
 def summary_text(region: str, day: str) -> str:
