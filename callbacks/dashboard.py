@@ -7,6 +7,9 @@ and the trace structure stays, so the browser redraws colours only.
 """
 from __future__ import annotations
 
+import base64
+import io
+
 import pandas as pd
 from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
 
@@ -330,12 +333,22 @@ def update_table(region, day, sort, _version=None):
 
 @callback(
     Output("table-download", "data"),
-    Input("table-download-button", "n_clicks"), State("date-select", "value"), State("table-sort", "data"),
+    Input("table-download-button", "n_clicks"), Input("table-download-xlsx", "n_clicks"),
+    State("date-select", "value"), State("table-sort", "data"),
     prevent_initial_call=True,
 )
-def download_table(_n, day, sort):
+def download_table(_csv, _xlsx, day, sort):
+    return ranking_download(day, sort, "xlsx" if ctx.triggered_id == "table-download-xlsx" else "csv")
+
+
+def ranking_download(day: str, sort: dict | None, kind: str) -> dict:
+    """The ranking as sorted on screen, CSV or XLSX, with Chinese headers."""
     sort = sort or {"column": "confirmed_cum", "ascending": False}
     frame = tables.sort_ranking(queries.on_day(day, "unit"), sort["column"], sort["ascending"])
+    if kind == "xlsx":
+        table = pd.read_csv(io.StringIO(tables.ranking_csv(frame, day).lstrip("\ufeff")), dtype={"地区代码": str})
+        return {"content": base64.b64encode(tables.to_xlsx(table, "各市区排名")).decode(), "base64": True,
+                "filename": f"各市区排名_{day}.xlsx"}
     return {"content": tables.ranking_csv(frame, day), "filename": f"各市区排名_{day}.csv",
             "type": "text/csv"}
 

@@ -21,7 +21,7 @@ class FlowData:
     version: str
     flows: pd.DataFrame  # index (focus_adcode, direction, date); counterpart_adcode/name/level, share_pct
     scale: pd.DataFrame  # index (adcode, direction, date) -> scale_index
-    contributions: pd.DataFrame  # inflow rows with origin incidence and contribution
+    contributions: pd.DataFrame  # index (focus_adcode, date): inflow rows with origin incidence and contribution
     risk: pd.Series  # (focus_adcode, date) -> importation risk
     start: pd.Timestamp | None
     end: pd.Timestamp | None
@@ -63,6 +63,7 @@ def _build(eng, version: str) -> FlowData:
     else:
         contrib, risk = inflow.assign(contribution=float("nan")), pd.Series(dtype=float)
     indexed = flows.set_index(["focus_adcode", "direction", "date"]).sort_index()  # a day's rows by one lookup
+    contrib = contrib.sort_values("contribution", ascending=False).set_index(["focus_adcode", "date"]).sort_index()
     return FlowData(version, indexed, scale.sort_index(), contrib, risk, days[0], days[-1], sources)
 
 
@@ -177,7 +178,9 @@ def risk_series(focus: str) -> pd.Series:
 
 
 def top_contributors(focus: str, day, n: int = 5) -> pd.DataFrame:
-    data = flow_data()
-    rows = data.contributions[(data.contributions.focus_adcode == focus)
-                              & (data.contributions.date == pd.Timestamp(day))]
-    return rows.sort_values("contribution", ascending=False).head(n)
+    """The origins that add most to a region's importation risk on a day, largest first."""
+    contributions = flow_data().contributions
+    key = (focus, pd.Timestamp(day))
+    if key not in contributions.index:
+        return contributions.iloc[:0].reset_index()
+    return contributions.loc[[key]].reset_index().sort_values("contribution", ascending=False).head(n)

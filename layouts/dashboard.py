@@ -161,7 +161,10 @@ def layout(**query) -> html.Div:
                 html.Div(className="card card-table", children=[
                     html.Div(className="table-head", children=[
                         html.H2(id="table-title"),
-                        html.Button("下载 CSV", id="table-download-button", className="small-button"),
+                        html.Div(className="brief-row", children=[
+                            html.Button("下载 CSV", id="table-download-button", className="small-button"),
+                            html.Button("下载 XLSX", id="table-download-xlsx", className="small-button"),
+                        ]),
                         dcc.Download(id="table-download"),
                     ]),
                     dcc.Store(id="table-sort", data={"column": "confirmed_cum", "ascending": False}),

@@ -108,10 +108,18 @@ def test_ranking_table_sorts_and_downloads(cb):
     assert by_risk.children[1].children[0].children[5].children == "高风险"
     assert cb.next_sort({"column": "rt", "ascending": False}, "rt") == {"column": "rt", "ascending": True}
     assert cb.next_sort({"column": "rt", "ascending": False}, "new_7d") == {"column": "new_7d", "ascending": False}
-    download = cb.download_table(1, "2020-02-15", {"column": "confirmed_cum", "ascending": False})
+    download = cb.ranking_download("2020-02-15", {"column": "confirmed_cum", "ascending": False}, "csv")
     lines = download["content"].lstrip("\ufeff").splitlines()
     assert lines[0].split(",")[:4] == ["截至日期", "地区代码", "地区", "累计确诊"]
     assert lines[1].startswith("2020-02-15,610100,西安市,114") and download["filename"] == "各市区排名_2020-02-15.csv"
+    xlsx = cb.ranking_download("2020-02-15", {"column": "rt", "ascending": False}, "xlsx")
+    import base64
+    import io
+
+    import openpyxl
+    sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"]))).active
+    assert [c.value for c in sheet[1]][:4] == ["截至日期", "地区代码", "地区", "累计确诊"]
+    assert sheet.cell(2, 3).value == "西安市" and sheet.cell(2, 2).value == "610100"  # sorted by Rt, codes as text
 
 
 def test_assessment_strip(cb):
