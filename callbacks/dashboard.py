@@ -14,7 +14,7 @@ import pandas as pd
 from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
 
 from analytics import growth, risk, rt
-from data import queries
+from data import queries, store
 from figures import formatting as fmt
 from figures import maps, tables, trends
 from geo import regions
@@ -81,6 +81,14 @@ def select_region(map_click, row_clicks):
     return region or no_update
 
 
+@callback(Output("page-version", "data"), Input("page-poll", "n_intervals"), State("page-version", "data"),
+          prevent_initial_call=True)
+def poll_page_version(_n, current):
+    """A cheap poll (one indexed query); the views redraw only when a batch was added or rolled back."""
+    version = store.data_version(store.engine())
+    return no_update if version == current else version
+
+
 # ---- URL ----------------------------------------------------------------------------------------------------
 @callback(
     Output("url", "search"),
@@ -139,7 +147,7 @@ def notes(region: str, day: str, summary: dict) -> list[str]:
     *[Output(f"kpi-{k}", "children") for k in KPI_COLUMNS], *[Output(f"kpi-{k}-delta", "children") for k in KPI_COLUMNS],
     Output("kpi-region", "children"), Output("as-of", "children"), Output("data-notes", "children"),
     Output("sources-text", "children"),
-    Input("region-select", "value"), Input("date-select", "value"), Input("data-version", "data"),
+    Input("region-select", "value"), Input("date-select", "value"), Input("page-version", "data"),
 )
 def update_kpis(region, day, _version=None):
     values = kpis(region, day)
@@ -168,7 +176,7 @@ def build_map(region: str, day: str, metric: str, layers) -> dict:
 @callback(
     Output("region-map", "figure"),
     Input("region-select", "value"), Input("date-select", "value"), Input("metric-select", "value"),
-    Input("layer-select", "value"), Input("data-version", "data"),
+    Input("layer-select", "value"), Input("page-version", "data"),
 )
 def update_map(region, day, metric, layers, _version=None):
     fig = build_map(region, day, metric, layers)
@@ -220,7 +228,7 @@ TREND_NOTES = {
 @callback(
     Output("trend-chart", "figure"), Output("trend-note", "children"),
     Input("region-select", "value"), Input("date-select", "value"), Input("trend-view", "value"),
-    Input("trend-options", "value"), Input("compare-select", "value"), Input("data-version", "data"),
+    Input("trend-options", "value"), Input("compare-select", "value"), Input("page-version", "data"),
 )
 def update_trend(region, day, view, options, compare, _version=None):
     if only_triggered_by("date-select"):  # same view: move the day markers only
@@ -276,7 +284,7 @@ def assessment(region: str, day: str) -> list:
 
 
 @callback(Output("assessment", "children"), Input("region-select", "value"), Input("date-select", "value"),
-          Input("data-version", "data"))
+          Input("page-version", "data"))
 def update_assessment(region, day, _version=None):
     return assessment(region, day)
 
@@ -322,7 +330,7 @@ def sort_table(clicks, current):
 @callback(
     Output("unit-table", "children"), Output("table-title", "children"),
     Input("region-select", "value"), Input("date-select", "value"), Input("table-sort", "data"),
-    Input("data-version", "data"),
+    Input("page-version", "data"),
 )
 def update_table(region, day, sort, _version=None):
     unit = regions.unit_of(region)

@@ -7,6 +7,8 @@ import math
 import plotly.graph_objects as go
 
 WALL_BG, WALL_PANEL, WALL_INK, WALL_GRID = "#07162b", "#0d2240", "#e9f0f8", "#23395a"
+WORLD = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {
+    "type": "Polygon", "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]]}}]}
 
 
 def wall(fig, font_px: int = 18, scale: float = 1.0) -> dict:
@@ -42,9 +44,10 @@ def wall(fig, font_px: int = 18, scale: float = 1.0) -> dict:
     if "map" in layout and "zoom" in layout["map"]:
         layout["map"]["zoom"] += math.log2(scale)  # the same area on a screen with twice the pixels
     if "map" in layout:
-        # a style object with only a dark background layer: like "white-bg", it needs no tiles, fonts or sprites
-        layout["map"]["style"] = {"version": 8, "sources": {}, "layers": [
-            {"id": "background", "type": "background", "paint": {"background-color": WALL_PANEL}}]}
+        # The style stays "white-bg" (a style object makes MapLibre reload its style on every update and fail);
+        # a dark rectangle over the whole world, drawn first, is the wall's background.
         for layer in layout["map"].get("layers", []):
             layer.update(color="#132b4d", fill={"outlinecolor": "#36527a"})
+        layout["map"]["layers"] = [{"source": WORLD, "type": "fill", "color": WALL_PANEL, "below": "traces"},
+                                   *layout["map"].get("layers", [])]
     return out

@@ -70,8 +70,8 @@ def layout(**query) -> html.Div:
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="export-names"), dcc.Store(id="export-done"), dcc.Download(id="data-download"),
         # new batches (an upload, an ingest) change the data version; the page redraws in place when it does
-        dcc.Store(id="data-version", data=store.data_version(store.engine())),
-        dcc.Interval(id="data-poll", interval=30_000),
+        dcc.Store(id="page-version", data=store.data_version(store.engine())),
+        dcc.Interval(id="page-poll", interval=30_000),
         html.Header(className="topbar", children=[
             html.H1("陕西省疫情防控态势感知看板"),
             html.Div(id="as-of", className="as-of", children=fmt.as_of(state.date)),

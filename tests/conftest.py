@@ -45,9 +45,22 @@ def server_db() -> str:
 @pytest.fixture(scope="session")
 def server_url(server_db):
     """The app served by `python app.py`, as a user starts it, on its own port and store."""
+    yield from _serve(server_db)
+
+
+@pytest.fixture(scope="module")
+def own_server():
+    """A served app with a store of its own, for tests that change the data under it: (url, database URL)."""
+    db = f"sqlite:///{tempfile.mkdtemp(prefix='dashboard-own-')}/own.sqlite"
+    for url in _serve(db):
+        yield url, db
+
+
+def _serve(server_db):
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DATABASE_URL": server_db}
-    log = open(Path(_DB_DIR) / "server.log", "w")
+    log_path = Path(_DB_DIR) / f"server-{port}.log"
+    log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -57,7 +70,7 @@ def server_url(server_db):
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(open(Path(_DB_DIR) / "server.log").read())
+                raise RuntimeError(log_path.read_text())
             time.sleep(0.3)
     else:
         proc.kill()

@@ -37,7 +37,8 @@ def test_wall_fills_the_screen(server_url, browser, artifacts, width, height):
     context.close()
 
 
-def test_wall_picks_up_new_data_without_a_reload(server_url, server_db, browser):
+def test_wall_picks_up_new_data_without_a_reload(own_server, browser):
+    server_url, server_db = own_server
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{server_url}/wall")  # no date pinned: the wall shows the latest day
     expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时", timeout=30_000)
@@ -55,7 +56,8 @@ def test_wall_picks_up_new_data_without_a_reload(server_url, server_db, browser)
     page.close()
 
 
-def test_dashboard_redraws_in_place_after_a_new_batch(server_url, server_db, browser):
+def test_dashboard_redraws_in_place_after_a_new_batch(own_server, browser):
+    server_url, server_db = own_server
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{server_url}/?region=610100&date=2020-02-15")
     expect(page.locator("#kpi-confirmed")).to_have_text("114", timeout=30_000)
@@ -70,4 +72,21 @@ def test_dashboard_redraws_in_place_after_a_new_batch(server_url, server_db, bro
             confirmed_cum=115, cured_cum=25, dead_cum=0))
     expect(page.locator("#kpi-confirmed")).to_have_text("115", timeout=45_000)
     assert page.evaluate("() => window.__marker") == "same page"
+    page.close()
+
+
+def test_wall_rotates_through_metrics_and_views(server_url, browser):
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server_url}/wall?date=2020-02-15&rotate=5")
+    expect(page.locator("#kpi-confirmed")).to_have_text(re.compile(r"\d"), timeout=30_000)
+    seen = set()
+    for _ in range(4):
+        page.wait_for_timeout(5200)
+        seen.add(page.evaluate("() => document.querySelector('#region-map .js-plotly-plot').layout.coloraxis"
+                               ".colorbar.title.text + '|' + document.querySelector('#trend-chart .js-plotly-plot')"
+                               ".layout.title.text"))
+    assert len(seen) >= 3, seen  # the panels moved on by themselves
+    assert errors == []
     page.close()
