@@ -21,28 +21,19 @@ def batches(eng=None) -> pd.DataFrame:
 
 
 def missing_reports(days: int = 14, eng=None) -> pd.DataFrame:
-    """Units without a report on each of the last ``days`` days of data (after their first report)."""
-    data = queries.case_data(eng)
-    end = pd.Timestamp(data.end)
-    rows = []
-    for unit in regions.units():
-        series = queries.region_series(unit.adcode, eng)
-        if series is None:
-            continue
-        recent = series.loc[end - pd.Timedelta(days=days - 1): end]
-        gaps = recent.index[recent["status"] == "missing"]
-        if len(gaps):
-            rows.append({"地区": unit.display_name, "未上报天数": len(gaps),
-                         "日期": "、".join(fmt.day(d) for d in gaps)})
-    whole = []
+    """Units without a report on days after their first one: in the last ``days`` days of data, or, when there
+    are none there, over the whole series."""
+    end = pd.Timestamp(queries.case_data(eng).end)
+    gaps = {}
     for unit in regions.units():
         series = queries.region_series(unit.adcode, eng)
         if series is not None:
-            gaps = series.index[series["status"] == "missing"]
-            if len(gaps):
-                whole.append({"地区": unit.display_name, "未上报天数": len(gaps),
-                              "日期": "、".join(fmt.day(d) for d in gaps[:10]) + ("…" if len(gaps) > 10 else "")})
-    return pd.DataFrame(rows or whole)
+            gaps[unit.display_name] = series.index[series["status"] == "missing"]
+    recent = {name: days_ for name, d in gaps.items() if len(days_ := d[d > end - pd.Timedelta(days=days)])}
+    chosen = recent or {name: d for name, d in gaps.items() if len(d)}
+    return pd.DataFrame([{"地区": name, "未上报天数": len(d),
+                          "日期": "、".join(fmt.day(x) for x in d[:10]) + ("…" if len(d) > 10 else "")}
+                         for name, d in chosen.items()], columns=["地区", "未上报天数", "日期"])
 
 
 def revisions(eng=None) -> pd.DataFrame:
