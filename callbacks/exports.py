@@ -2,6 +2,8 @@
 it shows; the table behind every chart as CSV or XLSX with Chinese headers and the view's filters applied."""
 from __future__ import annotations
 
+import base64
+
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
@@ -109,7 +111,7 @@ def download_chart_data(clicks, region, day, direction, scope, level, names):
     frame = chart_table(trigger["chart"], region, day, direction, scope, level)
     base = (names or export_names(region, day, "confirmed_cum", []))[trigger["chart"]]["file"]
     if trigger["fmt"] == "xlsx":
-        return {"content": __import__("base64").b64encode(tables.to_xlsx(frame, "数据")).decode(), "base64": True,
+        return {"content": base64.b64encode(tables.to_xlsx(frame, "数据")).decode(), "base64": True,
                 "filename": f"{base}.xlsx"}
     return {"content": tables.to_csv(frame), "filename": f"{base}.csv", "type": "text/csv"}
 
@@ -136,5 +138,5 @@ def make_brief(set_progress, _n, region, day, kind):
         out = Path(tmp) / f"汇报材料_{name}_{day}.{kind}"
         briefing.write(region, day, out, progress=lambda step, total, text: set_progress((step, total, text)))
         set_progress((5, 5, "已完成"))
-        return {"content": __import__("base64").b64encode(out.read_bytes()).decode(), "base64": True,
+        return {"content": base64.b64encode(out.read_bytes()).decode(), "base64": True,
                 "filename": out.name}

@@ -28,12 +28,12 @@ def flow_view(region: str, day: str, direction: str, scope: str, level: str, ori
     data = fq.flow_data()
     verb = "迁入来源" if direction == "in" else "迁出目的地"
     if focus is None:
-        return flow_figures._no_data("人口流动", note or "无迁徙数据"), [], verb, note
+        return flow_figures.no_data("人口流动", note or "无迁徙数据"), [], verb, note
     day_ts = pd.Timestamp(day)
     if data.start is None or not data.start <= day_ts <= data.end:
         span = f"{fmt.day(data.start)}至{fmt.day(data.end)}" if data.start is not None else "无"
         msg = f"{fmt.day(day)}无迁徙数据（数据范围：{span}）"
-        return flow_figures._no_data("人口流动", msg), [], verb, msg
+        return flow_figures.no_data("人口流动", msg), [], verb, msg
     ranking = fq.ranking(focus, day, direction, level, scope)
     focus_region = regions.get(focus)
     point = (focus_region.lon, focus_region.lat)

@@ -184,14 +184,11 @@ def bulk_insert(conn, table: Table, rows: list[dict]) -> None:
         return
     columns = list(rows[0])
     statement = table.insert().compile(dialect=conn.dialect, column_keys=columns)
-    placeholders = [statement.positiontup] if statement.positional else None
-    sql = str(statement)
     cursor = conn.connection.driver_connection.cursor()
-    if statement.positional:
-        order = placeholders[0]
-        cursor.executemany(sql, [tuple(row[c] for c in order) for row in rows])
-    else:
-        cursor.executemany(sql, rows)
+    if statement.positional:  # SQLite's "?" placeholders take tuples in the statement's column order
+        cursor.executemany(str(statement), [tuple(row[c] for c in statement.positiontup) for row in rows])
+    else:  # named placeholders (PostgreSQL drivers) take the dicts as they are
+        cursor.executemany(str(statement), rows)
     cursor.close()
 
 

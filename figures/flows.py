@@ -23,7 +23,7 @@ CHINA_VIEW = {"center": {"lon": 104.5, "lat": 35.5}, "zoom": 2.55}
 WIDTHS = (1, 2.5, 4.5, 7, 10)
 
 
-def _no_data(title: str, message: str) -> dict:
+def no_data(title: str, message: str) -> dict:
     return {"data": [], "layout": {
         "title": {"text": title, "x": 0.01, "font": {"size": 15}}, "font": {"family": FONT},
         "xaxis": {"visible": False}, "yaxis": {"visible": False}, "paper_bgcolor": "#ffffff",
@@ -38,7 +38,7 @@ def flow_map(ranking: pd.DataFrame, places: dict, focus_name: str, focus_point: 
     title = f"{focus_name} {fmt.day(day)} {verb}（前{top}，线宽按相对流量）"
     rows = ranking[ranking.counterpart_adcode.isin(places)].head(top)
     if rows.empty:
-        return _no_data(title, "该日无迁徙数据")
+        return no_data(title, "该日无迁徙数据")
     size = rows["volume"].where(rows["volume"].notna(), rows["share_pct"])
     bins = np.quantile(size, [0.2, 0.4, 0.6, 0.8]) if len(size) > 4 else [size.min()] * 4
     klass = np.searchsorted(bins, size, side="right")
@@ -89,7 +89,7 @@ def scale_chart(series: pd.DataFrame, name: str, day) -> go.Figure:
     """Baidu scale index (in, out) over time; lockdown and Spring Festival marked."""
     title = f"{name} 迁徙规模指数"
     if series.empty:
-        return go.Figure(_no_data(title, "该地区无迁徙规模指数（百度迁徙不单列或无数据）"))
+        return go.Figure(no_data(title, "该地区无迁徙规模指数（百度迁徙不单列或无数据）"))
     fig = go.Figure()
     for column, label, colour in (("in", "迁入", "#c0392b"), ("out", "迁出", "#2166ac")):
         if column in series:
@@ -118,7 +118,7 @@ def od_heatmap(matrix: pd.DataFrame, names: dict[str, str], day, change: pd.Data
     With ``change``, the difference against 7 days before (diverging colours)."""
     title = f"省内城市间迁入占比 {fmt.day(day)}" + ("（较7日前变化，百分点）" if change is not None else "（%）")
     if matrix.isna().all().all():
-        return go.Figure(_no_data(title, "该日无迁徙数据"))
+        return go.Figure(no_data(title, "该日无迁徙数据"))
     values = change if change is not None else matrix
     labels = [names[c] for c in matrix.columns]
     heat = dict(z=values.values, x=labels, y=[names[c] for c in matrix.index], customdata=matrix.values,
@@ -150,7 +150,7 @@ def importation_chart(risk: pd.Series, names: dict[str, str], day, selected: str
     title = f"输入风险指数 {fmt.day(day)}"
     risk = risk.dropna()
     if risk.empty:
-        return go.Figure(_no_data(title, "该日无输入风险估计（无迁徙数据或全国病例数据）"))
+        return go.Figure(no_data(title, "该日无输入风险估计（无迁徙数据或全国病例数据）"))
     risk = risk.sort_values()
     fig = go.Figure(go.Bar(
         x=risk.values, y=[names.get(c, c) for c in risk.index], orientation="h",

@@ -145,7 +145,7 @@ def test_facilities_are_checked_to_lie_in_shaanxi_and_gcj_is_flagged(db):
     import numpy as np
     import shapely
     eng, _ = db
-    yanta = pipeline._shapaxi_shapes()["610113"]
+    yanta = pipeline.county_shapes()["610113"]
     rng = np.random.default_rng(3)
     minx, miny, maxx, maxy = yanta.bounds
     while True:  # a point of 雁塔区 whose GCJ-02 coordinates fall outside it, as an Amap-picked point would

@@ -37,20 +37,26 @@ def test_wall_fills_the_screen(server_url, browser, artifacts, width, height):
     context.close()
 
 
+def _report_arrives(db_url: str, checksum: str, day: dt.date, confirmed: int, cured: int, dead: int) -> None:
+    """西安's figures for a day, stored as one new batch, as an ingest would store them."""
+    eng = create_engine(db_url)
+    with eng.begin() as conn:
+        batch = conn.execute(insert(store.batches).values(
+            kind="cases", file_name=f"{checksum}.csv", checksum=checksum, size_bytes=1, rows_accepted=1,
+            rows_rejected=0, created_by="test", status="active", is_demo=False, source="测试")).inserted_primary_key[0]
+        conn.execute(insert(store.case_reports).values(
+            batch_id=batch, region_adcode="610100", category="reported", as_of_date=day,
+            confirmed_cum=confirmed, cured_cum=cured, dead_cum=dead))
+    eng.dispose()
+
+
 def test_wall_picks_up_new_data_without_a_reload(own_server, browser):
     server_url, server_db = own_server
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{server_url}/wall")  # no date pinned: the wall shows the latest day
     expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时", timeout=30_000)
     page.evaluate("() => { window.__marker = 'same page'; }")
-    eng = create_engine(server_db)
-    with eng.begin() as conn:  # a new day's report arrives, as an ingest would store it
-        batch = conn.execute(insert(store.batches).values(
-            kind="cases", file_name="test.csv", checksum="wall-test", size_bytes=1, rows_accepted=1,
-            rows_rejected=0, created_by="test", status="active", is_demo=False, source="测试")).inserted_primary_key[0]
-        conn.execute(insert(store.case_reports).values(
-            batch_id=batch, region_adcode="610100", category="reported", as_of_date=dt.date(2020, 12, 8),
-            confirmed_cum=200, cured_cum=150, dead_cum=3))
+    _report_arrives(server_db, "wall-test", dt.date(2020, 12, 8), 200, 150, 3)  # a new day's report
     expect(page.locator("#as-of")).to_have_text("截至2020年12月8日24时", timeout=40_000)
     assert page.evaluate("() => window.__marker") == "same page"  # no reload
     page.close()
@@ -62,14 +68,7 @@ def test_dashboard_redraws_in_place_after_a_new_batch(own_server, browser):
     page.goto(f"{server_url}/?region=610100&date=2020-02-15")
     expect(page.locator("#kpi-confirmed")).to_have_text("114", timeout=30_000)
     page.evaluate("() => { window.__marker = 'same page'; }")
-    eng = create_engine(server_db)
-    with eng.begin() as conn:  # a revision of 西安's 2月15日 figure arrives
-        batch = conn.execute(insert(store.batches).values(
-            kind="cases", file_name="revision.csv", checksum="dashboard-test", size_bytes=1, rows_accepted=1,
-            rows_rejected=0, created_by="test", status="active", is_demo=False, source="测试")).inserted_primary_key[0]
-        conn.execute(insert(store.case_reports).values(
-            batch_id=batch, region_adcode="610100", category="reported", as_of_date=dt.date(2020, 2, 15),
-            confirmed_cum=115, cured_cum=25, dead_cum=0))
+    _report_arrives(server_db, "dashboard-test", dt.date(2020, 2, 15), 115, 25, 0)  # a revision of 2月15日
     expect(page.locator("#kpi-confirmed")).to_have_text("115", timeout=45_000)
     assert page.evaluate("() => window.__marker") == "same page"
     page.close()

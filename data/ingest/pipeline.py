@@ -356,7 +356,9 @@ def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, 
     return [dict(zip(columns, values)) for values in zip(*(out[c].to_numpy() for c in columns))]
 
 
-def _shapaxi_shapes():
+@lru_cache(maxsize=1)
+def county_shapes() -> dict:
+    """Full-resolution county polygons by adcode, read once per process."""
     from data import demo_facilities  # noqa: PLC0415  (the full-resolution county polygons)
     features = json.loads(demo_facilities.COUNTIES.read_text(encoding="utf-8"))["features"]
     return {str(f["properties"]["adcode"]): shapely.geometry.shape(f["geometry"]) for f in features}
@@ -392,7 +394,7 @@ def gcj_to_wgs(lon: float, lat: float) -> tuple[float, float]:
 
 
 def _facilities(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng) -> list[dict]:
-    shapes = _shapaxi_shapes()
+    shapes = county_shapes()
     province = shapely.union_all(list(shapes.values()))
     counties = list(shapes.items())
     out = []
