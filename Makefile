@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up on a fresh machine.
-.PHONY: run test bench geo
+.PHONY: run test bench load geo
 
 run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data)
 	@scripts/setup.sh run
@@ -12,6 +12,10 @@ test:  ## run the whole test suite (unit, API, browser)
 bench:  ## benchmark / in chromium and replay its callbacks (not part of the test gate)
 	@scripts/setup.sh test
 	.venv/bin/python -m benchmarks.bench
+
+load:  ## 50 simulated users for 2 minutes against gunicorn (USERS=, DURATION=); not part of the test gate
+	@scripts/setup.sh test
+	.venv/bin/python -m benchmarks.load
 
 geo:  ## rebuild the simplified boundaries and the region table from geo/sources
 	.venv/bin/python -m geo.build

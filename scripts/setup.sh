@@ -35,7 +35,7 @@ case "$what" in
   test)
     # chromium for the browser tests and chart export, CJK fonts so Chinese renders in screenshots and exports,
     # poppler-utils to turn exported PDFs into text and pictures in the tests.
-    apt_install chromium chromium-driver fonts-noto-cjk poppler-utils
+    apt_install chromium chromium-driver fonts-noto-cjk poppler-utils nginx
     pip_install test requirements.txt requirements-test.txt ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
