@@ -1,5 +1,5 @@
 """Callbacks of `/`: thin wiring of controls -> queries -> figures. The decisions are plain functions
-(``step_date``, ``picked_region``, ``kpis`` ...) so tests can call them without a browser.
+(``picked_region``, ``kpis`` ...) so tests can call them without a browser.
 
 Linking: a click on the map selects the region, a click on the trend sets the date, and every view follows the
 controls. A date or metric change patches the map's values in place (``Patch``): the boundaries are a cached URL
@@ -11,7 +11,7 @@ import base64
 import io
 
 import pandas as pd
-from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
+from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
 
 from analytics import growth, risk, rt
 from data import queries, store
@@ -32,52 +32,38 @@ def only_triggered_by(*ids: str) -> bool:
 
 
 # ---- date ---------------------------------------------------------------------------------------------------
-def step_date(trigger, current: str, slider: int | None, click: dict | None, start, end) -> str:
-    """The date after a control moved: prev/next a day, the slider, a click on the trend, or the dropdown."""
-    start, end = pd.Timestamp(start), pd.Timestamp(end)
-    day = pd.Timestamp(current) if current else end
-    if trigger == "date-prev":
-        day -= pd.Timedelta(days=1)
-    elif trigger == "date-next":
-        day += pd.Timedelta(days=1)
-    elif trigger == "date-slider" and slider is not None:
-        day = start + pd.Timedelta(days=int(slider))
-    elif trigger == "trend-chart" and click and click.get("points"):
-        day = pd.Timestamp(str(click["points"][0]["x"])[:10])
-    return min(max(day, start), end).date().isoformat()
-
-
-@callback(
+# Prev/next, the slider, a click on the trend and the dropdown keep each other in step in the browser
+# (assets/dashboard.js): no request before the views can start to follow.
+clientside_callback(
+    ClientsideFunction("dashboard", "syncDate"),
     Output("date-select", "value"), Output("date-slider", "value"),
     Input("date-select", "value"), Input("date-slider", "value"), Input("date-prev", "n_clicks"),
-    Input("date-next", "n_clicks"), Input("trend-chart", "clickData"),
+    Input("date-next", "n_clicks"), Input("trend-chart", "clickData"), State("date-select", "options"),
     prevent_initial_call=True,
 )
-def sync_date(current, slider, _prev, _next, click):
-    start, end = queries.view_range()
-    day = step_date(ctx.triggered_id, current, slider, click, start, end)
-    index = (pd.Timestamp(day) - pd.Timestamp(start)).days
-    return (day if day != current else no_update), (index if index != slider else no_update)
 
 
 # ---- region -------------------------------------------------------------------------------------------------
-def picked_region(trigger, map_click: dict | None, row_clicks) -> str | None:
-    """The region a click chose: a map polygon (unit or county) or a row of the unit table."""
+def picked_region(trigger, map_click: dict | None, row_clicks, order: list[str] | None = None) -> str | None:
+    """The region a click chose: a map polygon (unit or county) or a row of the unit table (rows are by position;
+    ``order`` gives the adcode shown in each)."""
     if trigger == "region-map" and map_click and map_click.get("points"):
         location = map_click["points"][0].get("location")
         return str(location) if location and regions.get(str(location)) else None
     if isinstance(trigger, dict) and trigger.get("type") == "unit-row" and any(row_clicks or []):
-        return trigger["index"]
+        index = trigger["index"]
+        return order[index] if order and 0 <= index < len(order) else None
     return None
 
 
 @callback(
     Output("region-select", "value"),
     Input("region-map", "clickData"), Input({"type": "unit-row", "index": ALL}, "n_clicks"),
+    State("unit-order", "data"),
     prevent_initial_call=True,
 )
-def select_region(map_click, row_clicks):
-    region = picked_region(ctx.triggered_id, map_click, row_clicks)
+def select_region(map_click, row_clicks, order):
+    region = picked_region(ctx.triggered_id, map_click, row_clicks, order)
     return region or no_update
 
 
@@ -249,64 +235,89 @@ def show_compare(view):
 
 
 # ---- assessment ---------------------------------------------------------------------------------------------
-def assessment(region: str, day: str) -> list:
-    """The judgement strip: Rt, growth, risk level, days since the last case, each with how it was made."""
+def assessment(region: str, day: str) -> dict[str, dict]:
+    """The judgement strip: Rt, growth, risk level, days since the last case, each with how it was made.
+
+    The strip is a fixed set of parts (layouts.dashboard.assessment_skeleton); this gives each part's text, whether
+    it is hidden and its class, so a date step changes text only."""
     s = queries.summary(region, day)
-    items = []
+    parts = {name: {"children": "", "hidden": True, "className": klass}
+             for name, klass in ASSESSMENT_PARTS.items()}
+
+    def show(name, text="", klass=None):
+        parts[name].update(children=text, hidden=False, **({"className": klass} if klass else {}))
+
+    if s["status"] in ("no_data", "missing"):
+        show("none")
+        return parts
+    show("rt")
     if s["rt"] is not None:
-        items.append(html.Span(className="item", children=[
-            "Rt ", html.B(fmt.rate(s["rt"])), f"（95%可信区间 {fmt.rate(s['rt_low'])}–{fmt.rate(s['rt_high'])}）",
-            html.Span(f" 近{rt.WINDOW}日{s['rt_cases_in_window']}例", className="why")]))
+        show("rt-value", fmt.rate(s["rt"]))
+        show("rt-why", f"（95%可信区间 {fmt.rate(s['rt_low'])}–{fmt.rate(s['rt_high'])}） 近{rt.WINDOW}日{s['rt_cases_in_window']}例")
     else:
-        items.append(html.Span(className="item", children=[
-            "Rt ", html.B("不估计"), html.Span(f" 近{rt.WINDOW}日病例少于{rt.MIN_CASES}例", className="why")]))
-    if s["doubling_time_days"] is not None:
-        items.append(html.Span(className="item", children=["倍增时间 ", html.B(f"{s['doubling_time_days']:.1f} 天"),
-                                                            html.Span(f" 近{growth.WINDOW}日对数线性拟合", className="why")]))
-    elif s["halving_time_days"] is not None:
-        items.append(html.Span(className="item", children=["减半时间 ", html.B(f"{s['halving_time_days']:.1f} 天"),
-                                                            html.Span(f" 近{growth.WINDOW}日对数线性拟合", className="why")]))
+        show("rt-value", "不估计")
+        show("rt-why", f" 近{rt.WINDOW}日病例少于{rt.MIN_CASES}例")
+    for key, label in (("doubling_time_days", "倍增时间"), ("halving_time_days", "减半时间")):
+        if s[key] is not None:
+            show("growth"), show("growth-label", f"{label} "), show("growth-value", f"{s[key]:.1f} 天")
+            show("growth-why", f" 近{growth.WINDOW}日对数线性拟合")
+            break
     if region == PROVINCE:  # the rule grades counties and cities; for the province, count its units
         levels = queries.on_day(day, "unit")["risk_level"].value_counts()
-        items.append(html.Span(className="item", children=["各市（区）风险 ", *[
-            html.Span(f"{risk.LEVEL_NAMES[level]} {int(levels.get(level, 0))}", className=f"risk-badge risk-{level}",
-                      style={"marginRight": "4px"}) for level in reversed(risk.LEVELS)],
-            html.Span(f" {risk.RULE_TEXT}", className="why")]))
+        show("risk"), show("risk-label", "各市（区）风险 ")
+        for level in risk.LEVELS:
+            show(f"badge-{level}", f"{risk.LEVEL_NAMES[level]} {int(levels.get(level, 0))}", f"risk-badge risk-{level}")
     elif s["risk_level"]:
-        items.append(html.Span(className="item", children=[
-            "风险等级 ", html.Span(risk.LEVEL_NAMES[s["risk_level"]], className=f"risk-badge risk-{s['risk_level']}"),
-            html.Span(f" {risk.RULE_TEXT}", className="why")]))
+        show("risk"), show("risk-label", "风险等级 ")
+        show(f"badge-{s['risk_level']}", risk.LEVEL_NAMES[s["risk_level"]], f"risk-badge risk-{s['risk_level']}")
+    if not parts["risk"]["hidden"]:
+        show("risk-why", f" {risk.RULE_TEXT}")
     if s["days_since_last_case"] is not None:
-        items.append(html.Span(className="item", children=["距最近新增 ", html.B(f"{s['days_since_last_case']} 天")]))
-    if not items or s["status"] in ("no_data", "missing"):
-        return [html.Span(className="item", children="该地区该日无可研判数据（未上报或无数据）")]
-    return items
+        show("last"), show("last-value", f"{s['days_since_last_case']} 天")
+    return parts
 
 
-@callback(Output("assessment", "children"), Input("region-select", "value"), Input("date-select", "value"),
-          Input("page-version", "data"))
+# part -> its class. Items ({"type": "assess-item"}) hold the parts ({"type": "assess"}) and are only shown or
+# hidden; parts get text, visibility and class (layouts.dashboard.assessment_skeleton).
+ASSESSMENT_ITEMS = ("rt", "growth", "risk", "last", "none")
+ASSESSMENT_PARTS = {
+    "rt": "item", "rt-value": "value", "rt-why": "why",
+    "growth": "item", "growth-label": "", "growth-value": "value", "growth-why": "why",
+    "risk": "item", "risk-label": "", **{f"badge-{level}": "risk-badge" for level in reversed(risk.LEVELS)},
+    "risk-why": "why", "last": "item", "last-value": "value", "none": "item",
+}
+
+
+@callback(
+    Output({"type": "assess-item", "part": ALL}, "hidden"),
+    Output({"type": "assess", "part": ALL}, "children"), Output({"type": "assess", "part": ALL}, "hidden"),
+    Output({"type": "assess", "part": ALL}, "className"),
+    Input("region-select", "value"), Input("date-select", "value"), Input("page-version", "data"))
 def update_assessment(region, day, _version=None):
-    return assessment(region, day)
+    parts = assessment(region, day)
+    items = [o["id"]["part"] for o in ctx.outputs_list[0]]
+    names = [o["id"]["part"] for o in ctx.outputs_list[1]]
+    return ([parts[n]["hidden"] for n in items], [parts[n]["children"] for n in names],
+            [parts[n]["hidden"] for n in names], [parts[n]["className"] for n in names])
 
 
-def ranking_rows(day: str, selected: str, column: str, ascending: bool) -> list:
-    """The units on the day as a sortable table; each name is a button that selects the region."""
+def ranking_cells(day: str, selected: str, column: str, ascending: bool) -> dict:
+    """The units on the day, sorted, as the text of the ranking grid (layouts.dashboard.ranking_skeleton):
+    the adcode of each row, its name and class, each cell's text keyed (row, column), and the header labels."""
     units = tables.sort_ranking(queries.on_day(day, "unit"), column, ascending)
     arrow = "▲" if ascending else "▼"
-    heads = [("name", "地区")] + [(c, header) for c, (header, _) in tables.RANKING_COLUMNS.items()]
-    head = html.Thead(html.Tr([
-        html.Th(html.Button(f"{header}{arrow if c == column else ''}", id={"type": "sort", "index": c},
-                            className="sort-button", title=f"按{header}排序"),
-                **{"aria-sort": ("ascending" if ascending else "descending") if c == column else "none"})
-        for c, header in heads]))
-    body = []
-    for adcode, row in units.iterrows():
-        body.append(html.Tr(className="selected" if adcode == selected else "", children=[
-            html.Td(html.Button(row["name"], id={"type": "unit-row", "index": adcode}, className="row-button")),
-            *[html.Td(formatter(row.get(c), missing=fmt.MISSING if row.get("status") == "missing" else "无数据"))
-              for c, (_, formatter) in tables.RANKING_COLUMNS.items()],
-        ]))
-    return [html.Table(className="table", children=[head, html.Tbody(body)])]
+    cells = {}
+    for i, (_, row) in enumerate(units.iterrows()):
+        missing = fmt.MISSING if row.get("status") == "missing" else "无数据"
+        for c, (_, formatter) in tables.RANKING_COLUMNS.items():
+            cells[(i, c)] = formatter(row.get(c), missing=missing)
+    heads = {"name": "地区"} | {c: header for c, (header, _) in tables.RANKING_COLUMNS.items()}
+    return {
+        "order": list(units.index), "names": list(units["name"]), "cells": cells,
+        "row_class": ["selected" if adcode == selected else "" for adcode in units.index],
+        "heads": {c: f"{header}{arrow if c == column else ''}" for c, header in heads.items()},
+        "aria_sort": {c: ("ascending" if ascending else "descending") if c == column else "none" for c in heads},
+    }
 
 
 def next_sort(current: dict, column: str) -> dict:
@@ -328,14 +339,22 @@ def sort_table(clicks, current):
 
 
 @callback(
-    Output("unit-table", "children"), Output("table-title", "children"),
+    Output("unit-order", "data"), Output({"type": "unit-row", "index": ALL}, "children"),
+    Output({"type": "rank-tr", "index": ALL}, "className"),
+    Output({"type": "rank-cell", "row": ALL, "col": ALL}, "children"),
+    Output({"type": "sort", "index": ALL}, "children"), Output({"type": "sort-th", "index": ALL}, "aria-sort"),
+    Output("table-title", "children"),
     Input("region-select", "value"), Input("date-select", "value"), Input("table-sort", "data"),
     Input("page-version", "data"),
 )
 def update_table(region, day, sort, _version=None):
     unit = regions.unit_of(region)
     sort = sort or {"column": "confirmed_cum", "ascending": False}
-    return (ranking_rows(day, unit.adcode if unit else "", sort["column"], sort["ascending"]),
+    t = ranking_cells(day, unit.adcode if unit else "", sort["column"], sort["ascending"])
+    rows, cells, heads, aria = (ctx.outputs_list[i] for i in (1, 3, 4, 5))  # in the page's order of the ids
+    return (t["order"], [t["names"][o["id"]["index"]] for o in rows], t["row_class"],
+            [t["cells"][(o["id"]["row"], o["id"]["col"])] for o in cells],
+            [t["heads"][o["id"]["index"]] for o in heads], [t["aria_sort"][o["id"]["index"]] for o in aria],
             f"各市（区）{fmt.day(day)}排名")
 
 

@@ -1,9 +1,13 @@
 """Callbacks of the population-flow views on `/`: the region and date controls drive every flow view; clicking an
-origin (on the flow map, in the ranking or in the matrix) highlights it across them."""
+origin (on the flow map, in the ranking or in the matrix) highlights it across them.
+
+The views follow only while their section is on screen (``flows-visible``, set by assets/dashboard.js) and catch
+up when it scrolls in, so a date step below the fold costs the browser no redraw of four charts."""
 from __future__ import annotations
 
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash.exceptions import PreventUpdate
 
 from data import flow_queries as fq
 from figures import flows as flow_figures
@@ -67,8 +71,11 @@ def ranking_table(ranking: pd.DataFrame, origin: str | None, top: int = 30) -> l
     Output("flow-note", "children"),
     Input("region-select", "value"), Input("date-select", "value"), Input("flow-direction", "value"),
     Input("flow-scope", "value"), Input("flow-level", "value"), Input("flow-origin", "data"),
+    Input("flows-visible", "data"),
 )
-def update_flows(region, day, direction, scope, level, origin):
+def update_flows(region, day, direction, scope, level, origin, visible):
+    if not visible:
+        raise PreventUpdate
     return flow_view(region, day, direction, scope, level, origin)
 
 
@@ -98,8 +105,11 @@ def select_origin(map_click, row_clicks, od_click, current):
     return None if origin == current else origin  # a second click on the same origin clears the highlight
 
 
-@callback(Output("scale-chart", "figure"), Input("region-select", "value"), Input("date-select", "value"))
-def update_scale(region, day):
+@callback(Output("scale-chart", "figure"), Input("region-select", "value"), Input("date-select", "value"),
+          Input("flows-visible", "data"))
+def update_scale(region, day, visible):
+    if not visible:
+        raise PreventUpdate
     focus, _ = fq.focus_for(region)
     name = regions.get(focus).display_name if focus else regions.get(region).name
     return flow_figures.scale_chart(fq.scale_series(focus) if focus else pd.DataFrame(), name, day)
@@ -112,8 +122,11 @@ def unit_names() -> dict[str, str]:
 @callback(
     Output("od-chart", "figure"),
     Input("date-select", "value"), Input("od-mode", "value"), Input("flow-origin", "data"),
+    Input("flows-visible", "data"),
 )
-def update_od(day, mode, origin):
+def update_od(day, mode, origin, visible):
+    if not visible:
+        raise PreventUpdate
     matrix = fq.od_matrix(day)
     change = matrix - fq.od_matrix(pd.Timestamp(day) - pd.Timedelta(days=7)) if mode == "change" else None
     return flow_figures.od_heatmap(matrix, unit_names(), day, change, highlight=origin)
@@ -130,6 +143,9 @@ def importation_view(region: str, day: str):
     return flow_figures.importation_chart(risk, unit_names(), day, unit.adcode if unit else None, contributors)
 
 
-@callback(Output("import-chart", "figure"), Input("region-select", "value"), Input("date-select", "value"))
-def update_importation(region, day):
+@callback(Output("import-chart", "figure"), Input("region-select", "value"), Input("date-select", "value"),
+          Input("flows-visible", "data"))
+def update_importation(region, day, visible):
+    if not visible:
+        raise PreventUpdate
     return importation_view(region, day)

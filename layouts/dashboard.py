@@ -8,6 +8,7 @@ from dash import dcc, html
 
 from data import queries, store
 from figures import formatting as fmt
+from figures import tables
 from figures.maps import FACILITY_STYLE
 from figures.metrics import METRICS
 from geo import regions
@@ -39,6 +40,42 @@ def region_options() -> list[dict]:
 def date_options(start, end) -> list[dict]:
     return [{"label": f"{fmt.full_day(d)}", "value": d.date().isoformat()}
             for d in pd.date_range(start, end, freq="D")[::-1]]
+
+
+def assessment_skeleton() -> list:
+    """The judgement strip's fixed parts; callbacks.dashboard.assessment fills in their text and shows or hides
+    them (text-only updates on a date step)."""
+    def part(name, tag=html.Span):
+        return tag(id={"type": "assess", "part": name}, hidden=True)
+
+    def item(name, *children):
+        return html.Span(id={"type": "assess-item", "part": name}, className="item", hidden=True, children=list(children))
+
+    return [
+        item("rt", "Rt ", part("rt-value", html.B), part("rt-why")),
+        item("growth", part("growth-label"), part("growth-value", html.B), part("growth-why")),
+        item("risk", part("risk-label"), *[part(f"badge-{level}") for level in ("high", "medium", "low")],
+             part("risk-why")),
+        item("last", "距最近新增 ", part("last-value", html.B)),
+        item("none", "该地区该日无可研判数据（未上报或无数据）"),
+    ]
+
+
+def ranking_skeleton() -> html.Table:
+    """The unit ranking as a fixed grid: one row per reporting unit, ids by position. A date or sort change then
+    fills in text only (callbacks.dashboard.update_table), which the browser applies without re-creating the
+    table's components, and the pattern-matching callbacks on its buttons are not re-evaluated."""
+    columns = ["name", *tables.RANKING_COLUMNS]
+    head = html.Thead(html.Tr([
+        html.Th(id={"type": "sort-th", "index": c}, children=html.Button(id={"type": "sort", "index": c},
+                                                                          className="sort-button"))
+        for c in columns]))
+    body = html.Tbody([
+        html.Tr(id={"type": "rank-tr", "index": i}, children=[
+            html.Td(html.Button(id={"type": "unit-row", "index": i}, className="row-button")),
+            *[html.Td(id={"type": "rank-cell", "row": i, "col": c}) for c in tables.RANKING_COLUMNS]])
+        for i in range(len(regions.units()))])
+    return html.Table(className="table", children=[head, body])
 
 
 def export_bar(chart: str) -> html.Div:
@@ -131,7 +168,8 @@ def layout(**query) -> html.Div:
             html.Div(id="kpi-region", className="kpi-region"),
             *[_kpi(k, label) for k, label in KPIS],
         ]),
-        html.Section(id="assessment", className="assessment", **{"aria-label": "态势研判"}),
+        html.Section(id="assessment", className="assessment", **{"aria-label": "态势研判"},
+                     children=assessment_skeleton()),
         html.Main(className="main", children=[
             html.Div(className="card card-map", children=[
                 export_bar("region-map"),
@@ -168,7 +206,8 @@ def layout(**query) -> html.Div:
                         dcc.Download(id="table-download"),
                     ]),
                     dcc.Store(id="table-sort", data={"column": "confirmed_cum", "ascending": False}),
-                    html.Div(id="unit-table"),
+                    dcc.Store(id="unit-order"),  # the adcode shown in each row, top to bottom
+                    html.Div(id="unit-table", children=ranking_skeleton()),
                 ]),
             ]),
         ]),
@@ -184,6 +223,7 @@ def layout(**query) -> html.Div:
                 html.Span(id="flow-note", className="note"),
             ]),
             dcc.Store(id="flow-origin"),
+            dcc.Store(id="flows-visible", data=False),  # set by assets/dashboard.js while the section is on screen
             html.Div(className="flows-grid", children=[
                 html.Div(className="card", children=[
                     export_bar("flow-chart"),

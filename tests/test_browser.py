@@ -76,6 +76,23 @@ def test_clicking_a_day_on_the_trend_sets_the_date(server_url, page):
     expect(page.locator("#kpi-confirmed")).to_have_text("74")
 
 
+def test_date_controls_step_and_stay_in_range(server_url, page):
+    """Prev/next and the slider move the day in the browser (assets/dashboard.js); the last day is the limit."""
+    page.goto(f"{server_url}/?region=610100&date=2020-12-07")
+    expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时", timeout=20_000)
+    page.click("#date-next")  # already the last day of the data
+    page.wait_for_timeout(500)
+    expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时")
+    page.click("#date-prev")
+    expect(page.locator("#as-of")).to_have_text("截至2020年12月6日24时")
+    assert "date=2020-12-06" in page.url
+    # the slider, moved by keyboard to its start, goes to the first day of the range
+    page.locator("#date-slider [role=slider]").focus()
+    page.keyboard.press("Home")
+    expect(page.locator("#as-of")).to_have_text("截至2020年1月1日24时")
+    assert "date=2020-01-01" in page.url
+
+
 def test_trend_views_risk_map_and_ranking(server_url, page, artifacts):
     page.goto(f"{server_url}/?region=610000&date=2020-02-05")
     expect(page.locator("#kpi-confirmed")).to_have_text("173", timeout=20_000)
@@ -108,6 +125,9 @@ def _flow_title(page) -> str:
 
 def test_flow_views_follow_region_and_origin_clicks(server_url, page, artifacts):
     page.goto(f"{server_url}/?region=610100&date=2020-01-20")
+    expect(page.locator("#kpi-confirmed")).not_to_be_empty(timeout=20_000)
+    # below the fold the flow views wait; scrolled into view, they catch up with the region and day
+    page.locator("section.flows").scroll_into_view_if_needed()
     page.wait_for_function("() => (document.querySelector('#flow-chart .js-plotly-plot')?.layout?.title?.text || '')"
                            ".startsWith('西安市 1月20日')", timeout=30_000)
     expect(page.locator("#flow-table tbody tr").first).to_contain_text("咸阳市")

@@ -13,20 +13,12 @@ def cb(app_module):
     return cb
 
 
-def test_step_date(cb):
-    start, end = "2020-01-22", "2020-12-07"
-    assert cb.step_date("date-prev", "2020-02-15", None, None, start, end) == "2020-02-14"
-    assert cb.step_date("date-next", "2020-12-07", None, None, start, end) == "2020-12-07"  # stays in range
-    assert cb.step_date("date-slider", "2020-02-15", 10, None, start, end) == "2020-02-01"
-    click = {"points": [{"x": "2020-03-05", "y": 2}]}
-    assert cb.step_date("trend-chart", "2020-02-15", None, click, start, end) == "2020-03-05"
-
-
 def test_picked_region(cb):
     assert cb.picked_region("region-map", {"points": [{"location": "610700"}]}, []) == "610700"
     assert cb.picked_region("region-map", {"points": [{"location": "610113"}]}, []) == "610113"
     assert cb.picked_region("region-map", {"points": [{"lon": 108.9, "lat": 34.2}]}, []) is None  # a facility dot
-    assert cb.picked_region({"type": "unit-row", "index": "610900"}, None, [None, 1]) == "610900"
+    order = ["610100", "610900", "610700"]
+    assert cb.picked_region({"type": "unit-row", "index": 1}, None, [None, 1, None], order) == "610900"
 
 
 def test_kpis_change_with_region_and_date(cb):
@@ -101,11 +93,12 @@ def test_trend_views(cb):
 
 
 def test_ranking_table_sorts_and_downloads(cb):
-    table = cb.ranking_rows("2020-02-15", "610100", "confirmed_cum", False)[0]
-    names = [row.children[0].children.children for row in table.children[1].children]
-    assert names[0] == "西安市" and len(names) == 12
-    by_risk = cb.ranking_rows("2020-02-15", "", "risk_level", False)[0]
-    assert by_risk.children[1].children[0].children[5].children == "高风险"
+    table = cb.ranking_cells("2020-02-15", "610100", "confirmed_cum", False)
+    assert table["names"][0] == "西安市" and len(table["names"]) == 12 and table["order"][0] == "610100"
+    assert table["cells"][(0, "confirmed_cum")] == "114" and table["row_class"][0] == "selected"
+    assert table["heads"]["confirmed_cum"] == "累计确诊▼" and table["aria_sort"]["confirmed_cum"] == "descending"
+    by_risk = cb.ranking_cells("2020-02-15", "", "risk_level", False)
+    assert by_risk["cells"][(0, "risk_level")] == "高风险"
     assert cb.next_sort({"column": "rt", "ascending": False}, "rt") == {"column": "rt", "ascending": True}
     assert cb.next_sort({"column": "rt", "ascending": False}, "new_7d") == {"column": "new_7d", "ascending": False}
     download = cb.ranking_download("2020-02-15", {"column": "confirmed_cum", "ascending": False}, "csv")
