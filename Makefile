@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up on a fresh machine.
-.PHONY: run test bench load geo
+.PHONY: run test bench bench-scale load geo
 
 run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data)
 	@scripts/setup.sh run
@@ -16,6 +16,10 @@ bench:  ## benchmark / in chromium and replay its callbacks (not part of the tes
 load:  ## 50 simulated users for 2 minutes against gunicorn (USERS=, DURATION=); not part of the test gate
 	@scripts/setup.sh test
 	.venv/bin/python -m benchmarks.load
+
+bench-scale:  ## the same on the scale data set (1M cases, 100k facilities, 5M flow rows; generated once)
+	@scripts/setup.sh test
+	.venv/bin/python -m benchmarks.bench --scale
 
 geo:  ## rebuild the simplified boundaries and the region table from geo/sources
 	.venv/bin/python -m geo.build

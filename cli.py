@@ -81,3 +81,21 @@ def register(server) -> None:
         click.echo(f"正在生成 {regions.get(region).display_name} {day} 的汇报材料 …")
         briefing.write(region, when.date().isoformat(), Path(out))
         click.echo(f"已写入 {out}（{Path(out).stat().st_size / 1024:.0f} KB，用时 {time.perf_counter() - t0:.1f} 秒）")
+
+    @server.cli.command("scale-data")
+    @click.option("--seed", type=int, default=None, help="随机种子（默认 20230101）")
+    @click.option("--cases", "case_rows", type=int, default=1_000_000, show_default=True, help="病例个案行数")
+    @click.option("--facilities", "facility_rows", type=int, default=100_000, show_default=True, help="设施点数")
+    @click.option("--flows", "flow_rows", type=int, default=5_000_000, show_default=True, help="人口流动行数")
+    def scale_data(seed: int | None, case_rows: int, facility_rows: int, flow_rows: int) -> None:
+        """写入规模测试数据（合成，标为演示数据）：107县×3年日报、病例个案、设施点、人口流动。请用单独的数据库。"""
+        from sqlalchemy import select  # noqa: PLC0415
+
+        from data import scale, store  # noqa: PLC0415
+        with store.engine().connect() as conn:
+            if conn.execute(select(store.batches.c.id).where(store.batches.c.created_by == "scale-data")).first():
+                _fail("该数据库已有规模测试数据；请换一个 DATABASE_URL。")
+        t0 = time.perf_counter()
+        counts = scale.generate(seed=seed or scale.SEED, case_rows=case_rows, facility_rows=facility_rows,
+                                flow_rows=flow_rows, say=click.echo)
+        click.echo(f"已写入 {sum(counts.values()):,} 行（{time.perf_counter() - t0:.0f} 秒）：{counts}")

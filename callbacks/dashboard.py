@@ -171,6 +171,38 @@ def update_map(region, day, metric, layers, _version=None):
     return fig
 
 
+# After a zoom or pan, the page reports the map's visible box (MapLibre knows it; plotly's relayoutData has only
+# centre and zoom), and the facility layers are redrawn for it: clusters coarse to fine, then single points.
+clientside_callback(
+    """function(relayout) {
+        const gd = document.querySelector('#region-map .js-plotly-plot');
+        const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+        if (!sub || !relayout || !Object.keys(relayout).some(k => k.startsWith('map.'))) {
+            return window.dash_clientside.no_update;
+        }
+        const b = sub.map.getBounds();
+        return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => Math.round(v * 1e4) / 1e4);
+    }""",
+    Output("map-bounds", "data"), Input("region-map", "relayoutData"), prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("region-map", "figure", allow_duplicate=True),
+    Input("map-bounds", "data"), State("region-select", "value"), State("layer-select", "value"),
+    prevent_initial_call=True,
+)
+def refine_facilities(bounds, region, layers):
+    if not layers or not bounds:
+        return no_update
+    unit = regions.unit_of(region)
+    frame = queries.facilities(list(layers), unit.adcode if unit else None)
+    patch = Patch()
+    for i, trace in enumerate(maps.facility_traces(frame, tuple(bounds))):
+        patch["data"][maps.TRACE_SELECTED + 1 + i] = trace
+    return patch
+
+
 def values_patch(fig: dict) -> Patch:
     """Only what a date or metric change alters: the choropleth values, hover text and colour axis."""
     patch = Patch()

@@ -63,8 +63,9 @@ def _name(kind: str, county: str, i: int, rng: np.random.Generator) -> str:
     return f"{short}储备菜投放点{i + 1:02d}"
 
 
-def generate(seed: int = SEED) -> pd.DataFrame:
-    """All demo facilities as store rows (kind, name, address, county_adcode, unit_adcode, lon, lat, status, attrs)."""
+def generate(seed: int = SEED, per_100k: dict[str, float] | None = None) -> pd.DataFrame:
+    """All demo facilities as store rows (kind, name, address, county_adcode, unit_adcode, lon, lat, status, attrs);
+    ``per_100k`` overrides the density of each kind (the scale data set uses ~25 times the default)."""
     features = json.loads(COUNTIES.read_text(encoding="utf-8"))["features"]
     population = pd.read_csv(POPULATION, dtype={"adcode": str}).set_index("adcode").population
     rows = []
@@ -73,7 +74,7 @@ def generate(seed: int = SEED) -> pd.DataFrame:
         adcode, county = str(props["adcode"]), props["name"]
         polygon = shapely.geometry.shape(feature["geometry"])
         rng = np.random.default_rng([seed, int(adcode)])
-        for kind, rate in PER_100K.items():
+        for kind, rate in (per_100k or PER_100K).items():
             n = max(1, round(population[adcode] / 100_000 * rate))
             for i, (lon, lat) in enumerate(_points_in(polygon, n, rng)):
                 rows.append({

@@ -27,6 +27,9 @@ FACILITY_STYLE = {  # kind -> (label, colour)
     "pharmacy": ("定点药店", "#16a085"),
     "supply_point": ("物资保障点", "#8e44ad"),
 }
+# Above this many points of a kind in view, the map draws clusters (see _clusters): tens of thousands of markers
+# with hover text would be megabytes per redraw and slow MapLibre down; the clusters stay a few hundred.
+POINT_LIMIT = 3000
 # The trace order is fixed so that a date or metric change can patch values in place (see callbacks).
 TRACE_UNITS, TRACE_UNITS_NODATA, TRACE_COUNTIES, TRACE_COUNTIES_NODATA, TRACE_SELECTED = range(5)
 
@@ -112,15 +115,7 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
             z=[0] if highlight else [], showscale=False, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
             marker={"line": {"width": 3, "color": "#1a1a1a"}}, hoverinfo="skip", name="所选地区"),
     ]
-    for kind, frame in (facilities.groupby("kind") if facilities is not None and len(facilities) else []):
-        label, colour = FACILITY_STYLE[kind]
-        demo = "（演示数据）" if frame["is_demo"].any() else ""
-        traces.append(dict(
-            type="scattermap", lon=frame["lon"].tolist(), lat=frame["lat"].tolist(), mode="markers",
-            name=f"{label}{demo}", marker={"size": 7 if kind == "fever_clinic" else 5, "color": colour, "opacity": 0.85},
-            customdata=np.stack([frame["name"], frame["address"], _facility_detail(frame)], axis=-1).tolist(),
-            hovertemplate=f"<b>%{{customdata[0]}}</b>{demo}<br>%{{customdata[1]}}<br>%{{customdata[2]}}<extra>{label}</extra>",
-        ))
+    traces += facility_traces(facilities, bounds)
     values = pd.concat([units.get(metric, pd.Series(dtype=float)), counties.get(metric, pd.Series(dtype=float))])
     layout = dict(
         map={"style": "white-bg", "layers": [{"source": CHINA_URL, "type": "fill", "color": "#eef1f4", "fill": {"outlinecolor": "#c8ced6"},
@@ -134,6 +129,49 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
     if title:
         layout["title"] = {"text": title, "x": 0.01, "font": {"size": 15}}
     return {"data": traces, "layout": layout}
+
+
+def facility_traces(facilities: pd.DataFrame | None, bounds) -> list[dict]:
+    """One trace per facility kind: every point in view with its details, or clusters where a kind has more than
+    POINT_LIMIT points in the view (``bounds``: the map's visible lon/lat box)."""
+    traces = []
+    for kind, frame in (facilities.groupby("kind") if facilities is not None and len(facilities) else []):
+        label, colour = FACILITY_STYLE[kind]
+        demo = "（演示数据）" if frame["is_demo"].any() else ""
+        if len(frame) > POINT_LIMIT:
+            min_lon, min_lat, max_lon, max_lat = bounds
+            inside = frame[frame["lon"].between(min_lon, max_lon) & frame["lat"].between(min_lat, max_lat)]
+            if len(inside) > POINT_LIMIT:
+                traces.append(_clusters(inside, bounds, f"{label}{demo}", colour))
+                continue
+            frame = inside  # zoomed in far enough: the points themselves
+        traces.append(dict(
+            type="scattermap", lon=frame["lon"].tolist(), lat=frame["lat"].tolist(), mode="markers",
+            name=f"{label}{demo}", marker={"size": 7 if kind == "fever_clinic" else 5, "color": colour, "opacity": 0.85},
+            customdata=np.stack([frame["name"], frame["address"], _facility_detail(frame)], axis=-1).tolist()
+            if len(frame) else [],
+            hovertemplate=f"<b>%{{customdata[0]}}</b>{demo}<br>%{{customdata[1]}}<br>%{{customdata[2]}}<extra>{label}</extra>",
+        ))
+    return traces
+
+
+def _clusters(frame: pd.DataFrame, bounds, name: str, colour: str, cells_across: int = 48) -> dict:
+    """Many points as clusters: a grid over the view (finer as the map zooms in: the page sends the visible box
+    after each zoom or pan), one circle a cell at the mean position of its points, area by count."""
+    min_lon, min_lat, max_lon, max_lat = bounds
+    size = max(max_lon - min_lon, max_lat - min_lat) / cells_across
+    cell = (np.floor((frame["lon"].to_numpy() - min_lon) / size).astype(np.int64) * 100_000
+            + np.floor((frame["lat"].to_numpy() - min_lat) / size).astype(np.int64))
+    grouped = (frame.assign(cell=cell, open=(frame["status"] == "open").astype(int))
+               .groupby("cell").agg(lon=("lon", "mean"), lat=("lat", "mean"), n=("lon", "size"), open=("open", "sum")))
+    n = grouped["n"].to_numpy()
+    return dict(
+        type="scattermap", mode="markers", lon=grouped["lon"].round(5).tolist(), lat=grouped["lat"].round(5).tolist(),
+        name=f"{name}（{fmt.count(len(frame))}处，按{size * 111:.0f}公里网格聚合）",
+        marker={"size": (4 + 3 * np.sqrt(n)).clip(max=40).round(1).tolist(), "color": colour, "opacity": 0.7},
+        customdata=np.stack([n, grouped["open"].to_numpy()], axis=-1).tolist(),
+        hovertemplate=f"{name}<br>本格 %{{customdata[0]}} 处，其中开放 %{{customdata[1]}} 处<br>放大地图可看更细的分布直至单个设施<extra></extra>",
+    )
 
 
 def _facility_detail(frame: pd.DataFrame) -> list[str]:

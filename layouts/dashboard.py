@@ -223,6 +223,7 @@ def layout(**query) -> html.Div:
                 html.Span(id="flow-note", className="note"),
             ]),
             dcc.Store(id="flow-origin"),
+            dcc.Store(id="map-bounds"),  # the region map's visible lon/lat box after a zoom or pan
             dcc.Store(id="flows-visible", data=False),  # set by assets/dashboard.js while the section is on screen
             html.Div(className="flows-grid", children=[
                 html.Div(className="card", children=[

@@ -149,3 +149,18 @@ def test_flow_views_follow_region_and_origin_clicks(server_url, page, artifacts)
     bars = page.evaluate("() => document.querySelector('#import-chart .js-plotly-plot').data[0].marker.color")
     assert "#1f3a93" in bars  # 汉中's bar is the highlighted one in the importation ranking
     assert "flow" not in page.url or "region=610700" in page.url
+
+
+def test_first_load_stays_within_budget(server_url, page):
+    """An officer on a slow intranet link: the first load of `/` (scripts, boundaries, data) stays under 1.5 MB
+    over the wire, and the boundary files come compressed and cacheable."""
+    page.goto(f"{server_url}/?region=610000&date=2020-02-15")
+    page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5"
+                           " && document.querySelector('#region-map .maplibregl-canvas')", timeout=30_000)
+    page.wait_for_timeout(2000)
+    entries = page.evaluate("""() => performance.getEntriesByType('navigation').concat(
+        performance.getEntriesByType('resource')).map(e => [e.name, e.transferSize, e.decodedBodySize])""")
+    transferred = sum(t for _, t, _ in entries)
+    assert transferred <= 1_500_000, sorted(entries, key=lambda e: -e[1])[:5]
+    counties = next(e for e in entries if e[0].endswith("/assets/geo/counties.geojson"))
+    assert counties[1] < 200_000 < counties[2]  # gzip on the wire: ~95 KB of ~353 KB

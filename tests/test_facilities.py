@@ -31,3 +31,27 @@ def test_demo_facilities_follow_population():
     assert points.is_demo.all()
     clinics = points[points.kind == "fever_clinic"]
     assert {"hospital_level", "beds", "daily_capacity", "daily_visits"} <= set(clinics["attrs"].iloc[0])
+
+
+def test_many_points_become_clusters_that_refine_as_the_map_zooms_in():
+    """100,000 facilities cannot go to the browser one by one: above POINT_LIMIT a kind is drawn as clusters over
+    the visible box; zoomed far enough in, the points themselves come back with their details."""
+    from data import scale
+    from figures import maps
+
+    points = scale.facilities(40_000, seed=7)
+    pharmacies = points[points.kind == "pharmacy"]
+    assert len(pharmacies) > maps.POINT_LIMIT
+    province = regions.province().bounds
+    traces = {t["name"].split("（")[0]: t for t in maps.facility_traces(points, province)}
+    clusters = traces["定点药店"]
+    counts = [n for n, _ in clusters["customdata"]]
+    assert sum(counts) == len(pharmacies)  # every point is in exactly one cluster: nothing lost or counted twice
+    assert len(counts) < len(pharmacies) / 10 and "网格聚合" in clusters["name"] and "演示数据" in clusters["name"]
+    # zoomed into 雁塔区's corner of 西安: fewer points than the limit, drawn one by one with name and address
+    box = (108.90, 34.18, 108.98, 34.24)
+    near = maps.facility_traces(points, box)
+    pharmacy = next(t for t in near if t["name"].startswith("定点药店"))
+    inside = pharmacies[pharmacies.lon.between(box[0], box[2]) & pharmacies.lat.between(box[1], box[3])]
+    assert 0 < len(inside) <= maps.POINT_LIMIT
+    assert len(pharmacy["lon"]) == len(inside) and "惠民大药房" in pharmacy["customdata"][0][0]
