@@ -12,12 +12,14 @@ import pandas as pd
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from data import queries
+from data import cache, queries
 from figures.maps import FACILITY_STYLE
 from geo import regions
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+# Responses are cached per query string and data version, shared by every worker when CACHE_REDIS_URL is set.
+bp.record_once(lambda state: cache.init_app(state.app))
 
 
 class BadRequest(Exception):
@@ -86,6 +88,7 @@ def regions_list():
 
 
 @bp.get("/summary")
+@cache.cached_response
 def summary():
     region = _region_arg()
     day = _date_arg("date", default=queries.case_data().end)
@@ -94,6 +97,7 @@ def summary():
 
 
 @bp.get("/timeseries")
+@cache.cached_response
 def timeseries():
     region = _region_arg()
     data = queries.case_data()
@@ -102,11 +106,12 @@ def timeseries():
     _in_range("end", end)
     if start > end:
         raise BadRequest("start: 开始日期晚于结束日期")
-    rows = [queries.summary(region.adcode, d) for d in pd.date_range(start, end, freq="D")]
+    rows = [queries.summary.uncached(region.adcode, d) for d in pd.date_range(start, end, freq="D")]
     return _respond(rows, f"timeseries_{region.adcode}")
 
 
 @bp.get("/facilities")
+@cache.cached_response
 def facilities():
     region = _region_arg()
     kinds = request.args.getlist("kind") or list(FACILITY_STYLE)
@@ -130,6 +135,7 @@ def facilities():
 
 
 @bp.get("/flows")
+@cache.cached_response
 def flows():
     from data import flow_queries  # noqa: PLC0415
     region = _region_arg()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from analytics import importation
-from data import store
+from data import cache, store
 from geo import china, regions
 from geo.units import PROVINCE
 
@@ -39,8 +39,9 @@ def _build(eng, version: str) -> FlowData:
                        .join(b, b.c.id == m.c.batch_id).where(active))
         cases = store.frame(conn, select(n.c.as_of_date, n.c.adcode, n.c.confirmed_cum, n.c.cured_cum, n.c.dead_cum)
                        .join(b, b.c.id == n.c.batch_id).where(active))
-        sources = tuple(s for (s,) in conn.execute(select(b.c.source).where(
-            active, b.c.kind.in_(["flows", "migration-index", "national-cases"])).distinct()) if s)
+        sources = tuple(s for (s, _) in conn.execute(select(b.c.source, func.min(b.c.id)).where(
+            active, b.c.kind.in_(["flows", "migration-index", "national-cases"]))
+            .group_by(b.c.source).order_by(func.min(b.c.id))) if s)  # first stored first, on every backend
     if flows.empty:
         empty = pd.DataFrame(columns=["date", "focus_adcode", "counterpart_adcode", "share_pct", "contribution"])
         return FlowData(version, flows, scale, empty, pd.Series(dtype=float), None, None, sources)
@@ -100,6 +101,7 @@ def scale_index(focus: str, direction: str, day) -> float | None:
     return float(value)
 
 
+@cache.memoize
 def ranking(focus: str, day, direction: str = "in", level: str = "city", scope: str = "national") -> pd.DataFrame:
     """Counterparts of a focus region on a day, largest share first, with relative volume (share x scale index)
     and the change against 7 days before. ``level`` province aggregates city shares by province where the source
@@ -140,6 +142,7 @@ def ranking(focus: str, day, direction: str = "in", level: str = "city", scope: 
     return out.sort_values("share_pct", ascending=False).reset_index(drop=True)
 
 
+@cache.memoize
 def od_matrix(day, direction: str = "in") -> pd.DataFrame:
     """Shares between Shaanxi's 10 Baidu cities on a day: rows destination, columns origin, value = % of the
     destination's move-in from that origin (for ``in``)."""
@@ -177,6 +180,7 @@ def risk_series(focus: str) -> pd.Series:
     return data.risk.loc[focus]
 
 
+@cache.memoize
 def top_contributors(focus: str, day, n: int = 5) -> pd.DataFrame:
     """The origins that add most to a region's importation risk on a day, largest first."""
     contributions = flow_data().contributions

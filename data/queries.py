@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from analytics.assess import assess
 from analytics.cases import compose_total, daily_from_cumulative, per_100k
-from data import store
+from data import cache, store
 from geo import regions
 from geo.units import PROVINCE
 
@@ -42,8 +42,10 @@ def _latest_reports(eng) -> tuple[pd.DataFrame, tuple[str, ...]]:
              .join(b, b.c.id == cr.c.batch_id).where(b.c.status == "active"))
     with eng.connect() as conn:
         rows = store.frame(conn, query)
-        sources = tuple(s for (s,) in conn.execute(
-            select(b.c.source).where(b.c.status == "active", b.c.kind.in_(["cases", "case-list"])).distinct()) if s)
+        # in the order they were first stored: DISTINCT alone has no order (SQLite and PostgreSQL differ)
+        sources = tuple(s for (s, _) in conn.execute(
+            select(b.c.source, func.min(b.c.id)).where(b.c.status == "active", b.c.kind.in_(["cases", "case-list"]))
+            .group_by(b.c.source).order_by(func.min(b.c.id))) if s)
     derived = _case_list_counts(eng)
     if len(derived):
         rows = pd.concat([rows, derived], ignore_index=True)
@@ -137,6 +139,7 @@ def region_series(adcode: str, eng=None) -> pd.DataFrame | None:
     return data.daily.loc[adcode]
 
 
+@cache.memoize
 def on_day(day, level: str = "unit", eng=None, parent: str | None = None) -> pd.DataFrame:
     """Every region of a level on one day (index: adcode), including regions with no data (all NaN)."""
     data = case_data(eng)
@@ -189,6 +192,7 @@ def _value(row, column):
     return int(v) if is_count else round(float(v), 4)
 
 
+@cache.memoize
 def summary(adcode: str, day, eng=None) -> dict:
     """The figures of one region on one day, as the KPI tiles and ``/api/v1/summary`` show them.
 
@@ -228,6 +232,7 @@ def summary(adcode: str, day, eng=None) -> dict:
     return result
 
 
+@cache.memoize
 def last_update(eng=None):
     """When the newest active batch was stored: the data's freshness, shown on the wall."""
     eng = eng or store.engine()

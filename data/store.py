@@ -15,14 +15,17 @@ rolled back as a whole. Tables:
 from __future__ import annotations
 
 import functools
+import math
 import os
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
-                        Table, UniqueConstraint, case, create_engine, event, func, select)
+                        Table, UniqueConstraint, case, create_engine, event, func, select, text)
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,8 +167,26 @@ def engine(url: str | None = None) -> Engine:
     eng = create_engine(url, future=True, pool_pre_ping=True)
     if eng.dialect.name == "sqlite":
         event.listen(eng, "connect", _sqlite_pragmas)
-    metadata.create_all(eng)
+        metadata.create_all(eng)
+    else:
+        with eng.begin() as conn:
+            if eng.dialect.name == "postgresql":  # workers starting together: one creates the tables, the rest wait
+                conn.execute(text("SELECT pg_advisory_xact_lock(610000)"))
+            metadata.create_all(conn)
+    _engines.append(eng)
     return eng
+
+
+_engines: list[Engine] = []
+
+
+def _after_fork() -> None:
+    # a worker forked from a process that already connected (gunicorn --preload) must not share its connections
+    for eng in _engines:
+        eng.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -179,17 +200,38 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def bulk_insert(conn, table: Table, rows: list[dict]) -> None:
     """Insert many rows. Large batches go straight to the driver's executemany with plain tuples: SQLAlchemy's
     per-row parameter handling costs more than the database itself at a million rows."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        rows = _portable(rows)  # SQLite stores NaN as NULL by itself; PostgreSQL would store NaN or refuse it
     if len(rows) < 5000:
         conn.execute(table.insert(), rows)
         return
     columns = list(rows[0])
     statement = table.insert().compile(dialect=conn.dialect, column_keys=columns)
+    # the driver gets no help from SQLAlchemy here: JSON columns are serialised as SQLAlchemy would do it
+    process = {c: p for c in columns if isinstance(table.c[c].type, JSON)
+               and (p := table.c[c].type._cached_bind_processor(conn.dialect)) is not None}
+    if process:
+        rows = [{**row, **{c: p(row[c]) for c, p in process.items()}} for row in rows]
     cursor = conn.connection.driver_connection.cursor()
     if statement.positional:  # SQLite's "?" placeholders take tuples in the statement's column order
         cursor.executemany(str(statement), [tuple(row[c] for c in statement.positiontup) for row in rows])
     else:  # named placeholders (PostgreSQL drivers) take the dicts as they are
         cursor.executemany(str(statement), rows)
     cursor.close()
+
+
+def _portable(rows: list[dict]) -> list[dict]:
+    """Missing numbers as NULL and numpy scalars as Python values, which every driver takes."""
+    def clean(value):
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        return value
+
+    return [{k: clean(v) for k, v in row.items()} for row in rows]
 
 
 def frame(conn, query) -> pd.DataFrame:
@@ -220,10 +262,33 @@ def per_version(build):
     return get
 
 
+# The version is read on every cached lookup; one query a second per process and database is enough, since other
+# processes (workers, the CLI) see a new batch within VERSION_MAX_AGE. A commit in this process forgets it at once.
+VERSION_MAX_AGE = 1.0
+_versions: dict[str, tuple[float, str]] = {}
+_commits = [0]  # counts commits, so a version read while one happened is not kept
+
+
 def data_version(eng: Engine) -> str:
     """Changes whenever a batch is added, revised or rolled back: the key of every cached aggregate."""
+    key = str(eng.url)
+    now = time.monotonic()
+    known = _versions.get(key)
+    if known is not None and now - known[0] < VERSION_MAX_AGE:
+        return known[1]
+    commits = _commits[0]
     with eng.connect() as conn:
         n, last, active = conn.execute(
             select(func.count(batches.c.id), func.max(batches.c.id),
                    func.sum(case((batches.c.status == "active", batches.c.id), else_=0)))).one()
-    return f"{n}-{last}-{active}"
+    version = f"{n}-{last}-{active}"
+    if commits == _commits[0]:
+        _versions[key] = (now, version)
+    return version
+
+
+@event.listens_for(Engine, "commit")
+def _forget_versions(_conn) -> None:
+    # any engine of this process, also one a test or the CLI made itself with create_engine
+    _commits[0] += 1
+    _versions.clear()

@@ -34,8 +34,9 @@ case "$what" in
     pip_install run requirements.txt ;;
   test)
     # chromium for the browser tests and chart export, CJK fonts so Chinese renders in screenshots and exports,
-    # poppler-utils to turn exported PDFs into text and pictures in the tests.
-    apt_install chromium chromium-driver fonts-noto-cjk poppler-utils nginx
+    # poppler-utils to turn exported PDFs into text and pictures in the tests; postgresql and redis-server for the
+    # second pass of .ci/run (the store and cache tests on PostgreSQL with a shared Redis) and tests/test_backends.py.
+    apt_install chromium chromium-driver fonts-noto-cjk poppler-utils postgresql redis-server nginx
     pip_install test requirements.txt requirements-test.txt ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac

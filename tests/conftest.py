@@ -1,4 +1,10 @@
-"""Shared fixtures. Every test session gets its own SQLite store, filled from the shipped data as on a first start."""
+"""Shared fixtures. Every test session gets its own store, filled from the shipped data as on a first start.
+
+The backend is SQLite unless ``TEST_DATABASE=postgresql``: then every store of the session (the in-process app's,
+each served app's) is a fresh database on the server ``TEST_PG_URL`` names, dropped at the end. With
+``TEST_REDIS_URL`` the in-process and served apps share that Redis as their cache (``CACHE_REDIS_URL``), under a key
+prefix of this session's own.
+"""
 from __future__ import annotations
 
 import os
@@ -8,15 +14,82 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
+import warnings
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
-_DB_DIR = tempfile.mkdtemp(prefix="dashboard-test-")
-os.environ["DATABASE_URL"] = f"sqlite:///{_DB_DIR}/test.sqlite"
 sys.path.insert(0, str(ROOT))
+_DB_DIR = tempfile.mkdtemp(prefix="dashboard-test-")
+BACKEND = "postgresql" if os.environ.get("TEST_DATABASE", "sqlite").lower() in ("postgresql", "postgres", "pg") \
+    else "sqlite"
+PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg:///postgres?host=/var/run/postgresql")
+_SESSION = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+_created: list[str] = []
+
+
+def new_database(label: str) -> str:
+    """The URL of a new, empty store on the session's backend: a SQLite file, or a PostgreSQL database of its own
+    (dropped when the session ends)."""
+    if BACKEND == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp(prefix=f'dashboard-{label}-', dir=_DB_DIR)}/{label}.sqlite"
+    from sqlalchemy import create_engine, make_url, text  # noqa: PLC0415
+    name = f"dashboard_test_{_SESSION}_{label}_{len(_created)}".lower()[:63]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    _created.append(name)
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_databases() -> None:
+    if not _created:
+        return
+    from sqlalchemy import create_engine, text  # noqa: PLC0415
+    from data import store  # noqa: PLC0415
+    for eng in store._engines:  # noqa: SLF001  (the session's own pools first)
+        eng.dispose()
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in _created:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _forget_redis_keys() -> None:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        return
+    import redis  # noqa: PLC0415
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{os.environ['CACHE_KEY_PREFIX']}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass  # a test may have stopped it; the entries expire by themselves
+
+
+os.environ["DATABASE_URL"] = new_database("session")
+if os.environ.get("TEST_REDIS_URL"):
+    os.environ["CACHE_REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    os.environ["CACHE_KEY_PREFIX"] = f"dashboard-test-{_SESSION}:"
+else:
+    os.environ.pop("CACHE_REDIS_URL", None)  # the SQLite pass uses the in-process cache, whatever the shell says
+
+
+def pytest_report_header(config):
+    return (f"store: {BACKEND} ({os.environ['DATABASE_URL']}); cache: "
+            f"{os.environ.get('CACHE_REDIS_URL') or 'in-process'}")
+
+
+def pytest_unconfigure(config):
+    _forget_redis_keys()
+    _drop_databases()
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +112,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server_db() -> str:
     """The store of the served app (not the one the in-process tests use)."""
-    return f"sqlite:///{tempfile.mkdtemp(prefix='dashboard-srv-')}/srv.sqlite"
+    return new_database("srv")
 
 
 @pytest.fixture(scope="session")
@@ -51,18 +124,22 @@ def server_url(server_db):
 @pytest.fixture(scope="module")
 def own_server():
     """A served app with a store of its own, for tests that change the data under it: (url, database URL)."""
-    db = f"sqlite:///{tempfile.mkdtemp(prefix='dashboard-own-')}/own.sqlite"
+    db = new_database("own")
     for url in _serve(db):
         yield url, db
 
 
-def _serve(server_db):
+SERVER_LOGS: dict[str, Path] = {}  # served app URL -> its log (stdout and stderr)
+
+
+def _serve(server_db, **extra_env):
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DATABASE_URL": server_db}
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DATABASE_URL": server_db, **extra_env}
     log_path = Path(_DB_DIR) / f"server-{port}.log"
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    SERVER_LOGS[url] = log_path
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -76,6 +153,8 @@ def _serve(server_db):
         proc.kill()
         raise RuntimeError("the app did not start within 60 s")
     yield url
+    if proc.poll() is not None:  # say so: later failures of its tests are about this, not about themselves
+        warnings.warn(f"the app served at {url} exited early with {proc.returncode}; its log: {log_path}")
     proc.terminate()
     proc.wait(10)
 
@@ -108,3 +187,26 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def new_store():
+    """new_store(label) -> the URL of a new, empty store on the session's backend."""
+    return new_database
+
+
+@pytest.fixture()
+def serve():
+    """serve(database URL, **environment) -> (URL, log path) of an app served by `python app.py`, stopped after the
+    test."""
+    running = []
+
+    def start(db, **env):
+        served = _serve(db, **env)
+        url = next(served)
+        running.append(served)
+        return url, SERVER_LOGS[url]
+
+    yield start
+    for served in running:
+        next(served, None)
