@@ -14,7 +14,7 @@ import pandas as pd
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
 
 from analytics import growth, risk, rt
-from data import queries, store
+from data import cache, queries, store
 from figures import formatting as fmt
 from figures import maps, tables, trends
 from geo import regions
@@ -159,13 +159,20 @@ def build_map(region: str, day: str, metric: str, layers) -> dict:
     return maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties, facilities)
 
 
+@cache.memoize
+def shared_map(region: str, day: str, metric: str, layers: tuple) -> dict:
+    """build_map, kept per data version in the shared cache: the wall, dozens of officers and the replays of a
+    benchmark ask for the same few views; each is built once."""
+    return build_map(region, day, metric, layers)
+
+
 @callback(
     Output("region-map", "figure"),
     Input("region-select", "value"), Input("date-select", "value"), Input("metric-select", "value"),
     Input("layer-select", "value"), Input("page-version", "data"),
 )
 def update_map(region, day, metric, layers, _version=None):
-    fig = build_map(region, day, metric, layers)
+    fig = shared_map(region, day, metric, tuple(layers or ()))
     if only_triggered_by("date-select", "metric-select"):
         return values_patch(fig)
     return fig
@@ -234,6 +241,12 @@ def trend_figure(view: str, region: str, day: str, options, compare) -> "trends.
     return trends.trend(queries.region_series(region), name, day, log=log, per100k=per100k)
 
 
+@cache.memoize
+def shared_trend(view: str, region: str, day: str, options: tuple, compare: tuple) -> dict:
+    """trend_figure as plotly JSON, kept per data version in the shared cache (see shared_map)."""
+    return trend_figure(view, region, day, options, compare).to_plotly_json()
+
+
 TREND_NOTES = {
     "region": "点击柱形可将该日设为当前日期；▼为核减订正，×为未上报。",
     "units": "各市（区）共用纵轴，便于比较大小；点击任一小图的某日可设为当前日期。",
@@ -258,7 +271,7 @@ def update_trend(region, day, view, options, compare, _version=None):
         else:
             patch["layout"]["shapes"][trends.SELECTED_SHAPE] = trends.selected_day_shape(day)
         return patch, no_update
-    return trend_figure(view, region, day, options, compare), TREND_NOTES.get(view, "")
+    return shared_trend(view, region, day, tuple(options or ()), tuple(compare or ())), TREND_NOTES.get(view, "")
 
 
 @callback(Output("compare-box", "hidden"), Input("trend-view", "value"))

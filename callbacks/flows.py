@@ -1,14 +1,16 @@
 """Callbacks of the population-flow views on `/`: the region and date controls drive every flow view; clicking an
 origin (on the flow map, in the ranking or in the matrix) highlights it across them.
 
-The views follow only while their section is on screen (``flows-visible``, set by assets/dashboard.js) and catch
-up when it scrolls in, so a date step below the fold costs the browser no redraw of four charts."""
+The views follow only while their section is on screen and catch up when it scrolls in: ``flows-visible`` (set by
+assets/dashboard.js) gates, in the browser, the region and day they get (``flows-args``), so a date step below the
+fold sends no flow request and costs the browser no redraw of four charts."""
 from __future__ import annotations
 
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
+from data import cache
 from data import flow_queries as fq
 from figures import flows as flow_figures
 from figures import formatting as fmt
@@ -66,16 +68,25 @@ def ranking_table(ranking: pd.DataFrame, origin: str | None, top: int = 30) -> l
     return [html.Table(className="table", children=[head, html.Tbody(body)])]
 
 
+clientside_callback(
+    """function(region, day, visible) {
+        return visible ? [region, day] : window.dash_clientside.no_update;
+    }""",
+    Output("flows-args", "data"), Input("region-select", "value"), Input("date-select", "value"),
+    Input("flows-visible", "data"),
+)
+
+
 @callback(
     Output("flow-chart", "figure"), Output("flow-table", "children"), Output("flow-table-title", "children"),
     Output("flow-note", "children"),
-    Input("region-select", "value"), Input("date-select", "value"), Input("flow-direction", "value"),
-    Input("flow-scope", "value"), Input("flow-level", "value"), Input("flow-origin", "data"),
-    Input("flows-visible", "data"),
+    Input("flows-args", "data"), Input("flow-direction", "value"), Input("flow-scope", "value"),
+    Input("flow-level", "value"), Input("flow-origin", "data"),
 )
-def update_flows(region, day, direction, scope, level, origin, visible):
-    if not visible:
+def update_flows(args, direction, scope, level, origin):
+    if not args:
         raise PreventUpdate
+    region, day = args
     return flow_view(region, day, direction, scope, level, origin)
 
 
@@ -105,14 +116,20 @@ def select_origin(map_click, row_clicks, od_click, current):
     return None if origin == current else origin  # a second click on the same origin clears the highlight
 
 
-@callback(Output("scale-chart", "figure"), Input("region-select", "value"), Input("date-select", "value"),
-          Input("flows-visible", "data"))
-def update_scale(region, day, visible):
-    if not visible:
+@callback(Output("scale-chart", "figure"), Input("flows-args", "data"))
+def update_scale(args):
+    if not args:
         raise PreventUpdate
+    region, day = args
     focus, _ = fq.focus_for(region)
     name = regions.get(focus).display_name if focus else regions.get(region).name
-    return flow_figures.scale_chart(fq.scale_series(focus) if focus else pd.DataFrame(), name, day)
+    return scale_view(focus, name, day)
+
+
+@cache.memoize
+def scale_view(focus: str | None, name: str, day: str) -> dict:
+    """The scale-index chart, kept per data version in the shared cache."""
+    return flow_figures.scale_chart(fq.scale_series(focus) if focus else pd.DataFrame(), name, day).to_plotly_json()
 
 
 def unit_names() -> dict[str, str]:
@@ -121,18 +138,20 @@ def unit_names() -> dict[str, str]:
 
 @callback(
     Output("od-chart", "figure"),
-    Input("date-select", "value"), Input("od-mode", "value"), Input("flow-origin", "data"),
-    Input("flows-visible", "data"),
+    Input("flows-args", "data"), Input("od-mode", "value"), Input("flow-origin", "data"),
 )
-def update_od(day, mode, origin, visible):
-    if not visible:
+def update_od(args, mode, origin):
+    if not args:
         raise PreventUpdate
+    day = args[1]
     matrix = fq.od_matrix(day)
     change = matrix - fq.od_matrix(pd.Timestamp(day) - pd.Timedelta(days=7)) if mode == "change" else None
     return flow_figures.od_heatmap(matrix, unit_names(), day, change, highlight=origin)
 
 
-def importation_view(region: str, day: str):
+@cache.memoize
+def importation_view(region: str, day: str) -> dict:
+    """The importation-risk ranking as plotly JSON, kept per data version in the shared cache."""
     risk = fq.risk_on_day(day)
     risk = risk[[c for c in risk.index if c != PROVINCE]]
     contributors = {}
@@ -140,12 +159,13 @@ def importation_view(region: str, day: str):
         top = fq.top_contributors(code, day, 3)
         contributors[code] = "、".join(f"{n}（{c:.4f}）" for n, c in zip(top.counterpart_name, top.contribution))
     unit = regions.unit_of(region)
-    return flow_figures.importation_chart(risk, unit_names(), day, unit.adcode if unit else None, contributors)
+    return flow_figures.importation_chart(risk, unit_names(), day, unit.adcode if unit else None,
+                                          contributors).to_plotly_json()
 
 
-@callback(Output("import-chart", "figure"), Input("region-select", "value"), Input("date-select", "value"),
-          Input("flows-visible", "data"))
-def update_importation(region, day, visible):
-    if not visible:
+@callback(Output("import-chart", "figure"), Input("flows-args", "data"))
+def update_importation(args):
+    if not args:
         raise PreventUpdate
+    region, day = args
     return importation_view(region, day)

@@ -225,6 +225,7 @@ def layout(**query) -> html.Div:
             dcc.Store(id="flow-origin"),
             dcc.Store(id="map-bounds"),  # the region map's visible lon/lat box after a zoom or pan
             dcc.Store(id="flows-visible", data=False),  # set by assets/dashboard.js while the section is on screen
+            dcc.Store(id="flows-args"),  # [region, day] the flow views follow (callbacks/flows.py)
             html.Div(className="flows-grid", children=[
                 html.Div(className="card", children=[
                     export_bar("flow-chart"),
