@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from analytics.importation import FORMULA
 from figures import formatting as fmt
 from figures.maps import CHINA_URL, UNITS_URL, view_for
-from figures.trends import FONT, selected_day_shape
+from figures.trends import DATE_TICKS, FONT, selected_day_shape
 
 LINE_COLOUR, HIGHLIGHT = "#c0392b", "#1f3a93"
 EVENTS = [("2020-01-23", "武汉封城"), ("2020-01-25", "春节")]
@@ -107,7 +107,7 @@ def scale_chart(series: pd.DataFrame, name: str, day) -> go.Figure:
                       margin={"l": 44, "r": 12, "t": 56, "b": 30}, shapes=shapes, annotations=notes,
                       plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", font={"family": FONT, "size": 12},
                       legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
-                      xaxis={"tickformat": "%-m月%-d日", "hoverformat": "%Y年%-m月%-d日"},
+                      xaxis={"tickformatstops": DATE_TICKS, "hoverformat": "%Y年%-m月%-d日"},
                       yaxis={"gridcolor": "#eeeeee", "rangemode": "tozero"}, clickmode="event")
     return fig
 

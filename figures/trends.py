@@ -40,6 +40,15 @@ def _y_scale(log: bool) -> dict:
     return {"type": "log", "dtick": 1, "tickformat": ",~g"} if log else {"type": "linear", "rangemode": "tozero"}
 
 
+# Day and month within a few months, month and year over longer spans, the year alone over several years: a data
+# set of three years must not read "1月1日" under every January.
+DATE_TICKS = [
+    {"dtickrange": [None, "M1"], "value": "%-m月%-d日"},
+    {"dtickrange": ["M1", "M12"], "value": "%Y年%-m月"},
+    {"dtickrange": ["M12", None], "value": "%Y年"},
+]
+
+
 def epidemic_window(frames, selected_day) -> list:
     """The x range worth showing: from 3 days before the first case to 10 days after the later of the last new case
     and the selected day (the whole year squeezes the 2020 wave into a sliver)."""
@@ -61,7 +70,7 @@ def _base_layout(title: str, day, log: bool, y_title: str) -> dict:
         paper_bgcolor="#ffffff", font={"family": FONT, "size": 13},
         title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top", "font": {"size": 15}},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right", "font": {"size": 12}},
-        xaxis={"type": "date", "tickformat": "%-m月%-d日", "hoverformat": "%Y年%-m月%-d日", "showgrid": False,
+        xaxis={"type": "date", "tickformatstops": DATE_TICKS, "hoverformat": "%Y年%-m月%-d日", "showgrid": False,
                "rangeselector": RANGE_BUTTONS},
         yaxis={"title": {"text": y_title}, "gridcolor": "#eeeeee", **_y_scale(log)},
         shapes=[selected_day_shape(day)], clickmode="event",
@@ -166,7 +175,7 @@ def small_multiples(frames: dict[str, pd.DataFrame], names: dict[str, str], sele
                         name="7日平均", legendgroup="avg", showlegend=i == 0, row=r, col=c,
                         hovertemplate=f"{names[code]} 7日平均 %{{y:,.2f}}")
     fig.update_annotations(font_size=12)
-    fig.update_xaxes(tickformat="%-m月%-d日", showgrid=False, range=epidemic_window(frames.values(), selected_day),
+    fig.update_xaxes(tickformatstops=DATE_TICKS, showgrid=False, range=epidemic_window(frames.values(), selected_day),
                      nticks=4)
     fig.update_yaxes(gridcolor="#eeeeee", **_y_scale(log))
     shape = selected_day_shape(selected_day)

@@ -102,7 +102,9 @@ def layout(**query) -> html.Div:
     state = view_state.parse(query, start, end)
     days = pd.date_range(start, end, freq="D")
     day_index = int((pd.Timestamp(state.date) - pd.Timestamp(start)).days)
-    month_marks = {i: f"{d.month}月" for i, d in enumerate(days) if d.day == 1}
+    month_marks = ({i: f"{d.month}月" for i, d in enumerate(days) if d.day == 1} if len(days) <= 400  # one year
+                   else {i: f"{d.year}年" if d.month == 1 else "7月" for i, d in enumerate(days)
+                         if d.day == 1 and d.month in (1, 7)})
     return html.Div(className="page", children=[
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="export-names"), dcc.Store(id="export-done"), dcc.Download(id="data-download"),
