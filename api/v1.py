@@ -45,7 +45,7 @@ def _respond(rows: list[dict], name: str):
     if request.args.get("format") == "csv":
         buffer = io.StringIO()
         pd.DataFrame(rows).to_csv(buffer, index=False)
-        return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
+        return Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                         headers={"Content-Disposition": f"attachment; filename={name}.csv"})
     return jsonify(rows)
 

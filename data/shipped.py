@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 
 from data import demo_facilities, mobility, store
@@ -82,13 +82,22 @@ def _store_batch(eng: Engine, batch: dict, table, rows: list[dict]) -> bool:
 
 def ensure_loaded(eng: Engine) -> None:
     """Store the shipped data sets that are not in the store yet; one process at a time (several workers may start
-    together), the others wait and then find everything there."""
+    together), the others wait and then find everything there. On PostgreSQL the lock is the database's own, so
+    app machines starting together on an empty database load the data once."""
     lock_path = store.ROOT / "instance" / "seed.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            _ensure_loaded(eng)
+            if eng.dialect.name == "postgresql":
+                with eng.connect() as conn:  # a session lock, held while this process loads
+                    conn.execute(text("SELECT pg_advisory_lock(610001)"))
+                    try:
+                        _ensure_loaded(eng)
+                    finally:
+                        conn.execute(text("SELECT pg_advisory_unlock(610001)"))
+            else:
+                _ensure_loaded(eng)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
