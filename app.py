@@ -63,6 +63,12 @@ import callbacks.wall  # noqa: E402,F401
 
 app.layout = html.Div([dash.page_container])
 
+# Dash sets itself up (scripts, assets, callback maps) on the first request of a process, flagging it done first.
+# Under threaded gunicorn workers a second request can arrive meanwhile and find no scripts registered ("dash is
+# not a registered library"). Set up now, once, at import: under --preload the workers inherit it.
+with server.test_request_context("/"):
+    app._setup_server()  # noqa: SLF001
+
 # Boundary files change only when geo/build.py runs; a content hash in their URL would be the cleanest key, but
 # plotly asks for the plain URL, so the browser may keep them a day and revalidate by ETag after that.
 GEO_MAX_AGE = 86_400

@@ -185,3 +185,44 @@ def test_both_workers_answer(deployed):
             batch, ranges = ranges[:16], ranges[16:]
             list(pool.map(lambda r: get(f"{url}/api/v1/timeseries?region=610100&start={r[0]}&end={r[1]}"), batch))
     assert len(pids()) == 2, pids()
+
+
+def test_first_requests_of_fresh_workers_all_succeed():
+    """A page load is a burst: the page and its scripts at once. Each fresh gunicorn worker (threads) must answer
+    all of them, not fail a script with "dash is not a registered library" while another thread sets Dash up."""
+    import socket
+    tmp = Path(tempfile.mkdtemp(prefix="dashboard-burst-"))
+    port = _free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
+           "LOG_LEVEL": "WARNING", "DATABASE_URL": f"sqlite:///{tmp}/burst.sqlite"}
+    env.pop("CACHE_REDIS_URL", None)
+    log = tmp / "gunicorn.log"
+    app = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=ROOT,
+                           env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 180
+        while True:  # the port opens before the workers are up: the burst below is their very first work
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.time() < deadline and app.poll() is None, log.read_text()[-3000:]
+                time.sleep(0.2)
+        base = f"http://127.0.0.1:{port}"
+        paths = ["/", "/_dash-component-suites/dash/deps/react@18.3.1.min.js",
+                 "/_dash-component-suites/dash/deps/prop-types@15.8.1.min.js",
+                 "/_dash-component-suites/dash/dcc/dash_core_components.js"] * 6
+
+        def status(path):
+            try:
+                with urllib.request.urlopen(base + path, timeout=120) as r:
+                    return r.status
+            except urllib.error.HTTPError as err:
+                return err.code
+
+        with ThreadPoolExecutor(len(paths)) as pool:
+            statuses = list(pool.map(status, paths))
+        assert statuses == [200] * len(paths), (statuses, log.read_text()[-3000:])
+    finally:
+        app.terminate()
+        app.wait(40)

@@ -10,8 +10,8 @@
 Callback bodies are the ones chromium sent (benchmarks/load/capture.py, file in LOAD_CAPTURE); each interaction
 picks a random day and region and puts them into the bodies' date-select / region-select values. Requests of one
 wave go out together (at most 6 at once, a browser's connections per host), the next wave when they are answered.
-A callback counts as an error unless it is 200 with a JSON object holding "response"; a poll may also be 204
-(no new data). Every sample goes to LOAD_SAMPLES (JSON) when locust quits, for benchmarks/load/__main__.py.
+A callback counts as an error unless it is 200 with a JSON object holding "response", or 204: Dash's answer when
+a callback has nothing to update (a poll with no new data; a flow view gated off below the fold). Every sample goes to LOAD_SAMPLES (JSON) when locust quits, for benchmarks/load/__main__.py.
 """
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ class DashUser(FastHttpUser):
         with self.client.post("/_dash-update-component", data=json.dumps(body, ensure_ascii=False).encode(),
                               headers={"Content-Type": "application/json"},
                               name=f"cb {short_name(item['output'])}", catch_response=True) as response:
-            if response.status_code == 204 and scenario in POLLS:
+            if response.status_code == 204:  # PreventUpdate: nothing to update, as the browser got it too
                 response.success()
                 return
             if response.status_code != 200:
