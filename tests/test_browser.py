@@ -23,7 +23,7 @@ def _selected_day_line(page) -> str:
 def test_region_and_date_drive_every_view(server_url, page, artifacts):
     page.goto(f"{server_url}/?region=610000&date=2020-02-15&layers=fever_clinic")
     expect(page.locator("#kpi-confirmed")).to_have_text("236", timeout=20_000)
-    expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible()
+    expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=20_000)  # WebGL in software: slow
     page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 6")
     assert _map_values(page)["610100"] == 114
     assert _trend_title(page).startswith("陕西省")
