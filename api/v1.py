@@ -106,7 +106,7 @@ def timeseries():
     _in_range("end", end)
     if start > end:
         raise BadRequest("start: 开始日期晚于结束日期")
-    rows = [queries.summary.uncached(region.adcode, d) for d in pd.date_range(start, end, freq="D")]
+    rows = queries.summaries(region.adcode, start, end)
     return _respond(rows, f"timeseries_{region.adcode}")
 
 

@@ -200,12 +200,28 @@ def summary(adcode: str, day, eng=None) -> dict:
     that day (``status`` missing) or never reported (``status`` no_data), never 0 in their place.
     """
     data = case_data(eng)
-    region = regions.get(adcode)
     day = pd.Timestamp(day)
     series = region_series(adcode, eng)
     row = series.loc[day] if series is not None and day in series.index else None
     previous = series.loc[day - pd.Timedelta(days=1)] if row is not None and day - pd.Timedelta(days=1) in series.index else None
-    status = "no_data" if series is None else ("out_of_range" if row is None else row["status"])
+    return _summary(data, regions.get(adcode), day, row, previous, series is not None)
+
+
+def summaries(adcode: str, start, end, eng=None) -> list[dict]:
+    """``summary`` of every day from start to end, from one pass over the region's series (the API's timeseries:
+    a summary call a day cost ~2.5 ms, a year of them most of a second)."""
+    data = case_data(eng)
+    days = pd.date_range(start, end, freq="D")
+    series = region_series(adcode, eng)
+    rows = {} if series is None else series.loc[days[0] - pd.Timedelta(days=1):days[-1]].to_dict("index")
+    return [_summary(data, regions.get(adcode), day, rows.get(day),
+                     rows.get(day - pd.Timedelta(days=1)) if day in rows else None, series is not None)
+            for day in days]
+
+
+def _summary(data: CaseData, region, day: pd.Timestamp, row, previous, reported: bool) -> dict:
+    """One region's figures on one day from its row (a Series or a dict; None: no row that day)."""
+    status = "no_data" if not reported else ("out_of_range" if row is None else row["status"])
     result = {
         "adcode": region.adcode, "name": region.display_name, "level": region.level, "date": day.date().isoformat(),
         **{c: _value(row, c) for c in SUMMARY_COUNTS},

@@ -109,3 +109,15 @@ def test_facilities_are_geojson_labelled_as_demo(client):
 
 def test_health(client):
     assert client.get("/health").get_json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("adcode", ["610000", "610100", "610403", "610113"])
+def test_timeseries_is_the_summary_of_every_day(client, adcode):
+    """The time series is built in one pass, but each of its rows must be what /summary says for that day: the
+    province (composed from its parts from March), a city, 杨凌 (few cases, no Rt) and a county without data."""
+    from data import queries
+    rows = client.get(f"/api/v1/timeseries?region={adcode}").get_json()
+    data = queries.case_data()  # the series runs over the case data's days
+    assert len(rows) == (data.end - data.start).days + 1 and rows[-1]["date"] == data.end.isoformat()
+    for row in rows[::7] + rows[-3:]:
+        assert row == queries.summary.uncached(adcode, row["date"]), row["date"]
