@@ -18,7 +18,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import JSON, insert
+from sqlalchemy import insert
 
 from data import demo_facilities, store
 from geo import china, regions
@@ -41,10 +41,6 @@ def county_new_cases(total: int, rng: np.random.Generator) -> pd.DataFrame:
     """New cases per county (columns) and day (index): a few epidemic waves shared by the province, each county
     with its own timing and size, scaled so that the whole comes to ``total`` cases."""
     counties = sorted(regions.counties(), key=lambda r: r.adcode)
-    seen = {}
-    for c in counties:
-        seen.setdefault(c.adcode, c)  # 杨凌 and 韩城 are listed under their own unit too
-    counties = list(seen.values())
     t = np.arange(DAYS)
     waves = [(rng.uniform(60, 1030), rng.uniform(12, 40), rng.uniform(0.3, 1.0)) for _ in range(6)]
     rates = np.zeros((DAYS, len(counties)))
@@ -141,9 +137,9 @@ def national_cases(rng: np.random.Generator) -> pd.DataFrame:
 
 def facilities(count: int, seed: int) -> pd.DataFrame:
     """The demo facility generator at the density that gives about ``count`` points."""
-    factor = count / demo_facilities.generate(seed).shape[0]
-    rates = {kind: rate * factor for kind, rate in demo_facilities.PER_100K.items()}
-    return demo_facilities.generate(seed, rates)
+    people = sum(c.population or 0 for c in regions.counties()) / 100_000
+    factor = count / (people * sum(demo_facilities.PER_100K.values()))
+    return demo_facilities.generate(seed, {kind: rate * factor for kind, rate in demo_facilities.PER_100K.items()})
 
 
 def generate(eng=None, seed: int = SEED, case_rows: int = 1_000_000, facility_rows: int = 100_000,
@@ -178,8 +174,5 @@ def _store(eng, kind: str, table, frame: pd.DataFrame, seed: int) -> None:
             rows_accepted=len(frame), rows_rejected=0, is_demo=True, source=SOURCE,
             note="规模测试用合成数据，非真实数据")).inserted_primary_key[0]
         frame = frame.assign(batch_id=batch_id)
-        # JSON columns need SQLAlchemy's own executemany (it serialises them); the rest go the driver's fast way
-        has_json = any(isinstance(c.type, JSON) for c in table.columns)
         for start in range(0, len(frame), CHUNK):
-            rows = frame.iloc[start:start + CHUNK].to_dict("records")
-            conn.execute(table.insert(), rows) if has_json else store.bulk_insert(conn, table, rows)
+            store.bulk_insert(conn, table, frame.iloc[start:start + CHUNK].to_dict("records"))

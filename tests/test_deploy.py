@@ -61,19 +61,25 @@ def nginx_conf(app_port: int, port: int, prefix: Path) -> str:
     return text
 
 
+def gunicorn(tmp: Path, port: int, threads: int, **env) -> tuple[subprocess.Popen, Path]:
+    """`gunicorn -c gunicorn.conf.py app:server` with two workers on a fresh store in tmp; (process, its log)."""
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2",
+           "GUNICORN_THREADS": str(threads), "LOG_LEVEL": "WARNING", "DATABASE_URL": f"sqlite:///{tmp}/app.sqlite",
+           **env}
+    env.pop("CACHE_REDIS_URL", None)  # this store is its own; a shared cache would mix it with another
+    log = tmp / "gunicorn.log"
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=ROOT,
+                            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return proc, log
+
+
 @pytest.fixture(scope="module")
 def deployed():
     """(nginx URL, gunicorn access log): gunicorn with 2 workers on a fresh store, nginx in front of it."""
     tmp = Path(tempfile.mkdtemp(prefix="dashboard-deploy-"))
     app_port, port = _free_port(), _free_port()
     access_log = tmp / "access.log"
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(app_port), "WEB_CONCURRENCY": "2",
-           "GUNICORN_THREADS": "2", "GUNICORN_ACCESS_LOG": str(access_log), "LOG_LEVEL": "WARNING",
-           "DATABASE_URL": f"sqlite:///{tmp}/deploy.sqlite"}
-    env.pop("CACHE_REDIS_URL", None)  # this store is its own; a shared cache would mix it with another
-    app_log = tmp / "gunicorn.log"
-    app = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=ROOT,
-                           env=env, stdout=app_log.open("w"), stderr=subprocess.STDOUT)
+    app, app_log = gunicorn(tmp, app_port, threads=2, GUNICORN_ACCESS_LOG=str(access_log))
     conf = tmp / "nginx.conf"
     conf.write_text(nginx_conf(app_port, port, tmp))
     nginx_log = tmp / "nginx.log"
@@ -193,12 +199,7 @@ def test_first_requests_of_fresh_workers_all_succeed():
     import socket
     tmp = Path(tempfile.mkdtemp(prefix="dashboard-burst-"))
     port = _free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
-           "LOG_LEVEL": "WARNING", "DATABASE_URL": f"sqlite:///{tmp}/burst.sqlite"}
-    env.pop("CACHE_REDIS_URL", None)
-    log = tmp / "gunicorn.log"
-    app = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=ROOT,
-                           env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    app, log = gunicorn(tmp, port, threads=4)
     try:
         deadline = time.time() + 180
         while True:  # the port opens before the workers are up: the burst below is their very first work

@@ -16,6 +16,8 @@ from data import store
 def test_wall_fills_the_screen(server_url, browser, artifacts, width, height):
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
     page.goto(f"{server_url}/wall?date=2020-02-15")
     expect(page.locator("#kpi-confirmed")).to_have_text("236", timeout=30_000)
     for key in ("confirmed", "active", "new", "cured", "dead"):
@@ -34,6 +36,8 @@ def test_wall_fills_the_screen(server_url, browser, artifacts, width, height):
         .map(e => parseFloat(getComputedStyle(e).fontSize)))""")
     assert smallest >= 18 * width / 1920 - 0.5  # readable from 5 metres: no body text under 18 px at 1080p
     page.screenshot(path=str(artifacts / f"wall_{width}x{height}.png"))
+    # the map and the flow map draw with no tile, glyph or script server: the intranet has no internet
+    assert [u for u in requests if not re.match(r"^(http://127\.0\.0\.1[:/]|blob:|data:)", u)] == []
     context.close()
 
 
