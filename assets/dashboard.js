@@ -23,6 +23,87 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const index = Math.round((day - start) / DAY);
       return [iso === current ? nu : iso, index === slider ? nu : index];
     },
+
+    // A date step recolours the drawn map from the day values of the view (the store `map-days`, made on the
+    // server by the same code as the map): one Plotly.update of four traces, no request. The drawn figure's data
+    // is the same object Dash keeps, so later partial updates from the server still apply to what is shown.
+    // When the store is not there yet, or is for another region or metric, the server is asked instead.
+    stepMap: function (day, store, region, metric) {
+      const gd = document.querySelector('#region-map .js-plotly-plot');
+      const values = store && store.key === region + '|' + metric && store.days[day];
+      const showDay = () => window.dash_clientside.set_props('view-day', {data: day});
+      if (!gd || !gd.data || gd.data.length < 4 || !values || !window.Plotly) {
+        showDay();
+        return {day: day, at: Date.now()};
+      }
+      const update = {locations: [], z: [], customdata: []};
+      for (let i = 0; i < 4; i++) {
+        update.locations.push(values[i][0]); update.z.push(values[i][1]); update.customdata.push(values[i][2]);
+      }
+      // the rest of the page follows once the map is drawn (or after a second, whatever happens)
+      let done = false;
+      const follow = () => { if (!done) { done = true; showDay(); } };
+      gd.once('plotly_afterplot', follow);
+      setTimeout(follow, 1000);
+      try {
+        window.Plotly.update(gd, update, {coloraxis: values[4]}, [0, 1, 2, 3]);
+      } catch (e) {  // the map is not ready to take it (still loading): the server draws the day
+        follow();
+        return {day: day, at: Date.now()};
+      }
+      return window.dash_clientside.no_update;
+    },
+
+    // The trend's selected-day marker follows the day shown (after the map) on the drawn chart: the first
+    // shape; in the small multiples, one per chart, all on the same day.
+    stepTrend: function (day, view) {
+      const gd = document.querySelector('#trend-chart .js-plotly-plot');
+      const shapes = gd && gd.layout && gd.layout.shapes;
+      if (!shapes || !shapes.length || !window.Plotly) { return window.dash_clientside.no_update; }
+      const old = shapes[0].x0, update = {};
+      shapes.forEach((shape, i) => {
+        if (i === 0 || (view === 'units' && shape.x0 === old && shape.x1 === old)) {
+          update[`shapes[${i}].x0`] = day; update[`shapes[${i}].x1`] = day;
+        }
+      });
+      window.Plotly.relayout(gd, update);
+      return day;
+    },
+
+    // Play/pause. Starting on the last day starts again from the first. Returns the tick's disabled flag and
+    // interval, the button's text and aria-pressed, and the date when it jumps back to the start.
+    togglePlay: function (_clicks, speed, disabled, current, options) {
+      const nu = window.dash_clientside.no_update;
+      const interval = Math.round(1000 / (speed || 2));
+      if (window.dash_clientside.callback_context.triggered_id === 'play-speed') {
+        return [nu, interval, nu, nu, nu];
+      }
+      const playing = disabled;  // it was stopped: now it plays
+      const first = options && options.length ? options[options.length - 1].value : null;
+      const last = options && options.length ? options[0].value : null;
+      const restart = playing && current === last && first ? first : nu;
+      return [!playing, interval, playing ? '⏸ 暂停' : '▶ 播放', playing ? 'true' : 'false', restart];
+    },
+
+    // One step of the playback: the next day, once the page has caught up with the current one (the as-of line
+    // is the last thing the server sends for a day), so a slow machine plays slower instead of queueing days.
+    // At the last day it stops.
+    playStep: function (_n, current, options) {
+      const nu = window.dash_clientside.no_update;
+      if (!options || !options.length || !current) { return nu; }
+      const last = options[0].value;
+      const d = new Date(Date.parse(current + 'T00:00:00Z'));
+      const asOf = document.getElementById('as-of');
+      const caughtUp = asOf && asOf.textContent.includes(`${d.getUTCMonth() + 1}月${d.getUTCDate()}日`);
+      const waited = (window._playWaited = caughtUp ? 0 : (window._playWaited || 0) + 1);
+      if (!caughtUp && waited < 8) { return nu; }
+      if (current >= last) {
+        window.dash_clientside.set_props('play-tick', {disabled: true});
+        window.dash_clientside.set_props('play-toggle', {children: '▶ 播放', 'aria-pressed': 'false'});
+        return nu;
+      }
+      return new Date(d.getTime() + 86400000).toISOString().slice(0, 10);
+    },
   },
 });
 

@@ -78,7 +78,7 @@ def poll_page_version(_n, current):
 # ---- URL ----------------------------------------------------------------------------------------------------
 @callback(
     Output("url", "search"),
-    Input("region-select", "value"), Input("date-select", "value"), Input("metric-select", "value"),
+    Input("region-select", "value"), Input("view-day", "data"), Input("metric-select", "value"),
     Input("layer-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
     Input("compare-select", "value"), Input("flow-direction", "value"), Input("flow-scope", "value"),
     Input("flow-level", "value"),
@@ -133,7 +133,7 @@ def notes(region: str, day: str, summary: dict) -> list[str]:
     *[Output(f"kpi-{k}", "children") for k in KPI_COLUMNS], *[Output(f"kpi-{k}-delta", "children") for k in KPI_COLUMNS],
     Output("kpi-region", "children"), Output("as-of", "children"), Output("data-notes", "children"),
     Output("sources-text", "children"),
-    Input("region-select", "value"), Input("date-select", "value"), Input("page-version", "data"),
+    Input("region-select", "value"), Input("view-day", "data"), Input("page-version", "data"),
 )
 def update_kpis(region, day, _version=None):
     values = kpis(region, day)
@@ -168,14 +168,58 @@ def shared_map(region: str, day: str, metric: str, layers: tuple) -> dict:
 
 @callback(
     Output("region-map", "figure"),
-    Input("region-select", "value"), Input("date-select", "value"), Input("metric-select", "value"),
-    Input("layer-select", "value"), Input("page-version", "data"),
+    Input("region-select", "value"), Input("metric-select", "value"), Input("layer-select", "value"),
+    Input("page-version", "data"), Input("map-day-missed", "data"), State("date-select", "value"),
 )
-def update_map(region, day, metric, layers, _version=None):
+def update_map(region, metric, layers, _version=None, _missed=None, day=None):
+    """The map for the view. A date step does not come here: the browser recolours the map from ``map-days``
+    (assets/dashboard.js, stepMap) and asks here, through ``map-day-missed``, only when it has not got that day."""
     fig = shared_map(region, day, metric, tuple(layers or ()))
-    if only_triggered_by("date-select", "metric-select"):
+    if only_triggered_by("map-day-missed", "metric-select"):
         return values_patch(fig)
     return fig
+
+
+MAP_DAY_TRACES = (maps.TRACE_UNITS, maps.TRACE_UNITS_NODATA, maps.TRACE_COUNTIES, maps.TRACE_COUNTIES_NODATA)
+
+
+def day_values(fig: dict) -> list:
+    """What a date step changes in the map: each choropleth's locations, values and hover text, and the colour
+    axis (the same parts ``values_patch`` sends)."""
+    return [[fig["data"][i][k] for k in ("locations", "z", "customdata")] for i in MAP_DAY_TRACES] \
+        + [fig["layout"]["coloraxis"]]
+
+
+@cache.memoize
+def map_days(region: str, metric: str) -> dict:
+    """The map's day values for every day of the view range, built with the same code as the map itself; kept
+    per data version. A year of the province is ~0.8 MB of JSON but ~10 KB compressed (most days repeat)."""
+    start, end = queries.view_range()
+    unit = regions.unit_of(region)
+    bounds = (unit or regions.province()).bounds
+    days = {}
+    for stamp in pd.date_range(start, end, freq="D"):
+        day = stamp.date().isoformat()
+        units, counties, _ = map_frames(region, day)
+        days[day] = day_values(maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties))
+    return {"key": f"{region}|{metric}", "days": days}
+
+
+@callback(
+    Output("map-days", "data"),
+    Input("region-select", "value"), Input("metric-select", "value"), Input("page-version", "data"),
+)
+def update_map_days(region, metric, _version=None):
+    return map_days(region, metric)
+
+
+clientside_callback(
+    ClientsideFunction("dashboard", "stepMap"),
+    Output("map-day-missed", "data"),
+    Input("date-select", "value"), State("map-days", "data"), State("region-select", "value"),
+    State("metric-select", "value"),
+    prevent_initial_call=True,
+)
 
 
 # After a zoom or pan, the page reports the map's visible box (MapLibre knows it; plotly's relayoutData has only
@@ -213,11 +257,11 @@ def refine_facilities(bounds, region, layers):
 def values_patch(fig: dict) -> Patch:
     """Only what a date or metric change alters: the choropleth values, hover text and colour axis."""
     patch = Patch()
-    for i in (maps.TRACE_UNITS, maps.TRACE_UNITS_NODATA, maps.TRACE_COUNTIES, maps.TRACE_COUNTIES_NODATA):
-        trace = fig["data"][i]
-        for key in ("locations", "z", "customdata"):
-            patch["data"][i][key] = trace[key]
-    patch["layout"]["coloraxis"] = fig["layout"]["coloraxis"]
+    *traces, coloraxis = day_values(fig)
+    for i, values in zip(MAP_DAY_TRACES, traces):
+        for key, value in zip(("locations", "z", "customdata"), values):
+            patch["data"][i][key] = value
+    patch["layout"]["coloraxis"] = coloraxis
     return patch
 
 
@@ -258,20 +302,37 @@ TREND_NOTES = {
 
 @callback(
     Output("trend-chart", "figure"), Output("trend-note", "children"),
-    Input("region-select", "value"), Input("date-select", "value"), Input("trend-view", "value"),
-    Input("trend-options", "value"), Input("compare-select", "value"), Input("page-version", "data"),
+    Input("region-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
+    Input("compare-select", "value"), Input("page-version", "data"), State("date-select", "value"),
 )
-def update_trend(region, day, view, options, compare, _version=None):
-    if only_triggered_by("date-select"):  # same view: move the day markers only
-        patch = Patch()
-        if view == "units":
-            for i in range(len(regions.units())):
-                patch["layout"]["shapes"][i]["x0"] = day
-                patch["layout"]["shapes"][i]["x1"] = day
-        else:
-            patch["layout"]["shapes"][trends.SELECTED_SHAPE] = trends.selected_day_shape(day)
-        return patch, no_update
+def update_trend(region, view, options, compare, _version=None, day=None):
+    """The trend view. A date step only moves the day marker, in the browser (assets/dashboard.js, stepTrend)."""
     return shared_trend(view, region, day, tuple(options or ()), tuple(compare or ())), TREND_NOTES.get(view, "")
+
+
+clientside_callback(
+    ClientsideFunction("dashboard", "stepTrend"),
+    Output("trend-day", "data"),  # the day the marker was moved to
+    Input("view-day", "data"), State("trend-view", "value"),
+    prevent_initial_call=True,
+)
+
+
+# ---- playback -----------------------------------------------------------------------------------------------
+clientside_callback(
+    ClientsideFunction("dashboard", "togglePlay"),
+    Output("play-tick", "disabled"), Output("play-tick", "interval"), Output("play-toggle", "children"),
+    Output("play-toggle", "aria-pressed"), Output("date-select", "value", allow_duplicate=True),
+    Input("play-toggle", "n_clicks"), Input("play-speed", "value"),
+    State("play-tick", "disabled"), State("date-select", "value"), State("date-select", "options"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    ClientsideFunction("dashboard", "playStep"),
+    Output("date-select", "value", allow_duplicate=True),
+    Input("play-tick", "n_intervals"), State("date-select", "value"), State("date-select", "options"),
+    prevent_initial_call=True,
+)
 
 
 @callback(Output("compare-box", "hidden"), Input("trend-view", "value"))
@@ -337,7 +398,7 @@ ASSESSMENT_PARTS = {
     Output({"type": "assess-item", "part": ALL}, "hidden"),
     Output({"type": "assess", "part": ALL}, "children"), Output({"type": "assess", "part": ALL}, "hidden"),
     Output({"type": "assess", "part": ALL}, "className"),
-    Input("region-select", "value"), Input("date-select", "value"), Input("page-version", "data"))
+    Input("region-select", "value"), Input("view-day", "data"), Input("page-version", "data"))
 def update_assessment(region, day, _version=None):
     parts = assessment(region, day)
     items = [o["id"]["part"] for o in ctx.outputs_list[0]]
@@ -389,7 +450,7 @@ def sort_table(clicks, current):
     Output({"type": "rank-cell", "row": ALL, "col": ALL}, "children"),
     Output({"type": "sort", "index": ALL}, "children"), Output({"type": "sort-th", "index": ALL}, "aria-sort"),
     Output("table-title", "children"),
-    Input("region-select", "value"), Input("date-select", "value"), Input("table-sort", "data"),
+    Input("region-select", "value"), Input("view-day", "data"), Input("table-sort", "data"),
     Input("page-version", "data"),
 )
 def update_table(region, day, sort, _version=None):

@@ -32,7 +32,7 @@ def export_names(region: str, day: str, metric: str, layers) -> dict:
 
 @callback(
     Output("export-names", "data"),
-    Input("region-select", "value"), Input("date-select", "value"), Input("metric-select", "value"),
+    Input("region-select", "value"), Input("view-day", "data"), Input("metric-select", "value"),
     Input("layer-select", "value"),
 )
 def update_export_names(region, day, metric, layers):

@@ -72,7 +72,7 @@ clientside_callback(
     """function(region, day, visible) {
         return visible ? [region, day] : window.dash_clientside.no_update;
     }""",
-    Output("flows-args", "data"), Input("region-select", "value"), Input("date-select", "value"),
+    Output("flows-args", "data"), Input("region-select", "value"), Input("view-day", "data"),
     Input("flows-visible", "data"),
 )
 

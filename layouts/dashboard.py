@@ -97,6 +97,22 @@ def _kpi(key: str, label: str) -> html.Div:
     ])
 
 
+# Playback speeds, days per second: a year in six minutes at 1, in under a minute at 8.
+PLAY_SPEEDS = (1, 2, 4, 8)
+
+
+def playback_controls() -> html.Div:
+    """Play/pause through the days and its speed. The steps run in the browser (assets/dashboard.js): the map is
+    recoloured there and the server is asked only for the KPIs, the table and the judgement strip of each day."""
+    return html.Div(className="playback", children=[
+        html.Button("▶ 播放", id="play-toggle", className="small-button play-toggle", title="按日期逐日播放",
+                    **{"aria-pressed": "false"}),
+        dcc.Dropdown(id="play-speed", value=2, clearable=False, searchable=False, className="play-speed",
+                     options=[{"label": f"每秒{n}日", "value": n} for n in PLAY_SPEEDS], labels=DROPDOWN_LABELS),
+        dcc.Interval(id="play-tick", interval=500, disabled=True),
+    ])
+
+
 def layout(**query) -> html.Div:
     start, end = queries.view_range()
     state = view_state.parse(query, start, end)
@@ -135,6 +151,7 @@ def layout(**query) -> html.Div:
                 ]),
                 dcc.Slider(id="date-slider", min=0, max=len(days) - 1, step=1, value=day_index, marks=month_marks,
                            updatemode="mouseup", allow_direct_input=False, className="date-slider"),
+                playback_controls(),
             ]),
             html.Div(className="control", children=[
                 html.Label("地图指标", htmlFor="metric-select"),
@@ -225,6 +242,12 @@ def layout(**query) -> html.Div:
                 html.Span(id="flow-note", className="note"),
             ]),
             dcc.Store(id="flow-origin"),
+            # A date step recolours the map in the browser from the values of every day of the view
+            # (callbacks.dashboard.map_days); the server is asked only when those are not there yet.
+            dcc.Store(id="map-days"), dcc.Store(id="map-day-missed"), dcc.Store(id="trend-day"),
+            # The day the views below the map show. It follows `date-select` once the map has been recoloured, so
+            # the requests for KPIs, table and judgement do not hold up the map (assets/dashboard.js, stepMap).
+            dcc.Store(id="view-day", data=state.date),
             dcc.Store(id="map-bounds"),  # the region map's visible lon/lat box after a zoom or pan
             dcc.Store(id="flows-visible", data=False),  # set by assets/dashboard.js while the section is on screen
             dcc.Store(id="flows-args"),  # [region, day] the flow views follow (callbacks/flows.py)

@@ -93,6 +93,57 @@ def test_date_controls_step_and_stay_in_range(server_url, page):
     assert "date=2020-01-01" in page.url
 
 
+def _api_confirmed(server_url, region, day) -> int:
+    import json
+    import urllib.request
+    with urllib.request.urlopen(f"{server_url}/api/v1/summary?region={region}&date={day}") as response:
+        return json.load(response)["confirmed_cum"]
+
+
+def test_date_steps_recolour_the_map_in_the_browser_and_playback_follows(server_url, page, artifacts):
+    """A date step recolours the map from the day values the page holds (no map request); play steps the days
+    with the map, the KPIs and the trend marker in step, and pause stops it. Numbers checked against the API."""
+    answered = []
+    page.on("response", lambda r: "_dash-update-component" in r.url and answered.append(r.request.post_data_json["output"]))
+    page.goto(f"{server_url}/?region=610000&date=2020-02-10")
+    expect(page.locator("#kpi-confirmed")).to_have_text(str(_api_confirmed(server_url, "610000", "2020-02-10")),
+                                                        timeout=20_000)
+    expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5")
+    for _ in range(100):  # the day values of the view arrive after the map
+        if "map-days.data" in answered:
+            break
+        page.wait_for_timeout(200)
+    assert "map-days.data" in answered
+
+    sent = []
+    page.on("request", lambda r: r.method == "POST" and sent.append(r.post_data_json["output"]))
+    page.click("#date-next")
+    expect(page.locator("#as-of")).to_have_text("截至2020年2月11日24时")
+    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0"
+                           ".startsWith('2020-02-11')")
+    assert _map_values(page)["610100"] == _api_confirmed(server_url, "610100", "2020-02-11")
+    assert not [o for o in sent if "region-map.figure" in o or "trend-chart.figure" in o], sent
+
+    page.click("#play-toggle")
+    expect(page.locator("#play-toggle")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#as-of")).to_have_text(re.compile("截至2020年2月1[4-9]日24时"), timeout=15_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / "dashboard_playing_1920x1080.png"))
+    page.click("#play-toggle")
+    expect(page.locator("#play-toggle")).to_have_attribute("aria-pressed", "false")
+    page.wait_for_timeout(1500)
+    shown = page.locator("#as-of").text_content()
+    page.wait_for_timeout(1500)
+    assert page.locator("#as-of").text_content() == shown  # paused
+    day = re.search(r"date=([0-9-]+)", page.url).group(1)
+    assert shown == f"截至2020年{int(day[5:7])}月{int(day[8:])}日24时"
+    assert _map_values(page)["610100"] == _api_confirmed(server_url, "610100", day)
+    assert page.locator("#kpi-confirmed").text_content() == f"{_api_confirmed(server_url, '610000', day):,}"
+    assert _selected_day_line(page).startswith(day)
+    assert not [e for e in page.errors if "WebGL" not in e and "GL Driver" not in e], page.errors
+
+
 def test_trend_views_risk_map_and_ranking(server_url, page, artifacts):
     page.goto(f"{server_url}/?region=610000&date=2020-02-05")
     expect(page.locator("#kpi-confirmed")).to_have_text("173", timeout=20_000)
