@@ -99,6 +99,10 @@ def _warm_caches() -> None:
     try:
         queries.case_data()
         flow_queries.flow_data()
+        # the province's day values for the default metric: what the first visitor's date steps recolour from
+        from callbacks.dashboard import map_days  # noqa: PLC0415
+        from figures.metrics import DEFAULT_METRIC  # noqa: PLC0415
+        map_days("610000", DEFAULT_METRIC)
     except Exception:  # never stop the server for this; the first request will try again and log
         log.exception("warming the caches failed")
 

@@ -122,6 +122,11 @@ def run(url: str, n: int, day: str = "2020-02-15") -> dict:
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         posts: list[tuple[str, bytes]] = []
         page.on("request", lambda r: r.method == "POST" and "_dash-update-component" in r.url and posts.append(r))
+        pending_days: set = set()  # requests for the map's day values not answered yet
+        page.on("request", lambda r: r.method == "POST" and "map-days.data" in (r.post_data or "")
+                and pending_days.add(r))
+        page.on("requestfinished", lambda r: pending_days.discard(r))
+        page.on("requestfailed", lambda r: pending_days.discard(r))
         t0 = time.perf_counter()
         page.goto(f"{url}/?region=610000&date={day}")
         page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5"
@@ -170,7 +175,12 @@ def run(url: str, n: int, day: str = "2020-02-15") -> dict:
                     "bytes": len(answer)}
             results["callbacks"][label] = per_callback
 
-        # browser: date change -> map redrawn
+        # browser: date change -> map redrawn. A date step recolours the map from the view's day values (the
+        # map-days store, asked for on a region or metric change); measured once they are in the page.
+        for _ in range(300):
+            if not pending_days:
+                break
+            page.wait_for_timeout(200)
         redraws = []
         for _ in range(7):
             ms = page.evaluate("""() => new Promise(resolve => {

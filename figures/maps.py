@@ -52,7 +52,8 @@ def view_for(bounds: tuple[float, float, float, float], width_px: int = 900, hei
 def _hover(frame: pd.DataFrame) -> np.ndarray:
     """Per-region hover lines; missing data is said in words."""
     lines = []
-    for row in frame.itertuples():
+    columns = [c for c in ("confirmed_cum", "active", "new_7d", "confirmed_per_100k", "rt", "risk_level") if c in frame]
+    for row in frame[columns].itertuples(index=False):  # only what is shown: a day's frame has ~40 columns
         if fmt.is_missing(getattr(row, "confirmed_cum", None)):
             lines.append(f"{fmt.MISSING}")
             continue
