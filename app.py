@@ -20,6 +20,7 @@ from flask import jsonify, request
 import cli
 from api.v1 import bp as api_v1
 from data import shipped, store
+from data.ingest.reading import UPLOAD_MAX_BYTES
 
 ROOT = Path(__file__).resolve().parent
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -50,6 +51,9 @@ app = dash.Dash(
 # bundle Dash would add is 1.44 MB gzip of a first load we keep under 1.5 MB. dcc.Graph uses window.Plotly when set.
 dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001
 app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
+# Largest request body: an upload of twice the page's limit as base64 in a callback's JSON (4/3 of its size), so
+# the upload callback can still answer a too-large file in words; anything bigger gets 413 before it is read.
+server.config["MAX_CONTENT_LENGTH"] = 2 * UPLOAD_MAX_BYTES * 4 // 3 + 1024 * 1024
 server.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or os.urandom(32).hex()
 server.json.ensure_ascii = False  # readable Chinese in API responses
 server.register_blueprint(api_v1)

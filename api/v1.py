@@ -12,9 +12,12 @@ import pandas as pd
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from data import cache, queries
+from api import openapi
+from data import cache, catalogue, disclosure, queries
 from figures.maps import FACILITY_STYLE
+from figures.tables import csv_safe
 from geo import regions
+from security import PUBLIC, clearance
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -42,9 +45,12 @@ def _unexpected(err: Exception):
 
 
 def _respond(rows: list[dict], name: str):
-    if request.args.get("format") == "csv":
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise BadRequest(f"format: 应为 json 或 csv，收到 {fmt!r}")
+    if fmt == "csv":
         buffer = io.StringIO()
-        pd.DataFrame(rows).to_csv(buffer, index=False)
+        csv_safe(pd.DataFrame(rows)).to_csv(buffer, index=False)
         return Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                         headers={"Content-Disposition": f"attachment; filename={name}.csv"})
     return jsonify(rows)
@@ -78,11 +84,28 @@ def _in_range(name: str, day: pd.Timestamp) -> None:
         raise BadRequest(f"{name}: {day.date()} 不在数据范围 {data.start} 至 {data.end} 内")
 
 
+def _disclosed(region: regions.Region, rows: list[dict]) -> list[dict]:
+    """Rows as this caller may see them: county figures suppressed for the public (data/disclosure.py), and only
+    the fields the catalogue lists for the summary data set at the caller's clearance."""
+    level = clearance()
+    if region.level == "county" and level == PUBLIC:
+        rows = [disclosure.public_county(row) for row in rows]
+    else:
+        rows = [{**row, "suppression": None} for row in rows]
+    return [catalogue.only_visible("summary", row, level) for row in rows]
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.0 description of every endpoint here (api/openapi.py)."""
+    return jsonify(openapi.document())
+
+
 @bp.get("/regions")
 def regions_list():
     table = regions.table()
-    rows = [{"adcode": r.adcode, "name": r.name, "level": r.level, "parent_adcode": r.parent_adcode or None,
-             "admin_parent_adcode": r.admin_parent_adcode or None, "population": int(r.population)}
+    rows = [catalogue.only_visible("regions", {"adcode": r.adcode, "name": r.name, "level": r.level, "parent_adcode": r.parent_adcode or None,
+             "admin_parent_adcode": r.admin_parent_adcode or None, "population": int(r.population)}, clearance())
             for r in table.itertuples()]
     return _respond(rows, "regions")
 
@@ -93,7 +116,7 @@ def summary():
     region = _region_arg()
     day = _date_arg("date", default=queries.case_data().end)
     _in_range("date", day)
-    return jsonify(queries.summary(region.adcode, day))
+    return jsonify(_disclosed(region, [queries.summary(region.adcode, day)])[0])
 
 
 @bp.get("/timeseries")
@@ -106,7 +129,7 @@ def timeseries():
     _in_range("end", end)
     if start > end:
         raise BadRequest("start: 开始日期晚于结束日期")
-    rows = queries.summaries(region.adcode, start, end)
+    rows = _disclosed(region, queries.summaries(region.adcode, start, end))
     return _respond(rows, f"timeseries_{region.adcode}")
 
 
@@ -125,9 +148,10 @@ def facilities():
     features = [{
         "type": "Feature", "id": int(row.id),
         "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
-        "properties": {"kind": row.kind, "name": row.name, "address": row.address, "county_adcode": row.county_adcode,
-                       "unit_adcode": row.unit_adcode, "status": row.status, **row.attrs,
-                       "is_demo": bool(row.is_demo)},
+        "properties": catalogue.only_visible("facilities", {
+            "kind": row.kind, "name": row.name, "address": row.address, "county_adcode": row.county_adcode,
+            "unit_adcode": row.unit_adcode, "status": row.status, **row.attrs, "is_demo": bool(row.is_demo)},
+            clearance()),
     } for row in frame.itertuples()]
     demo = bool(frame.is_demo.any()) if len(frame) else False
     return jsonify({"type": "FeatureCollection", "features": features, "demo": demo,
@@ -153,8 +177,8 @@ def flows():
     if data.start is None or not data.start <= day <= data.end:
         raise BadRequest(f"date: {day.date()} 不在迁徙数据范围 {data.start.date()} 至 {data.end.date()} 内")
     ranking = flow_queries.ranking(focus, day, direction, level)
-    rows = [{"counterpart_adcode": r.counterpart_adcode, "counterpart_name": r.counterpart_name,
+    rows = [catalogue.only_visible("flows", {"counterpart_adcode": r.counterpart_adcode, "counterpart_name": r.counterpart_name,
              "share_pct": float(r.share_pct), "index": None if pd.isna(r.volume) else round(float(r.volume), 6),
-             "share_change_7d": None if pd.isna(r.share_change_7d) else round(float(r.share_change_7d), 4)}
-            for r in ranking.itertuples()]
+             "share_change_7d": None if pd.isna(r.share_change_7d) else round(float(r.share_change_7d), 4)},
+             clearance()) for r in ranking.itertuples()]
     return _respond(rows, f"flows_{focus}_{day.date()}_{direction}")

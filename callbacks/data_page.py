@@ -10,7 +10,7 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from data import quality
 from data.ingest import pipeline
-from data.ingest.reading import ReadError
+from data.ingest.reading import UPLOAD_MAX_BYTES, ReadError, safe_file_name
 from figures import tables
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,11 @@ def _decode(contents: str) -> bytes:
 
 def run(contents: str, filename: str, kind: str, dry_run: bool, user: str = "upload"):
     """The ingest of an uploaded file; a file that cannot be read comes back as one sentence, never a trace."""
+    filename = safe_file_name(filename)  # a name, never a path
+    size = len(contents or "") * 3 // 4  # base64: the file's size, known before anything is decoded or parsed
+    if size > UPLOAD_MAX_BYTES:
+        return None, (f"{filename}：文件约 {size / 1024 / 1024:,.0f} MB，超过上传上限 {UPLOAD_MAX_BYTES // 1024 // 1024} MB，"
+                      "未做任何改动；请分批上传，或由管理员用命令行 flask ingest 导入。")
     try:
         return pipeline.ingest(_decode(contents), filename, None if kind == "auto" else kind, dry_run=dry_run,
                                user=user), None

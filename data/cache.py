@@ -258,8 +258,9 @@ def cached_response(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         cache = shared_cache()
+        from security import clearance  # noqa: PLC0415  (public callers get suppressed county figures)
         query = sorted(request.args.items(multi=True))
-        k = key(f"response:{request.path}", query)
+        k = key(f"response:{request.path}:{clearance()}", query)
         found = cache.get(k)
         if found is not MISSING:
             body, status, content_type, headers = found

@@ -36,7 +36,7 @@ def ranking_csv(frame: pd.DataFrame, day) -> str:
     for column, (header, _) in RANKING_COLUMNS.items():
         values = frame[column]
         out[header] = values.map(LEVEL_NAMES).fillna("") if column == "risk_level" else values.round(4).to_numpy()
-    return "\ufeff" + out.to_csv(index=False)
+    return "\ufeff" + csv_safe(out).to_csv(index=False)
 
 
 # ---- the table behind each chart, for CSV/XLSX download (Chinese headers, the view's filters applied) ---------
@@ -95,13 +95,25 @@ def flow_ranking_table(ranking: pd.DataFrame, focus_name: str, day, direction: s
     })
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Text that Excel or LibreOffice would run as a formula (=, +, -, @, tab or CR at the start: CSV injection)
+    gets a leading apostrophe, so it is shown as the text it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def xlsx_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text that Excel would run as a formula (=, +, -, @ at the start) is written as plain text."""
-    def clean(value):
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + value
-        return value
-    return frame.map(clean)
+    """Every text cell and header neutralised (a header comes from an uploaded file too)."""
+    out = frame.map(neutralise)
+    out.columns = [neutralise(c) for c in out.columns]
+    return out
+
+
+csv_safe = xlsx_safe  # the same rule: every CSV or XLSX that goes back to a user
 
 
 def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
@@ -116,4 +128,4 @@ def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
 
 
 def to_csv(frame: pd.DataFrame) -> str:
-    return "\ufeff" + frame.to_csv(index=False)
+    return "\ufeff" + csv_safe(frame).to_csv(index=False)

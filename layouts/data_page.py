@@ -5,6 +5,12 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from data.ingest.reading import UPLOAD_MAX_BYTES
+
+# The browser sends files up to twice the limit, so that the server can say in words why a large one is refused;
+# beyond that the browser keeps it (and app.py's MAX_CONTENT_LENGTH stops any other request that large).
+UPLOAD_BROWSER_MAX = 2 * UPLOAD_MAX_BYTES
+
 dash.register_page(__name__, path="/data", title="数据管理 · 陕西省疫情防控态势感知看板", name="数据管理")
 
 KINDS = [{"label": "自动判断", "value": "auto"}, {"label": "每日病例（cases）", "value": "cases"},
@@ -23,7 +29,7 @@ def layout(**_query) -> html.Div:
             html.P("支持 CSV（UTF-8 或 GBK）与 Excel（.xlsx）；可带标题行、合计行；地区名称自动标准化。"
                    "先预检，确认无误后再入库；同一文件不会重复入库。", className="note"),
             html.Div(className="upload-row", children=[
-                dcc.Upload(id="upload", className="upload-box", max_size=200 * 1024 * 1024,
+                dcc.Upload(id="upload", className="upload-box", max_size=UPLOAD_BROWSER_MAX,
                            children=html.Div(["将文件拖到此处，或", html.Button("选择文件", className="small-button")])),
                 html.Div(children=[
                     html.Label("文件类型", htmlFor="upload-kind"),

@@ -24,7 +24,8 @@ from sqlalchemy import insert, select, update
 
 from data import store
 from data.ingest import kinds
-from data.ingest.reading import ReadError, parse_dates, read_table, year_hint
+from data import catalogue
+from data.ingest.reading import ReadError, normalise_header, parse_dates, read_table, safe_file_name, year_hint
 from geo import china, gazetteer, regions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,6 +163,20 @@ def _instance_secret() -> str:
         path.write_text(os.urandom(32).hex())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+# An ID number (6-digit area, birth date, 3 digits, check digit) or a mainland mobile number, not inside a longer
+# number or a decimal
+ID_NUMBER = re.compile(r"(?<![\d.])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?!\d)")
+MOBILE = re.compile(r"(?<![\d.])(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?![\d])")
+
+
+def mask_personal(value):
+    """Text with ID-like and mobile-like numbers masked (kept: the first digits, to find the row again)."""
+    if not isinstance(value, str):
+        return value
+    value = ID_NUMBER.sub(lambda m: m.group()[:6] + "*" * 12, value)
+    return MOBILE.sub(lambda m: m.group()[:3] + "*" * 8, value)
 
 
 # ---- per kind -------------------------------------------------------------------------------------------------
@@ -505,7 +520,7 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
     """Read, check and (unless ``dry_run``) store a file as one batch. Raises ReadError when nothing could be read;
     the store is then unchanged."""
     eng = eng or store.engine()
-    file_name = Path(file_name).name[:255]  # never a path from the client
+    file_name = safe_file_name(file_name)  # never a path from the client
     report = Report(file_name, hashlib.sha256(data).hexdigest(), len(data), dry_run=dry_run)
     with eng.connect() as conn:
         previous = conn.execute(select(store.batches.c.id, store.batches.c.created_at, store.batches.c.kind)
@@ -539,8 +554,12 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
     if table.unknown_columns:
         report.notes.append(f"未识别的列（未入库）：{'、'.join(table.unknown_columns)}")
     report.rows = PROCESS[kind](table.frame, table.rows, file_name, report, eng)
+    personal = catalogue.sensitive_headers() if kind == "case-list" else set()
     for issue in report.issues:  # the officer's own headers, so the report can be fixed and uploaded again
-        issue.original = {table.mapping.get(k, str(k).split(":", 1)[-1]): v for k, v in issue.original.items()}
+        labelled = {table.mapping.get(k, str(k).split(":", 1)[-1]): v for k, v in issue.original.items()}
+        # never echo personal data back: a case list's personal columns under any header we know, and anything
+        # that looks like an ID or mobile number in whatever column it was typed
+        issue.original = {k: mask_personal(v) for k, v in labelled.items() if normalise_header(k) not in personal}
     report.accepted = len(report.rows)
     preview = pd.DataFrame(report.rows[:20])
     for code_column in ("region_adcode", "county_adcode", "focus_adcode"):
@@ -583,7 +602,8 @@ def write_issues(report: Report, directory: Path = REPORTS) -> Path | None:
     directory.mkdir(parents=True, exist_ok=True)
     stem = f"batch_{report.batch_id}" if report.batch_id else f"dryrun_{report.checksum[:8]}"
     path = directory / f"{stem}_问题行.csv"
-    report.issues_frame().to_csv(path, index=False, encoding="utf-8-sig")
+    from figures.tables import csv_safe  # noqa: PLC0415  (formulas in the officer's cells are not run by Excel)
+    csv_safe(report.issues_frame()).to_csv(path, index=False, encoding="utf-8-sig")
     return path
 
 

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-MAX_BYTES = 200 * 1024 * 1024
+MAX_BYTES = 200 * 1024 * 1024  # a file on the command line
+UPLOAD_MAX_BYTES = 50 * 1024 * 1024  # a file uploaded on /data (checked before it is decoded or parsed)
+# An XLSX is a zip of XML: real sheets inflate 5-30x. A member inflating more than this, or a workbook whose members
+# add up to more than XLSX_MAX_UNCOMPRESSED, is a zip bomb dressed as a workbook and is never opened.
+XLSX_MAX_RATIO = 200
+XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 TOTAL_WORDS = ("合计", "总计", "小计", "全省合计", "总数", "共计", "total", "sum")
 
 
@@ -49,9 +54,7 @@ def _raw_grid(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
         raise ReadError(f"{name}：文件超过 {MAX_BYTES // 1024 // 1024} MB，请分批上传。")
     if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                if sum(i.file_size for i in z.infolist()) > 20 * MAX_BYTES:  # a zip bomb dressed as a workbook
-                    raise ReadError(f"{name}：Excel 文件解压后过大，已拒绝。")
+            check_workbook(data, name)
             grid = pd.read_excel(io.BytesIO(data), header=None, dtype=object, engine="openpyxl")
         except ReadError:
             raise
@@ -74,6 +77,26 @@ def _raw_grid(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     except Exception as exc:
         raise ReadError(f"{name}：无法解析为表格（分隔符或引号不规范，或某行列数多于表头）。") from exc
     return grid, encoding
+
+
+def check_workbook(data: bytes, name: str) -> None:
+    """Refuse a workbook whose zip members would inflate out of proportion, before openpyxl opens it. The sizes
+    checked are the ones zipfile enforces while reading (it stops a member at its declared size)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        members = z.infolist()
+        total = sum(i.file_size for i in members)
+        worst = max((i.file_size / max(i.compress_size, 1) for i in members if i.file_size > 1024 * 1024), default=0)
+    if total > XLSX_MAX_UNCOMPRESSED or worst > XLSX_MAX_RATIO:
+        raise ReadError(f"{name}：Excel 文件解压后过大（{total / 1024 / 1024:,.0f} MB，压缩比 {worst:,.0f}:1），"
+                        "疑似压缩炸弹，已拒绝；请另存为普通 Excel 或 CSV 文件后重新上传。")
+
+
+def safe_file_name(name: str) -> str:
+    """The last part of a client's file name, for display and records only (never used as a path): no folders
+    (../ or ..\\), no control characters, at most 255 characters."""
+    base = re.split(r"[\\/]", str(name or ""))[-1]
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip().lstrip(".") or "upload"
+    return base[:255]
 
 
 def _cell_text(value) -> str:

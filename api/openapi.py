@@ -1,0 +1,112 @@
+"""The OpenAPI 3.0 document of ``/api/v1`` (served at ``/api/v1/openapi.json``), next to the code it describes.
+
+Row schemas come from the catalogue (data/catalogue.py), so a field the API serves and its description are
+declared once; the endpoints and their parameters are written here by hand, one entry per route in api/v1.py.
+A schemathesis test (tests/test_openapi.py) runs this document against the app.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from data import catalogue
+
+ADCODE = {"type": "string", "pattern": "^[0-9]{6}$", "example": "610100",
+          "description": "GB/T 2260 六位行政区划代码：610000 全省、610100 西安市、610113 雁塔区"}
+DATE = {"type": "string", "format": "date", "example": "2020-02-15"}
+FORMAT = {"name": "format", "in": "query", "required": False, "description": "csv：CSV（UTF-8 带 BOM）；默认 JSON",
+          "schema": {"type": "string", "enum": ["json", "csv"]}}
+
+
+def _param(name: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ok(schema: dict, description: str, csv: bool = False) -> dict:
+    content = {"application/json": {"schema": schema}}
+    if csv:
+        content["text/csv"] = {"schema": {"type": "string"}}
+    return {"description": description, "content": content}
+
+
+def _rows(name: str) -> dict:
+    return {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}}
+
+
+REGION = _param("region", ADCODE, "地区代码", required=True)
+ERRORS = {"400": _error("参数错误（缺少、格式不对或超出数据范围）；error 说明是哪个参数"),
+          "404": _error("未知地区代码")}
+
+
+@lru_cache(maxsize=1)
+def document() -> dict:
+    feature = {"type": "object", "required": ["type", "id", "geometry", "properties"], "properties": {
+        "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "integer"},
+        "geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {
+            "type": {"type": "string", "enum": ["Point"]},
+            "coordinates": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}}},
+        "properties": catalogue.json_schema("facilities")}}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "陕西省疫情防控态势感知看板 开放数据接口",
+            "version": "1",
+            "description": ("只读、公开（匿名可用）。JSON 为 UTF-8；format=csv 给出 CSV。匿名调用者看到的县级数字经小数抑制："
+                            "每日新增 1–2 例为空并标 suppression=small_count（显示为 <3），互补抑制的格标 complementary，"
+                            "县级不给累计数及由其导出的数字；省与市（区）为准确数。任何个人信息（姓名、身份证号、电话、地址、行程）"
+                            "都不会出现在响应中。字段分级见 README“分级分类”。"),
+            "license": {"name": "CC-BY-4.0（汇总数据）；迁徙数据保留百度声明：非商业、仅供参考",
+                        "url": "https://creativecommons.org/licenses/by/4.0/"},
+        },
+        "servers": [{"url": "/"}],
+        "paths": {
+            "/api/v1/regions": {"get": {
+                "operationId": "regions", "summary": "行政区划与人口（省、12个报告单位、107个县区）",
+                "parameters": [FORMAT],
+                "responses": {"200": _ok(_rows("Region"), "全部地区", csv=True), "400": ERRORS["400"]}}},
+            "/api/v1/summary": {"get": {
+                "operationId": "summary", "summary": "某地区某日（截至24时）的数字",
+                "parameters": [REGION, _param("date", DATE, "截至日期；默认最新一天")],
+                "responses": {"200": _ok({"$ref": "#/components/schemas/Summary"}, "该地区该日"), **ERRORS}}},
+            "/api/v1/timeseries": {"get": {
+                "operationId": "timeseries", "summary": "某地区每日一行，字段同 summary",
+                "parameters": [REGION, _param("start", DATE, "开始日期；默认数据首日"),
+                               _param("end", DATE, "结束日期；默认数据末日"), FORMAT],
+                "responses": {"200": _ok(_rows("Summary"), "每日一行", csv=True), **ERRORS}}},
+            "/api/v1/facilities": {"get": {
+                "operationId": "facilities", "summary": "防控设施（GeoJSON）；随附数据为演示数据",
+                "parameters": [REGION, {"name": "kind", "in": "query", "required": False,
+                                        "description": "设施类型，可重复；默认全部", "style": "form", "explode": True,
+                                        "schema": {"type": "array", "items": {
+                                            "type": "string", "enum": ["fever_clinic", "pharmacy", "supply_point"]}}}],
+                "responses": {"200": _ok({"type": "object", "required": ["type", "features", "demo", "notice"],
+                                          "properties": {
+                                              "type": {"type": "string", "enum": ["FeatureCollection"]},
+                                              "features": {"type": "array", "items": feature},
+                                              "demo": {"type": "boolean", "description": "含演示数据"},
+                                              "notice": {"type": "string"}}}, "GeoJSON FeatureCollection"),
+                              **ERRORS}}},
+            "/api/v1/flows": {"get": {
+                "operationId": "flows", "summary": "人口流动：迁入来源或迁出目的地，占比从大到小",
+                "parameters": [REGION, _param("date", DATE, "日期（迁徙数据范围内）", required=True),
+                               _param("direction", {"type": "string", "enum": ["in", "out"], "default": "in"},
+                                      "in 迁入来源；out 迁出目的地"),
+                               _param("level", {"type": "string", "enum": ["city", "province"], "default": "city"},
+                                      "对方地区的层级"), FORMAT],
+                "responses": {"200": _ok(_rows("Flow"), "占比从大到小", csv=True), **ERRORS}}},
+            "/api/v1/openapi.json": {"get": {
+                "operationId": "openapi", "summary": "本文档",
+                "responses": {"200": _ok({"type": "object"}, "OpenAPI 3.0 文档")}}},
+        },
+        "components": {"schemas": {
+            "Region": catalogue.json_schema("regions"),
+            "Summary": catalogue.json_schema("summary"),
+            "Flow": catalogue.json_schema("flows"),
+            "Error": {"type": "object", "required": ["error"],
+                      "properties": {"error": {"type": "string", "description": "一句中文，说明哪个参数有什么问题"}}},
+        }},
+    }

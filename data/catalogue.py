@@ -1,0 +1,210 @@
+"""分级分类: every data set and every field this system holds, with its level.
+
+- 公开 (public): may be shown to anyone, served by the anonymous API and written to the open-data package;
+  county counts only after small-count suppression (data/disclosure.py).
+- 内部 (internal): signed-in staff only (the pages, the upload reports, exact county counts).
+- 敏感 (sensitive): personal data. Never rendered, exported or served. Names, phone numbers, exact addresses
+  and itineraries are not even stored; an ID number only as a keyed hash (to find repeated reports).
+
+One list, read by the API (what each endpoint may return, and its OpenAPI schema), by the exports (which columns
+of an uploaded file may be echoed back) and by the open-data package (table schemas, titles, descriptions).
+A field that is not catalogued is not served.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from security import INTERNAL, PUBLIC
+
+SENSITIVE = "敏感"
+LEVELS = (PUBLIC, INTERNAL, SENSITIVE)  # in order of how far a field may go
+_RANK = {level: i for i, level in enumerate(LEVELS)}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    title: str  # Chinese, as in table headers
+    type: str  # Frictionless Table Schema type: string, integer, number, date, boolean, array, object
+    level: str = PUBLIC
+    description: str = ""
+    nullable: bool = True
+    stored: bool = True  # False: recognised in uploads only to be dropped
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: str
+    level: str
+    description: str
+    fields: tuple[Field, ...] = field(default_factory=tuple)
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def _f(name, title, type_, level=PUBLIC, description="", **kw) -> Field:
+    return Field(name, title, type_, level, description, **kw)
+
+
+REGION_FIELDS = (
+    _f("adcode", "行政区划代码", "string", description="GB/T 2260 六位代码", nullable=False),
+    _f("name", "名称", "string", nullable=False),
+    _f("level", "层级", "string", description="province 省 / unit 市（区）报告单位 / county 县（区）", nullable=False),
+    _f("parent_adcode", "上级报告单位代码", "string", description="县的上级报告单位；省为空"),
+    _f("admin_parent_adcode", "行政上级代码", "string", description="行政隶属的上级（杨凌示范区、韩城市与报告单位不同）"),
+    _f("population", "常住人口", "integer", description="第七次全国人口普查（2020）", nullable=False),
+)
+
+_COUNT = "例"
+SUMMARY_FIELDS = (
+    _f("adcode", "地区代码", "string", nullable=False),
+    _f("name", "地区", "string", nullable=False),
+    _f("level", "层级", "string", nullable=False),
+    _f("date", "截至日期", "date", description="数字为截至该日24时", nullable=False),
+    _f("confirmed_cum", "累计确诊", "integer", description=f"{_COUNT}；县级公开数据不给出（其逐日差会还原被抑制的小数）"),
+    _f("cured_cum", "累计治愈", "integer", description=_COUNT),
+    _f("dead_cum", "累计死亡", "integer", description=_COUNT),
+    _f("active", "现有确诊", "integer", description=_COUNT),
+    _f("new_confirmed", "新增确诊", "integer", description=f"{_COUNT}；县级公开数据中 1–2 例及互补抑制的格为空，见 suppression"),
+    _f("new_7d", "近7日新增", "integer", description=_COUNT),
+    _f("new_cured", "新增治愈", "integer"),
+    _f("new_dead", "新增死亡", "integer"),
+    _f("correction_confirmed", "核减订正", "integer", description="累计确诊下调的例数"),
+    _f("span_days", "跨越天数", "integer", description="本次上报覆盖此前未上报的天数"),
+    _f("incidence_7d_per_100k", "每10万人近7日新增", "number"),
+    _f("confirmed_per_100k", "每10万人累计确诊", "number"),
+    _f("population", "常住人口", "integer"),
+    _f("risk_level", "风险等级", "string", description="low / medium / high"),
+    _f("rt", "Rt", "number", description="有效再生数（后验中位数）"),
+    _f("rt_low", "Rt下限(95%)", "number"),
+    _f("rt_high", "Rt上限(95%)", "number"),
+    _f("rt_cases_in_window", "Rt窗口内病例数", "integer"),
+    _f("growth_rate", "日增长率", "number"),
+    _f("doubling_time_days", "倍增时间（天）", "number"),
+    _f("halving_time_days", "减半时间（天）", "number"),
+    _f("days_since_last_case", "距最近新增（天）", "integer"),
+    _f("status", "上报状态", "string", description="reported / missing / before_first / no_data / out_of_range",
+       nullable=False),
+    _f("basis", "口径", "string"),
+    _f("data_as_of", "数据截至", "date", nullable=False),
+    _f("sources", "来源", "array", nullable=False),
+    _f("confirmed_cum_change", "累计确诊较前日", "integer"),
+    _f("active_change", "现有确诊较前日", "integer"),
+    _f("new_confirmed_change", "新增确诊较前日", "integer"),
+    _f("cured_cum_change", "累计治愈较前日", "integer"),
+    _f("dead_cum_change", "累计死亡较前日", "integer"),
+    _f("suppression", "小数抑制", "string",
+       description="公开的县级数据：small_count（1–2例，显示为<3）、complementary（互补抑制，防止由合计反推）；否则为空"),
+)
+
+FLOW_FIELDS = (
+    _f("counterpart_adcode", "对方地区代码", "string", nullable=False),
+    _f("counterpart_name", "对方地区", "string"),
+    _f("share_pct", "占比%", "number", nullable=False),
+    _f("index", "相对流量", "number", description="占比 × 百度迁徙规模指数 ÷ 100"),
+    _f("share_change_7d", "占比较7日前（百分点）", "number"),
+)
+
+FACILITY_FIELDS = (
+    _f("kind", "类型", "string", nullable=False), _f("name", "名称", "string", nullable=False),
+    _f("address", "地址", "string", description="机构地址（不是个人地址）"),
+    _f("county_adcode", "区县代码", "string"), _f("unit_adcode", "报告单位代码", "string"),
+    _f("status", "状态", "string"), _f("daily_capacity", "日接诊能力", "integer"), _f("beds", "床位", "integer"),
+    _f("hospital_level", "医院等级", "string"), _f("daily_visits", "日接诊量", "integer"),
+    _f("mask_stock", "口罩库存", "integer"), _f("vegetable_stock_t", "储备菜（吨）", "number"),
+    _f("opening_hours", "开放时间", "string"), _f("note", "说明", "string"),
+    _f("is_demo", "演示数据", "boolean", nullable=False),
+)
+
+CASE_LIST_FIELDS = (
+    _f("report_date", "报告日期", "date", INTERNAL),
+    _f("region_adcode", "现住址区县代码", "string", INTERNAL),
+    _f("sex", "性别", "string", INTERNAL),
+    _f("age", "年龄", "integer", INTERNAL),
+    _f("severity", "病情", "string", INTERNAL),
+    _f("detection", "发现方式", "string", INTERNAL),
+    _f("person_key", "身份证号散列", "string", SENSITIVE, "HMAC-SHA256（服务器密钥），只用于识别重复报告，不可还原"),
+    _f("contact_of_key", "密接来源散列", "string", SENSITIVE, "同上"),
+    # recognised in uploads (data/ingest/kinds.py PERSONAL_FIELDS) and dropped before anything is stored
+    _f("name", "姓名", "string", SENSITIVE, "不入库", stored=False),
+    _f("id_number", "身份证号", "string", SENSITIVE, "只存散列", stored=False),
+    _f("phone", "电话", "string", SENSITIVE, "不入库", stored=False),
+    _f("address", "详细地址", "string", SENSITIVE, "不入库", stored=False),
+    _f("itinerary", "行程", "string", SENSITIVE, "不入库", stored=False),
+    _f("contact_of", "密接来源（身份证号）", "string", SENSITIVE, "只存散列", stored=False),
+)
+
+DATASETS = {d.name: d for d in (
+    Dataset("regions", "行政区划与人口", PUBLIC, "省、12个报告单位、107个县（区）的代码、名称、上级与常住人口", REGION_FIELDS),
+    Dataset("summary", "每日疫情数字", PUBLIC,
+            "某地区某日的累计与新增、现有、每10万人、Rt 与风险等级；省与市（区）为准确数，县级公开数据经小数抑制",
+            SUMMARY_FIELDS),
+    Dataset("flows", "人口流动", PUBLIC, "百度迁徙：迁入来源、迁出目的地占比与相对流量（保留百度的声明：非商业、仅供参考）",
+            FLOW_FIELDS),
+    Dataset("facilities", "防控设施", PUBLIC, "发热门诊、定点药店、物资保障点（随附数据为演示数据）", FACILITY_FIELDS),
+    Dataset("case_list", "病例个案", INTERNAL, "一行一例；不存姓名、电话、地址、行程，身份证号只存散列；"
+            "只以县级计数（经小数抑制）对外", CASE_LIST_FIELDS),
+    Dataset("ingest_rows", "未入库的行", INTERNAL, "上传文件中未入库的行及原因；病例个案的个人信息列不保存", ()),
+    Dataset("batches", "导入批次", INTERNAL, "文件名、校验和、操作人、时间", ()),
+)}
+
+
+def allowed(level: str, clearance: str) -> bool:
+    """Whether a field of ``level`` may go to someone with ``clearance``; 敏感 goes to nobody."""
+    return level != SENSITIVE and _RANK[level] <= _RANK[clearance]
+
+
+def visible_fields(dataset: str, clearance: str) -> list[str]:
+    return [f.name for f in DATASETS[dataset].fields if f.stored and allowed(f.level, clearance)]
+
+
+def only_visible(dataset: str, row: dict, clearance: str) -> dict:
+    """The row with only the fields catalogued for this data set and allowed at this clearance."""
+    names = set(visible_fields(dataset, clearance))
+    return {k: v for k, v in row.items() if k in names}
+
+
+def sensitive_headers() -> set[str]:
+    """Every header under which an upload may carry personal data (the catalogue's sensitive fields and the
+    ingest synonyms for them), normalised as headers are."""
+    from data.ingest.kinds import PERSONAL_FIELDS, SYNONYMS  # noqa: PLC0415
+    from data.ingest.reading import normalise_header  # noqa: PLC0415
+    names = {f.name for f in CASE_LIST_FIELDS if f.level == SENSITIVE}
+    words = {w for key in names | set(PERSONAL_FIELDS) for w in (key, *SYNONYMS["case-list"].get(key, ()))}
+    words |= {f.title for f in CASE_LIST_FIELDS if f.level == SENSITIVE}
+    return {normalise_header(w) for w in words}
+
+
+# ---- the open-data package's table schemas -------------------------------------------------------------------
+def table_schema(fields: tuple[Field, ...] | list[Field], primary_key: list[str] | None = None) -> dict:
+    """A Frictionless Table Schema for public fields (an internal or sensitive field here is a programming error)."""
+    out = []
+    for f in fields:
+        assert f.level == PUBLIC, f"{f.name} is {f.level}, not for the open-data package"
+        item = {"name": f.name, "title": f.title, "type": f.type}
+        if f.description:
+            item["description"] = f.description
+        if not f.nullable:
+            item["constraints"] = {"required": True}
+        out.append(item)
+    schema = {"fields": out, "missingValues": [""]}
+    if primary_key:
+        schema["primaryKey"] = primary_key
+    return schema
+
+
+def json_schema(dataset: str) -> dict:
+    """OpenAPI 3.0 schema of one row of a data set as the API serves it (public fields)."""
+    types = {"string": {"type": "string"}, "integer": {"type": "integer"}, "number": {"type": "number"},
+             "date": {"type": "string", "format": "date"}, "boolean": {"type": "boolean"},
+             "array": {"type": "array", "items": {"type": "string"}}, "object": {"type": "object"}}
+    props = {}
+    for f in DATASETS[dataset].fields:
+        if not f.stored or f.level != PUBLIC:
+            continue
+        props[f.name] = {**types[f.type], "description": f"{f.title}{'：' + f.description if f.description else ''}",
+                         **({"nullable": True} if f.nullable else {})}
+    required = [f.name for f in DATASETS[dataset].fields if f.level == PUBLIC and not f.nullable]
+    return {"type": "object", "properties": props, "required": required}
