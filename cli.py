@@ -82,6 +82,20 @@ def register(server) -> None:
         briefing.write(region, when.date().isoformat(), Path(out))
         click.echo(f"已写入 {out}（{Path(out).stat().st_size / 1024:.0f} KB，用时 {time.perf_counter() - t0:.1f} 秒）")
 
+    @server.cli.command("export-open-data")
+    @click.option("--out", required=True, type=click.Path(file_okay=False), help="输出目录（不存在则创建）")
+    def export_open_data(out: str) -> None:
+        """导出开放数据包（Frictionless Data Package：datapackage.json + CSV）：公开的汇总数据，县级数经小数抑制，不含个人信息。"""
+        from data import open_data  # noqa: PLC0415
+        target = Path(out)
+        if target.exists() and any(p.name != "datapackage.json" and p.suffix != ".csv" for p in target.iterdir()):
+            _fail(f"{out} 中已有其他文件；请指定空目录或此前导出的开放数据目录。")
+        descriptor = open_data.export(target)
+        for resource in descriptor["resources"]:
+            rows = sum(1 for _ in (target / resource["path"]).open(encoding="utf-8")) - 1
+            click.echo(f"  {resource['path']}：{rows:,} 行 · {resource['title']}")
+        click.echo(f"已写入 {target / 'datapackage.json'}（许可 {descriptor['licenses'][0]['name']}）")
+
     @server.cli.command("scale-data")
     @click.option("--seed", type=int, default=None, help="随机种子（默认 20230101）")
     @click.option("--cases", "case_rows", type=int, default=1_000_000, show_default=True, help="病例个案行数")

@@ -210,3 +210,40 @@ def serve():
     yield start
     for served in running:
         next(served, None)
+
+
+# ---- a case list full of (fake) personal data, for the tests that prove none of it ever comes out ---------------
+PLANTED = {
+    "names": ["司马测试甲", "欧阳测试乙", "诸葛测试丙", "上官测试丁", "东方测试戊"],
+    "id_numbers": ["61100219900101123X", "611021198505054321", "611022197707078765", "611024200002021111",
+                   "611025199912125555"],
+    "phones": ["13912345678", "18687654321", "15011112222", "17733334444", "13566667777"],
+    "addresses": ["商州区北新街88号3单元501室", "洛南县城关镇秦岭路17号", "丹凤县龙驹寨街道花园小区2栋",
+                  "山阳县城关街道十里铺村四组", "镇安县永乐街道东大街9号"],
+    "itineraries": ["1月20日乘G572次自武汉抵西安", "1月19日自汉口站乘K字头列车返乡", "1月21日驾车途经武汉东湖",
+                    "1月18日武汉天河机场乘MU2305抵咸阳机场", "1月22日乘长途客车自武汉傅家坡站到商洛"],
+}
+
+
+def planted_case_list() -> bytes:
+    """A case list of 商洛 counties: on 2020-02-10 商州区 1 case (suppressed), 洛南县 5 (complementary), 丹凤县 7;
+    on 2020-02-11 山阳县 2 (suppressed), 镇安县 3 (complementary), 柞水县 4. Each case has a planted name, ID
+    number, phone, address and itinerary; one extra row is rejected (age 130) and one unresolved (高新区), so the
+    problem-row downloads carry them too, and a 病情 cell starts with a formula."""
+    counts = [("2020-02-10", "商州区", 1), ("2020-02-10", "洛南县", 5), ("2020-02-10", "丹凤县", 7),
+              ("2020-02-11", "山阳县", 2), ("2020-02-11", "镇安县", 3), ("2020-02-11", "柞水县", 4)]
+    lines = ["报告日期,姓名,身份证号,电话,详细地址,行程,现住址区县,性别,年龄,病情,户籍地址"]
+    n = 0
+    for day, county, k in counts:
+        for _ in range(k):
+            i = n % 5
+            id_number = PLANTED["id_numbers"][i][:-4] + f"{n:03d}" + PLANTED["id_numbers"][i][-1]
+            lines.append(f"{day},{PLANTED['names'][i]},{id_number},{PLANTED['phones'][i]},{PLANTED['addresses'][i]},"
+                         f"{PLANTED['itineraries'][i]},{county},男,{30 + n},普通型,{PLANTED['addresses'][i]}")
+            n += 1
+    lines.append(f"2020-02-10,{PLANTED['names'][0]},{PLANTED['id_numbers'][0]},{PLANTED['phones'][0]},"
+                 f"{PLANTED['addresses'][0]},{PLANTED['itineraries'][0]},商州区,女,130,\"=cmd|' /C calc'!A0\","
+                 f"{PLANTED['addresses'][0]}")
+    lines.append(f"2020-02-11,{PLANTED['names'][1]},{PLANTED['id_numbers'][1]},{PLANTED['phones'][1]},"
+                 f"{PLANTED['addresses'][1]},{PLANTED['itineraries'][1]},高新区,男,40,普通型,{PLANTED['addresses'][1]}")
+    return ("\n".join(lines) + "\n").encode("utf-8")

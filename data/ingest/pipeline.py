@@ -345,7 +345,10 @@ def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, 
                 select(store.case_list.c.person_key).join(store.batches, store.batches.c.id == store.case_list.c.batch_id)
                 .where(store.batches.c.status == "active", store.case_list.c.person_key.is_not(None)))}
     in_store = keys.isin(existing) & candidate & ~duplicate_in_file
-    safe = [c for c in table.columns if c not in kinds.PERSONAL_FIELDS and c != "contact_of"]
+    # what a problem row may echo back: the recognised, non-personal columns only (an unrecognised column of a case
+    # list, say 户籍地址 or 工作单位, may be personal too)
+    safe = [c for c in table.columns
+            if c in kinds.SYNONYMS["case-list"] and c not in kinds.PERSONAL_FIELDS and c != "contact_of"]
     for i in np.flatnonzero((unresolved | bad | duplicate_in_file | in_store).to_numpy()):
         original = {k: table[k].iloc[i] for k in safe}  # never the personal columns
         if unresolved.iloc[i]:
