@@ -5,7 +5,6 @@ Nothing here ever returns a stack trace; failures are logged for the operators.
 """
 from __future__ import annotations
 
-import io
 import logging
 
 import pandas as pd
@@ -15,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from api import openapi
 from data import cache, catalogue, disclosure, queries
 from figures.maps import FACILITY_STYLE
-from figures.tables import csv_safe
+from figures.tables import to_csv
 from geo import regions
 from security import PUBLIC, clearance
 
@@ -49,9 +48,7 @@ def _respond(rows: list[dict], name: str):
     if fmt not in ("json", "csv"):
         raise BadRequest(f"format: 应为 json 或 csv，收到 {fmt!r}")
     if fmt == "csv":
-        buffer = io.StringIO()
-        csv_safe(pd.DataFrame(rows)).to_csv(buffer, index=False)
-        return Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
+        return Response(to_csv(pd.DataFrame(rows)), content_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                         headers={"Content-Disposition": f"attachment; filename={name}.csv"})
     return jsonify(rows)
 
@@ -90,8 +87,6 @@ def _disclosed(region: regions.Region, rows: list[dict]) -> list[dict]:
     level = clearance()
     if region.level == "county" and level == PUBLIC:
         rows = [disclosure.public_county(row) for row in rows]
-    else:
-        rows = [{**row, "suppression": None} for row in rows]
     return [catalogue.only_visible("summary", row, level) for row in rows]
 
 

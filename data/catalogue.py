@@ -182,7 +182,8 @@ def table_schema(fields: tuple[Field, ...] | list[Field], primary_key: list[str]
     """A Frictionless Table Schema for public fields (an internal or sensitive field here is a programming error)."""
     out = []
     for f in fields:
-        assert f.level == PUBLIC, f"{f.name} is {f.level}, not for the open-data package"
+        if f.level != PUBLIC:
+            raise ValueError(f"{f.name} is {f.level}: not for the open-data package")
         item = {"name": f.name, "title": f.title, "type": f.type}
         if f.description:
             item["description"] = f.description

@@ -241,6 +241,7 @@ def _summary(data: CaseData, region, day: pd.Timestamp, row, previous, reported:
         "basis": BASIS_TEXT.get(row["basis"]) if row is not None else None,
         "data_as_of": data.end.isoformat(),
         "sources": list(data.sources),
+        "suppression": None,  # exact here; data/disclosure.py marks what it hides from the public
     }
     for c in ("confirmed_cum", "active", "new_confirmed", "cured_cum", "dead_cum"):
         prev = _value(previous, c)

@@ -36,7 +36,7 @@ def ranking_csv(frame: pd.DataFrame, day) -> str:
     for column, (header, _) in RANKING_COLUMNS.items():
         values = frame[column]
         out[header] = values.map(LEVEL_NAMES).fillna("") if column == "risk_level" else values.round(4).to_numpy()
-    return "\ufeff" + csv_safe(out).to_csv(index=False)
+    return to_csv(out)
 
 
 # ---- the table behind each chart, for CSV/XLSX download (Chinese headers, the view's filters applied) ---------
@@ -128,4 +128,6 @@ def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
 
 
 def to_csv(frame: pd.DataFrame) -> str:
-    return "\ufeff" + csv_safe(frame).to_csv(index=False)
+    """CSV for people: a BOM so Excel reads the Chinese, formulas neutralised, CRLF rows as RFC 4180 has them (the
+    csv module then quotes a cell holding a bare CR, which would otherwise split its row)."""
+    return "\ufeff" + csv_safe(frame).to_csv(index=False, lineterminator="\r\n")
