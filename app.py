@@ -19,7 +19,8 @@ from flask import jsonify, request
 
 import cli
 from api.v1 import bp as api_v1
-from data import shipped, store
+import security
+from data import cache, shipped, store
 from data.ingest.reading import UPLOAD_MAX_BYTES
 
 ROOT = Path(__file__).resolve().parent
@@ -72,6 +73,9 @@ app.layout = html.Div([dash.page_container])
 # not a registered library"). Set up now, once, at import: under --preload the workers inherit it.
 with server.test_request_context("/"):
     app._setup_server()  # noqa: SLF001
+
+# Last of the request hooks, so sign-in and CSRF checks run before an answer can come from the cache.
+cache.init_callback_cache(server, audience=lambda: (security.clearance(),))
 
 # Boundary files change only when geo/build.py runs; a content hash in their URL would be the cleanest key, but
 # plotly asks for the plain URL, so the browser may keep them a day and revalidate by ETag after that.

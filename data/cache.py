@@ -18,6 +18,7 @@ import inspect
 import logging
 import os
 import pickle
+import re
 import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -272,3 +273,54 @@ def cached_response(view):
         return response
 
     return wrapper
+
+
+# Callback answers that depend only on their request and the data (no side effect, no clock): the same request
+# for the same data version and audience gets the answer sent before, without running the callback or encoding its
+# figures again. A wall screen and dozens of officers ask for the same few views; the heaviest answers (a trend of
+# three years, the flow charts) cost 5-15 ms to encode each time.
+PURE_CALLBACK_OUTPUTS = (
+    "region-map.figure", "map-days.data", "trend-chart.figure", "kpi-confirmed.children", "unit-order.data",
+    '"type":"assess-item"', "flow-chart.figure", "scale-chart.figure", "od-chart.figure", "import-chart.figure",
+    "map-note.children",
+)
+
+
+CALLBACK_ANSWER_LIMIT = 1_500_000  # bytes; a year of a unit's map-days is ~1 MB, a 3-year trend ~0.3 MB
+_OUTPUT = re.compile(rb'\{\s*"output"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def is_pure_callback(body: bytes) -> bool:
+    """Whether a callback request is for one of ``PURE_CALLBACK_OUTPUTS``. dash-renderer writes "output" first;
+    a request in any other shape is not recognised, so never answered from the cache."""
+    found = _OUTPUT.match(body[:2000])
+    return bool(found) and any(name.replace('"', '\\"').encode() in found.group(1) for name in PURE_CALLBACK_OUTPUTS)
+
+
+def init_callback_cache(server, audience=lambda: ()) -> None:
+    """Serve repeated pure callback requests (``PURE_CALLBACK_OUTPUTS``) from the shared cache. Register it after
+    every other request hook (sign-in, CSRF), so those still run first; ``audience`` gives what else the answer
+    depends on (who may see what)."""
+    from flask import Response, g, request  # noqa: PLC0415
+
+    @server.before_request
+    def _answer_from_cache():
+        if request.path != "/_dash-update-component" or request.method != "POST":
+            return None
+        body = request.get_data(cache=True)
+        if not is_pure_callback(body):
+            return None
+        g.callback_key = key("callback", (hashlib.sha1(body).hexdigest(), tuple(audience())))
+        found = shared_cache().get(g.callback_key)
+        if found is MISSING:
+            return None
+        g.callback_key = None  # answered from the cache: nothing to store afterwards
+        return Response(found, status=200, mimetype="application/json")
+
+    @server.after_request
+    def _keep_answer(response):
+        k = g.pop("callback_key", None)
+        if k and response.status_code == 200 and not response.direct_passthrough \
+                and response.content_length and response.content_length <= CALLBACK_ANSWER_LIMIT:
+            shared_cache().set(k, response.get_data())
+        return response

@@ -122,3 +122,43 @@ def test_assessment_strip(cb):
     province = str(cb.assessment("610000", "2020-02-15"))
     assert "高风险 1" in province and "减半时间" in province
     assert "不估计" in str(cb.assessment("610403", "2020-02-15"))
+
+
+def _trend_request(region: str) -> bytes:
+    import json
+    return json.dumps({
+        "output": "..trend-chart.figure...trend-note.children..",
+        "outputs": [{"id": "trend-chart", "property": "figure"}, {"id": "trend-note", "property": "children"}],
+        "inputs": [{"id": "region-select", "property": "value", "value": region},
+                   {"id": "trend-view", "property": "value", "value": "region"},
+                   {"id": "trend-options", "property": "value", "value": []},
+                   {"id": "compare-select", "property": "value", "value": []},
+                   {"id": "page-version", "property": "data", "value": None}],
+        "state": [{"id": "date-select", "property": "value", "value": "2020-02-15"}],
+        "changedPropIds": ["region-select.value"]}, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_a_repeated_pure_callback_is_answered_from_the_cache(cb, app_module, monkeypatch):
+    """The same trend request again gets the answer sent before without running the callback; another region
+    still runs it; a callback with side effects (an export) is never answered from the cache."""
+    import json
+    client = app_module.server.test_client()
+    first = client.post("/_dash-update-component", data=_trend_request("610900"), content_type="application/json")
+    assert first.status_code == 200 and "安康市" in json.dumps(first.get_json(), ensure_ascii=False)
+
+    def must_not_run(*_a, **_k):
+        raise AssertionError("the callback ran again")
+
+    monkeypatch.setattr(cb, "shared_trend", must_not_run)
+    again = client.post("/_dash-update-component", data=_trend_request("610900"), content_type="application/json")
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    other = client.post("/_dash-update-component", data=_trend_request("610800"), content_type="application/json")
+    assert other.status_code == 500  # not in the cache: the callback ran (and was stopped)
+
+    from data import cache
+    assert cache.is_pure_callback(b'{"output":"region-map.figure","outputs":{}}')
+    assert cache.is_pure_callback(_trend_request("610100"))
+    assert cache.is_pure_callback(b'{"output":"..{\\"part\\":[\\"ALL\\"],\\"type\\":\\"assess-item\\"}.hidden..."}')
+    for side_effect in (b'{"output":"data-download.data"}', b'{"output":"table-download.data"}',
+                        b'{"output":"upload-result.children"}', b'{"inputs":[],"output":"region-map.figure"}'):
+        assert not cache.is_pure_callback(side_effect)
