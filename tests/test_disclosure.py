@@ -226,6 +226,18 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
     assert hits == []
 
 
+def test_the_briefing_pack_carries_no_personal_data(planted, tmp_path):
+    """The PPTX of 商洛 on the planted day: its slides' text (the pictures are made from the same figures the
+    scan above read) has no planted value."""
+    from reports import briefing  # noqa: PLC0415
+    out = tmp_path / "汇报.pptx"
+    briefing.write("611000", "2020-02-10", out)
+    text = _texts(out.read_bytes())
+    assert "商洛市" in text
+    leaked = [v for values in PLANTED.values() for v in values if v in text]
+    assert leaked == [] and not ID_LIKE.search(text) and not MOBILE_LIKE.search(text)
+
+
 def test_problem_rows_neutralise_formulas_and_echo_no_personal_column(planted):
     text = _texts(planted_issues := pipeline.issues_of(planted.batch_id).to_dict("records"))
     assert "=cmd" in text  # stored as written: the officer's own cell
