@@ -82,7 +82,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const first = options && options.length ? options[options.length - 1].value : null;
       const last = options && options.length ? options[0].value : null;
       const restart = playing && current === last && first ? first : nu;
-      return [!playing, interval, playing ? '⏸ 暂停' : '▶ 播放', playing ? 'true' : 'false', restart];
+      return [!playing, interval, playing ? '‖ 暂停' : '▶ 播放', playing ? 'true' : 'false', restart];
     },
 
     // One step of the playback: the next day, once the page has caught up with the current one (the as-of line

@@ -104,11 +104,13 @@ PLAY_SPEEDS = (1, 2, 4, 8)
 def playback_controls() -> html.Div:
     """Play/pause through the days and its speed. The steps run in the browser (assets/dashboard.js): the map is
     recoloured there and the server is asked only for the KPIs, the table and the judgement strip of each day."""
-    return html.Div(className="playback", children=[
+    return html.Div(className="playback", role="group", **{"aria-label": "按日播放"}, children=[
         html.Button("▶ 播放", id="play-toggle", className="small-button play-toggle", title="按日期逐日播放",
                     **{"aria-pressed": "false"}),
-        dcc.Dropdown(id="play-speed", value=2, clearable=False, searchable=False, className="play-speed",
-                     options=[{"label": f"每秒{n}日", "value": n} for n in PLAY_SPEEDS], labels=DROPDOWN_LABELS),
+        html.Span("速度（日/秒）", className="play-speed-label", id="play-speed-label"),
+        dcc.RadioItems(id="play-speed", value=2, inline=True, className="segmented small play-speed",
+                       options=[{"label": str(n), "value": n} for n in PLAY_SPEEDS],
+                       inputStyle={"margin": "0 2px 0 0"}),
         dcc.Interval(id="play-tick", interval=500, disabled=True),
     ])
 
