@@ -1,10 +1,39 @@
 // Clientside callbacks of `/`: pure view changes that need no server round trip (a date step is the most frequent
 // interaction; doing it here saves a request before the views can even start to follow).
+// A date step recolours the drawn map from the day values of the view (the store `map-days`, made on the server by
+// the same code as the map): one Plotly.update of four traces, no request. The drawn figure's data is the same
+// object Dash keeps, so later partial updates from the server still apply to what is shown. The rest of the page
+// (`view-day`: KPIs, table, judgement, trend marker) follows once the map is drawn, or after a second whatever
+// happens. False when it cannot (no day values yet, or for another region or metric, or the map still loading).
+let recoloured = null;  // the day last recoloured here
+function recolourMap(day, store, region, metric) {
+  const gd = document.querySelector('#region-map .js-plotly-plot');
+  const values = store && store.key === region + '|' + metric && store.days[day];
+  if (!gd || !gd.data || gd.data.length < 4 || !values || !window.Plotly) { return false; }
+  const update = {locations: [], z: [], customdata: []};
+  for (let i = 0; i < 4; i++) {
+    update.locations.push(values[i][0]); update.z.push(values[i][1]); update.customdata.push(values[i][2]);
+  }
+  let done = false;
+  const follow = () => { if (!done) { done = true; window.dash_clientside.set_props('view-day', {data: day}); } };
+  gd.once('plotly_afterplot', follow);
+  setTimeout(follow, 1000);
+  try {
+    window.Plotly.update(gd, update, {coloraxis: values[4]}, [0, 1, 2, 3]);
+  } catch (e) {  // not ready to take it
+    done = true;
+    return false;
+  }
+  recoloured = day;
+  return true;
+}
+
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   dashboard: {
     // The date after a control moved: prev/next a day, the slider (an index from the first day), a click on the
     // trend, or the dropdown itself; kept inside the range the dropdown offers. Returns [date, slider index].
-    syncDate: function (current, slider, _prev, _next, click, options) {
+    // The map is recoloured here at once (recolourMap), one step of Dash's rendering earlier than `date-select`.
+    syncDate: function (current, slider, _prev, _next, click, options, store, region, metric) {
       const nu = window.dash_clientside.no_update;
       if (!options || !options.length) { return [nu, nu]; }
       const DAY = 86400000;
@@ -21,37 +50,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       day = Math.min(Math.max(day, start), end);
       const iso = new Date(day).toISOString().slice(0, 10);
       const index = Math.round((day - start) / DAY);
+      if (iso !== current) { recolourMap(iso, store, region, metric); }
       return [iso === current ? nu : iso, index === slider ? nu : index];
     },
 
-    // A date step recolours the drawn map from the day values of the view (the store `map-days`, made on the
-    // server by the same code as the map): one Plotly.update of four traces, no request. The drawn figure's data
-    // is the same object Dash keeps, so later partial updates from the server still apply to what is shown.
-    // When the store is not there yet, or is for another region or metric, the server is asked instead.
+    // A date whose map the controls above could not recolour (playback, or the day values not there yet).
     stepMap: function (day, store, region, metric) {
-      const gd = document.querySelector('#region-map .js-plotly-plot');
-      const values = store && store.key === region + '|' + metric && store.days[day];
-      const showDay = () => window.dash_clientside.set_props('view-day', {data: day});
-      if (!gd || !gd.data || gd.data.length < 4 || !values || !window.Plotly) {
-        showDay();
-        return {day: day, at: Date.now()};
-      }
-      const update = {locations: [], z: [], customdata: []};
-      for (let i = 0; i < 4; i++) {
-        update.locations.push(values[i][0]); update.z.push(values[i][1]); update.customdata.push(values[i][2]);
-      }
-      // the rest of the page follows once the map is drawn (or after a second, whatever happens)
-      let done = false;
-      const follow = () => { if (!done) { done = true; showDay(); } };
-      gd.once('plotly_afterplot', follow);
-      setTimeout(follow, 1000);
-      try {
-        window.Plotly.update(gd, update, {coloraxis: values[4]}, [0, 1, 2, 3]);
-      } catch (e) {  // the map is not ready to take it (still loading): the server draws the day
-        follow();
-        return {day: day, at: Date.now()};
-      }
-      return window.dash_clientside.no_update;
+      if (recoloured === day || recolourMap(day, store, region, metric)) { return window.dash_clientside.no_update; }
+      window.dash_clientside.set_props('view-day', {data: day});
+      return {day: day, at: Date.now()};  // the server draws the day
     },
 
     // The trend's selected-day marker follows the day shown (after the map) on the drawn chart: the first

@@ -39,6 +39,7 @@ clientside_callback(
     Output("date-select", "value"), Output("date-slider", "value"),
     Input("date-select", "value"), Input("date-slider", "value"), Input("date-prev", "n_clicks"),
     Input("date-next", "n_clicks"), Input("trend-chart", "clickData"), State("date-select", "options"),
+    State("map-days", "data"), State("region-select", "value"), State("metric-select", "value"),
     prevent_initial_call=True,
 )
 
