@@ -18,6 +18,7 @@ from dash import dcc, html
 from flask import jsonify, request
 
 import cli
+from api.resources import bp as api_resources
 from api.v1 import bp as api_v1
 import security
 from data import cache, shipped, store
@@ -58,10 +59,12 @@ server.config["MAX_CONTENT_LENGTH"] = 2 * UPLOAD_MAX_BYTES * 4 // 3 + 1024 * 102
 server.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or os.urandom(32).hex()
 server.json.ensure_ascii = False  # readable Chinese in API responses
 server.register_blueprint(api_v1)
+server.register_blueprint(api_resources)
 cli.register(server)
 
 import callbacks.dashboard  # noqa: E402,F401  (registers the callbacks of `/`)
 import callbacks.flows  # noqa: E402,F401
+import callbacks.resources  # noqa: E402,F401
 import callbacks.data_page  # noqa: E402,F401
 import callbacks.exports  # noqa: E402,F401
 import callbacks.wall  # noqa: E402,F401

@@ -14,7 +14,8 @@ import pandas as pd
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
 
 from analytics import growth, risk, rt
-from data import cache, queries, store
+from analytics.coverage import DEFAULT_DISTANCE_KM
+from data import cache, queries, resources, store
 from figures import formatting as fmt
 from figures import maps, tables, trends
 from geo import regions
@@ -82,11 +83,12 @@ def poll_page_version(_n, current):
     Input("region-select", "value"), Input("view-day", "data"), Input("metric-select", "value"),
     Input("layer-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
     Input("compare-select", "value"), Input("flow-direction", "value"), Input("flow-scope", "value"),
-    Input("flow-level", "value"),
+    Input("flow-level", "value"), Input("coverage-distance", "value"),
 )
-def write_url(region, day, metric, layers, trend, options, compare, flow, scope, flow_level):
+def write_url(region, day, metric, layers, trend, options, compare, flow, scope, flow_level, distance_km=None):
     return ViewState(region, day, metric, tuple(layers or ()), trend or "region", tuple(options or ()),
-                     tuple(compare or ()) if trend == "compare" else (), flow, scope, flow_level).query()
+                     tuple(compare or ()) if trend == "compare" else (), flow, scope, flow_level,
+                     int(distance_km or DEFAULT_DISTANCE_KM)).query()
 
 
 clientside_callback(
@@ -153,29 +155,35 @@ def map_frames(region: str, day: str):
     return units, counties, unit
 
 
-def build_map(region: str, day: str, metric: str, layers) -> dict:
+def build_map(region: str, day: str, metric: str, layers, distance_km: float = DEFAULT_DISTANCE_KM) -> dict:
     units, counties, unit = map_frames(region, day)
     bounds = (unit or regions.province()).bounds
-    facilities = queries.facilities(list(layers or []), unit.adcode if unit else None) if layers else None
-    return maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties, facilities)
+    kinds = [k for k in layers or [] if k in maps.FACILITY_STYLE]
+    facilities = queries.facilities(kinds, unit.adcode if unit else None) if kinds else None
+    gaps = None
+    if maps.GAP_LAYER in (layers or []):
+        covered = resources.coverage(distance_km)
+        gaps = maps.gap_trace(resources.gaps_url(distance_km), covered.counties, distance_km, covered.demo)
+    return maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties, facilities, gaps=gaps)
 
 
 @cache.memoize
-def shared_map(region: str, day: str, metric: str, layers: tuple) -> dict:
+def shared_map(region: str, day: str, metric: str, layers: tuple, distance_km: float = DEFAULT_DISTANCE_KM) -> dict:
     """build_map, kept per data version in the shared cache: the wall, dozens of officers and the replays of a
     benchmark ask for the same few views; each is built once."""
-    return build_map(region, day, metric, layers)
+    return build_map(region, day, metric, layers, distance_km)
 
 
 @callback(
     Output("region-map", "figure"),
     Input("region-select", "value"), Input("metric-select", "value"), Input("layer-select", "value"),
-    Input("page-version", "data"), Input("map-day-missed", "data"), State("date-select", "value"),
+    Input("page-version", "data"), Input("map-day-missed", "data"), Input("coverage-distance", "value"),
+    State("date-select", "value"),
 )
-def update_map(region, metric, layers, _version=None, _missed=None, day=None):
+def update_map(region, metric, layers, _version=None, _missed=None, distance_km=None, day=None):
     """The map for the view. A date step does not come here: the browser recolours the map from ``map-days``
     (assets/dashboard.js, stepMap) and asks here, through ``map-day-missed``, only when it has not got that day."""
-    fig = shared_map(region, day, metric, tuple(layers or ()))
+    fig = shared_map(region, day, metric, tuple(layers or ()), float(distance_km or DEFAULT_DISTANCE_KM))
     if only_triggered_by("map-day-missed", "metric-select"):
         return values_patch(fig)
     return fig
@@ -245,13 +253,15 @@ clientside_callback(
     prevent_initial_call=True,
 )
 def refine_facilities(bounds, region, layers):
-    if not layers or not bounds:
+    kinds = [k for k in layers or [] if k in maps.FACILITY_STYLE]
+    if not kinds or not bounds:
         return no_update
     unit = regions.unit_of(region)
-    frame = queries.facilities(list(layers), unit.adcode if unit else None)
+    frame = queries.facilities(kinds, unit.adcode if unit else None)
+    first = maps.TRACE_SELECTED + 1 + (maps.GAP_LAYER in layers)  # the uncovered area comes before the points
     patch = Patch()
     for i, trace in enumerate(maps.facility_traces(frame, tuple(bounds))):
-        patch["data"][maps.TRACE_SELECTED + 1 + i] = trace
+        patch["data"][first + i] = trace
     return patch
 
 

@@ -27,6 +27,9 @@ FACILITY_STYLE = {  # kind -> (label, colour)
     "pharmacy": ("定点药店", "#16a085"),
     "supply_point": ("物资保障点", "#8e44ad"),
 }
+GAP_LAYER = "coverage_gap"  # layer-select value of the area beyond reach of an open fever clinic
+GAP_COLOUR = "rgba(38, 50, 56, 0.5)"  # dark slate: apart from every colour scale and the facility dots
+MAP_LAYERS = {**{k: label for k, (label, _) in FACILITY_STYLE.items()}, GAP_LAYER: "发热门诊未覆盖区域"}
 # Above this many points of a kind in view, the map draws clusters (see _clusters): tens of thousands of markers
 # with hover text would be megabytes per redraw and slow MapLibre down; the clusters stay a few hundred.
 POINT_LIMIT = 3000
@@ -96,12 +99,13 @@ def _nodata(frame: pd.DataFrame, url: str, metric: str, name: str, line_width: f
 
 
 def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties: pd.DataFrame | None = None,
-               facilities: pd.DataFrame | None = None, title: str = "") -> dict:
+               facilities: pd.DataFrame | None = None, title: str = "", gaps: dict | None = None) -> dict:
     """The main map.
 
     units: one row per reporting unit (index adcode; ``name`` and metric columns, NaN = no data).
     counties: the selected unit's counties in the same form, drawn over it (None at province level).
     facilities: rows with kind, name, lon, lat, status, attrs, is_demo; one WebGL-free MapLibre layer per kind.
+    gaps: the uncovered-area trace (``gap_trace``), drawn over the regions and under the facility points.
     """
     counties = counties if counties is not None else units.iloc[:0]
     highlight = selected if selected in units.index else None
@@ -116,13 +120,15 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
             z=[0] if highlight else [], showscale=False, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
             marker={"line": {"width": 3, "color": "#1a1a1a"}}, hoverinfo="skip", name="所选地区"),
     ]
+    if gaps is not None:
+        traces.append(gaps)
     traces += facility_traces(facilities, bounds)
     values = pd.concat([units.get(metric, pd.Series(dtype=float)), counties.get(metric, pd.Series(dtype=float))])
     layout = dict(
         map={"style": "white-bg", "layers": [{"source": CHINA_URL, "type": "fill", "color": "#eef1f4", "fill": {"outlinecolor": "#c8ced6"},
                                              "below": "traces"}], **view_for(bounds)},
         coloraxis=colour_axis(metric, map_values(metric, values) if len(values) else values),
-        margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0}, showlegend=bool(facilities is not None and len(facilities)),
+        margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0}, showlegend=bool(facilities is not None and len(facilities)) or gaps is not None,
         legend={"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
         uirevision=selected, paper_bgcolor="#ffffff",
         font={"family": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"},
@@ -188,3 +194,24 @@ def _facility_detail(frame: pd.DataFrame) -> list[str]:
             extra = f"储备菜 {attrs.get('vegetable_stock_t', '-')} 吨 · {attrs.get('opening_hours', '')}"
         out.append(f"{state} · {extra}")
     return out
+
+
+def gap_trace(url: str, counties: pd.DataFrame, distance_km: float, demo: bool) -> dict:
+    """The part of each county beyond ``distance_km`` (straight line) of an open fever clinic, translucent red.
+
+    ``url``: the GeoJSON of the uncovered parts (one feature per county, id adcode), fetched once per data version
+    and distance; ``counties``: index adcode, name, covered_share, population, covered_population, area_km2,
+    covered_km2 (data.resources.Coverage.counties), for the hover text.
+    """
+    part = counties[counties["covered_km2"] < counties["area_km2"] - 1e-6]
+    label = f"发热门诊{distance_km:g}公里外（未覆盖）" + ("（演示数据）" if demo else "")
+    hover = [f"未覆盖人口约 {fmt.count(p - c)} 人，占 {1 - s:.0%}<br>未覆盖面积 {fmt.count(a - ca)} 平方公里"
+             for p, c, s, a, ca in zip(part["population"], part["covered_population"], part["covered_share"],
+                                       part["area_km2"], part["covered_km2"])]
+    return dict(
+        type="choroplethmap", geojson=url, featureidkey="id", locations=list(part.index), z=[1] * len(part),
+        showscale=False, colorscale=[[0, GAP_COLOUR], [1, GAP_COLOUR]], name=label, showlegend=True,
+        marker={"line": {"width": 0}}, customdata=[[n, h] for n, h in zip(part["name"], hover)],
+        hovertemplate=f"<b>%{{customdata[0]}}</b><br>距开放发热门诊直线{distance_km:g}公里以外<br>"
+                      f"%{{customdata[1]}}<extra>{label}</extra>",
+    )

@@ -9,10 +9,10 @@ from dash import dcc, html
 from data import queries, store
 from figures import formatting as fmt
 from figures import tables
-from figures.maps import FACILITY_STYLE
+from figures.maps import MAP_LAYERS
 from figures.metrics import METRICS
 from geo import regions
-from layouts import view_state
+from layouts import resources, view_state
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
 
@@ -164,7 +164,7 @@ def layout(**query) -> html.Div:
             html.Div(className="control", children=[
                 html.Span("设施图层（演示数据）", className="label"),
                 dcc.Checklist(id="layer-select", value=list(state.layers), className="layers",
-                              options=[{"label": label, "value": k} for k, (label, _) in FACILITY_STYLE.items()]),
+                              options=[{"label": label, "value": k} for k, label in MAP_LAYERS.items()]),
             ]),
             html.Div(className="control control-share", children=[
                 dcc.Clipboard(id="share-link", title="复制本视图链接", className="share"),
@@ -232,6 +232,7 @@ def layout(**query) -> html.Div:
                 ]),
             ]),
         ]),
+        resources.panel(state),
         html.Section(className="flows", **{"aria-label": "人口流动"}, children=[
             html.Div(className="flows-head", children=[
                 html.H2("人口流动（百度迁徙）"),

@@ -1,5 +1,5 @@
-"""The view state of `/` and `/wall`: region, date, metric and layers, read from and written to the URL query, so
-that a copied link reopens the same view. Bad or unknown values fall back to defaults, never to an error page."""
+"""The view state of `/` and `/wall`: region, date, metric, layers (and the rest), read from and written to the URL
+query, so that a copied link reopens the same view. Bad or unknown values fall back to defaults, never to an error page."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from figures.maps import FACILITY_STYLE
+from analytics.coverage import DEFAULT_DISTANCE_KM, DISTANCES_KM
+from figures.maps import MAP_LAYERS
 from figures.metrics import DEFAULT_METRIC, METRICS
 from geo import regions
 from geo.units import PROVINCE
@@ -29,6 +30,7 @@ class ViewState:
     flow: str = "in"  # in | out
     scope: str = "national"  # national | province
     flow_level: str = "city"  # city | province
+    distance: int = DEFAULT_DISTANCE_KM  # km, straight line, of fever-clinic coverage (DISTANCES_KM)
 
     def query(self) -> str:
         params = {"region": self.region, "date": self.date, "metric": self.metric}
@@ -44,6 +46,8 @@ class ViewState:
                                     ("flowlevel", self.flow_level, "city")):
             if value != default:
                 params[key] = value
+        if self.distance != DEFAULT_DISTANCE_KM:
+            params["distance"] = self.distance
         return "?" + urlencode(params)
 
 
@@ -64,11 +68,13 @@ def parse(args: dict, start, end) -> ViewState:
     except (ValueError, TypeError):
         day = pd.Timestamp(end)
     metric = args.get("metric") if args.get("metric") in METRICS else DEFAULT_METRIC
-    layers = tuple(k for k in FACILITY_STYLE if k in _listed(args.get("layers")))
+    layers = tuple(k for k in MAP_LAYERS if k in _listed(args.get("layers")))
     trend = args.get("trend") if args.get("trend") in TREND_VIEWS else "region"
     options = tuple(o for o in TREND_OPTIONS if o in _listed(args.get("options")))
     compare = tuple(dict.fromkeys(c for c in _listed(args.get("compare")) if regions.get(c)))
     flow = args.get("flow") if args.get("flow") in ("in", "out") else "in"
     scope = args.get("scope") if args.get("scope") in ("national", "province") else "national"
     flow_level = args.get("flowlevel") if args.get("flowlevel") in ("city", "province") else "city"
-    return ViewState(region, day.date().isoformat(), metric, layers, trend, options, compare, flow, scope, flow_level)
+    distance = next((d for d in DISTANCES_KM if str(d) == str(args.get("distance"))), DEFAULT_DISTANCE_KM)
+    return ViewState(region, day.date().isoformat(), metric, layers, trend, options, compare, flow, scope, flow_level,
+                     distance)

@@ -1,0 +1,174 @@
+"""Callbacks of the 资源保障 panel on `/` (layouts/resources.py): coverage and adequacy of the chosen region and of
+its parts (the province: its 12 units; a unit or a county: the unit's counties), following the region and date
+controls. The decisions are plain functions (``panel_rows``, ``summary_text``) so tests call them without a page."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+
+from analytics.adequacy import THRESHOLDS, adequacy, floored
+from analytics.coverage import DEFAULT_DISTANCE_KM
+from data import cache
+from figures import formatting as fmt
+from geo import regions
+from geo.units import PROVINCE
+
+
+def percent(value, digits: int = 0, missing: str = "无数据") -> str:
+    """0.796 -> '79%': rounded down like the flags (analytics.adequacy.floored), so 79.6 % never reads as 80 %."""
+    if fmt.is_missing(value):
+        return missing
+    if math.isinf(value):
+        return "无开放门诊"
+    return f"{floored(value * 100, digits):,.{digits}f}%"
+
+
+def down(value, digits: int) -> str:
+    return "无数据" if fmt.is_missing(value) else f"{floored(float(value), digits):,.{digits}f}"
+
+
+# column -> (Chinese header, formatter). The adequacy table on screen, in this order.
+COLUMNS = {
+    "covered_share": ("覆盖人口占比", lambda v: percent(v)),
+    "uncovered_population": ("未覆盖人口", lambda v: fmt.count(v, missing="无数据")),
+    "clinics": ("开放发热门诊", lambda v: fmt.count(v)),
+    "clinic_capacity": ("日接诊能力（人次）", lambda v: fmt.count(v)),
+    "new_7d_avg": ("近7日日均新增", lambda v: fmt.rate(v, 1, missing="无数据")),
+    "active": ("现有确诊", lambda v: fmt.count(v, missing="无数据")),
+    "clinic_load": ("门诊负荷", lambda v: percent(v, 2)),
+    "masks_per_1000": ("每千人口罩（只）", lambda v: fmt.count(v, missing="无数据")),
+    "stock_days": ("口罩可用天数", lambda v: down(v, 1)),
+    "supply_per_10k": ("每万人保障点", lambda v: down(v, 2)),
+}
+
+
+@cache.memoize
+def adequacy_frame(day: str, level: str, parent: str | None, distance_km: float) -> pd.DataFrame:
+    """adequacy() per data version in the shared cache, with the uncovered people added."""
+    frame = adequacy(day, level, parent, distance_km)
+    frame["uncovered_population"] = frame["population"] * (1 - frame["covered_share"])
+    return frame
+
+
+def scope(region: str) -> tuple[str, str | None, str]:
+    """The rows the table lists for a chosen region: (level, parent, title)."""
+    r = regions.get(region)
+    if r is None or r.level == "province":
+        return "unit", None, "各市（区）"
+    unit = regions.unit_of(region)
+    return "county", unit.adcode, f"{unit.display_name}各县（区）"
+
+
+def breached(column: str, value) -> bool:
+    if column not in THRESHOLDS or fmt.is_missing(value):
+        return False
+    op, limit, *_ = THRESHOLDS[column]
+    return value >= limit if op == ">=" else value < limit
+
+
+def panel_rows(region: str, day: str, distance_km: float, column: str = "covered_share",
+               ascending: bool = True) -> dict:
+    """The table: rows sorted (missing last), each cell's text and whether it breaches its threshold."""
+    level, parent, title = scope(region)
+    frame = adequacy_frame(day, level, parent, float(distance_km))
+    if column == "name":
+        frame = frame.sort_index(ascending=ascending)
+    elif column in frame:
+        frame = frame.sort_values(column, ascending=ascending, na_position="last", kind="stable")
+    rows = []
+    for code, row in frame.iterrows():
+        rows.append({
+            "adcode": code, "name": row["name"], "flag": row["flag"], "flagged": bool(row["flagged"]),
+            "cells": {c: (write(row[c]), breached(c, row[c])) for c, (_, write) in COLUMNS.items()},
+        })
+    return {"rows": rows, "title": f"{title} {fmt.day(day)} · {distance_km:g}公里",
+            "demo": bool(frame["demo"].any()), "selected": region}
+
+
+def summary_text(region: str, day: str, distance_km: float) -> list[str]:
+    """The chosen region in sentences: coverage, clinics against cases, masks, supply points, and its flags."""
+    r = regions.get(region)
+    level = r.level if r.level != "province" else "province"
+    parent = regions.unit_of(region).adcode if level == "county" else None
+    row = adequacy_frame(day, level, parent, float(distance_km)).loc[region]
+    name = r.display_name
+    lines = [
+        f"{name}：距开放发热门诊直线{distance_km:g}公里内的人口约 {fmt.count(row['population'] - row['uncovered_population'])} 人，"
+        f"占 {percent(row['covered_share'])}，未覆盖约 {fmt.count(row['uncovered_population'])} 人。",
+        f"开放发热门诊 {fmt.count(row['clinics'])} 处，日接诊能力 {fmt.count(row['clinic_capacity'])} 人次；"
+        + (f"近7日日均新增确诊 {fmt.rate(row['new_7d_avg'], 1)} 例，现有确诊 {fmt.count(row['active'])} 例，"
+           f"门诊负荷 {percent(row['clinic_load'], 2)}。" if not fmt.is_missing(row["new_7d_avg"])
+           else "该地区该日无病例数据（县级数据需导入），门诊负荷不计算。"),
+        f"定点药店口罩库存 {fmt.count(row['mask_stock'])} 只，每千人 {fmt.count(row['masks_per_1000'])} 只，"
+        f"按假定消耗速度可用 {down(row['stock_days'], 1)} 天；物资保障点 {fmt.count(row['supply_points'])} 处，"
+        f"每万人 {down(row['supply_per_10k'], 2)} 处。",
+    ]
+    if row["flagged"]:
+        lines.append(f"⚠ 提示：{row['flag']}。")
+    return lines
+
+
+def table_component(t: dict, column: str, ascending: bool) -> html.Table:
+    arrow = "▲" if ascending else "▼"
+    heads = {"name": "地区", **{c: h for c, (h, _) in COLUMNS.items()}, "flag": "提示（低于阈值）"}
+
+    def th(c, label):
+        if c == "flag":
+            return html.Th(label)
+        return html.Th(html.Button(f"{label}{arrow if c == column else ''}", id={"type": "adequacy-sort-btn", "index": c},
+                                   className="sort-button"),
+                       **{"aria-sort": ("ascending" if ascending else "descending") if c == column else "none"})
+
+    body = []
+    for row in t["rows"]:
+        cells = [html.Td(html.Button(row["name"], id={"type": "adequacy-row", "index": row["adcode"]},
+                                     className="row-button"))]
+        cells += [html.Td(text, className="breach" if bad else None) for text, bad in row["cells"].values()]
+        cells.append(html.Td(row["flag"] or "—", className="flag-text" if row["flagged"] else "muted"))
+        body.append(html.Tr(cells, className="selected" if row["adcode"] == t["selected"] else None,
+                            **{"data-adcode": row["adcode"]}))
+    return html.Table(className="table adequacy-table",
+                      children=[html.Thead(html.Tr([th(c, h) for c, h in heads.items()])), html.Tbody(body)])
+
+
+@callback(
+    Output("adequacy-table", "children"), Output("adequacy-title", "children"), Output("coverage-summary", "children"),
+    Output("resources-demo", "hidden"),
+    Input("region-select", "value"), Input("date-select", "value"), Input("coverage-distance", "value"),
+    Input("adequacy-sort", "data"), Input("page-version", "data"),
+)
+def update_panel(region, day, distance_km, sort, _version=None):
+    sort = sort or {"column": "covered_share", "ascending": True}
+    distance_km = float(distance_km or DEFAULT_DISTANCE_KM)
+    t = panel_rows(region or PROVINCE, day, distance_km, sort["column"], sort["ascending"])
+    summary = [html.P(line, className="flag-text" if line.startswith("⚠") else None)
+               for line in summary_text(region or PROVINCE, day, distance_km)]
+    return table_component(t, sort["column"], sort["ascending"]), t["title"], summary, not t["demo"]
+
+
+@callback(
+    Output("adequacy-sort", "data"),
+    Input({"type": "adequacy-sort-btn", "index": ALL}, "n_clicks"), State("adequacy-sort", "data"),
+    prevent_initial_call=True,
+)
+def sort_adequacy(clicks, current):
+    if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
+        return no_update
+    column = ctx.triggered_id["index"]
+    if current and current.get("column") == column:
+        return {"column": column, "ascending": not current.get("ascending")}
+    # a new column: the worst first (lowest coverage, stock, supply; highest load)
+    return {"column": column, "ascending": column not in ("clinic_load", "uncovered_population", "new_7d_avg", "active")}
+
+
+@callback(
+    Output("region-select", "value", allow_duplicate=True),
+    Input({"type": "adequacy-row", "index": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def select_from_table(clicks):
+    if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
+        return no_update
+    return ctx.triggered_id["index"]

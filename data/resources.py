@@ -1,0 +1,130 @@
+"""Read side of the resource views: fever-clinic coverage per county and the uncovered area to draw.
+
+Computed once per process, database, data version and distance (a new facility batch or a rollback changes the
+version); the county polygons are read and projected once per process. The geometry stays in the process (it is
+too big for the shared cache); the browser gets the uncovered area as a GeoJSON file whose URL names the data
+version, so it fetches it once per version and distance and caches it.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from analytics import coverage as cov
+from data import queries, store
+from data.demo_facilities import COUNTIES
+from geo import regions
+from geo.units import PROVINCE
+
+GAP_TOLERANCE_M = 300  # simplification of the drawn uncovered area: finer than the ~500 m of the county layer
+DECIMALS = 4  # ~10 m, as the boundary files
+
+
+@dataclass(frozen=True)
+class Coverage:
+    version: str
+    distance_km: float
+    counties: pd.DataFrame  # index county adcode: name, area_km2, covered_km2, population, covered_population, ...
+    units: pd.DataFrame  # index unit adcode, same columns, from the unit's counties
+    province: pd.Series
+    gaps: gpd.GeoSeries  # each county's uncovered part, metric CRS
+    clinics: int  # open fever clinics that count
+    demo: bool
+
+
+@lru_cache(maxsize=1)
+def county_polygons() -> gpd.GeoDataFrame:
+    """The 107 counties at full resolution in the metric CRS, index adcode, with census population."""
+    frame = gpd.read_file(COUNTIES)
+    frame["adcode"] = frame["adcode"].astype(str)
+    frame = frame.set_index("adcode")[["name", "geometry"]]
+    frame["population"] = [regions.county(code).population for code in frame.index]
+    return frame.to_crs(cov.METRIC_CRS)
+
+
+def open_clinics(eng=None) -> tuple[gpd.GeoSeries, bool]:
+    """Points of the open fever clinics in the metric CRS, and whether any of them is demo data."""
+    frame = queries.facilities(["fever_clinic"], None, eng)
+    frame = frame[frame["status"] == "open"]
+    points = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326").to_crs(cov.METRIC_CRS)
+    return points, bool(frame["is_demo"].any()) if len(frame) else False
+
+
+def _build(eng, version: str, distance_km: float) -> Coverage:
+    counties = county_polygons()
+    clinics, demo = open_clinics(eng)
+    table, gaps = cov.county_coverage(counties, clinics, distance_km * 1000)
+    table.insert(0, "name", counties["name"])
+    members = {u.adcode: [c.adcode for c in regions.counties(u.adcode)] for u in regions.units()}
+    units = cov.combine(table, members)
+    units.insert(0, "name", [regions.unit(code).display_name for code in units.index])
+    province = cov.combine(table, {PROVINCE: list(table.index)}).iloc[0]
+    return Coverage(version, distance_km, table, units, province, gaps, len(clinics), demo)
+
+
+_memo: dict[tuple, Coverage] = {}
+_lock = threading.Lock()
+
+
+def coverage(distance_km: float = cov.DEFAULT_DISTANCE_KM, eng=None) -> Coverage:
+    """Coverage at a distance for the store's current data version (built once per process, version, distance)."""
+    eng = eng or store.engine()
+    key = (str(eng.url), store.data_version(eng), float(distance_km))
+    if key not in _memo:
+        with _lock:
+            if key not in _memo:
+                for old in [k for k in _memo if k[0] == key[0] and k[1] != key[1]]:
+                    del _memo[old]  # an older version of the same store
+                _memo[key] = _build(eng, key[1], float(distance_km))
+    return _memo[key]
+
+
+def region_coverage(adcode: str, distance_km: float = cov.DEFAULT_DISTANCE_KM, eng=None) -> pd.Series:
+    """The coverage row of one region (province, unit or county)."""
+    c = coverage(distance_km, eng)
+    region = regions.get(adcode)
+    if region.level == "province":
+        return c.province
+    return (c.units if region.level == "unit" else c.counties).loc[adcode]
+
+
+def _gaps_text(eng, version: str, distance_km: float) -> str:
+    c = coverage(distance_km, eng)
+    gaps = c.gaps[~c.gaps.is_empty]
+    simple = gaps.simplify(GAP_TOLERANCE_M).to_crs("EPSG:4326")
+    features = []
+    for code, geom in simple.items():
+        geom = shapely.set_precision(geom, 10 ** -DECIMALS)
+        if geom.is_empty:
+            continue
+        features.append({"type": "Feature", "id": code, "properties": {"adcode": code},
+                         "geometry": json.loads(shapely.to_geojson(geom))})
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+_gap_memo: dict[tuple, str] = {}
+
+
+def gaps_geojson(distance_km: float = cov.DEFAULT_DISTANCE_KM, eng=None) -> str:
+    """The uncovered part of each county as GeoJSON text (WGS84, simplified), one feature per county, id adcode."""
+    eng = eng or store.engine()
+    key = (str(eng.url), store.data_version(eng), float(distance_km))
+    if key not in _gap_memo:
+        with _lock:
+            for old in [k for k in _gap_memo if k[0] == key[0] and k[1] != key[1]]:
+                del _gap_memo[old]
+        _gap_memo[key] = _gaps_text(eng, key[1], float(distance_km))
+    return _gap_memo[key]
+
+
+def gaps_url(distance_km: float = cov.DEFAULT_DISTANCE_KM, eng=None) -> str:
+    """Where the browser gets the uncovered area; the version in the URL makes a new batch a new file."""
+    eng = eng or store.engine()
+    return f"/api/v1/coverage/gaps.geojson?distance_km={distance_km:g}&v={store.data_version(eng)}"
