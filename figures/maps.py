@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from figures import formatting as fmt
+from analytics.adequacy import floored
 from analytics.risk import LEVEL_NAMES
 from figures.metrics import METRICS, NO_DATA_COLOUR, colour_axis, map_values
 
@@ -205,7 +206,9 @@ def gap_trace(url: str, counties: pd.DataFrame, distance_km: float, demo: bool) 
     """
     part = counties[counties["covered_km2"] < counties["area_km2"] - 1e-6]
     label = f"发热门诊{distance_km:g}公里外（未覆盖）" + ("（演示数据）" if demo else "")
-    hover = [f"未覆盖人口约 {fmt.count(p - c)} 人，占 {1 - s:.0%}<br>未覆盖面积 {fmt.count(a - ca)} 平方公里"
+    # the uncovered share as 100 % minus the covered share written down (as the panel writes it), so both add up
+    hover = [f"未覆盖人口约 {fmt.count(p - c)} 人，占 {100 - floored(s * 100, 0):.0f}%<br>"
+             f"未覆盖面积 {fmt.count(a - ca)} 平方公里"
              for p, c, s, a, ca in zip(part["population"], part["covered_population"], part["covered_share"],
                                        part["area_km2"], part["covered_km2"])]
     return dict(
