@@ -106,7 +106,7 @@ def _load_shipped_data() -> None:
 def _warm_caches() -> None:
     """Derive the day-by-day figures and flow aggregates now, in the background, so the first visitor does not
     wait for them (a few seconds on the shipped data); a request that comes first waits on the same lock."""
-    from data import flow_queries, queries  # noqa: PLC0415
+    from data import flow_queries, queries, resources  # noqa: PLC0415
     try:
         queries.case_data()
         flow_queries.flow_data()
@@ -114,6 +114,7 @@ def _warm_caches() -> None:
         from callbacks.dashboard import map_days  # noqa: PLC0415
         from figures.metrics import DEFAULT_METRIC  # noqa: PLC0415
         map_days("610000", DEFAULT_METRIC)
+        resources.coverage()  # county polygons read and projected, default distance
     except Exception:  # never stop the server for this; the first request will try again and log
         log.exception("warming the caches failed")
 

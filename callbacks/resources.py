@@ -3,6 +3,7 @@ its parts (the province: its 12 units; a unit or a county: the unit's counties),
 controls. The decisions are plain functions (``panel_rows``, ``summary_text``) so tests call them without a page."""
 from __future__ import annotations
 
+import base64
 import math
 
 import pandas as pd
@@ -12,6 +13,7 @@ from analytics.adequacy import THRESHOLDS, adequacy, floored
 from analytics.coverage import DEFAULT_DISTANCE_KM
 from data import cache
 from figures import formatting as fmt
+from figures import tables
 from geo import regions
 from geo.units import PROVINCE
 
@@ -83,8 +85,9 @@ def panel_rows(region: str, day: str, distance_km: float, column: str = "covered
             "adcode": code, "name": row["name"], "flag": row["flag"], "flagged": bool(row["flagged"]),
             "cells": {c: (write(row[c]), breached(c, row[c])) for c, (_, write) in COLUMNS.items()},
         })
-    return {"rows": rows, "title": f"{title} {fmt.day(day)} · {distance_km:g}公里",
-            "demo": bool(frame["demo"].any()), "selected": region}
+    demo = bool(frame["demo"].any())
+    return {"rows": rows, "title": f"{title} {fmt.day(day)} · {distance_km:g}公里" + ("（演示数据）" if demo else ""),
+            "demo": demo, "selected": region}
 
 
 def summary_text(region: str, day: str, distance_km: float) -> list[str]:
@@ -172,3 +175,44 @@ def select_from_table(clicks):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update
     return ctx.triggered_id["index"]
+
+
+# column -> Chinese header of the download: unformatted numbers, every figure behind the flags
+DOWNLOAD_COLUMNS = {
+    "name": "地区", "population": "常住人口", "clinics": "开放发热门诊（处）", "clinic_capacity": "日接诊能力（人次）",
+    "new_7d_avg": "近7日日均新增确诊", "active": "现有确诊", "clinic_load": "门诊负荷（比值）",
+    "mask_stock": "口罩库存（只）", "masks_per_1000": "每千人口罩（只）", "mask_use_per_day": "每日消耗（只，假定）",
+    "stock_days": "口罩可用天数", "supply_points": "物资保障点（处）", "supply_per_10k": "每万人物资保障点",
+    "covered_share": "覆盖人口占比（比值）", "uncovered_population": "未覆盖人口", "flag": "提示", "demo": "演示数据",
+}
+
+
+def download_table(region: str, day: str, distance_km: float) -> pd.DataFrame:
+    level, parent, _ = scope(region)
+    frame = adequacy_frame(day, level, parent, float(distance_km))
+    out = pd.DataFrame({"截至日期": pd.Timestamp(day).date().isoformat(), "地区代码": frame.index,
+                        "可达距离（公里，直线）": distance_km})
+    for column, header in DOWNLOAD_COLUMNS.items():
+        values = frame[column]
+        if column == "demo":
+            values = values.map({True: "是", False: "否"})
+        elif values.dtype.kind == "f":
+            values = values.replace([math.inf], float("nan")).round(6)  # no open clinic: empty, the flag says why
+        out[header] = values.to_numpy()
+    return out
+
+
+@callback(
+    Output("adequacy-download", "data"),
+    Input("adequacy-download-csv", "n_clicks"), Input("adequacy-download-xlsx", "n_clicks"),
+    State("region-select", "value"), State("date-select", "value"), State("coverage-distance", "value"),
+    prevent_initial_call=True,
+)
+def download(_csv, _xlsx, region, day, distance_km):
+    distance_km = float(distance_km or DEFAULT_DISTANCE_KM)
+    table = download_table(region or PROVINCE, day, distance_km)
+    name = f"资源保障_{regions.get(region or PROVINCE).name}_{day}_{distance_km:g}公里"
+    if ctx.triggered_id == "adequacy-download-xlsx":
+        return {"content": base64.b64encode(tables.to_xlsx(table, "资源保障")).decode(), "base64": True,
+                "filename": f"{name}.xlsx"}
+    return {"content": tables.to_csv(table), "filename": f"{name}.csv", "type": "text/csv"}

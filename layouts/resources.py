@@ -22,7 +22,14 @@ def panel(state) -> html.Section:
         ]),
         html.Div(id="coverage-summary", className="card coverage-summary"),
         html.Div(className="card card-table adequacy-card", children=[
-            html.H2(id="adequacy-title"),
+            html.Div(className="table-head", children=[
+                html.H2(id="adequacy-title"),
+                html.Div(className="brief-row", children=[
+                    html.Button("下载 CSV", id="adequacy-download-csv", className="small-button"),
+                    html.Button("下载 XLSX", id="adequacy-download-xlsx", className="small-button"),
+                ]),
+                dcc.Download(id="adequacy-download"),
+            ]),
             dcc.Store(id="adequacy-sort", data={"column": "covered_share", "ascending": True}),
             html.Div(id="adequacy-table"),
         ]),

@@ -330,3 +330,24 @@ def test_panel_table_sorts_and_selects(server_url, page):
     page.wait_for_function("() => document.querySelector('#kpi-region').textContent === '雁塔区'")
     assert "region=610113" in page.url
     assert "演示数据" in page.locator(".resources").inner_text()
+
+
+def test_download_has_every_number_behind_the_flags(app_module):
+    import callbacks.resources as panel  # noqa: PLC0415
+    table = panel.download_table("610600", "2020-02-15", 20)
+    frame = ad.adequacy("2020-02-15", "county", "610600", 20)
+    assert list(table["地区代码"]) == list(frame.index) and (table["可达距离（公里，直线）"] == 20).all()
+    row = table.set_index("地区代码").loc["610628"]  # 富县
+    assert row["口罩可用天数"] == pytest.approx(frame.loc["610628", "stock_days"], abs=1e-6)
+    assert row["提示"] == frame.loc["610628", "flag"] and row["演示数据"] == "是"
+    assert "每日消耗（只，假定）" in table.columns
+
+
+def test_view_state_keeps_the_distance_and_the_gap_layer():
+    from layouts import view_state  # noqa: PLC0415
+    state = view_state.parse({"region": "610600", "layers": "coverage_gap,fever_clinic", "distance": "20"},
+                             "2020-01-22", "2020-12-07")
+    assert state.distance == 20 and state.layers == ("fever_clinic", "coverage_gap")
+    assert "distance=20" in state.query()
+    assert view_state.parse({"distance": "7"}, "2020-01-22", "2020-12-07").distance == 10  # not offered: default
+    assert "distance" not in view_state.parse({}, "2020-01-22", "2020-12-07").query()
