@@ -139,7 +139,7 @@ def table_component(t: dict, column: str, ascending: bool) -> html.Table:
 @callback(
     Output("adequacy-table", "children"), Output("adequacy-title", "children"), Output("coverage-summary", "children"),
     Output("resources-demo", "hidden"),
-    Input("region-select", "value"), Input("date-select", "value"), Input("coverage-distance", "value"),
+    Input("region-select", "value"), Input("view-day", "data"), Input("coverage-distance", "value"),
     Input("adequacy-sort", "data"), Input("page-version", "data"),
 )
 def update_panel(region, day, distance_km, sort, _version=None):
