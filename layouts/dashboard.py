@@ -232,7 +232,6 @@ def layout(**query) -> html.Div:
                 ]),
             ]),
         ]),
-        resources.panel(state),
         html.Section(className="flows", **{"aria-label": "人口流动"}, children=[
             html.Div(className="flows-head", children=[
                 html.H2("人口流动（百度迁徙）"),
@@ -286,6 +285,7 @@ def layout(**query) -> html.Div:
                 "百度迁徙不单列杨凌示范区、韩城市。全国病例：各地卫健委通报（canghailan/Wuhan-2019-nCoV）。",
             ]),
         ]),
+        resources.panel(state),
         html.Footer(className="footer", children=[
             html.Div(id="data-notes", className="note"),
             html.Div(className="note", children=[
