@@ -38,6 +38,11 @@ def _rows(name: str) -> dict:
 
 
 REGION = _param("region", ADCODE, "地区代码", required=True)
+LEVEL = _param("level", {"type": "string", "enum": ["county", "unit", "province"], "default": "unit"},
+               "county 各县（区）；unit 12个报告单位；province 全省")
+PARENT = _param("parent", ADCODE, "只用于 level=county：某市（区）代码，只列其所辖县（区）")
+DISTANCE = _param("distance_km", {"type": "integer", "enum": [5, 10, 20, 30], "default": 10},
+                  "发热门诊可达的直线距离（公里）")
 ERRORS = {"400": _error("参数错误（缺少、格式不对或超出数据范围）；error 说明是哪个参数"),
           "404": _error("未知地区代码")}
 
@@ -98,6 +103,20 @@ def document() -> dict:
                                _param("level", {"type": "string", "enum": ["city", "province"], "default": "city"},
                                       "对方地区的层级"), FORMAT],
                 "responses": {"200": _ok(_rows("Flow"), "占比从大到小", csv=True), **ERRORS}}},
+            "/api/v1/coverage": {"get": {
+                "operationId": "coverage", "summary": "发热门诊覆盖：距开放发热门诊直线距离内的人口（演示设施）",
+                "parameters": [LEVEL, PARENT, DISTANCE, FORMAT],
+                "responses": {"200": _ok(_rows("Coverage"), "每地区一行", csv=True), "400": ERRORS["400"]}}},
+            "/api/v1/coverage/gaps.geojson": {"get": {
+                "operationId": "coverage_gaps", "summary": "各县（区）未覆盖部分（GeoJSON，WGS84，已简化）；地图图层的来源",
+                "parameters": [DISTANCE],
+                "responses": {"200": {"description": "GeoJSON FeatureCollection，每县一个要素，id 为地区代码",
+                                      "content": {"application/geo+json": {"schema": {"type": "object"}}}},
+                              "400": ERRORS["400"]}}},
+            "/api/v1/adequacy": {"get": {
+                "operationId": "adequacy", "summary": "资源保障：门诊负荷、口罩可用天数、物资保障点、覆盖及低于阈值的提示",
+                "parameters": [LEVEL, PARENT, _param("date", DATE, "截至日期；默认最新一天"), DISTANCE, FORMAT],
+                "responses": {"200": _ok(_rows("Adequacy"), "每地区一行", csv=True), "400": ERRORS["400"]}}},
             "/api/v1/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "本文档",
                 "responses": {"200": _ok({"type": "object"}, "OpenAPI 3.0 文档")}}},
@@ -106,6 +125,8 @@ def document() -> dict:
             "Region": catalogue.json_schema("regions"),
             "Summary": catalogue.json_schema("summary"),
             "Flow": catalogue.json_schema("flows"),
+            "Coverage": catalogue.json_schema("coverage"),
+            "Adequacy": catalogue.json_schema("adequacy"),
             "Error": {"type": "object", "required": ["error"],
                       "properties": {"error": {"type": "string", "description": "一句中文，说明哪个参数有什么问题"}}},
         }},

@@ -11,10 +11,12 @@ import math
 from flask import Blueprint, Response, request
 
 from analytics import coverage as cov
-from analytics.adequacy import adequacy
+from analytics.adequacy import adequacy, flag_reasons
 from api.v1 import BadRequest, _bad_request, _date_arg, _in_range, _respond, _unexpected
-from data import cache, queries, resources
+import security
+from data import cache, catalogue, queries, resources
 from geo import regions
+from security import PUBLIC
 
 bp = Blueprint("api_v1_resources", __name__, url_prefix="/api/v1")
 bp.register_error_handler(BadRequest, _bad_request)
@@ -51,6 +53,19 @@ def _parent(level: str) -> str | None:
     return region.adcode
 
 
+CASE_FIELDS = ("new_7d_avg", "active", "clinic_load")
+
+
+def public_county(row: dict) -> dict:
+    """A county's adequacy row for the public: no case figures (a 7-day mean and active cases come from cumulative
+    counts, whose differences would give suppressed small daily counts back; data/disclosure.py), and no flag
+    built on them. Facilities, masks, supply points and coverage stay."""
+    out = {**row, **{c: None for c in CASE_FIELDS}}
+    reasons = flag_reasons(out)
+    out.update(flag="；".join(reasons), flagged=bool(reasons))
+    return out
+
+
 def _clean(value):
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
@@ -68,11 +83,11 @@ def coverage():
         frame = frame.assign(name=regions.province().name)
     if parent:
         frame = frame.loc[[r.adcode for r in regions.counties(parent)]]
-    rows = [{"adcode": code, "name": row["name"], "level": level, "distance_km": distance,
+    rows = [catalogue.only_visible("coverage", {"adcode": code, "name": row["name"], "level": level, "distance_km": distance,
              "population": int(round(row["population"])), "area_km2": round(float(row["area_km2"]), 3),
              "covered_km2": round(float(row["covered_km2"]), 3),
              "covered_population": round(float(row["covered_population"])),
-             "covered_share": _clean(float(row["covered_share"])), "demo": c.demo}
+             "covered_share": _clean(float(row["covered_share"])), "demo": c.demo}, security.clearance())
             for code, row in frame.iterrows()]
     return _respond(rows, f"coverage_{level}_{distance:g}km")
 
@@ -98,5 +113,8 @@ def adequacy_rows():
     rows = [{"adcode": code, "level": level, "date": day.date().isoformat(),
              **{k: _clean(v.item() if hasattr(v, "item") else v) for k, v in row.items()}}
             for code, row in frame.iterrows()]
+    if level == "county" and security.clearance() == PUBLIC:
+        rows = [public_county(row) for row in rows]
+    rows = [catalogue.only_visible("adequacy", row, security.clearance()) for row in rows]
     return _respond(rows, f"adequacy_{level}_{day.date()}")
 

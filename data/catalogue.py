@@ -118,6 +118,40 @@ FACILITY_FIELDS = (
     _f("is_demo", "演示数据", "boolean", nullable=False),
 )
 
+COVERAGE_FIELDS = (
+    _f("adcode", "地区代码", "string", nullable=False), _f("name", "地区", "string", nullable=False),
+    _f("level", "层级", "string", nullable=False),
+    _f("distance_km", "可达距离（公里）", "integer", description="开放发热门诊的直线距离，非道路距离", nullable=False),
+    _f("population", "常住人口", "integer", description="第七次全国人口普查；市（区）为所辖各县之和", nullable=False),
+    _f("area_km2", "面积（平方公里）", "number", nullable=False),
+    _f("covered_km2", "覆盖面积（平方公里）", "number", nullable=False),
+    _f("covered_population", "覆盖人口", "integer", description="假定县内人口按面积均匀分布", nullable=False),
+    _f("covered_share", "覆盖人口占比", "number", description="0–1"),
+    _f("demo", "演示数据", "boolean", description="由演示设施算得", nullable=False),
+)
+
+ADEQUACY_FIELDS = (
+    _f("adcode", "地区代码", "string", nullable=False), _f("name", "地区", "string", nullable=False),
+    _f("level", "层级", "string", nullable=False), _f("date", "截至日期", "date", nullable=False),
+    _f("population", "常住人口", "number", nullable=False),
+    _f("clinics", "开放发热门诊（处）", "number", nullable=False),
+    _f("clinic_capacity", "日接诊能力（人次）", "number", nullable=False),
+    _f("new_7d_avg", "近7日日均新增确诊", "number", description="县级公开数据不给出（由累计数导出）"),
+    _f("active", "现有确诊", "number", description="县级公开数据不给出"),
+    _f("clinic_load", "门诊负荷", "number",
+       description="近7日日均新增确诊 ÷ 日接诊能力（比值，0.9 即 90%）；无开放门诊或无病例数据时为空；县级公开数据不给出"),
+    _f("mask_stock", "口罩库存（只）", "number", nullable=False),
+    _f("masks_per_1000", "每千人口罩（只）", "number"),
+    _f("mask_use_per_day", "每日消耗（只，假定）", "number", description="每千人每日20只（假定，无销售数据）"),
+    _f("stock_days", "口罩可用天数", "number", description="库存 ÷ 每日消耗"),
+    _f("supply_points", "物资保障点（处）", "number", nullable=False),
+    _f("supply_per_10k", "每万人物资保障点", "number"),
+    _f("covered_share", "发热门诊覆盖人口占比", "number", description="0–1，见 coverage"),
+    _f("flagged", "有提示", "boolean", nullable=False),
+    _f("flag", "提示", "string", description="低于（或高于）阈值的项及其数值，以“；”分隔"),
+    _f("demo", "演示数据", "boolean", nullable=False),
+)
+
 CASE_LIST_FIELDS = (
     _f("report_date", "报告日期", "date", INTERNAL),
     _f("region_adcode", "现住址区县代码", "string", INTERNAL),
@@ -144,6 +178,10 @@ DATASETS = {d.name: d for d in (
     Dataset("flows", "人口流动", PUBLIC, "百度迁徙：迁入来源、迁出目的地占比与相对流量（保留百度的声明：非商业、仅供参考）",
             FLOW_FIELDS),
     Dataset("facilities", "防控设施", PUBLIC, "发热门诊、定点药店、物资保障点（随附数据为演示数据）", FACILITY_FIELDS),
+    Dataset("coverage", "发热门诊覆盖", PUBLIC, "各县（区）、市（区）距开放发热门诊一定直线距离内的人口（随附设施为演示数据）",
+            COVERAGE_FIELDS),
+    Dataset("adequacy", "资源保障", PUBLIC, "发热门诊能力与近期病例、口罩库存与可用天数、物资保障点、覆盖；县级公开数据不给病例数及门诊负荷",
+            ADEQUACY_FIELDS),
     Dataset("case_list", "病例个案", INTERNAL, "一行一例；不存姓名、电话、地址、行程，身份证号只存散列；"
             "只以县级计数（经小数抑制）对外", CASE_LIST_FIELDS),
     Dataset("ingest_rows", "未入库的行", INTERNAL, "上传文件中未入库的行及原因；病例个案的个人信息列不保存", ()),

@@ -351,3 +351,18 @@ def test_view_state_keeps_the_distance_and_the_gap_layer():
     assert "distance=20" in state.query()
     assert view_state.parse({"distance": "7"}, "2020-01-22", "2020-12-07").distance == 10  # not offered: default
     assert "distance" not in view_state.parse({}, "2020-01-22", "2020-12-07").query()
+
+
+def test_public_callers_get_no_county_case_figures_in_adequacy(client, monkeypatch):
+    import security  # noqa: PLC0415
+    from api.resources import public_county  # noqa: PLC0415
+    row = {"adcode": "610116", "new_7d_avg": 8.0, "active": 53, "clinic_load": 0.8, "stock_days": 0.002,
+           "supply_per_10k": 0.0, "covered_share": 0.9}
+    public = public_county(row)
+    assert public["new_7d_avg"] is None and public["active"] is None and public["clinic_load"] is None
+    assert "发热门诊负荷" not in public["flag"] and "口罩可用天数" in public["flag"] and public["flagged"]
+    monkeypatch.setattr(security, "clearance", lambda: security.PUBLIC)
+    counties = client.get("/api/v1/adequacy?level=county&parent=610100&date=2020-02-15").get_json()
+    assert all(r["new_7d_avg"] is None and r["active"] is None for r in counties)
+    units = client.get("/api/v1/adequacy?level=unit&date=2020-02-15").get_json()
+    assert next(r for r in units if r["adcode"] == "610100")["active"] == 89  # units stay exact, as in /summary
