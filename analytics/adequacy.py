@@ -132,12 +132,12 @@ def adequacy(day, level: str = "county", parent: str | None = None, distance_km:
 
     distance_km = distance_km or DEFAULT_DISTANCE_KM
     coverage = resources.coverage(distance_km, eng)
-    facilities = queries.facilities(["fever_clinic", "pharmacy", "supply_point"], None, eng)
+    totals = resources.facility_totals(eng)
     if level == "county":
         members = geo_regions.counties(parent if parent and parent != PROVINCE else None)
         frame = pd.DataFrame({"name": [r.name for r in members], "population": [r.population for r in members]},
                              index=pd.Index([r.adcode for r in members], name="adcode"))
-        sums = facility_sums(facilities, "county_adcode")
+        sums = totals["county"]
         cases = queries.on_day(day, "county", eng, parent=parent if parent and parent != PROVINCE else None)
         share = coverage.counties["covered_share"]
     elif level == "unit":
@@ -145,13 +145,13 @@ def adequacy(day, level: str = "county", parent: str | None = None, distance_km:
         frame = pd.DataFrame({"name": [r.display_name for r in members],
                               "population": [coverage.units.loc[r.adcode, "population"] for r in members]},
                              index=pd.Index([r.adcode for r in members], name="adcode"))
-        sums = facility_sums(facilities, "unit_adcode")
+        sums = totals["unit"]
         cases = queries.on_day(day, "unit", eng)
         share = coverage.units["covered_share"]
     elif level == "province":
         frame = pd.DataFrame({"name": [geo_regions.province().name], "population": [coverage.province["population"]]},
                              index=pd.Index([PROVINCE], name="adcode"))
-        sums = facility_sums(facilities.assign(province=PROVINCE), "province")
+        sums = totals["province"]
         summary = queries.summary(PROVINCE, day, eng)
         cases = pd.DataFrame({"new_7d_avg": [None if summary["new_7d"] is None else summary["new_7d"] / 7],
                               "active": [summary["active"]]}, index=frame.index)

@@ -128,3 +128,15 @@ def gaps_url(distance_km: float = cov.DEFAULT_DISTANCE_KM, eng=None) -> str:
     """Where the browser gets the uncovered area; the version in the URL makes a new batch a new file."""
     eng = eng or store.engine()
     return f"/api/v1/coverage/gaps.geojson?distance_km={distance_km:g}&v={store.data_version(eng)}"
+
+
+def _facility_totals(eng, version: str) -> dict:
+    """Open facilities summed per county and per unit (analytics.adequacy.facility_sums), once per data version:
+    a date step then costs no pass over the facility rows (100,000 of them in the scale data set)."""
+    from analytics.adequacy import facility_sums  # noqa: PLC0415
+    frame = queries.facilities(["fever_clinic", "pharmacy", "supply_point"], None, eng)
+    return {"county": facility_sums(frame, "county_adcode"), "unit": facility_sums(frame, "unit_adcode"),
+            "province": facility_sums(frame.assign(province=PROVINCE), "province")}
+
+
+facility_totals = store.per_version(_facility_totals)
