@@ -37,7 +37,7 @@ def covered_population(counties: gpd.GeoDataFrame, covered) -> pd.Series:
     fall inside ``covered`` and each county here; nothing else has to change.
     """
     inside = shapely.intersection(counties.geometry.values, covered)
-    share = shapely.area(inside) / shapely.area(counties.geometry.values)
+    share = np.minimum(shapely.area(inside) / shapely.area(counties.geometry.values), 1.0)  # overlay rounding
     return pd.Series(counties["population"].to_numpy() * share, index=counties.index)
 
 

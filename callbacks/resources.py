@@ -50,7 +50,7 @@ COLUMNS = {
 def adequacy_frame(day: str, level: str, parent: str | None, distance_km: float) -> pd.DataFrame:
     """adequacy() per data version in the shared cache, with the uncovered people added."""
     frame = adequacy(day, level, parent, distance_km)
-    frame["uncovered_population"] = frame["population"] * (1 - frame["covered_share"])
+    frame["uncovered_population"] = (frame["population"] * (1 - frame["covered_share"])).clip(lower=0)
     return frame
 
 

@@ -255,6 +255,7 @@ def test_panel_lists_the_parts_of_the_chosen_region(app_module):
     assert shares[0] != "无数据"
     county = panel.panel_rows("610113", "2020-02-15", 20, "clinic_load", False)
     assert len(county["rows"]) == 13 and county["selected"] == "610113"
+    assert all(not r["cells"]["uncovered_population"][0].startswith("-") for r in county["rows"])  # never -0
     assert county["rows"][0]["cells"]["clinic_load"] == ("无数据", False)  # no county cases: said in words
     lines = panel.summary_text("610100", "2020-02-15", 10)
     assert lines[0].startswith("西安市：距开放发热门诊直线10公里内")
