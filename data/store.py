@@ -11,6 +11,7 @@ rolled back as a whole. Tables:
 - ``case_list``        one row a case (from case-list files); personal fields are never stored as written
 - ``ingest_rows``      rows of ingested files that were rejected, unresolved, duplicates or revisions, as written
 - ``national_cases``   cumulative cases of China's prefecture-level units, for the importation risk of flows
+- ``alerts``           alerts raised by the rules (analytics/alert_rules.yaml): when first raised, who acknowledged
 """
 from __future__ import annotations
 
@@ -151,6 +152,22 @@ migration_index = Table(
     Column("direction", String(3), nullable=False),
     Column("scale_index", Float, nullable=False),
     UniqueConstraint("batch_id", "date", "adcode", "direction", name="uq_migration_index"),
+)
+
+alerts = Table(  # one row per rule, region and day, so the time raised and the acknowledgement outlive re-evaluation
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rule_id", String(50), nullable=False),
+    Column("adcode", String(6), nullable=False),
+    Column("day", Date, nullable=False),  # the data day the alert is about
+    Column("severity", String(4), nullable=False),
+    Column("message", String(500), nullable=False),
+    Column("value", Float),
+    Column("raised_at", DateTime(timezone=True), nullable=False),  # when a data version first produced it (UTC)
+    Column("data_version", String(50), nullable=False),  # that version
+    Column("acknowledged_by", String(64)),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    UniqueConstraint("rule_id", "adcode", "day", name="uq_alerts_rule_region_day"),
 )
 
 

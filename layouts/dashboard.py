@@ -12,7 +12,9 @@ from figures import tables
 from figures.maps import MAP_LAYERS
 from figures.metrics import METRICS
 from geo import regions
-from layouts import resources, view_state
+from layouts import resources
+from layouts import alerts as alert_list
+from layouts import view_state
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
 
@@ -191,6 +193,7 @@ def layout(**query) -> html.Div:
         ]),
         html.Section(id="assessment", className="assessment", **{"aria-label": "态势研判"},
                      children=assessment_skeleton()),
+        alert_list.page_section(),
         html.Main(className="main", children=[
             html.Div(className="card card-map", children=[
                 export_bar("region-map"),

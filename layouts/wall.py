@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from data import queries
 from figures import formatting as fmt
+from layouts import alerts as alert_list
 from layouts import view_state
 
 dash.register_page(__name__, path="/wall", title="陕西省疫情态势 · 大屏", name="大屏")
@@ -59,6 +60,7 @@ def layout(**query) -> html.Div:
                     dcc.Graph(id="flow-chart", config=STATIC, responsive=True, style={"height": "100%"})]),
             ]),
             html.Div(className="wall-panel wall-risk", children=[
+                alert_list.wall_panel(),
                 html.H2("中高风险地区 · 近7日新增"),
                 html.Div(id="wall-risk-list"),
                 html.Div(id="wall-alert-note", className="wall-note"),

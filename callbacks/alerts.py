@@ -1,0 +1,119 @@
+"""Callbacks of the alert lists: on `/` (with 确认, refreshed with the page's own poll) and on `/wall` (read-only,
+refreshed on every tick of the wall's data poll, so a batch that raises an alert shows within one poll interval).
+
+The rows are plain functions of ``data.alerts.Current`` (``page_rows``, ``wall_rows``), tested without a browser.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+
+import security
+from analytics.alerts import SEVERITY_NAMES
+from data import alerts
+from figures import formatting as fmt
+from layouts.alerts import WALL_MAX
+
+SEVERITY_CLASS = {"红": "red", "橙": "orange", "黄": "yellow"}
+
+
+def local(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored (UTC) time in the server's zone, like 数据更新于 beside it (Beijing time on the duty offices' servers)."""
+    return moment.astimezone() if moment is not None else None
+
+
+def when(moment: dt.datetime | None) -> str:
+    """'12月8日 10:03'."""
+    if moment is None:
+        return ""
+    moment = local(moment)
+    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def ordered(current: alerts.Current) -> list[dict]:
+    """Unacknowledged first; within each, the rules' order (most severe first)."""
+    return sorted(current.alerts, key=lambda a: a["acknowledged_at"] is not None)
+
+
+def signature(current: alerts.Current) -> str:
+    """What the list shows, to leave it alone when a poll finds it unchanged."""
+    return repr((current.day, current.error,
+                 [(a["id"], a["message"], a["acknowledged_at"]) for a in current.alerts]))
+
+
+def _badge(alert: dict, klass: str) -> html.Span:
+    return html.Span(alert["severity"], className=f"{klass} sev-{SEVERITY_CLASS[alert['severity']]}",
+                     title=SEVERITY_NAMES[alert["severity"]])
+
+
+def page_rows(current: alerts.Current) -> tuple[list, str]:
+    """The rows of `/`'s list and its summary line."""
+    basis = f"据截至{fmt.full_day(current.day)}24时的数据" if current.day else "暂无病例数据"
+    if current.error:
+        return [html.Li(current.error, className="alert-error", role="alert")], "预警规则文件有误，未评估"
+    if not current.alerts:
+        return [], f"当前无预警（{basis}）"
+    rows = []
+    for a in ordered(current):
+        acked = a["acknowledged_at"] is not None
+        rows.append(html.Li(className="alert-row" + (" acked" if acked else ""), children=[
+            _badge(a, "alert-badge"),
+            html.Span(a["message"], className="alert-message"),
+            html.Span(f"发出 {when(a['raised_at'])}", className="alert-time"),
+            html.Span(f"已确认：{a['acknowledged_by']} {when(a['acknowledged_at'])}", className="alert-ack-note")
+            if acked else html.Button("确认", id={"type": "alert-ack", "index": a["id"]},
+                                      className="small-button alert-ack", title=f"确认已知悉：{a['message']}"),
+        ]))
+    return rows, f"{len(rows)} 条，未确认 {current.unacknowledged} 条（{basis}）"
+
+
+def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str, str]:
+    """The wall's rows (at most ``limit``), the panel's title and how many more there are (另有 M 条)."""
+    if current.error:
+        return [html.Div("预警规则文件有误，暂未评估（详见值班视图）", className="wall-alerts-none")], "预警", ""
+    if not current.alerts:
+        return [html.Div("当前无预警", className="wall-alerts-none")], "预警", ""
+    shown = ordered(current)[:limit]
+    items = []
+    for a in shown:
+        raised = local(a["raised_at"])
+        items.append(html.Li(className="wall-alert" + (" acked" if a["acknowledged_at"] else ""), children=[
+            _badge(a, "wall-alert-badge"),
+            html.Span(("（已确认）" if a["acknowledged_at"] else "") + a["message"], className="wall-alert-msg"),
+            html.Span([f"{raised.month}月{raised.day}日", html.Br(), f"{raised:%H:%M}"] if raised else "",
+                      className="wall-alert-time", title="发出时间"),
+        ]))
+    rest = len(current.alerts) - len(shown)
+    title = f"预警 · 未确认 {current.unacknowledged} 条" if current.unacknowledged else "预警"
+    return [html.Ul(items)], title, f"另有 {rest} 条" if rest else ""
+
+
+@callback(
+    Output("alerts-list", "children"), Output("alerts-summary", "children"), Output("alerts-shown", "data"),
+    Input("page-version", "data"), Input("page-poll", "n_intervals"),
+    Input({"type": "alert-ack", "index": ALL}, "n_clicks"), State("alerts-shown", "data"),
+)
+def update_page_alerts(_version, _tick, _clicks, shown):
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict) and trigger.get("type") == "alert-ack" and ctx.triggered[0]["value"]:
+        alerts.acknowledge(trigger["index"], security.user_name())
+    current = alerts.current()
+    key = signature(current)
+    if key == shown:
+        return no_update, no_update, no_update
+    rows, summary = page_rows(current)
+    return rows, summary, key
+
+
+@callback(
+    Output("wall-alerts", "children"), Output("wall-alerts-title", "children"), Output("wall-alerts-more", "children"),
+    Output("wall-alerts-shown", "data"),
+    Input("data-poll", "n_intervals"), State("wall-alerts-shown", "data"),
+)
+def update_wall_alerts(_tick, shown):
+    current = alerts.current()
+    key = signature(current)
+    if key == shown:
+        return no_update, no_update, no_update, no_update
+    return (*wall_rows(current), key)
