@@ -145,7 +145,8 @@ ERROR_TEXT = {
 def _reason(error: dict) -> str:
     kind = error["type"]
     if kind == "literal_error":
-        return f"应为 {error['ctx']['expected']} 之一，收到 {error.get('input')!r}"
+        expected = error["ctx"]["expected"].replace(" or ", "、").replace(", ", "、")
+        return f"应为 {expected} 之一，收到 {error.get('input')!r}"
     if kind in ("greater_than_equal", "less_than_equal"):
         bound = error["ctx"].get("ge", error["ctx"].get("le"))
         return f"应{'不小于' if kind == 'greater_than_equal' else '不大于'} {bound}，收到 {error.get('input')!r}"
