@@ -19,7 +19,6 @@ from flask import jsonify, request
 
 import cli
 from api.resources import bp as api_resources
-from api.alerts import bp as api_alerts
 from api.v1 import bp as api_v1
 import security
 from data import cache, shipped, store
@@ -61,7 +60,6 @@ server.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or os.urandom(32).hex
 server.json.ensure_ascii = False  # readable Chinese in API responses
 server.register_blueprint(api_v1)
 server.register_blueprint(api_resources)
-server.register_blueprint(api_alerts)
 cli.register(server)
 
 import callbacks.dashboard  # noqa: E402,F401  (registers the callbacks of `/`)

@@ -9,7 +9,8 @@ The rules are data (``analytics/alert_rules.yaml``, read by ``load_rules``); thi
   (``days_after`` days later at ``time``, Beijing time) has passed at ``now``.
 
 The metrics table is wide: index (adcode, date), one column per metric (see ``METRICS``), plus ``name`` and
-``level`` of each region. A metric the table lacks (clinic load before the adequacy data exist) raises nothing.
+``level`` of each region, and ``facility_demo`` (1 where the facility figures are demo data: the alert says so).
+A metric the table lacks (clinic load before the adequacy data exist) raises nothing.
 Pure: no store, no clock (``now`` is an argument), no formatting beyond the alert's own text.
 """
 from __future__ import annotations
@@ -45,6 +46,10 @@ def _number(value: float, digits: int = 1) -> str:
 class Metric:
     label: str
     text: Callable[[float], str]  # how a value of it reads in an alert
+    demo_column: str | None = None  # a column that is 1 where the value comes from demo data (said in the alert)
+
+
+DEMO_NOTE = "（演示数据）"
 
 
 RANK_NAMES = {float(i): LEVEL_NAMES[level] for i, level in enumerate(LEVELS)}
@@ -54,8 +59,9 @@ METRICS = {
     "rt": Metric("有效再生数 Rt", lambda v: f"{v:.2f}"),
     "risk_rank": Metric("风险等级", lambda v: RANK_NAMES.get(float(v), _number(v))),
     "reported": Metric("当日是否上报", lambda v: "已上报" if v else "未上报"),
-    "clinic_load": Metric("发热门诊负荷", lambda v: f"{_number(v * 100, 0)}%"),
-    "stock_days": Metric("物资可用天数", lambda v: f"{_number(v)}天"),
+    "clinic_load": Metric("发热门诊负荷", lambda v: "超出接诊能力（无发热门诊）" if math.isinf(v) else f"{_number(v * 100, 0)}%",
+                          "facility_demo"),
+    "stock_days": Metric("物资可用天数", lambda v: f"{_number(v)}天", "facility_demo"),
 }
 OPERATORS = {">": (operator.gt, "高于"), ">=": (operator.ge, "不低于"), "<": (operator.lt, "低于"),
              "<=": (operator.le, "不高于")}
@@ -242,6 +248,8 @@ def evaluate(metrics: pd.DataFrame, rules, day, now: dt.datetime | None = None) 
             continue
         fired, previous = _fired(rule, wide, day, now)
         metric = METRICS[rule.metric]
+        demo = (metrics[metric.demo_column].xs(day, level="date")
+                if metric.demo_column in metrics.columns else pd.Series(dtype="float64"))
         for adcode in fired.index[fired.to_numpy(dtype=bool)]:
             value = wide.at[day, adcode]
             fields = {
@@ -253,5 +261,6 @@ def evaluate(metrics: pd.DataFrame, rules, day, now: dt.datetime | None = None) 
             }
             alerts.append((SEVERITIES.index(rule.severity), order, adcode, Alert(
                 rule.id, rule.name, rule.severity, adcode, fields["region"], day.date(),
-                None if math.isnan(value) else float(value), rule.message.format(**fields))))
+                None if math.isnan(value) else float(value),
+                rule.message.format(**fields) + (DEMO_NOTE if demo.get(adcode, 0) == 1 else ""))))
     return [a for *_, a in sorted(alerts, key=lambda t: t[:3])]

@@ -117,6 +117,11 @@ def document() -> dict:
                 "operationId": "adequacy", "summary": "资源保障：门诊负荷、口罩可用天数、物资保障点、覆盖及低于阈值的提示",
                 "parameters": [LEVEL, PARENT, _param("date", DATE, "截至日期；默认最新一天"), DISTANCE, FORMAT],
                 "responses": {"200": _ok(_rows("Adequacy"), "每地区一行", csv=True), "400": ERRORS["400"]}}},
+            "/api/v1/alerts": {"get": {
+                "operationId": "alerts", "summary": "最新数据日的预警，级别高者在前（公开调用不含县级预警与确认人）",
+                "parameters": [FORMAT],
+                "responses": {"200": _ok(_rows("Alert"), "当前预警", csv=True), "400": ERRORS["400"],
+                              "503": _error("预警规则文件有误，暂未评估")}}},
             "/api/v1/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "本文档",
                 "responses": {"200": _ok({"type": "object"}, "OpenAPI 3.0 文档")}}},
@@ -127,6 +132,7 @@ def document() -> dict:
             "Flow": catalogue.json_schema("flows"),
             "Coverage": catalogue.json_schema("coverage"),
             "Adequacy": catalogue.json_schema("adequacy"),
+            "Alert": catalogue.json_schema("alerts"),
             "Error": {"type": "object", "required": ["error"],
                       "properties": {"error": {"type": "string", "description": "一句中文，说明哪个参数有什么问题"}}},
         }},

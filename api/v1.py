@@ -12,7 +12,8 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from api import openapi
-from data import cache, catalogue, disclosure, queries
+from analytics.alerts import BEIJING
+from data import alerts, cache, catalogue, disclosure, queries
 from figures.maps import FACILITY_STYLE
 from figures.tables import to_csv
 from geo import regions
@@ -177,3 +178,29 @@ def flows():
              "share_change_7d": None if pd.isna(r.share_change_7d) else round(float(r.share_change_7d), 4)},
              clearance()) for r in ranking.itertuples()]
     return _respond(rows, f"flows_{focus}_{day.date()}_{direction}")
+
+
+def _iso(moment) -> str | None:
+    return moment.astimezone(BEIJING).isoformat(timespec="seconds") if moment is not None else None
+
+
+def alert_rows(current: alerts.Current, level: str) -> list[dict]:
+    """The alerts as a caller of ``level`` may see them: county alerts and who acknowledged go to internal callers
+    only (county figures are suppressed for the public)."""
+    return [catalogue.only_visible("alerts", {
+        **{k: a[k] for k in ("id", "rule_id", "rule_name", "severity", "adcode", "region", "value", "message",
+                             "acknowledged_by")},
+        "day": a["day"].isoformat(), "raised_at": _iso(a["raised_at"]), "acknowledged": a["acknowledged_at"] is not None,
+        "acknowledged_at": _iso(a["acknowledged_at"])}, level)
+        for a in current.alerts if level != PUBLIC or regions.get(a["adcode"]).level != "county"]
+
+
+@bp.get("/alerts")
+def alerts_list():
+    """The alerts of the latest data day, most severe first (data/alerts.py). Not cached with the other answers: an
+    acknowledgement changes it without a new data version."""
+    current = alerts.current()
+    if current.error:
+        log.error("%s", current.error)
+        return jsonify({"error": "预警规则文件有误，暂未评估；请管理员查看日志"}), 503
+    return _respond(alert_rows(current, clearance()), "alerts")

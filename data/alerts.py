@@ -40,7 +40,7 @@ REPORTED = {"reported": 1.0, "missing": 0.0}  # before a region's first report t
 def metrics_frame(daily: pd.DataFrame, end, adequacy: pd.DataFrame | None = None) -> pd.DataFrame:
     """The rules' metrics for the WINDOW_DAYS days ending ``end``: index (adcode, date), metric columns, ``name``
     and ``level``. ``daily`` is ``queries.case_data().daily``; ``adequacy`` (index adcode, columns ``clinic_load``,
-    ``stock_days``) gives the facility metrics of ``end``."""
+    ``stock_days`` and ``demo``) gives the facility metrics of ``end``."""
     end = pd.Timestamp(end)
     dates = daily.index.get_level_values("date")
     window = daily[(dates > end - pd.Timedelta(days=WINDOW_DAYS)) & (dates <= end)]
@@ -50,6 +50,8 @@ def metrics_frame(daily: pd.DataFrame, end, adequacy: pd.DataFrame | None = None
     }, index=window.index).astype("float64")
     if adequacy is not None and len(adequacy):
         facility = adequacy.reindex(columns=["clinic_load", "stock_days"]).astype("float64")
+        facility["facility_demo"] = (adequacy["demo"].fillna(False).astype(bool).astype("float64")
+                                     if "demo" in adequacy else 0.0)
         facility.index = pd.MultiIndex.from_arrays([facility.index.astype(str), [end] * len(facility)],
                                                    names=["adcode", "date"])
         out = out.join(facility, how="outer")
@@ -61,24 +63,27 @@ def metrics_frame(daily: pd.DataFrame, end, adequacy: pd.DataFrame | None = None
     return out.sort_index()
 
 
-def _adequacy(day) -> pd.DataFrame | None:
-    """Clinic load and stock days on ``day`` from ``analytics.adequacy`` (another part of the dashboard), when it
-    is there; without it the two facility rules raise nothing."""
+def _adequacy(day, eng) -> pd.DataFrame | None:
+    """Clinic load and stock days of every county, unit and the province on ``day`` from ``analytics.adequacy``
+    (another part of the dashboard), when it is there; without it the two facility rules raise nothing. 杨凌 and
+    韩城 are a unit and a county under one code: their unit row is kept, as in the case figures."""
     try:
         from analytics import adequacy  # noqa: PLC0415
     except ImportError:
         return None
     try:
-        return adequacy.adequacy(day)
+        frames = [adequacy.adequacy(day, level=level, eng=eng) for level in ("county", "unit", "province")]
     except Exception:  # noqa: BLE001  (the case alerts must not fail with the facility figures)
         log.exception("预警：读取发热门诊负荷与物资天数失败，相关规则本次不评估")
         return None
+    combined = pd.concat(frames)
+    return combined[~combined.index.duplicated(keep="last")]
 
 
 def _build(eng, version: str) -> tuple[pd.DataFrame, dt.date]:
     data = queries.case_data(eng)
     end = pd.Timestamp(data.end)
-    return metrics_frame(data.daily, end, _adequacy(end.date())), end.date()
+    return metrics_frame(data.daily, end, _adequacy(end.date(), eng)), end.date()
 
 
 metrics = store.per_version(_build)

@@ -170,6 +170,22 @@ CASE_LIST_FIELDS = (
     _f("contact_of", "密接来源（身份证号）", "string", SENSITIVE, "只存散列", stored=False),
 )
 
+ALERT_FIELDS = (
+    _f("id", "编号", "integer", nullable=False),
+    _f("rule_id", "规则编号", "string", description="analytics/alert_rules.yaml 中规则的 id", nullable=False),
+    _f("rule_name", "规则名称", "string", nullable=False),
+    _f("severity", "级别", "string", description="红 / 橙 / 黄（红最高）", nullable=False),
+    _f("adcode", "地区代码", "string", nullable=False),
+    _f("region", "地区", "string", nullable=False),
+    _f("day", "数据日期", "date", description="预警依据的数据日（截至该日24时）", nullable=False),
+    _f("value", "指标值", "number", description="触发时指标的值（风险等级 0 低、1 中、2 高）"),
+    _f("message", "预警内容", "string", nullable=False),
+    _f("raised_at", "发出时间", "string", description="首次由某一数据版本得出的时间，ISO 8601，北京时间", nullable=False),
+    _f("acknowledged", "已确认", "boolean", nullable=False),
+    _f("acknowledged_at", "确认时间", "string", description="ISO 8601，北京时间"),
+    _f("acknowledged_by", "确认人", "string", INTERNAL, "值班人员，仅内部可见"),
+)
+
 DATASETS = {d.name: d for d in (
     Dataset("regions", "行政区划与人口", PUBLIC, "省、12个报告单位、107个县（区）的代码、名称、上级与常住人口", REGION_FIELDS),
     Dataset("summary", "每日疫情数字", PUBLIC,
@@ -182,6 +198,8 @@ DATASETS = {d.name: d for d in (
             COVERAGE_FIELDS),
     Dataset("adequacy", "资源保障", PUBLIC, "发热门诊能力与近期病例、口罩库存与可用天数、物资保障点、覆盖；县级公开数据不给病例数及门诊负荷",
             ADEQUACY_FIELDS),
+    Dataset("alerts", "预警", PUBLIC, "最新数据日的预警（规则见 analytics/alert_rules.yaml）；公开调用只含全省与市（区）",
+            ALERT_FIELDS),
     Dataset("case_list", "病例个案", INTERNAL, "一行一例；不存姓名、电话、地址、行程，身份证号只存散列；"
             "只以县级计数（经小数抑制）对外", CASE_LIST_FIELDS),
     Dataset("ingest_rows", "未入库的行", INTERNAL, "上传文件中未入库的行及原因；病例个案的个人信息列不保存", ()),

@@ -98,6 +98,14 @@ def test_clinic_load_and_stock_days_from_the_adequacy_figures():
     assert fired(table, rule_id="stock_low") == {"610100": "西安市物资仅够2.5天，不足3天"}
 
 
+def test_facility_alerts_say_when_they_come_from_demo_data():
+    last = [np.nan] * 7
+    table = metrics(x610100={"clinic_load": last + [np.inf], "facility_demo": last + [1]},
+                    x610700={"stock_days": last + [1.0], "facility_demo": last + [0]})
+    assert fired(table) == {"610100": "西安市发热门诊负荷超出接诊能力（无发热门诊），超过90%（演示数据）",
+                            "610700": "汉中市物资仅够1天，不足3天"}
+
+
 def test_rules_on_metrics_the_table_lacks_raise_nothing():
     table = metrics(x610100={"new_24h": 0})  # no clinic load, no stock days (before the adequacy data exist)
     assert evaluate(table, RULES, DAY) == []
@@ -213,6 +221,20 @@ def test_alerts_are_stored_once_and_keep_their_time_and_acknowledgement(small_st
         assert conn.execute(select(func.count()).select_from(store.alerts)).scalar() == 3
 
 
+def test_the_metrics_table_joins_the_adequacy_figures_of_the_latest_day(small_store):
+    from data import queries  # noqa: PLC0415
+    data = queries.case_data(small_store)
+    adequacy = pd.DataFrame({"clinic_load": [0.95, 0.5], "stock_days": [2.0, 10.0], "demo": [True, True]},
+                            index=pd.Index(["610100", "610113"], name="adcode"))
+    table = alerts.metrics_frame(data.daily, data.end, adequacy)
+    assert table.loc[("610113", pd.Timestamp(data.end)), ["name", "level", "clinic_load"]].tolist() == [
+        "雁塔区", "county", 0.5]  # a county without case figures still has its facility figures
+    assert table.loc[("610100", pd.Timestamp(data.end)), ["new_24h", "reported", "risk_rank"]].tolist() == [0, 1, 0]
+    got = {a.rule_id: a.message for a in evaluate(table, RULES, data.end)}
+    assert got == {"clinic_load_high": "西安市发热门诊负荷95%，超过90%（演示数据）",
+                   "stock_low": "西安市物资仅够2天，不足3天（演示数据）"}
+
+
 def test_a_bad_rules_file_is_said_instead_of_the_list(small_store, tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text(RULE.replace("severity: 红", "severity: 紫"), encoding="utf-8")
@@ -248,8 +270,20 @@ def test_the_page_offers_confirm_only_for_unacknowledged_alerts():
 
 def test_api_lists_current_alerts(client):
     response = client.get("/api/v1/alerts")
-    assert response.status_code == 200 and isinstance(response.get_json(), list)
+    assert response.status_code == 200 and response.get_json() == []  # the shipped data's last day: none
     assert client.get("/api/v1/alerts?format=csv").headers["Content-Type"].startswith("text/csv")
+    assert client.get("/api/v1/alerts?format=xml").get_json() == {"error": "format: 应为 json 或 csv，收到 'xml'"}
+
+
+def test_the_public_sees_no_county_alert_and_not_who_acknowledged(app_module):
+    from api.v1 import alert_rows  # noqa: PLC0415
+    from security import INTERNAL, PUBLIC  # noqa: PLC0415
+    current = _current(2, acked=(0,))
+    current.alerts[1]["adcode"], current.alerts[1]["region"] = "610113", "雁塔区"
+    internal, public = alert_rows(current, INTERNAL), alert_rows(current, PUBLIC)
+    assert [r["adcode"] for r in internal] == ["610100", "610113"] and internal[0]["acknowledged_by"] == "张三"
+    assert [r["adcode"] for r in public] == ["610100"] and "acknowledged_by" not in public[0]
+    assert public[0]["acknowledged"] and public[0]["raised_at"] == "2026-11-28T18:00:00+08:00"
 
 
 # ---- in the browser, on a served app -------------------------------------------------------------------------------
