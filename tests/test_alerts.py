@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +19,6 @@ from callbacks import alerts as alert_views
 from data import alerts, store
 from data.ingest import pipeline
 
-ROOT = Path(__file__).resolve().parent.parent
 DAYS = pd.date_range("2020-12-01", "2020-12-08")
 DAY = DAYS[-1]
 ABOUT = {"610000": ("陕西省", "province"), "610100": ("西安市", "unit"), "610700": ("汉中市", "unit"),
@@ -287,23 +283,15 @@ def test_the_public_sees_no_county_alert_and_not_who_acknowledged(app_module):
 
 
 # ---- in the browser, on a served app -------------------------------------------------------------------------------
-def _cli_ingest(db_url: str, path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": db_url}
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", "ingest", str(path)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-
-
-def test_an_alert_reaches_the_wall_within_one_poll_of_its_batch(own_server, browser, tmp_path, app_module):
+def test_an_alert_reaches_the_wall_within_one_poll_of_its_batch(own_server, browser, app_module):
     from layouts import wall as wall_layout  # noqa: PLC0415  (a page module: imported once the app exists)
     url, db = own_server
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{url}/wall")
     expect(page.locator("#wall-alerts")).to_have_text("当前无预警", timeout=30_000)  # the shipped data's last day
     page.evaluate("() => { window.__marker = 'same page'; }")
-    report = tmp_path / "西安市12月8日日报.csv"
-    report.write_bytes(_csv([("西安市", "2020-12-08", 130, 120, 3)]))  # 10 new cases; the other units are late
-    _cli_ingest(db, report)
+    # the ingest path of the CLI and the upload page, against the served app's store; committed when it returns
+    _ingest(store.engine(db), "西安市12月8日日报.csv", [("西安市", "2020-12-08", 130, 120, 3)])  # 10 new; others late
     stored = time.monotonic()
     expect(page.locator("#wall-alerts")).to_contain_text("西安市12月8日新增确诊10例，超过5例",
                                                           timeout=(wall_layout.POLL_SECONDS + 10) * 1000)
