@@ -77,6 +77,8 @@ def _adequacy(day, eng) -> pd.DataFrame | None:
         log.exception("预警：读取发热门诊负荷与物资天数失败，相关规则本次不评估")
         return None
     combined = pd.concat(frames)
+    if not combined.reindex(columns=["clinic_capacity", "mask_stock"]).fillna(0).to_numpy().any():
+        return None  # no clinic or pharmacy in the store at all: the figures are unknown, not zero
     return combined[~combined.index.duplicated(keep="last")]
 
 
