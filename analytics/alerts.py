@@ -61,7 +61,7 @@ METRICS = {
     "reported": Metric("当日是否上报", lambda v: "已上报" if v else "未上报"),
     "clinic_load": Metric("发热门诊负荷", lambda v: "超出接诊能力（无发热门诊）" if math.isinf(v) else f"{_number(v * 100, 0)}%",
                           "facility_demo"),
-    "stock_days": Metric("物资可用天数", lambda v: f"{_number(v)}天", "facility_demo"),
+    "stock_days": Metric("口罩可用天数", lambda v: f"{_number(v)}天", "facility_demo"),
 }
 OPERATORS = {">": (operator.gt, "高于"), ">=": (operator.ge, "不低于"), "<": (operator.lt, "低于"),
              "<=": (operator.le, "不高于")}

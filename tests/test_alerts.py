@@ -92,7 +92,7 @@ def test_clinic_load_and_stock_days_from_the_adequacy_figures():
     table = metrics(x610100={"clinic_load": last + [0.95], "stock_days": last + [2.5]},
                     x610700={"clinic_load": last + [0.9], "stock_days": last + [3.0]})
     assert fired(table, rule_id="clinic_load_high") == {"610100": "西安市发热门诊负荷95%，超过90%"}
-    assert fired(table, rule_id="stock_low") == {"610100": "西安市物资仅够2.5天，不足3天"}
+    assert fired(table, rule_id="stock_low") == {"610100": "西安市口罩库存仅够2.5天，不足3天"}
 
 
 def test_facility_alerts_say_when_they_come_from_demo_data():
@@ -100,7 +100,7 @@ def test_facility_alerts_say_when_they_come_from_demo_data():
     table = metrics(x610100={"clinic_load": last + [np.inf], "facility_demo": last + [1]},
                     x610700={"stock_days": last + [1.0], "facility_demo": last + [0]})
     assert fired(table) == {"610100": "西安市发热门诊负荷超出接诊能力（无发热门诊），超过90%（演示数据）",
-                            "610700": "汉中市物资仅够1天，不足3天"}
+                            "610700": "汉中市口罩库存仅够1天，不足3天"}
 
 
 def test_rules_on_metrics_the_table_lacks_raise_nothing():
@@ -229,7 +229,7 @@ def test_the_metrics_table_joins_the_adequacy_figures_of_the_latest_day(small_st
     assert table.loc[("610100", pd.Timestamp(data.end)), ["new_24h", "reported", "risk_rank"]].tolist() == [0, 1, 0]
     got = {a.rule_id: a.message for a in evaluate(table, RULES, data.end)}
     assert got == {"clinic_load_high": "西安市发热门诊负荷95%，超过90%（演示数据）",
-                   "stock_low": "西安市物资仅够2天，不足3天（演示数据）"}
+                   "stock_low": "西安市口罩库存仅够2天，不足3天（演示数据）"}
 
 
 def test_a_bad_rules_file_is_said_instead_of_the_list(small_store, tmp_path):
