@@ -19,6 +19,11 @@ import warnings
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+# A page's first load runs a dozen callbacks and draws two WebGL maps in software: on a busy 2-core machine that
+# takes more than playwright's default 5 s now and then. What the tests wait for is unchanged.
+expect.set_options(timeout=15_000)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -175,6 +180,7 @@ def page(browser):
     """A 1920x1080 page that records every request it makes and every console error."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     pg = context.new_page()
+    pg.set_default_timeout(15_000)
     pg.requests, pg.errors = [], []
     pg.on("request", lambda r: pg.requests.append(r.url))
     pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
