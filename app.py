@@ -23,6 +23,8 @@ from api.v1 import bp as api_v1
 import security
 from data import cache, shipped, store
 from data.ingest.reading import UPLOAD_MAX_BYTES
+from security import banner
+from security import web as security_web
 
 ROOT = Path(__file__).resolve().parent
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -69,14 +71,16 @@ import callbacks.data_page  # noqa: E402,F401
 import callbacks.exports  # noqa: E402,F401
 import callbacks.wall  # noqa: E402,F401
 import callbacks.alerts  # noqa: E402,F401
+import callbacks.admin  # noqa: E402,F401
 
-app.layout = html.Div([dash.page_container])
+app.layout = lambda: html.Div([banner.banner(), dash.page_container])  # per visit: who is signed in
 
 # Dash sets itself up (scripts, assets, callback maps) on the first request of a process, flagging it done first.
 # Under threaded gunicorn workers a second request can arrive meanwhile and find no scripts registered ("dash is
 # not a registered library"). Set up now, once, at import: under --preload the workers inherit it.
 with server.test_request_context("/"):
     app._setup_server()  # noqa: SLF001
+security_web.init_app(server, app)  # after every callback exists: the CSP hashes Dash's inline scripts
 
 # Last of the request hooks, so sign-in and CSRF checks run before an answer can come from the cache.
 cache.init_callback_cache(server, audience=lambda: (security.clearance(),))
@@ -125,5 +129,32 @@ if not (os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "run" not in sys.argv
     threading.Thread(target=_warm_caches, name="warm-caches", daemon=True).start()
 
 
+def _flask_run_host() -> str:
+    """The address `flask --app app:server run [--host H]` will listen on."""
+    args = sys.argv[sys.argv.index("run") + 1:]
+    for i, arg in enumerate(args):
+        if arg in ("--host", "-h") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--host="):
+            return arg.split("=", 1)[1]
+    return os.environ.get("FLASK_RUN_HOST", "127.0.0.1")
+
+
+def refuse_unless_safe(host: str) -> None:
+    """Serving anywhere but this machine needs accounts and a SECRET_KEY: say so in one sentence and stop."""
+    try:
+        mode = security_web.check_serving(host)
+    except security_web.Refused as refused:
+        print(refused, file=sys.stderr)
+        raise SystemExit(2) from None
+    if mode == "demo":
+        log.warning("本地演示模式：没有账号，每位访问者都是演示值班员（只在 %s 上提供）", host)
+
+
+if os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "run" in sys.argv:
+    refuse_unless_safe(_flask_run_host())
+
 if __name__ == "__main__":
-    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)
+    HOST = os.environ.get("HOST", "127.0.0.1")
+    refuse_unless_safe(HOST)
+    app.run(host=HOST, port=int(os.environ.get("PORT", "8050")), debug=False)

@@ -10,6 +10,8 @@ import click
 import pandas as pd
 
 from geo import regions
+from security import audit
+from security import cli as security_cli
 
 
 def _fail(message: str):
@@ -18,6 +20,8 @@ def _fail(message: str):
 
 
 def register(server) -> None:
+    security_cli.register(server)  # accounts and wall tokens
+
     @server.cli.command("ingest")
     @click.argument("file", type=click.Path(dir_okay=False))
     @click.option("--kind", type=click.Choice(["cases", "case-list", "facilities", "flows"]),
@@ -45,6 +49,7 @@ def register(server) -> None:
         if issues:
             click.echo(f"未入库的行及原因已写入：{issues}")
         if report.batch_id:
+            audit.record("upload", f"批次 {report.batch_id}：{report.summary()}")
             click.echo(f"批次 {report.batch_id}，用时 {time.perf_counter() - t0:.1f} 秒。")
         elif dry_run:
             click.echo(f"预检完成（未入库），用时 {time.perf_counter() - t0:.1f} 秒。")
@@ -56,6 +61,7 @@ def register(server) -> None:
         from data.ingest import pipeline  # noqa: PLC0415
         if not pipeline.rollback(batch_id, user="cli"):
             _fail(f"批次 {batch_id} 不存在或已回滚。")
+        audit.record("rollback", f"批次 {batch_id}")
         click.echo(f"批次 {batch_id} 已回滚。")
 
     @server.cli.command("brief")

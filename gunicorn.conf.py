@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
@@ -52,9 +53,18 @@ control_socket_disable = True
 
 
 def when_ready(server):
-    """In the master, after the preloaded import and before the first fork: let the cache warm-up that app.py
+    """In the master, after the preloaded import and before the first fork: refuse to serve beyond this machine
+    without accounts and a SECRET_KEY (whatever -b says), then let the cache warm-up that app.py
     started in a thread finish. A thread does not survive fork, and a lock it held at that moment would stay held
     in the child for ever, so forking mid-warm-up could hang a worker's first request."""
+    from security import web  # noqa: PLC0415
+    for address in server.cfg.bind:
+        host = address.rsplit(":", 1)[0].strip("[]") if not address.startswith("unix:") else "127.0.0.1"
+        try:
+            web.check_serving(host)
+        except web.Refused as refused:
+            server.log.error("%s", refused)
+            sys.exit(2)
     for thread in threading.enumerate():
         if thread.name == "warm-caches":
             server.log.info("waiting for the cache warm-up before forking workers")

@@ -17,7 +17,7 @@ from data import alerts, cache, catalogue, disclosure, queries
 from figures.maps import FACILITY_STYLE
 from figures.tables import to_csv
 from geo import regions
-from security import PUBLIC, clearance
+from security import PUBLIC, audit, clearance
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -29,6 +29,12 @@ class BadRequest(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.message, self.status = message, status
+
+
+@bp.before_request
+def _audit_downloads():
+    if request.args.get("format") == "csv":  # before the response cache, so a cached answer is logged too
+        audit.record("api_download", request.full_path)
 
 
 @bp.errorhandler(BadRequest)

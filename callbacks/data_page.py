@@ -12,6 +12,7 @@ from data import quality
 from data.ingest import pipeline
 from data.ingest.reading import UPLOAD_MAX_BYTES, ReadError, safe_file_name
 from figures import tables
+from security import audit, current_scope, may, user_name
 
 log = logging.getLogger(__name__)
 PREVIEW_ROWS = 10
@@ -29,8 +30,9 @@ def _decode(contents: str) -> bytes:
     return base64.b64decode(contents.split(",", 1)[1])
 
 
-def run(contents: str, filename: str, kind: str, dry_run: bool, user: str = "upload"):
-    """The ingest of an uploaded file; a file that cannot be read comes back as one sentence, never a trace."""
+def run(contents: str, filename: str, kind: str, dry_run: bool):
+    """The ingest of an uploaded file, by the signed-in user and within their region; a file that cannot be read
+    comes back as one sentence, never a trace."""
     filename = safe_file_name(filename)  # a name, never a path
     size = len(contents or "") * 3 // 4  # base64: the file's size, known before anything is decoded or parsed
     if size > UPLOAD_MAX_BYTES:
@@ -38,7 +40,7 @@ def run(contents: str, filename: str, kind: str, dry_run: bool, user: str = "upl
                       "未做任何改动；请分批上传，或由管理员用命令行 flask ingest 导入。")
     try:
         return pipeline.ingest(_decode(contents), filename, None if kind == "auto" else kind, dry_run=dry_run,
-                               user=user), None
+                               user=user_name(), scope=current_scope()), None
     except ReadError as exc:
         return None, f"{exc} 未做任何改动。"
     except Exception:
@@ -99,6 +101,7 @@ def commit_upload(_n, contents, filename, kind, changed):
     if error:
         return html.P(error, className="error", role="alert"), no_update, True
     text = report.summary() + (f" 已存为批次 {report.batch_id}，看板将自动更新。" if report.batch_id else "")
+    audit.record("upload", f"{report.file_name}：{text}")
     return html.P(text, className="ok"), (changed or 0) + 1, True
 
 
@@ -114,7 +117,7 @@ def batch_rows() -> html.Table:
         if row.rows_rejected or row.kind in ("cases", "case-list", "facilities", "flows"):
             actions.append(html.Button("问题行", id={"type": "batch-issues", "index": int(row.id)},
                                        className="small-button"))
-        if row.status == "active" and row.created_by != "system":
+        if row.status == "active" and row.created_by != "system" and may("rollback"):
             actions.append(html.Button("回滚", id={"type": "batch-rollback", "index": int(row.id)},
                                        className="small-button"))
         body.append(html.Tr(className="" if row.status == "active" else "rolled-back", children=[
@@ -146,7 +149,8 @@ def show_batches(_changed):
 def rollback_batch(clicks, changed):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update
-    pipeline.rollback(ctx.triggered_id["index"], user="upload")
+    if pipeline.rollback(ctx.triggered_id["index"], user=user_name()):
+        audit.record("rollback", f"批次 {ctx.triggered_id['index']}")
     return (changed or 0) + 1
 
 

@@ -12,6 +12,9 @@ rolled back as a whole. Tables:
 - ``ingest_rows``      rows of ingested files that were rejected, unresolved, duplicates or revisions, as written
 - ``national_cases``   cumulative cases of China's prefecture-level units, for the importation risk of flows
 - ``alerts``           alerts raised by the rules (analytics/alert_rules.yaml): when first raised, who acknowledged
+- ``users``            staff accounts: role, optional region scope, a scrypt password hash (security/accounts.py)
+- ``wall_tokens``      read-only display tokens for wall screens (only their SHA-256 is stored), revocable
+- ``audit_log``        who did what when: logins, uploads, rollbacks, exports, API downloads; append-only
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
+from sqlalchemy import (DDL, JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
                         Table, UniqueConstraint, case, create_engine, event, func, select, text)
 from sqlalchemy.engine import Engine
 
@@ -169,6 +172,53 @@ alerts = Table(  # one row per rule, region and day, so the time raised and the 
     Column("acknowledged_at", DateTime(timezone=True)),
     UniqueConstraint("rule_id", "adcode", "day", name="uq_alerts_rule_region_day"),
 )
+
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),  # werkzeug's scrypt: method$salt$hash
+    Column("role", String(20), nullable=False),  # viewer | officer | data_admin (security/roles.py)
+    Column("region_adcode", String(6)),  # scope: this region and its counties only; NULL = the whole province
+    Column("active", Boolean, nullable=False, default=True),  # accounts are disabled, never deleted (audit refers)
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", String(64)),
+)
+
+wall_tokens = Table(
+    "wall_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),  # the token itself is shown once, never stored
+    Column("label", String(100), nullable=False),  # which screen, e.g. 省指挥中心大屏
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", String(64)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+audit_log = Table(  # append-only: no code path updates or deletes it, and triggers below refuse both
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("user_name", String(64), nullable=False),
+    Column("role", String(20)),
+    Column("action", String(30), nullable=False),  # login | login_failed | logout | upload | rollback | export | ...
+    Column("detail", String(1000)),
+    Column("address", String(64)),  # the client's address as the server saw it
+    Index("ix_audit_log_at", "at"),
+)
+
+_APPEND_ONLY = "审计日志只可追加，不可修改或删除"
+for _event in ("UPDATE", "DELETE"):
+    event.listen(audit_log, "after_create", DDL(
+        f"CREATE TRIGGER audit_log_no_{_event.lower()} BEFORE {_event} ON audit_log "
+        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END").execute_if(dialect="sqlite"))
+event.listen(audit_log, "after_create", DDL(
+    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$").execute_if(dialect="postgresql"))
+event.listen(audit_log, "after_create", DDL(
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()").execute_if(dialect="postgresql"))
 
 
 def database_url() -> str:

@@ -519,9 +519,9 @@ PROCESS = {"cases": _cases, "case-list": _case_list, "facilities": _facilities, 
 
 # ---- the path -------------------------------------------------------------------------------------------------
 def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool = False, user: str = "system",
-           eng=None, source: str | None = None) -> Report:
+           eng=None, source: str | None = None, scope: str | None = None) -> Report:
     """Read, check and (unless ``dry_run``) store a file as one batch. Raises ReadError when nothing could be read;
-    the store is then unchanged."""
+    the store is then unchanged. With ``scope`` (an account's region), rows of other regions are rejected."""
     eng = eng or store.engine()
     file_name = safe_file_name(file_name)  # never a path from the client
     report = Report(file_name, hashlib.sha256(data).hexdigest(), len(data), dry_run=dry_run)
@@ -557,6 +557,8 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
     if table.unknown_columns:
         report.notes.append(f"未识别的列（未入库）：{'、'.join(table.unknown_columns)}")
     report.rows = PROCESS[kind](table.frame, table.rows, file_name, report, eng)
+    if scope:
+        report.rows = _within_scope(report, scope)
     personal = catalogue.sensitive_headers() if kind == "case-list" else set()
     for issue in report.issues:  # the officer's own headers, so the report can be fixed and uploaded again
         labelled = {table.mapping.get(k, str(k).split(":", 1)[-1]): v for k, v in issue.original.items()}
@@ -575,6 +577,24 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
         return report
     _store(report, user, source or f"{KIND_NAMES[kind]}导入：{file_name}", eng)
     return report
+
+
+def _within_scope(report: Report, scope: str) -> list[dict]:
+    """The rows of the account's region; every other row is rejected, naming its line (or record) and region."""
+    from security.accounts import within_scope  # noqa: PLC0415
+    keep, scope_name = [], regions.get(scope).display_name
+    for row in report.rows:
+        code = next((row[c] for c in ("region_adcode", "county_adcode", "focus_adcode") if row.get(c)), None)
+        if within_scope(code, scope):
+            keep.append(row)
+            continue
+        place = regions.get(code).display_name if code and regions.get(code) else (code or "未知地区")
+        where = (f"第{row['source_row']}行" if row.get("source_row") else
+                 f"“{row.get('name') or row.get('counterpart_name') or ''}”（{row.get('date') or ''}）")
+        report.issues.append(Issue(int(row.get("source_row") or 0), "rejected",
+                                   [f"{where}：地区 {place}（{code}）不在您的数据范围 {scope_name} 内"],
+                                   {PREVIEW_NAMES.get(k, k): v for k, v in row.items()}))
+    return keep
 
 
 def _store(report: Report, user: str, source: str, eng) -> None:

@@ -1,0 +1,37 @@
+"""The audit log: who did what, when, from where. Append-only: this module only inserts and reads, and the store's
+triggers refuse UPDATE and DELETE on both SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import logging
+
+import flask
+import pandas as pd
+from sqlalchemy import insert, select
+
+from data import store
+
+log = logging.getLogger(__name__)
+ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "wall_login": "大屏登录", "upload": "上传入库",
+           "rollback": "回滚批次", "export": "导出", "api_download": "接口下载", "user": "账号管理", "wall_token": "大屏令牌"}
+
+
+def record(action: str, detail: str = "", user: str | None = None, role: str | None = None, eng=None) -> None:
+    """One line in the audit log, by the signed-in user (or ``user``) of the current request."""
+    from security import current_role, user_name  # noqa: PLC0415  (security imports this module)
+    address = flask.request.remote_addr if flask.has_request_context() else None
+    with (eng or store.engine()).begin() as conn:
+        conn.execute(insert(store.audit_log).values(
+            user_name=(user or user_name())[:64], role=role or current_role(), action=action,
+            detail=(detail or "")[:1000], address=address))
+    log.info("audit %s %s: %s", user or user_name(), action, detail)
+
+
+def recent(limit: int = 500, eng=None) -> pd.DataFrame:
+    """The latest entries first, with Chinese headers, for the admin page."""
+    with (eng or store.engine()).connect() as conn:
+        frame = store.frame(conn, select(store.audit_log).order_by(store.audit_log.c.id.desc()).limit(limit))
+    frame["action"] = frame["action"].map(lambda a: ACTIONS.get(a, a))
+    # SQLite keeps UTC without a zone, PostgreSQL with one: both shown in Beijing time
+    frame["at"] = pd.to_datetime(frame["at"], utc=True).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
+    return frame.rename(columns={"id": "序号", "at": "时间（北京时间）", "user_name": "用户", "role": "角色", "action": "操作",
+                                 "detail": "内容", "address": "来源地址"})

@@ -1,0 +1,96 @@
+"""Roles, what each may do, and which route needs what: the one table the gate enforces, the README shows and the
+tests walk through (tests/test_roles.py checks the README's table is this one)."""
+from __future__ import annotations
+
+ROLES = {  # role -> its Chinese name
+    "viewer": "只读用户",
+    "wall": "大屏",
+    "officer": "值班员",
+    "data_admin": "数据管理员",
+}
+ACCOUNT_ROLES = ("viewer", "officer", "data_admin")  # roles a person signs in as; `wall` is a token, not a person
+
+# view: the dashboard `/`; wall: the wall screen; export: CSV/XLSX downloads and the briefing pack;
+# upload: `/data` (uploads, batches, issue rows) within the account's region; rollback and admin: data_admin only.
+PERMISSIONS = {
+    "viewer": frozenset({"view", "wall"}),
+    "wall": frozenset({"wall"}),
+    "officer": frozenset({"view", "wall", "export", "upload"}),
+    "data_admin": frozenset({"view", "wall", "export", "upload", "rollback", "admin"}),
+}
+
+PUBLIC = None  # a route anyone may reach, signed in or not
+SIGNED_IN = "signed_in"  # any signed-in role (its callbacks are then checked one by one)
+
+# (path, prefix?, what it is, permission needed). Order matters: the first match wins.
+ROUTES = [
+    ("/login", False, "登录页", PUBLIC),
+    ("/health", False, "健康检查", PUBLIC),
+    ("/api/v1/", True, "公开数据接口（小数字按规则处理）", PUBLIC),
+    ("/assets/", True, "样式与边界文件", PUBLIC),
+    ("/logout", False, "退出（POST）", SIGNED_IN),
+    ("/", False, "态势总览", "view"),
+    ("/wall", False, "大屏", "wall"),
+    ("/data", False, "数据管理（上传限本人地区）", "upload"),
+    ("/admin", False, "用户、大屏令牌与审计日志", "admin"),
+    ("/_dash-", True, "页面的脚本与回调（每个回调再按下表检查）", SIGNED_IN),
+]
+OTHER_PAGES = "view"  # any other path is a Dash page (or its 404): dashboard readers only
+
+# Dash callbacks, by the module or module.function that defines them -> the permission needed to call them.
+# Anything not named here belongs to the dashboard `/` and needs "view".
+CALLBACKS = {
+    "callbacks.wall": "wall",
+    "callbacks.data_page": "upload",
+    "callbacks.data_page.rollback_batch": "rollback",
+    "callbacks.exports.download_chart_data": "export",
+    "callbacks.exports.make_brief": "export",
+    "callbacks.dashboard.download_table": "export",
+    "callbacks.admin": "admin",
+}
+# Callbacks that hand data out of the system: each call is written to the audit log as an export.
+AUDITED_EXPORTS = {
+    "callbacks.exports.download_chart_data": "导出图表数据",
+    "callbacks.exports.make_brief": "生成汇报材料",
+    "callbacks.dashboard.download_table": "导出排名表",
+    "callbacks.data_page.download_batch_issues": "下载批次问题行",
+    "callbacks.data_page.download_preview_issues": "下载预检问题行",
+}
+
+
+def route_permission(path: str) -> str | None:
+    for route, prefix, _what, permission in ROUTES:
+        if path == route or (prefix and path.startswith(route)):
+            return permission
+    return OTHER_PAGES
+
+
+def callback_permission(module: str | None, name: str | None) -> str:
+    return CALLBACKS.get(f"{module}.{name}") or CALLBACKS.get(module or "") or "view"
+
+
+def allowed(role: str | None, permission: str | None) -> bool:
+    """May ``role`` (None: anonymous) use something that needs ``permission``?"""
+    if permission is PUBLIC:
+        return True
+    if role is None:
+        return False
+    return permission == SIGNED_IN or permission in PERMISSIONS[role]
+
+
+def access_table() -> list[list[str]]:
+    """Route × role, as the README shows it: a header row, then one row a route."""
+    header = ["路径 · path", "内容", "匿名"] + [f"{name} `{role}`" for role, name in ROLES.items()]
+    rows = [header]
+    for route, prefix, what, permission in ROUTES:
+        cells = [f"`{route}{'…' if prefix else ''}`", what, "✓" if allowed(None, permission) else "✗"]
+        cells += ["✓" if allowed(role, permission) else "✗" for role in ROLES]
+        rows.append(cells)
+    return rows
+
+
+def access_table_markdown() -> str:
+    rows = access_table()
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    return "\n".join(lines)
