@@ -28,6 +28,7 @@ ROUTES = [
     ("/health", False, "健康检查", PUBLIC),
     ("/api/v1/", True, "公开数据接口（小数字按规则处理）", PUBLIC),
     ("/assets/", True, "样式与边界文件", PUBLIC),
+    ("/_favicon.ico", False, "网站图标", PUBLIC),
     ("/logout", False, "退出（POST）", SIGNED_IN),
     ("/", False, "态势总览", "view"),
     ("/wall", False, "大屏", "wall"),
@@ -89,8 +90,27 @@ def access_table() -> list[list[str]]:
     return rows
 
 
-def access_table_markdown() -> str:
-    rows = access_table()
+ACTIONS = {"view": "看板 `/` 的全部视图与筛选", "wall": "大屏 `/wall` 的数据", "export": "导出 CSV/XLSX、汇报材料",
+           "upload": "上传（预检、入库）、批次与问题行、数据质量", "rollback": "回滚批次", "admin": "用户、大屏令牌、审计日志"}
+
+
+def permission_table() -> list[list[str]]:
+    """What each role may do through the pages' callbacks (the gate checks each callback, see CALLBACKS)."""
+    rows = [["操作 · permission", "内容", "匿名"] + [f"{name} `{role}`" for role, name in ROLES.items()]]
+    for permission, what in ACTIONS.items():
+        rows.append([f"`{permission}`", what, "✗"] + ["✓" if allowed(role, permission) else "✗" for role in ROLES])
+    return rows
+
+
+def _markdown(rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
     return "\n".join(lines)
+
+
+def access_table_markdown() -> str:
+    return _markdown(access_table())
+
+
+def permission_table_markdown() -> str:
+    return _markdown(permission_table())

@@ -127,8 +127,14 @@ def _home(account) -> str:
     return "/wall" if account.role == "wall" else "/"
 
 
+def _login_key() -> str:
+    """Attempts are counted per address and user name: guessing one account's password is slowed down, while an
+    office behind one address can still sign in its other people."""
+    return f"{get_remote_address()}|{request.form.get('username', '').strip()[:64]}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"], error_message="登录尝试过多")
+@limiter.limit(LOGIN_LIMIT, key_func=_login_key, methods=["POST"])
 def login():
     if demo_mode():
         return redirect("/")

@@ -591,9 +591,12 @@ def _within_scope(report: Report, scope: str) -> list[dict]:
         place = regions.get(code).display_name if code and regions.get(code) else (code or "未知地区")
         where = (f"第{row['source_row']}行" if row.get("source_row") else
                  f"“{row.get('name') or row.get('counterpart_name') or ''}”（{row.get('date') or ''}）")
+        noted = [i for i in report.issues if row.get("source_row") and i.row == row["source_row"]]
+        for issue in noted:  # a revision or note on a row that is now refused would say it was stored
+            report.issues.remove(issue)
+        original = noted[0].original if noted else {PREVIEW_NAMES.get(k, k): v for k, v in row.items()}
         report.issues.append(Issue(int(row.get("source_row") or 0), "rejected",
-                                   [f"{where}：地区 {place}（{code}）不在您的数据范围 {scope_name} 内"],
-                                   {PREVIEW_NAMES.get(k, k): v for k, v in row.items()}))
+                                   [f"{where}：地区 {place}（{code}）不在您的数据范围 {scope_name} 内"], original))
     return keep
 
 
