@@ -14,6 +14,7 @@ Prints a table; writes benchmarks/results/latest.json (or scale.json).
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import json
 import os
 import socket
@@ -78,14 +79,26 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
+_JAR = http.cookiejar.CookieJar()
+_BROWSER = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(_JAR))
+
+
+def _csrf_token(url: str) -> str:
+    """The token a page visit sets in the _csrf_token cookie; Dash sends it back as X-CSRFToken."""
+    if not any(c.name == "_csrf_token" for c in _JAR):
+        _BROWSER.open(f"{url}/").read()
+    return next(c.value for c in _JAR if c.name == "_csrf_token")
+
+
 def replay(url: str, body: bytes, n: int) -> tuple[list[float], bytes]:
     """Server time of a callback request, n times; and its last (uncompressed) answer."""
     times, answer = [], b""
     for _ in range(n):
         request = urllib.request.Request(f"{url}/_dash-update-component", data=body,
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json",
+                                                  "X-CSRFToken": _csrf_token(url)})
         t0 = time.perf_counter()
-        with urllib.request.urlopen(request) as response:
+        with _BROWSER.open(request) as response:
             answer = response.read()
         times.append((time.perf_counter() - t0) * 1000)
     return times, answer

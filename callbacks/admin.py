@@ -12,7 +12,12 @@ from security.roles import ROLES
 
 
 def _when(value) -> str:
-    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
+    """Beijing time, as the audit log shows it (SQLite keeps UTC without a zone)."""
+    if value is None or pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return f"{stamp.tz_convert('Asia/Shanghai'):%Y-%m-%d %H:%M}"
 
 
 def users_table() -> html.Table:

@@ -5,6 +5,7 @@ answer. Skipped only where nginx is not installed and this is not CI (in CI, scr
 from __future__ import annotations
 
 import gzip
+import http.cookiejar
 import json
 import os
 import re
@@ -131,9 +132,14 @@ def test_callback_through_nginx(deployed):
                        "inputs": [{"id": "data-poll", "property": "n_intervals", "value": 1}],
                        "changedPropIds": ["data-poll.n_intervals"],
                        "state": [{"id": "data-version", "property": "data", "value": "stale"}]}).encode()
+    jar = http.cookiejar.CookieJar()  # the page visit sets the CSRF cookie Dash echoes as X-CSRFToken
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    browser.open(f"{url}/", timeout=30).read()
+    token = next(c.value for c in jar if c.name == "_csrf_token")
     request = urllib.request.Request(f"{url}/_dash-update-component", data=body,
-                                     headers={"Content-Type": "application/json", "Accept-Encoding": "gzip"})
-    with urllib.request.urlopen(request, timeout=30) as r:
+                                     headers={"Content-Type": "application/json", "Accept-Encoding": "gzip",
+                                              "X-CSRFToken": token})
+    with browser.open(request, timeout=30) as r:
         raw = r.read()
         answer = json.loads(gzip.decompress(raw) if r.headers.get("Content-Encoding") == "gzip" else raw)
     _, _, health = get(f"{url}/health")

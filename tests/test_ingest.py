@@ -280,7 +280,7 @@ def test_an_ingest_killed_midway_leaves_the_store_as_it_was(db, tmp_path):
     assert rows in (0, 300_000)
 
 
-def test_upload_page_previews_commits_and_rolls_back(server_url, browser, tmp_path, artifacts):
+def test_upload_page_previews_and_commits(server_url, browser, tmp_path, artifacts):
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{server_url}/data")
     report = tmp_path / "日报.csv"
@@ -295,7 +295,8 @@ def test_upload_page_previews_commits_and_rolls_back(server_url, browser, tmp_pa
     batch = page.inner_text("#upload-result").split("已存为批次 ")[1].split("，")[0]
     row = page.locator("#batch-table tr", has_text="日报.csv")
     expect(row).to_contain_text("有效")
-    row.get_by_role("button", name="回滚").click()
-    expect(page.locator("#batch-table tr", has_text="日报.csv")).to_contain_text("已回滚")
+    # the local demo's visitor is an officer: uploads yes, rollbacks are data_admin's (the browser rollback is in
+    # tests/test_security.py, signed in as one)
+    expect(row.get_by_role("button", name="回滚")).to_have_count(0)
     assert batch.isdigit()
     page.close()

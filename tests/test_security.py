@@ -412,11 +412,23 @@ def test_browser_admin_page_and_wall_link(site, page, artifacts):
     expect(link).to_contain_text("/wall?token=", timeout=20_000)
     expect(page.locator("#admin-tokens")).to_contain_text("浏览器测试大屏")
     page.screenshot(path=str(artifacts / "admin_1920x1080.png"), full_page=True)
+    wall_link = link.inner_text()
+    from data.ingest import pipeline  # noqa: PLC0415
+    stored = pipeline.ingest("地区,日期,累计确诊\n新城区,2020-02-22,4\n".encode(), "新城区日报.csv", "cases",
+                             user="xian-officer", eng=store.engine(site[1]))
+    page.goto(f"{url}/data")
+    row = page.locator("#batch-table tr", has_text="新城区日报.csv")
+    expect(row).to_contain_text("有效", timeout=20_000)
+    row.get_by_role("button", name="回滚").click()
+    expect(page.locator("#batch-table tr", has_text="新城区日报.csv")).to_contain_text("已回滚")
+    with store.engine(site[1]).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'rollback' AND detail = :d"),
+                            {"d": f"批次 {stored.batch_id}"}).scalar_one() == 1
     wall = page.context.browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     errors = []
     wall.on("console", lambda m: m.type == "error" and "GL" not in m.text and errors.append(m.text))
     wall.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url} {r.request.post_data}"[:300]))
-    wall.goto(link.inner_text())
+    wall.goto(wall_link)
     expect(wall).to_have_url(re.compile(r"/wall$"))
     expect(wall.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=30_000)
     expect(wall.locator("#kpi-confirmed")).not_to_have_text("–", timeout=20_000)

@@ -90,8 +90,10 @@ class DashUser(FastHttpUser):
         body = json.loads(item["body"])
         if scenario not in POLLS:
             body = with_view(body, region, day)
+        # the CSRF token the page visit set in a cookie, sent back as the browser's Dash renderer does
+        token = next((c.value for c in self.client.cookiejar if c.name == "_csrf_token"), "")
         with self.client.post("/_dash-update-component", data=json.dumps(body, ensure_ascii=False).encode(),
-                              headers={"Content-Type": "application/json"},
+                              headers={"Content-Type": "application/json", "X-CSRFToken": token},
                               name=f"cb {short_name(item['output'])}", catch_response=True) as response:
             if response.status_code == 204:  # PreventUpdate: nothing to update, as the browser got it too
                 response.success()
