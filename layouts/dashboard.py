@@ -15,6 +15,8 @@ from geo import regions
 from layouts import resources
 from layouts import alerts as alert_list
 from layouts import view_state
+from security import current_scope
+from security.accounts import within_scope
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
 
@@ -28,12 +30,14 @@ GRAPH_CONFIG = {"displaylogo": False, "locale": "zh-CN",
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
-def region_options() -> list[dict]:
-    """陕西省, then each unit followed by its counties (indented), searchable by any part of the name."""
+def region_options(scope: str | None = None) -> list[dict]:
+    """陕西省, then each unit followed by its counties (indented), searchable by any part of the name. An account
+    limited to a region (``scope``) gets the counties of that region only; every unit stays listed."""
     options = [{"label": "陕西省（全省）", "value": regions.province().adcode}]
     for unit in sorted(regions.units(), key=lambda r: r.adcode):
         options.append({"label": unit.display_name, "value": unit.adcode})
-        for county in sorted(regions.counties(unit.adcode), key=lambda r: r.adcode):
+        for county in sorted(regions.counties(unit.adcode), key=lambda r: r.adcode) if within_scope(unit.adcode, scope) \
+                else []:
             if county.adcode != unit.adcode:
                 options.append({"label": f"　{county.name}（{unit.name}）", "value": county.adcode})
     return options
@@ -140,7 +144,8 @@ def layout(**query) -> html.Div:
         html.Section(className="controls", **{"aria-label": "筛选"}, children=[
             html.Div(className="control", children=[
                 html.Label("地区", htmlFor="region-select"),
-                dcc.Dropdown(id="region-select", options=region_options(), value=state.region, clearable=False,
+                dcc.Dropdown(id="region-select", options=region_options(current_scope()), value=state.region,
+                             clearable=False,
                              searchable=True, className="region-dropdown", labels=DROPDOWN_LABELS,
                              maxHeight=420),
             ]),
@@ -210,7 +215,7 @@ def layout(**query) -> html.Div:
                                       options=[{"label": "对数坐标", "value": "log"},
                                                {"label": "每10万人", "value": "per100k"}]),
                         html.Div(id="compare-box", className="compare-box", hidden=state.trend != "compare", children=[
-                            dcc.Dropdown(id="compare-select", multi=True, options=region_options(),
+                            dcc.Dropdown(id="compare-select", multi=True, options=region_options(current_scope()),
                                          value=list(state.compare) or [state.region, "610100", "610700"],
                                          labels=DROPDOWN_LABELS, placeholder="对比地区", maxHeight=360),
                         ]),

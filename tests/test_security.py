@@ -448,3 +448,13 @@ def test_browser_local_demo_pages_without_csp_violations(server_url, page):
         expect(page.locator("#account-banner")).to_contain_text("本地演示模式")
     page.wait_for_timeout(1000)
     assert _no_errors(page) == [], page.errors
+
+
+def test_scoped_officer_picks_counties_of_their_region_only(site, sessions):
+    """The region control lists every unit, but counties only inside the account's scope (西安市 for the officer)."""
+    body = callback_body(site[0], ".._pages_content", [{"id": "_pages_location", "property": "pathname", "value": "/"},
+                                                        {"id": "_pages_location", "property": "search", "value": ""}])
+    officer = readable(post_callback(sessions["officer"], site[0], body))
+    viewer = readable(post_callback(sessions["viewer"], site[0], body))
+    assert "雁塔区（西安市）" in officer and "宝鸡市" in officer and "渭滨区（宝鸡市）" not in officer
+    assert "雁塔区（西安市）" in viewer and "渭滨区（宝鸡市）" in viewer
