@@ -143,16 +143,21 @@ def test_a_repeated_pure_callback_is_answered_from_the_cache(cb, app_module, mon
     still runs it; a callback with side effects (an export) is never answered from the cache."""
     import json
     client = app_module.server.test_client()
-    first = client.post("/_dash-update-component", data=_trend_request("610900"), content_type="application/json")
+    client.get("/")  # the page visit sets the CSRF cookie Dash's renderer sends back as X-CSRFToken
+    csrf = {"X-CSRFToken": client.get_cookie("_csrf_token").value}
+    first = client.post("/_dash-update-component", data=_trend_request("610900"), content_type="application/json",
+                        headers=csrf)
     assert first.status_code == 200 and "安康市" in json.dumps(first.get_json(), ensure_ascii=False)
 
     def must_not_run(*_a, **_k):
         raise AssertionError("the callback ran again")
 
     monkeypatch.setattr(cb, "shared_trend", must_not_run)
-    again = client.post("/_dash-update-component", data=_trend_request("610900"), content_type="application/json")
+    again = client.post("/_dash-update-component", data=_trend_request("610900"), content_type="application/json",
+                        headers=csrf)
     assert again.status_code == 200 and again.get_data() == first.get_data()
-    other = client.post("/_dash-update-component", data=_trend_request("610800"), content_type="application/json")
+    other = client.post("/_dash-update-component", data=_trend_request("610800"), content_type="application/json",
+                        headers=csrf)
     assert other.status_code == 500  # not in the cache: the callback ran (and was stopped)
 
     from data import cache

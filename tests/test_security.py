@@ -436,6 +436,12 @@ def test_browser_admin_page_and_wall_link(site, page, artifacts):
     wall.screenshot(path=str(artifacts / "wall_by_token_1920x1080.png"))
     shown_errors = list(errors)
     assert wall.goto(f"{url}/").status == 403
+    wall.goto(f"{url}/wall")
+    expect(wall.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=30_000)
+    token_id = max(t["id"] for t in accounts.wall_tokens(eng=store.engine(site[1])))
+    accounts.revoke_wall_token(token_id, eng=store.engine(site[1]))
+    # the next poll (every 15 s) is refused; the screen leaves the figures for the sign-in page
+    expect(wall).to_have_url(re.compile(r"/login\?next=/wall"), timeout=40_000)
     wall.context.close()
     assert shown_errors == [] and _no_errors(page) == [], (shown_errors, page.errors)
 
