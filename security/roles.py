@@ -42,6 +42,7 @@ OTHER_PAGES = "view"  # any other path is a Dash page (or its 404): dashboard re
 # Anything not named here belongs to the dashboard `/` and needs "view".
 CALLBACKS = {
     "callbacks.wall": "wall",
+    "callbacks.alerts.update_wall_alerts": "wall",
     "callbacks.data_page": "upload",
     "callbacks.data_page.rollback_batch": "rollback",
     "callbacks.exports.download_chart_data": "export",

@@ -127,7 +127,7 @@ def callback_body(url: str, output_prefix: str, inputs: list, state: list | None
 def post_callback(session: requests.Session, url: str, body: dict, token: str | None = "cookie"):
     headers = {"Content-Type": "application/json"}
     if token == "cookie":
-        session.get(url + "/health")  # any page visit has set the cookie; make sure there is one
+        session.get(url + "/login")  # any page visit sets the cookie; make sure there is one
         token = session.cookies.get("_csrf_token")
     if token is not None:
         headers["X-CSRFToken"] = token
