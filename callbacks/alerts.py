@@ -47,8 +47,8 @@ def _badge(alert: dict, klass: str) -> html.Span:
                      title=SEVERITY_NAMES[alert["severity"]])
 
 
-def page_rows(current: alerts.Current) -> tuple[list, str]:
-    """The rows of `/`'s list and its summary line."""
+def page_rows(current: alerts.Current, may_acknowledge: bool = True) -> tuple[list, str]:
+    """The rows of `/`'s list and its summary line; the 确认 buttons only for who may acknowledge."""
     basis = f"据截至{fmt.full_day(current.day)}24时的数据" if current.day else "暂无病例数据"
     if current.error:
         return [html.Li(current.error, className="alert-error", role="alert")], "预警规则文件有误，未评估"
@@ -63,7 +63,8 @@ def page_rows(current: alerts.Current) -> tuple[list, str]:
             html.Span(f"发出 {when(a['raised_at'])}", className="alert-time"),
             html.Span(f"已确认：{a['acknowledged_by']} {when(a['acknowledged_at'])}", className="alert-ack-note")
             if acked else html.Button("确认", id={"type": "alert-ack", "index": a["id"]},
-                                      className="small-button alert-ack", title=f"确认已知悉：{a['message']}"),
+                                      className="small-button alert-ack", title=f"确认已知悉：{a['message']}")
+            if may_acknowledge else html.Span("未确认", className="alert-ack-note"),
         ]))
     return rows, f"{len(rows)} 条，未确认 {current.unacknowledged} 条（{basis}）"
 
@@ -96,13 +97,15 @@ def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str
 )
 def update_page_alerts(_version, _tick, _clicks, shown):
     trigger = ctx.triggered_id
-    if isinstance(trigger, dict) and trigger.get("type") == "alert-ack" and ctx.triggered[0]["value"]:
+    may_acknowledge = security.may("acknowledge")
+    if isinstance(trigger, dict) and trigger.get("type") == "alert-ack" and ctx.triggered[0]["value"] \
+            and may_acknowledge:
         alerts.acknowledge(trigger["index"], security.user_name())
     current = alerts.current()
     key = signature(current)
     if key == shown:
         return no_update, no_update, no_update
-    rows, summary = page_rows(current)
+    rows, summary = page_rows(current, may_acknowledge)
     return rows, summary, key
 
 

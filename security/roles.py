@@ -11,12 +11,13 @@ ROLES = {  # role -> its Chinese name
 ACCOUNT_ROLES = ("viewer", "officer", "data_admin")  # roles a person signs in as; `wall` is a token, not a person
 
 # view: the dashboard `/`; wall: the wall screen; export: CSV/XLSX downloads and the briefing pack;
-# upload: `/data` (uploads, batches, issue rows) within the account's region; rollback and admin: data_admin only.
+# upload: `/data` (uploads, batches, issue rows) within the account's region; acknowledge: an alert on `/` (officers
+# answer for them; a viewer sees the list without the button); rollback and admin: data_admin only.
 PERMISSIONS = {
     "viewer": frozenset({"view", "wall"}),
     "wall": frozenset({"wall"}),
-    "officer": frozenset({"view", "wall", "export", "upload"}),
-    "data_admin": frozenset({"view", "wall", "export", "upload", "rollback", "admin"}),
+    "officer": frozenset({"view", "wall", "export", "upload", "acknowledge"}),
+    "data_admin": frozenset({"view", "wall", "export", "upload", "acknowledge", "rollback", "admin"}),
 }
 
 PUBLIC = None  # a route anyone may reach, signed in or not
@@ -92,7 +93,8 @@ def access_table() -> list[list[str]]:
 
 
 ACTIONS = {"view": "看板 `/` 的全部视图与筛选", "wall": "大屏 `/wall` 的数据", "export": "导出 CSV/XLSX、汇报材料",
-           "upload": "上传（预检、入库）、批次与问题行、数据质量", "rollback": "回滚批次", "admin": "用户、大屏令牌、审计日志"}
+           "upload": "上传（预检、入库）、批次与问题行、数据质量",
+           "acknowledge": "确认预警（记录确认人与时间）", "rollback": "回滚批次", "admin": "用户、大屏令牌、审计日志"}
 
 
 def permission_table() -> list[list[str]]:

@@ -464,3 +464,29 @@ def test_scoped_officer_picks_counties_of_their_region_only(site, sessions):
     viewer = readable(post_callback(sessions["viewer"], site[0], body))
     assert "雁塔区（西安市）" in officer and "宝鸡市" in officer and "渭滨区（宝鸡市）" not in officer
     assert "雁塔区（西安市）" in viewer and "渭滨区（宝鸡市）" in viewer
+
+
+def test_only_officers_and_admins_acknowledge_alerts(site, sessions):
+    """A viewer sees the alert list but its 确认 is not kept (and it gets no button); an officer's is, with its name."""
+    url = site[0]
+    listed = sessions["data_admin"].get(url + "/api/v1/alerts").json()
+    assert listed, "the shipped data raises at least one alert on its last day"
+    alert = listed[0]
+
+    def acknowledge(role):
+        body = callback_body(url, "..alerts-list.children", [
+            {"id": "page-version", "property": "data", "value": None},
+            {"id": "page-poll", "property": "n_intervals", "value": None},
+            [{"id": {"index": alert["id"], "type": "alert-ack"}, "property": "n_clicks", "value": 1}]],
+            [{"id": "alerts-shown", "property": "data", "value": None}],
+            changed=[json.dumps({"index": alert["id"], "type": "alert-ack"}, separators=(",", ":")) + ".n_clicks"])
+        return post_callback(sessions[role], url, body)
+
+    answer = acknowledge("viewer")
+    assert answer.status_code == 200 and "\"type\":\"alert-ack\"" not in answer.text  # no 确认 button
+    after = {a["id"]: a for a in sessions["data_admin"].get(url + "/api/v1/alerts").json()}
+    assert not after[alert["id"]]["acknowledged"]
+    answer = acknowledge("officer")
+    assert answer.status_code == 200
+    after = {a["id"]: a for a in sessions["data_admin"].get(url + "/api/v1/alerts").json()}
+    assert after[alert["id"]]["acknowledged"] and after[alert["id"]]["acknowledged_by"] == USERS["officer"][0]
