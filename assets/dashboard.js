@@ -19,7 +19,10 @@ function recolourMap(day, store, region, metric) {
   gd.once('plotly_afterplot', follow);
   setTimeout(follow, 1000);
   try {
-    window.Plotly.update(gd, update, {coloraxis: values[4]}, [0, 1, 2, 3]);
+    // the day's range, in the colours drawn (the palette, figures/theme.py, is the server's and does not change by day)
+    const drawn = gd.layout.coloraxis && gd.layout.coloraxis.colorscale;
+    const axis = drawn ? Object.assign({}, values[4], {colorscale: drawn}) : values[4];
+    window.Plotly.update(gd, update, {coloraxis: axis}, [0, 1, 2, 3]);
   } catch (e) {  // not ready to take it
     done = true;
     return false;

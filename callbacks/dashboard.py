@@ -83,12 +83,13 @@ def poll_page_version(_n, current):
     Input("region-select", "value"), Input("view-day", "data"), Input("metric-select", "value"),
     Input("layer-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
     Input("compare-select", "value"), Input("flow-direction", "value"), Input("flow-scope", "value"),
-    Input("flow-level", "value"), Input("coverage-distance", "value"),
+    Input("flow-level", "value"), Input("coverage-distance", "value"), Input("palette-select", "value"),
 )
-def write_url(region, day, metric, layers, trend, options, compare, flow, scope, flow_level, distance_km=None):
+def write_url(region, day, metric, layers, trend, options, compare, flow, scope, flow_level, distance_km=None,
+              palette=None):
     return ViewState(region, day, metric, tuple(layers or ()), trend or "region", tuple(options or ()),
                      tuple(compare or ()) if trend == "compare" else (), flow, scope, flow_level,
-                     int(distance_km or DEFAULT_DISTANCE_KM)).query()
+                     int(distance_km or DEFAULT_DISTANCE_KM), palette or "standard").query()
 
 
 clientside_callback(
@@ -155,7 +156,8 @@ def map_frames(region: str, day: str):
     return units, counties, unit
 
 
-def build_map(region: str, day: str, metric: str, layers, distance_km: float = DEFAULT_DISTANCE_KM) -> dict:
+def build_map(region: str, day: str, metric: str, layers, distance_km: float = DEFAULT_DISTANCE_KM,
+              palette: str | None = None) -> dict:
     units, counties, unit = map_frames(region, day)
     bounds = (unit or regions.province()).bounds
     kinds = [k for k in layers or [] if k in maps.FACILITY_STYLE]
@@ -164,28 +166,33 @@ def build_map(region: str, day: str, metric: str, layers, distance_km: float = D
     if maps.GAP_LAYER in (layers or []):
         covered = resources.coverage(distance_km)
         gaps = maps.gap_trace(resources.gaps_url(distance_km), covered.counties, distance_km, covered.demo)
-    return maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties, facilities, gaps=gaps)
+    return maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties, facilities, gaps=gaps,
+                           palette=palette)
 
 
 @cache.memoize
-def shared_map(region: str, day: str, metric: str, layers: tuple, distance_km: float = DEFAULT_DISTANCE_KM) -> dict:
+def shared_map(region: str, day: str, metric: str, layers: tuple, distance_km: float = DEFAULT_DISTANCE_KM,
+               palette: str | None = None) -> dict:
     """build_map, kept per data version in the shared cache: the wall, dozens of officers and the replays of a
     benchmark ask for the same few views; each is built once."""
-    return build_map(region, day, metric, layers, distance_km)
+    return build_map(region, day, metric, layers, distance_km, palette)
 
 
 @callback(
     Output("region-map", "figure"),
     Input("region-select", "value"), Input("metric-select", "value"), Input("layer-select", "value"),
     Input("page-version", "data"), Input("map-day-missed", "data"), Input("coverage-distance", "value"),
-    State("date-select", "value"),
+    Input("palette-select", "value"), State("date-select", "value"),
 )
-def update_map(region, metric, layers, _version=None, _missed=None, distance_km=None, day=None):
+def update_map(region, metric, layers, _version=None, _missed=None, distance_km=None, palette=None, day=None):
     """The map for the view. A date step does not come here: the browser recolours the map from ``map-days``
-    (assets/dashboard.js, stepMap) and asks here, through ``map-day-missed``, only when it has not got that day."""
-    fig = shared_map(region, day, metric, tuple(layers or ()), float(distance_km or DEFAULT_DISTANCE_KM))
+    (assets/dashboard.js, stepMap) and asks here, through ``map-day-missed``, only when it has not got that day.
+    A palette change sends the new colours only (the date step keeps the colour scale drawn)."""
+    fig = shared_map(region, day, metric, tuple(layers or ()), float(distance_km or DEFAULT_DISTANCE_KM), palette)
     if only_triggered_by("map-day-missed", "metric-select"):
         return values_patch(fig)
+    if only_triggered_by("palette-select"):
+        return colour_patch(fig)
     return fig
 
 
@@ -265,6 +272,21 @@ def refine_facilities(bounds, region, layers):
     return patch
 
 
+def colour_patch(fig: dict) -> Patch:
+    """Only what a palette change alters: each trace's marker, line and fill colours, the colour axis, and the
+    shapes and annotations (reference lines). The data stay in the browser."""
+    patch = Patch()
+    for i, trace in enumerate(fig["data"]):
+        for key in ("marker", "line", "fillcolor"):
+            if key in trace:
+                patch["data"][i][key] = trace[key]
+    layout = fig.get("layout", {})
+    for key in ("coloraxis", "shapes", "annotations"):
+        if key in layout:
+            patch["layout"][key] = layout[key]
+    return patch
+
+
 def values_patch(fig: dict) -> Patch:
     """Only what a date or metric change alters: the choropleth values, hover text and colour axis."""
     patch = Patch()
@@ -277,29 +299,29 @@ def values_patch(fig: dict) -> Patch:
 
 
 # ---- trend and table ----------------------------------------------------------------------------------------
-def trend_figure(view: str, region: str, day: str, options, compare) -> "trends.go.Figure":
-    """The trend view chosen in ``trend-view``, for the region (or regions) and day."""
+def trend_figure(view: str, region: str, day: str, options, compare, palette: str | None = None) -> "trends.go.Figure":
+    """The trend view chosen in ``trend-view``, for the region (or regions) and day, in the palette."""
     log, per100k = "log" in (options or []), "per100k" in (options or [])
     name = regions.get(region).display_name
     if view == "units":
         units = sorted(regions.units(), key=lambda r: r.adcode)
         frames = {u.adcode: queries.region_series(u.adcode) for u in units}
         frames = {c: f.loc["2020-01-20":] for c, f in frames.items() if f is not None}
-        return trends.small_multiples(frames, {u.adcode: u.display_name for u in units}, day, log, per100k)
+        return trends.small_multiples(frames, {u.adcode: u.display_name for u in units}, day, log, per100k, palette)
     if view == "compare":
         codes = [c for c in dict.fromkeys(compare or []) if regions.get(c)]
         frames = {c: queries.region_series(c) for c in codes}
         frames = {c: f for c, f in frames.items() if f is not None}
         return trends.comparison(frames, {c: regions.get(c).display_name for c in frames}, day, log, per100k)
     if view == "rt":
-        return trends.rt_chart(queries.region_series(region), name, day)
-    return trends.trend(queries.region_series(region), name, day, log=log, per100k=per100k)
+        return trends.rt_chart(queries.region_series(region), name, day, palette)
+    return trends.trend(queries.region_series(region), name, day, log=log, per100k=per100k, palette=palette)
 
 
 @cache.memoize
-def shared_trend(view: str, region: str, day: str, options: tuple, compare: tuple) -> dict:
+def shared_trend(view: str, region: str, day: str, options: tuple, compare: tuple, palette: str | None = None) -> dict:
     """trend_figure as plotly JSON, kept per data version in the shared cache (see shared_map)."""
-    return trend_figure(view, region, day, options, compare).to_plotly_json()
+    return trend_figure(view, region, day, options, compare, palette).to_plotly_json()
 
 
 TREND_NOTES = {
@@ -314,11 +336,16 @@ TREND_NOTES = {
 @callback(
     Output("trend-chart", "figure"), Output("trend-note", "children"),
     Input("region-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
-    Input("compare-select", "value"), Input("page-version", "data"), State("date-select", "value"),
+    Input("compare-select", "value"), Input("page-version", "data"), Input("palette-select", "value"),
+    State("date-select", "value"),
 )
-def update_trend(region, view, options, compare, _version=None, day=None):
-    """The trend view. A date step only moves the day marker, in the browser (assets/dashboard.js, stepTrend)."""
-    return shared_trend(view, region, day, tuple(options or ()), tuple(compare or ())), TREND_NOTES.get(view, "")
+def update_trend(region, view, options, compare, _version=None, palette=None, day=None):
+    """The trend view. A date step only moves the day marker, in the browser (assets/dashboard.js, stepTrend);
+    a palette change sends the new colours only."""
+    fig = shared_trend(view, region, day, tuple(options or ()), tuple(compare or ()), palette)
+    if only_triggered_by("palette-select"):
+        return colour_patch(fig), no_update
+    return fig, TREND_NOTES.get(view, "")
 
 
 clientside_callback(

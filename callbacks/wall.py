@@ -70,8 +70,8 @@ def wall_view(state: dict, step: int, scale: float = 1.0) -> dict:
     flow_fig, *_ = flow_view(region, day, direction, "national", "city", None)
     return {
         "kpis": values, "deltas": deltas, "day": day,
-        "map": theme.wall(build_map(region, day, metric, []), scale=scale),
-        "trend": theme.wall(trend_figure(trend_view, region, day, [], []), scale=scale),
+        "map": theme.wall(build_map(region, day, metric, [], palette=state.get("palette")), scale=scale),
+        "trend": theme.wall(trend_figure(trend_view, region, day, [], [], state.get("palette")), scale=scale),
         "flow": theme.wall(flow_fig, 16, scale=scale),
         "risk": risk_list(day),
     }

@@ -66,6 +66,7 @@ def flow_map(ranking: pd.DataFrame, places: dict, focus_name: str, focus_point: 
         "customdata": np.stack([rows.counterpart_adcode, arrow, rows["share_pct"].round(2), volume_text],
                                axis=-1).tolist(),
         "hovertemplate": "<b>%{customdata[1]}</b><br>占比 %{customdata[2]}%<br>相对流量 %{customdata[3]}<extra></extra>",
+        "meta": {"columns": ["地区代码", "方向", "占比%", "相对流量"]},  # the table alternative's headers
     })
     traces.append({"type": "scattermap", "mode": "markers", "lon": [fx], "lat": [fy], "name": focus_name,
                    "marker": {"size": 14, "color": "#111111"}, "hovertemplate": f"<b>{focus_name}</b><extra></extra>"})
@@ -156,7 +157,7 @@ def importation_chart(risk: pd.Series, names: dict[str, str], day, selected: str
         x=risk.values, y=[names.get(c, c) for c in risk.index], orientation="h",
         marker_color=[HIGHLIGHT if c == selected else LINE_COLOUR for c in risk.index],
         customdata=[contributors.get(c, "") for c in risk.index],
-        hovertemplate="%{y}：%{x:.4f}<br>主要来源：%{customdata}<extra></extra>"))
+        hovertemplate="%{y}：%{x:.4f}<br>主要来源：%{customdata}<extra></extra>", name="输入风险指数"))
     fig.update_layout(title={"text": f"{title}<br><span style='font-size:11px;color:#555'>{FORMULA}</span>",
                              "x": 0.01, "font": {"size": 14}},
                       margin={"l": 90, "r": 10, "t": 56, "b": 40}, font={"family": FONT, "size": 12},

@@ -100,13 +100,15 @@ def _nodata(frame: pd.DataFrame, url: str, metric: str, name: str, line_width: f
 
 
 def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties: pd.DataFrame | None = None,
-               facilities: pd.DataFrame | None = None, title: str = "", gaps: dict | None = None) -> dict:
+               facilities: pd.DataFrame | None = None, title: str = "", gaps: dict | None = None,
+               palette: str | None = None) -> dict:
     """The main map.
 
     units: one row per reporting unit (index adcode; ``name`` and metric columns, NaN = no data).
     counties: the selected unit's counties in the same form, drawn over it (None at province level).
     facilities: rows with kind, name, lon, lat, status, attrs, is_demo; one WebGL-free MapLibre layer per kind.
     gaps: the uncovered-area trace (``gap_trace``), drawn over the regions and under the facility points.
+    palette: the colour scales' palette (figures.theme.PALETTES), standard by default.
     """
     counties = counties if counties is not None else units.iloc[:0]
     highlight = selected if selected in units.index else None
@@ -128,7 +130,7 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
     layout = dict(
         map={"style": "white-bg", "layers": [{"source": CHINA_URL, "type": "fill", "color": "#eef1f4", "fill": {"outlinecolor": "#c8ced6"},
                                              "below": "traces"}], **view_for(bounds)},
-        coloraxis=colour_axis(metric, map_values(metric, values) if len(values) else values),
+        coloraxis=colour_axis(metric, map_values(metric, values) if len(values) else values, palette),
         margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0}, showlegend=bool(facilities is not None and len(facilities)) or gaps is not None,
         legend={"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
         uirevision=selected, paper_bgcolor="#ffffff",

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analytics.risk import LEVEL_COLOURS, LEVEL_NAMES, LEVELS
+from analytics.risk import LEVEL_NAMES, LEVELS
+from figures.theme import palette as palette_named
 
-# White to dark red, as Chinese epidemic maps colour case counts; the first stop is for zero.
-CASE_SCALE = ["#fff7ec", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]
-# Rt: green below 1, white at 1, red above; the colour axis is centred on 1.
-RT_SCALE = [[0.0, "#1a9850"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]]
+# Colour scales are in figures/theme.py: white to dark red for case counts (as Chinese epidemic maps colour them;
+# the first stop is for zero), green-white-red for Rt centred on 1, and their colour-blind-safe counterparts.
 NO_DATA_COLOUR = "#d9d9d9"
 
 
@@ -36,9 +35,10 @@ METRICS = {m.key: m for m in [
 DEFAULT_METRIC = "confirmed_cum"
 
 
-def colour_axis(metric: str, values) -> dict:
-    """The colour axis of a metric for the given values (a pandas Series, NaN allowed)."""
+def colour_axis(metric: str, values, palette: str | None = None) -> dict:
+    """The colour axis of a metric for the given values (a pandas Series, NaN allowed), in the named palette."""
     m = METRICS[metric]
+    colours = palette_named(palette)
     title = {"text": f"{m.label}<br>（{m.unit}）" if m.unit else m.label, "side": "top"}
     bar = {"title": title, "thickness": 14, "len": 0.6, "x": 0.99, "xanchor": "right",
            "bgcolor": "rgba(255,255,255,0.85)"}
@@ -46,15 +46,18 @@ def colour_axis(metric: str, values) -> dict:
         n = len(m.categories)
         scale = []
         for i, level in enumerate(m.categories):
-            scale += [[i / n, LEVEL_COLOURS[level]], [(i + 1) / n, LEVEL_COLOURS[level]]]
+            scale += [[i / n, colours.risk[level]], [(i + 1) / n, colours.risk[level]]]
         return {"colorscale": scale, "cmin": -0.5, "cmax": n - 0.5,
                 "colorbar": {**bar, "tickvals": list(range(n)), "ticktext": [LEVEL_NAMES[c] for c in m.categories]}}
     finite = values.dropna()
     top = float(finite.max()) if len(finite) else 1.0
     if m.kind == "diverging":
         span = max(abs(top - m.mid), abs(float(finite.min()) - m.mid) if len(finite) else 0, 0.5)
-        return {"colorscale": RT_SCALE, "cmin": m.mid - span, "cmax": m.mid + span, "colorbar": bar}
-    return {"colorscale": CASE_SCALE, "cmin": 0, "cmax": top if top > 0 else 1.0, "colorbar": bar}
+        return {"colorscale": [list(stop) for stop in colours.diverging], "cmin": m.mid - span, "cmax": m.mid + span,
+                "colorbar": bar}
+    sequential = colours.sequential
+    scale = [[i / (len(sequential) - 1), c] for i, c in enumerate(sequential)]
+    return {"colorscale": scale, "cmin": 0, "cmax": top if top > 0 else 1.0, "colorbar": bar}
 
 
 def map_values(metric: str, column):

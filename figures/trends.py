@@ -18,8 +18,8 @@ from plotly.subplots import make_subplots
 
 from analytics import rt as rt_model
 from figures import formatting as fmt
+from figures.theme import palette as palette_named
 
-NEW_COLOUR, AVG_COLOUR, CUM_COLOUR, ACTIVE_COLOUR = "#e8846b", "#b2182b", "#4a4a4a", "#2166ac"
 # Okabe-Ito: distinguishable with colour-blindness, for several regions on one chart
 SERIES_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 FONT = "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"
@@ -115,8 +115,9 @@ def milestones(series: pd.DataFrame) -> list[tuple[pd.Timestamp, str]]:
 
 
 def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: str = "", log: bool = False,
-          per100k: bool = False) -> go.Figure:
-    """One region. ``series`` is None when the region has no data."""
+          per100k: bool = False, palette: str | None = None) -> go.Figure:
+    """One region. ``series`` is None when the region has no data. ``palette``: figures.theme.PALETTES."""
+    colours = palette_named(palette)
     unit = "例/10万人" if per100k else "例"
     fig = go.Figure()
     layout = _base_layout(title or f"{region_name} 每日新增与累计确诊", selected_day, log, f"每日新增（{unit}）")
@@ -129,25 +130,26 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
     x = s.index
     fmt_y = "%{y:,.2f}" if per100k else "%{y:,}"
     fig.add_bar(x=x, y=_for_log(_scaled(s, "new_confirmed", per100k), log), name="每日新增",
-                marker_color=NEW_COLOUR, hovertemplate=f"{fmt_y} {unit}")
+                marker_color=colours.new, hovertemplate=f"{fmt_y} {unit}")
     fig.add_scatter(x=x, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), name="7日平均",
-                    line={"color": AVG_COLOUR, "width": 2.5}, hovertemplate=f"%{{y:,.{3 if per100k else 1}f}} {unit}")
+                    line={"color": colours.average, "width": 2.5},
+                    hovertemplate=f"%{{y:,.{3 if per100k else 1}f}} {unit}")
     fig.add_scatter(x=x, y=_for_log(_scaled(s, "confirmed_cum", per100k), log), name="累计确诊", yaxis="y2",
-                    line={"color": CUM_COLOUR, "width": 1.5}, hovertemplate=f"{fmt_y} {unit}")
+                    line={"color": colours.cumulative, "width": 1.5}, hovertemplate=f"{fmt_y} {unit}")
     fig.add_scatter(x=x, y=_for_log(_scaled(s, "active", per100k), log), name="现有确诊", yaxis="y2",
-                    line={"color": ACTIVE_COLOUR, "width": 1.5, "dash": "dash"}, hovertemplate=f"{fmt_y} {unit}")
+                    line={"color": colours.active, "width": 1.5, "dash": "dash"}, hovertemplate=f"{fmt_y} {unit}")
     base = 0 if not log else None
     corrections = s[s["correction_confirmed"] < 0]
     if len(corrections) and base is not None:
         fig.add_scatter(x=corrections.index, y=[0] * len(corrections), mode="markers+text", name="订正（核减）",
                         marker={"symbol": "triangle-down", "color": "#7f3b08", "size": 10},
                         text=[f"{int(v)}" for v in corrections["correction_confirmed"]], textposition="bottom center",
-                        hovertemplate="核减 %{text} 例")
+                        hovertemplate="核减 %{text} 例", meta={"column": "订正（核减，例）"})
     missing = s[s["status"] == "missing"]
     if len(missing) and base is not None:
         fig.add_scatter(x=missing.index, y=[0] * len(missing), mode="markers", name=fmt.MISSING,
                         marker={"symbol": "x-thin", "line": {"width": 2, "color": "#888888"}, "size": 9},
-                        hovertemplate=fmt.MISSING)
+                        hovertemplate=fmt.MISSING, meta={"column": "上报状态", "text": fmt.MISSING})
     layout["annotations"] = [
         {"x": day, "y": 1, "yref": "paper", "text": text, "showarrow": True, "arrowhead": 0, "ax": 0,
          "ay": 14 + 16 * i, "font": {"size": 11, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.85)"}
@@ -157,8 +159,10 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
 
 
 def small_multiples(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_day, log: bool = False,
-                    per100k: bool = False) -> go.Figure:
-    """The units side by side on one shared y axis: 7-day average of daily new cases (bars: daily new)."""
+                    per100k: bool = False, palette: str | None = None) -> go.Figure:
+    """The units side by side on one shared y axis: 7-day average of daily new cases (bars: daily new).
+    Each trace's ``meta.column`` names it in the table alternative (the legend names only the first)."""
+    colours = palette_named(palette)
     codes = list(frames)
     cols = 4
     rows = int(np.ceil(len(codes) / cols))
@@ -168,11 +172,13 @@ def small_multiples(frames: dict[str, pd.DataFrame], names: dict[str, str], sele
     for i, code in enumerate(codes):
         s = frames[code]
         r, c = i // cols + 1, i % cols + 1
-        fig.add_bar(x=s.index, y=_for_log(_scaled(s, "new_confirmed", per100k), log), marker_color=NEW_COLOUR,
+        fig.add_bar(x=s.index, y=_for_log(_scaled(s, "new_confirmed", per100k), log), marker_color=colours.new,
                     name="每日新增", legendgroup="new", showlegend=i == 0, row=r, col=c,
+                    meta={"column": f"{names[code]} 每日新增（{unit}）"},
                     hovertemplate=f"{names[code]} %{{y:,.2f}} {unit}" if per100k else f"{names[code]} %{{y:,}} {unit}")
-        fig.add_scatter(x=s.index, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), line={"color": AVG_COLOUR},
+        fig.add_scatter(x=s.index, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), line={"color": colours.average},
                         name="7日平均", legendgroup="avg", showlegend=i == 0, row=r, col=c,
+                        meta={"column": f"{names[code]} 7日平均（{unit}）"},
                         hovertemplate=f"{names[code]} 7日平均 %{{y:,.2f}}")
     fig.update_annotations(font_size=12)
     fig.update_xaxes(tickformatstops=DATE_TICKS, showgrid=False, range=epidemic_window(frames.values(), selected_day),
@@ -209,8 +215,9 @@ def comparison(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_
     return fig
 
 
-def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day) -> go.Figure:
+def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day, palette: str | None = None) -> go.Figure:
     """Rt with its 95 % credible interval and a line at 1; days without an estimate say why."""
+    colours = palette_named(palette)
     fig = go.Figure()
     layout = _base_layout(f"{region_name} 实时再生数 Rt（{rt_model.WINDOW}日窗口，95%可信区间）", selected_day, False,
                           "Rt")
@@ -219,10 +226,11 @@ def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day) -> go.
                                    "不作 Rt 估计")
     s = series.loc[series["rt"].notna().idxmax() - pd.Timedelta(days=7):]
     s = s.loc[: s["rt"].last_valid_index() + pd.Timedelta(days=14)]
-    fig.add_scatter(x=s.index, y=s["rt_high"], line={"width": 0}, showlegend=False, hoverinfo="skip")
-    fig.add_scatter(x=s.index, y=s["rt_low"], fill="tonexty", fillcolor="rgba(178,24,43,0.18)", line={"width": 0},
-                    name="95%可信区间", hovertemplate="%{y:.2f}")
-    fig.add_scatter(x=s.index, y=s["rt"], line={"color": AVG_COLOUR, "width": 2.5}, name="Rt",
+    fig.add_scatter(x=s.index, y=s["rt_high"], line={"width": 0}, showlegend=False, hoverinfo="skip",
+                    meta={"column": "95%可信区间上限"})
+    fig.add_scatter(x=s.index, y=s["rt_low"], fill="tonexty", fillcolor=colours.band, line={"width": 0},
+                    name="95%可信区间", hovertemplate="%{y:.2f}", meta={"column": "95%可信区间下限"})
+    fig.add_scatter(x=s.index, y=s["rt"], line={"color": colours.average, "width": 2.5}, name="Rt",
                     hovertemplate="%{y:.2f}")
     too_few = s[s["rt"].isna() & (s["rt_cases"].notna())]
     if len(too_few):
@@ -230,8 +238,8 @@ def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day) -> go.
                         marker={"symbol": "line-ew", "line": {"width": 2, "color": "#999"}, "size": 8},
                         hovertemplate="窗口内病例不足，不估计")
     layout["shapes"].append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1, "y1": 1,
-                             "line": {"color": "#2e9d4f", "width": 1.5}})
+                             "line": {"color": colours.reference, "width": 1.5}})
     layout["annotations"] = [{"xref": "paper", "x": 1, "y": 1, "text": "Rt = 1", "showarrow": False, "xanchor": "right",
-                              "yanchor": "bottom", "font": {"size": 11, "color": "#2e9d4f"}}]
+                              "yanchor": "bottom", "font": {"size": 11, "color": colours.reference}}]
     fig.update_layout(**layout)
     return fig

@@ -17,6 +17,7 @@ from layouts import alerts as alert_list
 from layouts import view_state
 from security import current_scope
 from security.accounts import within_scope
+from layouts.accessibility import hidden_label, palette_control, table_panel, table_toggle
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
 
@@ -85,14 +86,18 @@ def ranking_skeleton() -> html.Table:
 
 
 def export_bar(chart: str) -> html.Div:
-    """Download buttons of a chart: the picture (PNG at 2x, SVG) and the table behind it (CSV, XLSX)."""
-    return html.Div(className="export-bar", children=[
-        html.Button(label, id={"type": kind, "chart": chart, "fmt": fmt_}, className="export-button",
-                    title=f"下载{what}")
-        for kind, fmt_, label, what in (("img-export", "png", "PNG", "图片（PNG，2倍分辨率）"),
-                                        ("img-export", "svg", "SVG", "矢量图（SVG）"),
-                                        ("data-export", "csv", "CSV", "数据（CSV）"),
-                                        ("data-export", "xlsx", "XLSX", "数据（Excel）"))])
+    """A chart's tools: its table alternative (the 表格 button and where the table shows, over the chart), and
+    download buttons for the picture (PNG at 2x, SVG) and the table behind it (CSV, XLSX)."""
+    return html.Div(className="chart-tools", children=[
+        html.Div(className="export-bar", children=[table_toggle(chart), *[
+            html.Button(label, id={"type": kind, "chart": chart, "fmt": fmt_}, className="export-button",
+                        title=f"下载{what}")
+            for kind, fmt_, label, what in (("img-export", "png", "PNG", "图片（PNG，2倍分辨率）"),
+                                            ("img-export", "svg", "SVG", "矢量图（SVG）"),
+                                            ("data-export", "csv", "CSV", "数据（CSV）"),
+                                            ("data-export", "xlsx", "XLSX", "数据（Excel）"))]]),
+        table_panel(chart),
+    ])
 
 
 def _kpi(key: str, label: str) -> html.Div:
@@ -139,6 +144,7 @@ def layout(**query) -> html.Div:
             html.H1("陕西省疫情防控态势感知看板"),
             html.Div(id="as-of", className="as-of", children=fmt.as_of(state.date)),
             html.Div(id="demo-badge", className="demo-badge", children="含演示数据", hidden=not state.layers),
+            palette_control(state.palette),
             html.Nav(className="nav", children=[dcc.Link("大屏", href="/wall"), dcc.Link("数据管理", href="/data")]),
         ]),
         html.Section(className="controls", **{"aria-label": "筛选"}, children=[
@@ -158,6 +164,7 @@ def layout(**query) -> html.Div:
                                  labels=DROPDOWN_LABELS, maxHeight=360),
                     html.Button("▶", id="date-next", className="step", title="后一日", **{"aria-label": "后一日"}),
                 ]),
+                hidden_label("日期（按天滑动）", "date-slider"),
                 dcc.Slider(id="date-slider", min=0, max=len(days) - 1, step=1, value=day_index, marks=month_marks,
                            updatemode="mouseup", allow_direct_input=False, className="date-slider"),
                 playback_controls(),
@@ -169,7 +176,7 @@ def layout(**query) -> html.Div:
                              options=[{"label": m.label, "value": k} for k, m in METRICS.items()]),
             ]),
             html.Div(className="control", children=[
-                html.Span("设施图层（演示数据）", className="label"),
+                html.Label("设施图层（演示数据）", htmlFor="layer-select", className="label"),
                 dcc.Checklist(id="layer-select", value=list(state.layers), className="layers",
                               options=[{"label": label, "value": k} for k, label in MAP_LAYERS.items()]),
             ]),
@@ -180,6 +187,7 @@ def layout(**query) -> html.Div:
             html.Div(className="control control-brief", children=[
                 html.Span("汇报材料", className="label"),
                 html.Div(className="brief-row", children=[
+                    hidden_label("汇报材料格式", "brief-format"),
                     dcc.RadioItems(id="brief-format", value="pptx", inline=True, className="segmented small",
                                    options=[{"label": "PPTX", "value": "pptx"}, {"label": "PDF", "value": "pdf"}]),
                     html.Button("生成", id="brief-button", className="small-button"),
@@ -209,14 +217,17 @@ def layout(**query) -> html.Div:
             html.Div(className="side", children=[
                 html.Div(className="card", children=[
                     html.Div(className="trend-controls", children=[
+                        hidden_label("趋势视图", "trend-view"),
                         dcc.RadioItems(id="trend-view", value=state.trend, inline=True, className="segmented",
                                        options=[{"label": label, "value": v} for v, label in TREND_VIEWS.items()]),
+                        hidden_label("趋势选项", "trend-options"),
                         dcc.Checklist(id="trend-options", value=list(state.options), inline=True,
                                       options=[{"label": "对数坐标", "value": "log"},
                                                {"label": "每10万人", "value": "per100k"}]),
                         html.Div(id="compare-box", className="compare-box", hidden=state.trend != "compare", children=[
+                            hidden_label("对比地区", "compare-select"),
                             dcc.Dropdown(id="compare-select", multi=True, options=region_options(current_scope()),
-                                         value=list(state.compare) or [state.region, "610100", "610700"],
+                                         value=list(state.compare) or list(dict.fromkeys([state.region, "610100", "610700"])),
                                          labels=DROPDOWN_LABELS, placeholder="对比地区", maxHeight=360),
                         ]),
                     ]),
@@ -243,10 +254,13 @@ def layout(**query) -> html.Div:
         html.Section(className="flows", **{"aria-label": "人口流动"}, children=[
             html.Div(className="flows-head", children=[
                 html.H2("人口流动（百度迁徙）"),
+                hidden_label("迁徙方向", "flow-direction"),
                 dcc.RadioItems(id="flow-direction", value=state.flow, inline=True, className="segmented",
                                options=[{"label": "迁入来源", "value": "in"}, {"label": "迁出目的地", "value": "out"}]),
+                hidden_label("迁徙范围", "flow-scope"),
                 dcc.RadioItems(id="flow-scope", value=state.scope, inline=True, className="segmented",
                                options=[{"label": "全国", "value": "national"}, {"label": "省内", "value": "province"}]),
+                hidden_label("汇总层级", "flow-level"),
                 dcc.RadioItems(id="flow-level", value=state.flow_level, inline=True, className="segmented",
                                options=[{"label": "按城市", "value": "city"}, {"label": "按省份", "value": "province"}]),
                 html.Span(id="flow-note", className="note"),
@@ -276,10 +290,11 @@ def layout(**query) -> html.Div:
                     dcc.Graph(id="scale-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "300px"}),
                 ]),
                 html.Div(className="card", children=[
-                    export_bar("od-chart"),
+                    hidden_label("矩阵数值", "od-mode"),
                     dcc.RadioItems(id="od-mode", value="share", inline=True, className="segmented small",
                                    options=[{"label": "当日占比", "value": "share"},
                                             {"label": "较7日前变化", "value": "change"}]),
+                    export_bar("od-chart"),
                     dcc.Graph(id="od-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "300px"}),
                 ]),
                 html.Div(className="card", children=[

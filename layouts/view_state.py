@@ -10,6 +10,7 @@ import pandas as pd
 from analytics.coverage import DEFAULT_DISTANCE_KM, DISTANCES_KM
 from figures.maps import MAP_LAYERS
 from figures.metrics import DEFAULT_METRIC, METRICS
+from figures.theme import DEFAULT_PALETTE, PALETTES
 from geo import regions
 from geo.units import PROVINCE
 
@@ -31,6 +32,7 @@ class ViewState:
     scope: str = "national"  # national | province
     flow_level: str = "city"  # city | province
     distance: int = DEFAULT_DISTANCE_KM  # km, straight line, of fever-clinic coverage (DISTANCES_KM)
+    palette: str = DEFAULT_PALETTE  # standard | cb (colour-blind safe), figures.theme.PALETTES
 
     def query(self) -> str:
         params = {"region": self.region, "date": self.date, "metric": self.metric}
@@ -43,7 +45,8 @@ class ViewState:
         if self.compare:
             params["compare"] = ",".join(self.compare)
         for key, value, default in (("flow", self.flow, "in"), ("scope", self.scope, "national"),
-                                    ("flowlevel", self.flow_level, "city")):
+                                    ("flowlevel", self.flow_level, "city"),
+                                    ("palette", self.palette, DEFAULT_PALETTE)):
             if value != default:
                 params[key] = value
         if self.distance != DEFAULT_DISTANCE_KM:
@@ -76,5 +79,6 @@ def parse(args: dict, start, end) -> ViewState:
     scope = args.get("scope") if args.get("scope") in ("national", "province") else "national"
     flow_level = args.get("flowlevel") if args.get("flowlevel") in ("city", "province") else "city"
     distance = next((d for d in DISTANCES_KM if str(d) == str(args.get("distance"))), DEFAULT_DISTANCE_KM)
+    palette = args.get("palette") if args.get("palette") in PALETTES else DEFAULT_PALETTE
     return ViewState(region, day.date().isoformat(), metric, layers, trend, options, compare, flow, scope, flow_level,
-                     distance)
+                     distance, palette)

@@ -29,7 +29,7 @@ def layout(**query) -> html.Div:
         rotate = 0
     return html.Div(className="wall", children=[
         dcc.Store(id="wall-state", data={"region": state.region, "date": state.date, "metric": state.metric,
-                                         "pinned_date": "date" in query}),
+                                         "pinned_date": "date" in query, "palette": state.palette}),
         dcc.Store(id="data-version"),
         dcc.Store(id="wall-step", data=0),
         dcc.Store(id="wall-scale"),

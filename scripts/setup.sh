@@ -29,6 +29,14 @@ pip_install() {  # into .venv, again only when a requirements file changed since
   touch "$stamp"
 }
 
+npm_ci() {  # a package-lock.json's packages into its folder's node_modules, again only when the lock changed
+  local dir=$1
+  [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  echo "setup: installing npm packages in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
 case "$what" in
   run)
     pip_install run requirements.txt ;;
@@ -37,6 +45,8 @@ case "$what" in
     # poppler-utils to turn exported PDFs into text and pictures in the tests; postgresql and redis-server for the
     # second pass of .ci/run (the store and cache tests on PostgreSQL with a shared Redis) and tests/test_backends.py.
     apt_install chromium chromium-driver fonts-noto-cjk poppler-utils postgresql redis-server nginx
-    pip_install test requirements.txt requirements-test.txt ;;
+    pip_install test requirements.txt requirements-test.txt
+    # axe-core, which tests/test_a11y.py injects into the pages to check them against WCAG 2.1 AA
+    npm_ci tests/a11y ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac

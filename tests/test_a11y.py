@@ -1,0 +1,194 @@
+"""Accessibility of `/`, `/wall` and `/data` in headless chromium: axe-core (tests/a11y, pinned in its
+package-lock.json, installed by `scripts/setup.sh test`) checks each page against WCAG 2.1 A and AA with both
+palettes, and finds no serious or critical violation; every chart's 表格 button shows a table of the chart's own
+numbers; the controls work from the keyboard."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+CHARTS = ["region-map", "trend-chart", "flow-chart", "scale-chart", "od-chart", "import-chart"]
+
+
+def _settle(page, path: str) -> None:
+    """Wait until what a user would read is there: every graph drawn, the map's canvas painted, no callback
+    pending (Dash marks components that wait for one with data-dash-is-loading)."""
+    if path.startswith("/data"):
+        expect(page.locator("#quality table").first).to_be_visible(timeout=30_000)
+    else:
+        expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=30_000)
+        page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')]
+                                      .every(gd => gd.data && gd._fullLayout)""", timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading]')", timeout=30_000)
+    page.wait_for_timeout(800)  # the last redraws and assets/a11y.js's corrections (once a frame)
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is now, one readable line each."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing: run `scripts/setup.sh test` (npm ci in {AXE.parents[2]})")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async (tags) => {
+        const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+        return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').flatMap(v =>
+            v.nodes.map(n => `${v.impact} ${v.id} (${v.help}) at ${n.target.join(' ')}: `
+                           + n.failureSummary.replace(/\\s+/g, ' ').slice(0, 300)));
+    }""", WCAG_21_AA)
+    return found
+
+
+@pytest.mark.parametrize("path, size", [
+    ("/?region=610000&date=2020-02-15", (1920, 1080)),
+    ("/?region=610100&date=2020-02-15&metric=risk_level&layers=fever_clinic&trend=compare&palette=cb", (1920, 1080)),
+    ("/wall?date=2020-02-15", (1920, 1080)),
+    ("/wall?date=2020-02-15&palette=cb&metric=risk_level", (1920, 1080)),
+    ("/data", (1366, 768)),
+])
+def test_pages_have_no_serious_wcag_violations(server_url, browser, artifacts, path, size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{server_url}{path}")
+        _settle(page, path)
+        if path.startswith("/?"):  # the flow charts below the fold draw once scrolled to
+            page.locator("section.flows").scroll_into_view_if_needed()
+            page.wait_for_function("() => document.querySelector('#od-chart .js-plotly-plot')?.data?.length > 0",
+                                   timeout=30_000)
+            page.wait_for_function("() => !document.querySelector('[data-dash-is-loading]')")
+            page.wait_for_timeout(500)
+        found = serious_violations(page)
+        name = path.strip("/?").replace("&", "_").replace("=", "-").replace("?", "_") or "dashboard"
+        page.screenshot(path=str(artifacts / f"a11y_{name[:80]}.png"))
+        assert found == [], "axe-core found serious/critical WCAG 2.1 AA violations:\n" + "\n".join(found)
+    finally:
+        context.close()
+
+
+def _table(page, chart: str) -> dict:
+    """The header and rows of a chart's table alternative as shown."""
+    return page.evaluate("""(chart) => {
+        const panel = document.getElementById(JSON.stringify({chart: chart, type: 'chart-table'}));
+        const rows = [...panel.querySelectorAll('tbody tr')].map(tr => [...tr.children].map(c => c.textContent));
+        return {head: [...panel.querySelectorAll('thead th')].map(th => th.textContent), rows: rows,
+                caption: panel.querySelector('caption')?.textContent || '',
+                scopes: [...panel.querySelectorAll('th')].map(th => th.getAttribute('scope'))};
+    }""", chart)
+
+
+def _number(text: str) -> float | None:
+    return None if text == "—" else float(text.replace(",", ""))
+
+
+def test_every_chart_has_its_numbers_as_a_table(server_url, page, artifacts):
+    page.goto(f"{server_url}/?region=610100&date=2020-02-15")
+    _settle(page, "/")
+    # every chart on the page has a 表格 button, including any added later with export_bar
+    graphs = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => gd.closest('.dash-graph').id)")
+    toggles = page.evaluate("""() => [...document.querySelectorAll('.table-toggle')]
+                                    .map(b => JSON.parse(b.id).chart)""")
+    assert set(CHARTS) <= set(graphs) and set(graphs) <= set(toggles), (graphs, toggles)
+
+    # the trend: a row a day, a column per series, each number what the chart draws
+    page.locator("#trend-chart").scroll_into_view_if_needed()
+    toggle = page.get_by_role("button", name="表格").nth(1)
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    table = _table(page, "trend-chart")
+    assert table["caption"].startswith("西安市 每日新增与累计确诊")
+    assert table["head"][:5] == ["日期", "每日新增", "7日平均", "累计确诊", "现有确诊"]
+    assert set(table["scopes"]) == {"col", "row"}
+    # plotly's own decoded copy of the data it draws (the figure arrives with base64-packed arrays)
+    drawn = page.evaluate("""() => document.querySelector('#trend-chart .js-plotly-plot')._fullData.slice(0, 4).map(t =>
+        Object.fromEntries(Array.from(t.x).map((x, i) => [String(x).slice(0, 10), Number.isFinite(t.y[i]) ? t.y[i] : null])))""")
+    rows = {r[0]: r for r in table["rows"]}
+    assert len(rows) == len(drawn[0])
+    for column, series in enumerate(drawn, start=1):
+        for day, value in series.items():
+            shown = _number(rows[day][column])
+            assert (shown is None and value is None) or shown == pytest.approx(value, abs=5e-5), (day, column)
+    assert rows["2020-02-15"][3] == "114"  # 西安 cumulative to 2月15日, as the KPI tile says
+
+    # the map: a row per unit, the metric as the colour bar names it; the date step patches it and the table follows
+    map_toggle = page.locator("#region-map").locator("xpath=..").get_by_role("button", name="表格")
+    map_toggle.click()
+    table = _table(page, "region-map")
+    assert table["head"] == ["地区", "层级", "累计确诊 （例）"]
+    xian = next(r for r in table["rows"] if r[0] == "西安市")
+    assert xian[2] == "114"
+    page.click("#date-next")
+    page.wait_for_function("""() => [...document.getElementById(JSON.stringify({chart: 'region-map', type: 'chart-table'}))
+        .querySelectorAll('tbody tr')].some(tr => tr.children[0].textContent === '西安市' && tr.children[2].textContent === '117')""")
+    page.screenshot(path=str(artifacts / "a11y_tables_xian.png"))
+    map_toggle.click()
+    expect(map_toggle).to_have_attribute("aria-pressed", "false")
+    expect(page.locator(".chart-table").first).to_be_hidden()
+
+    # the flow charts: the flow ranking, the scale index, the matrix and the importation ranking
+    page.locator("section.flows").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('#import-chart .js-plotly-plot')?.data?.length > 0",
+                           timeout=30_000)
+    for chart, head in (("flow-chart", ["地区代码", "方向", "占比%", "相对流量"]),
+                        ("scale-chart", ["日期", "迁入规模指数", "迁出规模指数"]),
+                        ("import-chart", ["地区", "输入风险指数"])):
+        page.locator(f"#{chart}").locator("xpath=..").get_by_role("button", name="表格").click()
+        table = _table(page, chart)
+        assert table["head"] == head and table["rows"], (chart, table["head"])
+    od = page.locator("#od-chart").locator("xpath=..")
+    od.get_by_role("button", name="表格").click()
+    table = _table(page, "od-chart")
+    matrix = page.evaluate("() => document.querySelector('#od-chart .js-plotly-plot').data[0]")
+    assert [r[0] for r in table["rows"]] == matrix["y"] and table["head"][1:] == matrix["x"]
+
+
+def test_controls_work_from_the_keyboard(server_url, page):
+    page.goto(f"{server_url}/?region=610100&date=2020-02-15")
+    _settle(page, "/")
+    # Tab from the top bar reaches the region dropdown (its button, named by its label), then the date buttons
+    page.get_by_role("link", name="数据管理").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.id")
+    assert focused == "region-select", focused
+    name = page.evaluate("""() => { const b = document.activeElement;
+        return b.getAttribute('aria-labelledby').split(' ').map(id => document.getElementById(id)?.textContent || '')
+                .join(' ').trim(); }""")
+    assert name.startswith("地区") and "西安市" in name
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "date-prev"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("() => document.activeElement.id") == "region-select"
+    page.keyboard.press("ArrowDown")  # opens the list; Escape closes it
+    expect(page.locator(".dash-dropdown-option").first).to_be_visible()
+    page.keyboard.press("Escape")
+
+    # the date buttons: Enter steps a day
+    page.focus("#date-next")
+    page.keyboard.press("Enter")
+    expect(page.locator("#as-of")).to_have_text("截至2020年2月16日24时")
+
+    # the palette: arrows move within the radio group, the map and the URL follow
+    page.focus("#palette-select input[value='standard']")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.documentElement.dataset.palette === 'cb'")
+    assert "palette=cb" in page.url
+    page.wait_for_function("""() => document.querySelector('#region-map .js-plotly-plot').layout.coloraxis
+                                   .colorscale[0][1].toLowerCase() === '#fde725'""")
+
+    # the trend's 表格 button: Tab to it, Enter shows the table, Space hides it again
+    first_export = page.locator("#trend-chart").locator("xpath=..").locator(".export-button").first
+    page.focus("#trend-options input[value='per100k']")
+    for _ in range(5):
+        if page.evaluate("() => document.activeElement.classList.contains('table-toggle')"):
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("() => JSON.parse(document.activeElement.id).chart") == "trend-chart"
+    page.keyboard.press("Enter")
+    expect(first_export).to_have_attribute("aria-pressed", "true")
+    assert _table(page, "trend-chart")["rows"]
+    page.keyboard.press("Space")
+    expect(first_export).to_have_attribute("aria-pressed", "false")
