@@ -164,7 +164,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         }
       });
       const note = skippedPoints ? `地图上的设施点位（${skippedPoints.toLocaleString('zh-CN')} 处）未列入本表。` : '';
-      return {head: ['地区', '层级', valueName], rows: rows, note: note};
+      return {head: ['地区', '层级', valueName], rows: rows, note: note, caption: `地图：${valueName}`};
     }
 
     function pointRows(trace) {
@@ -219,7 +219,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       } else {
         table = cartesianTable(data);
       }
-      table.caption = title(layout) || '图表数据';
+      // what and when: the chart's title (a map has none on screen: its colour bar says what), and the as-of date
+      const asOf = document.getElementById('as-of');
+      let caption = title(layout) || table.caption || '图表数据';
+      if (asOf && asOf.textContent && !caption.includes('截至')) { caption += ` · ${asOf.textContent}`; }
+      table.caption = caption;
       return table;
     }
 

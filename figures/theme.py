@@ -52,6 +52,7 @@ def palette(name: str | None) -> Palette:
     return PALETTES.get(name or DEFAULT_PALETTE, PALETTES[DEFAULT_PALETTE])
 
 WALL_BG, WALL_PANEL, WALL_INK, WALL_GRID = "#07162b", "#0d2240", "#e9f0f8", "#23395a"
+DARK_INKS = {"#000000", "#111111", "#1a1a1a", "#4a4a4a"}  # figure inks drawn light on the wall
 WORLD = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {
     "type": "Polygon", "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]]}}]}
 
@@ -83,6 +84,11 @@ def wall(fig, font_px: int = 18, scale: float = 1.0) -> dict:
         annotation.setdefault("font", {}).update(color=WALL_INK, size=font_px - 2)
         if "bgcolor" in annotation:
             annotation["bgcolor"] = "rgba(13,34,64,0.85)"
+    for trace in out.get("data", []):  # black and dark grey lines and markers vanish on the dark panel
+        for key in ("line", "marker"):
+            part = trace.get(key)
+            if isinstance(part, dict) and isinstance(part.get("color"), str) and part["color"].lower() in DARK_INKS:
+                part["color"] = WALL_INK
     for shape in layout.get("shapes", []) or []:
         if shape.get("line", {}).get("color") == "#1a1a1a":
             shape["line"]["color"] = WALL_INK

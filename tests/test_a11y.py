@@ -4,16 +4,85 @@ palettes, and finds no serious or critical violation; every chart's 表格 butto
 numbers; the controls work from the keyboard."""
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
+
+from figures import theme
+from figures.metrics import colour_axis
+from layouts import view_state
 
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHARTS = ["region-map", "trend-chart", "flow-chart", "scale-chart", "od-chart", "import-chart"]
 
 
+# ---- the colour-blind-safe palette, without a browser ------------------------------------------------------------
+# Machado, Oliveira & Fernandes (2009), full severity, on linear RGB: what a reader with protanopia, deuteranopia or
+# tritanopia sees.
+CVD = {"protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+       "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+       "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]]}
+
+
+def _lab(hex_colour: str, vision: str) -> np.ndarray:
+    """CIELAB (D65) of a colour as seen with a colour-vision deficiency."""
+    c = np.array([int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)])
+    rgb = np.clip(np.array(CVD[vision]) @ np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4), 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ rgb
+    xyz = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _closest(colours, vision: str) -> float:
+    return min(float(np.linalg.norm(_lab(a, vision) - _lab(b, vision))) for a, b in itertools.combinations(colours, 2))
+
+
+@pytest.mark.parametrize("vision", list(CVD))
+def test_colour_blind_palette_keeps_risk_levels_and_trend_lines_apart(vision):
+    cb, standard = theme.palette("cb"), theme.palette("standard")
+    # the three risk levels stay far apart (CIELAB distance); the standard green/amber/red does not for red-green
+    assert _closest(list(cb.risk.values()), vision) > 35
+    assert _closest([cb.new, cb.average], vision) > 35  # bars and the line over them
+    if vision != "tritanopia":
+        assert _closest(list(standard.risk.values()), vision) < 30
+    # the sequential scale still reads light (few) to dark (many)
+    lightness = [_lab(c, vision)[0] for c in cb.sequential]
+    assert lightness == sorted(lightness, reverse=True)
+
+
+def test_palette_is_part_of_the_view_and_changes_colours_only(app_module):
+    from callbacks import dashboard as cb  # noqa: PLC0415
+    from callbacks.wall import wall_view  # noqa: PLC0415
+    state = view_state.parse({"palette": "cb", "date": "2020-02-15"}, "2020-01-01", "2020-12-31")
+    assert state.palette == "cb" and "palette=cb" in state.query()
+    assert view_state.parse({"palette": "nonsense"}, "2020-01-01", "2020-12-31").palette == "standard"
+    assert "palette" not in view_state.parse({}, "2020-01-01", "2020-12-31").query()
+
+    import pandas as pd  # noqa: PLC0415
+    assert colour_axis("confirmed_cum", pd.Series([0, 10.0]), "cb")["colorscale"][0][1] == "#fde725"
+    risk = colour_axis("risk_level", pd.Series([0, 2]), "cb")
+    assert risk["colorbar"]["ticktext"] == ["低风险", "中风险", "高风险"]  # levels named in words, not colour alone
+
+    standard = cb.build_map("610000", "2020-02-15", "confirmed_cum", [])
+    blind = cb.build_map("610000", "2020-02-15", "confirmed_cum", [], "cb")
+    assert [t.get("z") for t in standard["data"]] == [t.get("z") for t in blind["data"]]
+    patch = cb.colour_patch(blind).to_plotly_json()["operations"]
+    assert {tuple(op["location"][:1]) for op in patch} <= {("data",), ("layout",)}
+    assert not [op for op in patch if op["location"][-1] in ("z", "x", "y", "locations", "customdata")]
+
+    wall = wall_view({"region": "610000", "date": "2020-02-15", "metric": "confirmed_cum", "pinned_date": True,
+                      "palette": "cb"}, 0)
+    assert wall["map"]["layout"]["coloraxis"]["colorscale"][0][1] == "#fde725"
+    assert wall["trend"]["data"][1]["line"]["color"] == theme.palette("cb").average
+    assert wall["trend"]["data"][2]["line"]["color"] == theme.WALL_INK  # black lines turn light on the dark wall
+
+
+# ---- in the browser ---------------------------------------------------------------------------------------------
 def _settle(page, path: str) -> None:
     """Wait until what a user would read is there: every graph drawn, the map's canvas painted, no callback
     pending (Dash marks components that wait for one with data-dash-is-loading)."""
