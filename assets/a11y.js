@@ -8,13 +8,13 @@
 //   names the button by its value only. The button itself is made the Tab stop, named "label: value".
 // - dcc.Slider's thumb (role="slider") and dcc.Upload's file input have no name.
 // A group, slider or dropdown is named by the <label for=ID> of its component (a visually hidden one where the
-// page shows no label), so every new control is covered by giving it a label, with no change here.
+// page shows no label) or by an element with the id ID-label, so a new control is covered by giving it a label.
 (function a11yCorrections() {
   let labelCount = 0;
 
-  function labelIdFor(id) {
+  function labelIdFor(id) {  // <label for=ID>, or an element with the id ID-label (a visible caption)
     if (!id) { return null; }
-    const label = document.querySelector(`label[for="${CSS.escape(id)}"]`);
+    const label = document.querySelector(`label[for="${CSS.escape(id)}"]`) || document.getElementById(`${id}-label`);
     if (!label) { return null; }
     if (!label.id) { label.id = `a11y-label-${++labelCount}`; }
     return label.id;
