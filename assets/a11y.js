@@ -75,6 +75,7 @@
     fixDropdowns(document);
     fixSliders(document);
     fixFileInputs(document);
+    refreshCaptions();
   }
 
   // React re-renders put some of these attributes back (aria-selected on a selection, the dropdown's tabindex on
@@ -87,11 +88,27 @@
   });
   function start() {
     fixAll();
-    observer.observe(document.body, {subtree: true, childList: true,
+    observer.observe(document.body, {subtree: true, childList: true, characterData: true,
                                      attributeFilter: ['role', 'aria-selected', 'tabindex', 'aria-labelledby']});
   }
   if (document.body) { start(); } else { document.addEventListener('DOMContentLoaded', start); }
 })();
+
+// A table's caption says what and when: the chart's title and the as-of date the page shows (`#as-of`), which
+// changes a moment after the chart on a date step, so open tables' captions follow it.
+function captionText(caption) {
+  const base = caption.getAttribute('data-base') || '图表数据';
+  const asOf = document.getElementById('as-of');
+  const when = asOf && asOf.textContent && !base.includes('截至') ? ` · ${asOf.textContent}` : '';
+  return `${base}${when}（表格，${caption.getAttribute('data-rows')} 行）`;
+}
+
+function refreshCaptions() {
+  document.querySelectorAll('.chart-table:not([hidden]) caption[data-base]').forEach((caption) => {
+    const text = captionText(caption);
+    if (caption.textContent !== text) { caption.textContent = text; }
+  });
+}
 
 // ---- table alternative of a chart -----------------------------------------------------------------------------
 // The table is read from the figure as plotly drew it (gd.data, gd.layout), so it holds exactly the chart's numbers,
@@ -219,11 +236,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       } else {
         table = cartesianTable(data);
       }
-      // what and when: the chart's title (a map has none on screen: its colour bar says what), and the as-of date
-      const asOf = document.getElementById('as-of');
-      let caption = title(layout) || table.caption || '图表数据';
-      if (asOf && asOf.textContent && !caption.includes('截至')) { caption += ` · ${asOf.textContent}`; }
-      table.caption = caption;
+      // what: the chart's title (a map has none on screen: its colour bar says what); captionText adds when
+      table.caption = title(layout) || table.caption || '图表数据';
       return table;
     }
 
@@ -237,7 +251,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         return node;
       };
       const t = el('table', undefined, {class: 'table chart-data-table'});
-      t.appendChild(el('caption', `${table.caption}（表格，${table.rows.length} 行）`));
+      const caption = el('caption', undefined, {'data-base': table.caption, 'data-rows': String(table.rows.length)});
+      caption.textContent = captionText(caption);
+      t.appendChild(caption);
       const headRow = el('tr');
       table.head.forEach((h) => headRow.appendChild(el('th', cell(h), {scope: 'col'})));
       t.appendChild(el('thead')).appendChild(headRow);

@@ -198,11 +198,14 @@ def test_every_chart_has_its_numbers_as_a_table(server_url, page, artifacts):
     map_toggle.click()
     table = _table(page, "region-map")
     assert table["head"] == ["地区", "层级", "累计确诊 （例）"]
+    assert table["caption"].startswith("地图：累计确诊 （例） · 截至2020年2月15日24时")
     xian = next(r for r in table["rows"] if r[0] == "西安市")
     assert xian[2] == "114"
     page.click("#date-next")
     page.wait_for_function("""() => [...document.getElementById(JSON.stringify({chart: 'region-map', type: 'chart-table'}))
         .querySelectorAll('tbody tr')].some(tr => tr.children[0].textContent === '西安市' && tr.children[2].textContent === '117')""")
+    page.wait_for_function("""() => document.getElementById(JSON.stringify({chart: 'region-map', type: 'chart-table'}))
+        .querySelector('caption').textContent.includes('截至2020年2月16日24时')""")  # the caption says the new day
     page.screenshot(path=str(artifacts / "a11y_tables_xian.png"))
     map_toggle.click()
     expect(map_toggle).to_have_attribute("aria-pressed", "false")

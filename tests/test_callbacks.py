@@ -133,7 +133,8 @@ def _trend_request(region: str) -> bytes:
                    {"id": "trend-view", "property": "value", "value": "region"},
                    {"id": "trend-options", "property": "value", "value": []},
                    {"id": "compare-select", "property": "value", "value": []},
-                   {"id": "page-version", "property": "data", "value": None}],
+                   {"id": "page-version", "property": "data", "value": None},
+                   {"id": "palette-select", "property": "value", "value": "standard"}],
         "state": [{"id": "date-select", "property": "value", "value": "2020-02-15"}],
         "changedPropIds": ["region-select.value"]}, separators=(",", ":"), ensure_ascii=False).encode()
 

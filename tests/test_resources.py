@@ -276,11 +276,12 @@ def test_gap_layer_in_the_map_figure(app_module):
 
 
 def _dark_pixels(path) -> int:
-    """Pixels of the map tinted by the uncovered-area fill (dark slate at half opacity over light colours)."""
+    """Pixels of the map tinted by the uncovered-area fill (dark slate at half opacity over light colours; over the
+    case scale's cream the mix is a little warm, so blue may fall a few levels below red)."""
     from PIL import Image  # noqa: PLC0415
     rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    return int(((r < 150) & (g < 150) & (b < 160) & (b >= r) & (abs(r - g) < 40) & (r > 60)).sum())
+    return int(((r < 150) & (g < 150) & (b < 160) & (b >= r - 12) & (abs(r - g) < 40) & (r > 60)).sum())
 
 
 def test_uncovered_area_draws_on_the_map_and_follows_the_distance(server_url, page, artifacts):
