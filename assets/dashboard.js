@@ -8,7 +8,8 @@
 let recoloured = null;  // the day last recoloured here
 function recolourMap(day, store, region, metric) {
   const gd = document.querySelector('#region-map .js-plotly-plot');
-  const values = store && store.key === region + '|' + metric && store.days[day];
+  const values = store && store.key === region + '|' + metric && store.days[day] !== undefined
+    && store.frames[store.days[day]];
   if (!gd || !gd.data || gd.data.length < 4 || !values || !window.Plotly) { return false; }
   const update = {locations: [], z: [], customdata: []};
   for (let i = 0; i < 4; i++) {

@@ -161,8 +161,8 @@ def run(url: str, n: int, day: str = "2020-02-15") -> dict:
                 page.click("#metric-select")
                 page.locator(".dash-dropdown-option", has_text="现有确诊").click()
             elif kind == "layer":
-                page.get_by_label("发热门诊").check()
-                page.get_by_label("定点药店").check()
+                page.get_by_role("checkbox", name="发热门诊", exact=True).check()
+                page.get_by_role("checkbox", name="定点药店", exact=True).check()
             elif kind == "flows":  # scrolled into view, the flow views catch up; then the scope changes
                 page.locator("section.flows").scroll_into_view_if_needed()
                 page.wait_for_timeout(3000)

@@ -209,16 +209,20 @@ def day_values(fig: dict) -> list:
 @cache.memoize
 def map_days(region: str, metric: str) -> dict:
     """The map's day values for every day of the view range, built with the same code as the map itself; kept
-    per data version. A year of the province is ~0.8 MB of JSON but ~10 KB compressed (most days repeat)."""
+    per data version. Days with the same values share one entry of ``frames`` (``days``: day -> its index): after
+    an outbreak most days repeat the one before."""
     start, end = queries.view_range()
     unit = regions.unit_of(region)
     bounds = (unit or regions.province()).bounds
-    days = {}
+    frames, seen, days = [], {}, {}
     for stamp in pd.date_range(start, end, freq="D"):
         day = stamp.date().isoformat()
         units, counties, _ = map_frames(region, day)
-        days[day] = day_values(maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties))
-    return {"key": f"{region}|{metric}", "days": days}
+        values = day_values(maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties))
+        days[day] = seen.setdefault(repr(values), len(frames))
+        if days[day] == len(frames):
+            frames.append(values)
+    return {"key": f"{region}|{metric}", "frames": frames, "days": days}
 
 
 @callback(

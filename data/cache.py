@@ -282,11 +282,11 @@ def cached_response(view):
 PURE_CALLBACK_OUTPUTS = (
     "region-map.figure", "map-days.data", "trend-chart.figure", "kpi-confirmed.children", "unit-order.data",
     '"type":"assess-item"', "flow-chart.figure", "scale-chart.figure", "od-chart.figure", "import-chart.figure",
-    "map-note.children",
+    "map-note.children", "adequacy-table.children",
 )
 
 
-CALLBACK_ANSWER_LIMIT = 1_500_000  # bytes; a year of a unit's map-days is ~1 MB, a 3-year trend ~0.3 MB
+CALLBACK_ANSWER_LIMIT = 4_000_000  # bytes; a 3-year trend is ~0.3 MB, a unit's map-days for a long epidemic a few MB
 _OUTPUT = re.compile(rb'\{\s*"output"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
