@@ -243,7 +243,7 @@ def evaluate(metrics: pd.DataFrame, rules, day, now: dt.datetime | None = None) 
         if rule.metric not in metrics.columns:
             continue
         wide = metrics[rule.metric].astype("float64").unstack("adcode").sort_index()
-        wide = wide[[c for c in wide.columns if about.at[c, "level"] in rule.levels]]
+        wide = wide.loc[:, about["level"].reindex(wide.columns).isin(rule.levels).to_numpy()]
         if wide.empty or day not in wide.index:
             continue
         fired, previous = _fired(rule, wide, day, now)
