@@ -168,6 +168,11 @@ def _number(text: str) -> float | None:
 def test_every_chart_has_its_numbers_as_a_table(server_url, page, artifacts):
     page.goto(f"{server_url}/?region=610100&date=2020-02-15")
     _settle(page, "/")
+    # the flow charts below the fold draw once their section is on screen (assets/dashboard.js): bring them in first
+    page.locator("section.flows").scroll_into_view_if_needed()
+    page.wait_for_function("""(charts) => charts.every(id =>
+        document.querySelector(`#${id} .js-plotly-plot`)?._fullLayout)""", arg=CHARTS, timeout=30_000)
+    page.locator("#region-map").scroll_into_view_if_needed()
     # every chart on the page has a 表格 button, including any added later with export_bar
     graphs = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => gd.closest('.dash-graph').id)")
     toggles = page.evaluate("""() => [...document.querySelectorAll('.table-toggle')]
