@@ -126,6 +126,7 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
     if gaps is not None:
         traces.append(gaps)
     traces += facility_traces(facilities, bounds)
+    _name_traces(traces)
     values = pd.concat([units.get(metric, pd.Series(dtype=float)), counties.get(metric, pd.Series(dtype=float))])
     layout = dict(
         map={"style": "white-bg", "layers": [{"source": CHINA_URL, "type": "fill", "color": "#eef1f4", "fill": {"outlinecolor": "#c8ced6"},
@@ -141,6 +142,13 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
     return {"data": traces, "layout": layout}
 
 
+def _name_traces(traces: list[dict]) -> None:
+    """A fixed uid a trace (regions by position, facilities by kind), so that plotly updates each MapLibre layer
+    of one map in place in the next, rather than maybe taking it down and adding another."""
+    for i, trace in enumerate(traces):
+        trace.setdefault("uid", f"trace-{i}")
+
+
 def facility_traces(facilities: pd.DataFrame | None, bounds) -> list[dict]:
     """One trace per facility kind: every point in view with its details, or clusters where a kind has more than
     POINT_LIMIT points in the view (``bounds``: the map's visible lon/lat box)."""
@@ -152,11 +160,11 @@ def facility_traces(facilities: pd.DataFrame | None, bounds) -> list[dict]:
             min_lon, min_lat, max_lon, max_lat = bounds
             inside = frame[frame["lon"].between(min_lon, max_lon) & frame["lat"].between(min_lat, max_lat)]
             if len(inside) > POINT_LIMIT:
-                traces.append(_clusters(inside, bounds, f"{label}{demo}", colour))
+                traces.append(_clusters(inside, bounds, f"{label}{demo}", colour) | {"uid": kind})
                 continue
             frame = inside  # zoomed in far enough: the points themselves
         traces.append(dict(
-            type="scattermap", lon=frame["lon"].tolist(), lat=frame["lat"].tolist(), mode="markers",
+            uid=kind, type="scattermap", lon=frame["lon"].tolist(), lat=frame["lat"].tolist(), mode="markers",
             name=f"{label}{demo}", marker={"size": 7 if kind == "fever_clinic" else 5, "color": colour, "opacity": 0.85},
             customdata=np.stack([frame["name"], frame["address"], _facility_detail(frame)], axis=-1).tolist()
             if len(frame) else [],

@@ -144,6 +144,55 @@ def test_date_steps_recolour_the_map_in_the_browser_and_playback_follows(server_
     assert not [e for e in page.errors if "WebGL" not in e and "GL Driver" not in e], page.errors
 
 
+def _drawn(page, sources=("trace-0", "trace-3", "fever_clinic-circle")) -> dict:
+    """What MapLibre holds to draw once it is idle: per source, each region's fill colour as the layer's paint reads
+    it (feature state first, then the feature's own), or the number of points."""
+    return page.evaluate("""async (sources) => {
+        const map = document.querySelector('#region-map .js-plotly-plot')._fullLayout.map._subplot.map;
+        while (!map.loaded()) await new Promise(r => setTimeout(r, 100));
+        return Object.fromEntries(await Promise.all(sources.map(async source => {
+            const features = (await map.getSource('source-' + source).getData()).features || [];  // none: a blank
+            if (source.endsWith('-circle')) return [source, features.length];
+            return [source, Object.fromEntries(features.map(f => [f.id,
+                map.getFeatureState({source: 'source-' + source, id: f.id}).fc || f.properties.fc]))];
+        }))); }""", list(sources))
+
+
+def test_map_after_date_steps_draws_what_a_fresh_page_draws(server_url, page, browser):
+    """A date step recolours the regions in place (feature state, no new GeoJSON for MapLibre to tile): after three
+    steps, at province and at a city with its counties (no county figures are shipped: drawn as 无数据) and clinics,
+    the map draws each region in the colour a page opened at that day draws, not in those of the day it started."""
+    fresh = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    for region in ("610000", "610100"):
+        view = f"region={region}&layers=fever_clinic,pharmacy"
+        page.goto(f"{server_url}/?{view}&date=2020-02-08")
+        expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=20_000)
+        page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 7")
+        page.wait_for_timeout(1500)
+        start = _drawn(page)
+        for day in ("9", "10", "11"):
+            page.click("#date-next")
+            expect(page.locator("#as-of")).to_have_text(f"截至2020年2月{day}日24时")
+        page.wait_for_function("() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
+                               f" return d.z[d.locations.indexOf('610100')] === {_api_confirmed(server_url, '610100', '2020-02-11')}; }}")
+        page.wait_for_timeout(500)
+        stepped = _drawn(page)
+
+        fresh.goto(f"{server_url}/?{view}&date=2020-02-11")
+        expect(fresh.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=20_000)
+        fresh.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 7")
+        fresh.wait_for_timeout(1500)
+        opened = _drawn(fresh)
+
+        units = fresh.evaluate("() => document.querySelector('#region-map .js-plotly-plot').data[0].locations.length")
+        assert len(opened["trace-0"]) == units > 5 and opened["fever_clinic-circle"] > 0, opened
+        assert stepped == opened, region
+        assert stepped["trace-0"] != start["trace-0"], region  # the days differ, so must the colours
+        if region == "610100":
+            assert len(opened["trace-3"]) > 5  # 西安's counties drawn over it
+    fresh.close()
+
+
 def test_trend_views_risk_map_and_ranking(server_url, page, artifacts):
     page.goto(f"{server_url}/?region=610000&date=2020-02-05")
     expect(page.locator("#kpi-confirmed")).to_have_text("173", timeout=20_000)
