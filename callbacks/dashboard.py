@@ -211,13 +211,13 @@ def map_days(region: str, metric: str) -> dict:
     """The map's day values for every day of the view range, built with the same code as the map itself; kept
     per data version. Days with the same values share one entry of ``frames`` (``days``: day -> its index): after
     an outbreak most days repeat the one before."""
-    start, end = queries.view_range()
     unit = regions.unit_of(region)
     bounds = (unit or regions.province()).bounds
     frames, seen, days = [], {}, {}
-    for stamp in pd.date_range(start, end, freq="D"):
-        day = stamp.date().isoformat()
-        units, counties, _ = map_frames(region, day)
+    columns = maps.columns_for(metric)
+    counties_on = queries.on_days("county", parent=unit.adcode, columns=columns) if unit else None
+    for day, units in queries.on_days("unit", columns=columns):
+        counties = next(counties_on)[1] if unit else None
         values = day_values(maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties))
         days[day] = seen.setdefault(repr(values), len(frames))
         if days[day] == len(frames):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
@@ -155,6 +156,29 @@ def on_day(day, level: str = "unit", eng=None, parent: str | None = None) -> pd.
         from data import flow_queries  # noqa: PLC0415  (flows are optional; cases never need them)
         frame["importation_risk"] = flow_queries.risk_on_day(day).reindex(frame.index)
     return frame
+
+
+def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=None):
+    """``on_day`` for every day of the view range at once, as (day, frame) pairs: one reindex of the daily table and
+    a slice a day, instead of a lookup per day (a year of a city's map values: 342 lookups). ``columns``: only
+    these of the daily table (besides name and population), when the caller needs few of its ~30."""
+    data = case_data(eng)
+    members = regions.counties(parent) if level == "county" else regions.units()
+    codes = [r.adcode for r in members]
+    start, end = view_range(eng)
+    days = pd.date_range(start, end, freq="D")
+    rows = pd.MultiIndex.from_product([days, codes], names=["date", "adcode"])  # day-major: a day is a slice
+    daily = data.daily if columns is None else data.daily[[c for c in columns if c in data.daily]]
+    frame = daily.swaplevel().reindex(rows)
+    frame["name"] = np.tile([r.display_name if level == "unit" else r.name for r in members], len(days))
+    frame["population"] = np.tile([r.population for r in members], len(days))
+    if level == "unit" and (columns is None or "importation_risk" in columns):
+        from data import flow_queries  # noqa: PLC0415  (flows are optional; cases never need them)
+        risk = flow_queries.flow_data().risk
+        frame["importation_risk"] = risk.swaplevel().reindex(rows).to_numpy() if len(risk) else np.nan
+    frame = frame.reset_index(level="date", drop=True)
+    for i, day in enumerate(days):
+        yield day.date().isoformat(), frame.iloc[i * len(codes):(i + 1) * len(codes)]
 
 
 def facilities(kinds: list[str], unit_adcode: str | None = None, eng=None) -> pd.DataFrame:

@@ -53,10 +53,18 @@ def view_for(bounds: tuple[float, float, float, float], width_px: int = 900, hei
     return {"center": {"lon": (min_lon + max_lon) / 2, "lat": centre_lat}, "zoom": min(zoom_x, zoom_y) - 0.15}
 
 
+HOVER_COLUMNS = ("confirmed_cum", "active", "new_7d", "confirmed_per_100k", "rt", "risk_level")
+
+
+def columns_for(metric: str) -> list[str]:
+    """The columns of a day's frame that the map of a metric reads."""
+    return list(dict.fromkeys(["name", metric, *HOVER_COLUMNS]))
+
+
 def _hover(frame: pd.DataFrame) -> np.ndarray:
     """Per-region hover lines; missing data is said in words."""
     lines = []
-    columns = [c for c in ("confirmed_cum", "active", "new_7d", "confirmed_per_100k", "rt", "risk_level") if c in frame]
+    columns = [c for c in HOVER_COLUMNS if c in frame]
     for row in frame[columns].itertuples(index=False):  # only what is shown: a day's frame has ~40 columns
         if fmt.is_missing(getattr(row, "confirmed_cum", None)):
             lines.append(f"{fmt.MISSING}")

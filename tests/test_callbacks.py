@@ -174,8 +174,12 @@ def test_map_days_hold_what_the_map_draws_on_each_day(cb):
     """The values a date step recolours the map with in the browser are the map's own for that day."""
     days = cb.map_days("610100", "confirmed_cum")
     assert days["key"] == "610100|confirmed_cum" and len(days["frames"]) < len(days["days"])  # repeats shared
+    for day in days["days"]:  # every day of the range, against the map built for that day alone
+        assert days["frames"][days["days"][day]] == cb.day_values(cb.build_map("610100", day, "confirmed_cum", [])), day
+    province = cb.map_days("610000", "importation_risk")
     for day in ("2020-01-25", "2020-02-15", "2020-12-07"):
-        assert days["frames"][days["days"][day]] == cb.day_values(cb.build_map("610100", day, "confirmed_cum", []))
+        assert province["frames"][province["days"][day]] == cb.day_values(
+            cb.build_map("610000", day, "importation_risk", [])), day
     xian = days["frames"][days["days"]["2020-02-16"]]
     units = dict(zip(xian[0][0], xian[0][1]))
     assert units["610100"] == 117  # 西安 on 2月16日, as the KPI and the API say
