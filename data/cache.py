@@ -147,6 +147,8 @@ class SharedCache:
 MISSING = _MISSING
 _cache: SharedCache | None = None
 _cache_lock = threading.Lock()
+_building: dict[str, threading.Lock] = {}  # key -> the lock of the thread building it (see memoize)
+_building_lock = threading.Lock()
 
 
 def shared_cache() -> SharedCache:
@@ -178,8 +180,11 @@ def init_app(server) -> None:
 
 def _after_fork() -> None:
     # a worker forked from a preloaded master: a lock taken by another thread at fork time would stay taken
+    global _building_lock
     if _cache is not None:
         _cache.lock = threading.Lock()
+    _building_lock = threading.Lock()
+    _building.clear()
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -243,9 +248,20 @@ def memoize(fn=None, *, timeout: int = TIMEOUT):
         found = cache.get(k)
         if found is not MISSING:
             return found
-        value = fn(*args, **kwargs)
-        cache.set(k, value, timeout)
-        return value
+        # One thread a process builds a key; the others that ask for it meanwhile wait and take its result, rather
+        # than build the same seconds-long answer side by side (a page's burst, the replays of a benchmark).
+        with _building_lock:
+            building = _building.setdefault(k, threading.Lock())
+        try:
+            with building:
+                found = cache.get(k)
+                if found is MISSING:
+                    found = fn(*args, **kwargs)
+                    cache.set(k, found, timeout)
+        finally:
+            with _building_lock:
+                _building.pop(k, None)
+        return found
 
     cached.uncached = fn
     return cached

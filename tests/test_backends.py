@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -154,6 +155,24 @@ def test_an_unreachable_redis_falls_back_to_the_process_and_says_so_once(caplog)
         assert shared.get("never stored") is cache.MISSING
     warnings = [r for r in caplog.records if WARNING_TEXT in r.getMessage()]
     assert len(warnings) == 1 and "改用进程内缓存" in warnings[0].getMessage() and not shared.shared
+
+
+def test_an_answer_asked_for_by_many_threads_at_once_is_built_once(new_store):
+    """A page's burst (or a benchmark's replays) asking for the same seconds-long answer at once: one thread builds
+    it, the others wait and get the same answer, instead of each building it again."""
+    eng = store.engine(new_store("once"))
+    runs = []
+
+    @cache.memoize
+    def slow(region, eng=None):
+        runs.append(region)
+        time.sleep(0.5)
+        return {"region": region, "run": len(runs)}
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: slow("610100", eng=eng), range(8)))
+    assert runs == ["610100"] and answers == [{"region": "610100", "run": 1}] * 8
+    assert slow("610200", eng=eng) == {"region": "610200", "run": 2}  # another key is built on its own
 
 
 def _get(url: str) -> tuple[int, bytes]:
