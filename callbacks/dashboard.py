@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 
 import pandas as pd
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
@@ -215,9 +216,9 @@ def map_days(region: str, metric: str) -> dict:
     bounds = (unit or regions.province()).bounds
     frames, seen, days = [], {}, {}
     columns = maps.columns_for(metric)
-    counties_on = queries.on_days("county", parent=unit.adcode, columns=columns) if unit else None
-    for day, units in queries.on_days("unit", columns=columns):
-        counties = next(counties_on)[1] if unit else None
+    county_days = (queries.on_days("county", parent=unit.adcode, columns=columns) if unit
+                   else itertools.repeat((None, None)))
+    for (day, units), (_, counties) in zip(queries.on_days("unit", columns=columns), county_days):
         values = day_values(maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties))
         days[day] = seen.setdefault(repr(values), len(frames))
         if days[day] == len(frames):

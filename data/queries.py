@@ -140,18 +140,24 @@ def region_series(adcode: str, eng=None) -> pd.DataFrame | None:
     return data.daily.loc[adcode]
 
 
+def _members(level: str, parent: str | None) -> tuple[list[str], list[str], list]:
+    """The codes, names and populations of a level's regions (a unit's counties when ``parent``), in order."""
+    members = regions.counties(parent) if level == "county" else regions.units()
+    return ([r.adcode for r in members], [r.display_name if level == "unit" else r.name for r in members],
+            [r.population for r in members])
+
+
 @cache.memoize
 def on_day(day, level: str = "unit", eng=None, parent: str | None = None) -> pd.DataFrame:
     """Every region of a level on one day (index: adcode), including regions with no data (all NaN)."""
     data = case_data(eng)
-    members = regions.counties(parent) if level == "county" else regions.units()
-    codes = [r.adcode for r in members]
+    codes, names, population = _members(level, parent)
     day = pd.Timestamp(day)
     have = data.daily.xs(day, level="date") if len(data.daily) and day in data.daily.index.levels[1] else None
     frame = (have.reindex(codes) if have is not None
              else pd.DataFrame(index=pd.Index(codes, name="adcode"), columns=data.daily.columns, dtype=object))
-    frame["name"] = [r.display_name if level == "unit" else r.name for r in members]
-    frame["population"] = [r.population for r in members]
+    frame["name"] = names
+    frame["population"] = population
     if level == "unit":
         from data import flow_queries  # noqa: PLC0415  (flows are optional; cases never need them)
         frame["importation_risk"] = flow_queries.risk_on_day(day).reindex(frame.index)
@@ -163,15 +169,14 @@ def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=No
     a slice a day, instead of a lookup per day (a year of a city's map values: 342 lookups). ``columns``: only
     these of the daily table (besides name and population), when the caller needs few of its ~30."""
     data = case_data(eng)
-    members = regions.counties(parent) if level == "county" else regions.units()
-    codes = [r.adcode for r in members]
+    codes, names, population = _members(level, parent)
     start, end = view_range(eng)
     days = pd.date_range(start, end, freq="D")
     rows = pd.MultiIndex.from_product([days, codes], names=["date", "adcode"])  # day-major: a day is a slice
     daily = data.daily if columns is None else data.daily[[c for c in columns if c in data.daily]]
     frame = daily.swaplevel().reindex(rows)
-    frame["name"] = np.tile([r.display_name if level == "unit" else r.name for r in members], len(days))
-    frame["population"] = np.tile([r.population for r in members], len(days))
+    frame["name"] = np.tile(names, len(days))
+    frame["population"] = np.tile(population, len(days))
     if level == "unit" and (columns is None or "importation_risk" in columns):
         from data import flow_queries  # noqa: PLC0415  (flows are optional; cases never need them)
         risk = flow_queries.flow_data().risk

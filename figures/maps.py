@@ -134,7 +134,8 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
     if gaps is not None:
         traces.append(gaps)
     traces += facility_traces(facilities, bounds)
-    _name_traces(traces)
+    for i, trace in enumerate(traces):  # a fixed uid (facilities carry their kind): plotly updates layers in place
+        trace.setdefault("uid", f"trace-{i}")
     values = pd.concat([units.get(metric, pd.Series(dtype=float)), counties.get(metric, pd.Series(dtype=float))])
     layout = dict(
         map={"style": "white-bg", "layers": [{"source": CHINA_URL, "type": "fill", "color": "#eef1f4", "fill": {"outlinecolor": "#c8ced6"},
@@ -148,13 +149,6 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
     if title:
         layout["title"] = {"text": title, "x": 0.01, "font": {"size": 15}}
     return {"data": traces, "layout": layout}
-
-
-def _name_traces(traces: list[dict]) -> None:
-    """A fixed uid a trace (regions by position, facilities by kind), so that plotly updates each MapLibre layer
-    of one map in place in the next, rather than maybe taking it down and adding another."""
-    for i, trace in enumerate(traces):
-        trace.setdefault("uid", f"trace-{i}")
 
 
 def facility_traces(facilities: pd.DataFrame | None, bounds) -> list[dict]:
