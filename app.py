@@ -117,9 +117,9 @@ def _warm_caches() -> None:
         queries.case_data()
         flow_queries.flow_data()
         # the province's day values for the default metric: what the first visitor's date steps recolour from
-        from callbacks.dashboard import map_days  # noqa: PLC0415
+        from callbacks.dashboard import clean_block, map_days  # noqa: PLC0415
         from figures.metrics import DEFAULT_METRIC  # noqa: PLC0415
-        map_days("610000", DEFAULT_METRIC)
+        map_days("610000", DEFAULT_METRIC, clean_block(None))  # the latest day's block
         resources.coverage()  # county polygons read and projected, default distance
     except Exception:  # never stop the server for this; the first request will try again and log
         log.exception("warming the caches failed")

@@ -8,6 +8,7 @@ and the trace structure stays, so the browser redraws colours only.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import itertools
 
@@ -207,31 +208,58 @@ def day_values(fig: dict) -> list:
         + [fig["layout"]["coloraxis"]]
 
 
+def clean_block(block) -> int:
+    """The block of days (``maps.DAY_BLOCK`` long, counted from the first day of the view range) a request asks
+    for, kept inside the range; the last block (the latest day's, the default view) when it makes no sense."""
+    start, end = queries.view_range()
+    last = (end - start).days // maps.DAY_BLOCK
+    index = block.get("index") if isinstance(block, dict) else block
+    return min(max(index, 0), last) if isinstance(index, int) and not isinstance(index, bool) else last
+
+
 @cache.memoize
-def map_days(region: str, metric: str) -> dict:
-    """The map's day values for every day of the view range, built with the same code as the map itself; kept
-    per data version. Days with the same values share one entry of ``frames`` (``days``: day -> its index): after
-    an outbreak most days repeat the one before."""
+def map_days(region: str, metric: str, block: int) -> dict:
+    """The map's day values for the days around the chosen one (its block of ``maps.DAY_BLOCK`` days and the
+    blocks either side: a step into the next block still finds its day while the page asks for the next window),
+    built with the same code as the map itself; kept per data version. A window, not the whole range: three years
+    of a city's days were 9 MB and 9 s to build at scale, too big to keep in the shared cache. Days with the same
+    values share one entry of ``frames`` (``days``: day -> its index): after an outbreak most days repeat."""
     unit = regions.unit_of(region)
     bounds = (unit or regions.province()).bounds
+    start, _ = queries.view_range()
+    first = start + dt.timedelta(days=(block - 1) * maps.DAY_BLOCK)
+    window = {"first": first, "last": first + dt.timedelta(days=3 * maps.DAY_BLOCK - 1),
+              "columns": maps.columns_for(metric)}
     frames, seen, days = [], {}, {}
-    columns = maps.columns_for(metric)
-    county_days = (queries.on_days("county", parent=unit.adcode, columns=columns) if unit
+    county_days = (queries.on_days("county", parent=unit.adcode, **window) if unit
                    else itertools.repeat((None, None)))
-    for (day, units), (_, counties) in zip(queries.on_days("unit", columns=columns), county_days):
+    for (day, units), (_, counties) in zip(queries.on_days("unit", **window), county_days):
         values = day_values(maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties))
         days[day] = seen.setdefault(repr(values), len(frames))
         if days[day] == len(frames):
             frames.append(values)
-    return {"key": f"{region}|{metric}", "frames": frames, "days": days}
+    return {"key": f"{region}|{metric}", "block": block, "frames": frames, "days": days}
 
 
 @callback(
     Output("map-days", "data"),
-    Input("region-select", "value"), Input("metric-select", "value"), Input("page-version", "data"),
+    Input("region-select", "value"), Input("metric-select", "value"), Input("map-days-block", "data"),
+    Input("page-version", "data"),
 )
-def update_map_days(region, metric, _version=None):
-    return map_days(region, metric)
+def update_map_days(region, metric, block, _version=None):
+    return map_days(region, metric, clean_block(block))
+
+
+# The block of days the page holds day values for follows the slider (the day's index in the range), in the
+# browser: a request only when the day moves into another block.
+clientside_callback(
+    """function(index, block) {
+        const at = Math.floor((index || 0) / block.size);
+        return at === block.index ? window.dash_clientside.no_update : Object.assign({}, block, {index: at});
+    }""",
+    Output("map-days-block", "data"), Input("date-slider", "value"), State("map-days-block", "data"),
+    prevent_initial_call=True,
+)
 
 
 clientside_callback(

@@ -164,14 +164,15 @@ def on_day(day, level: str = "unit", eng=None, parent: str | None = None) -> pd.
     return frame
 
 
-def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=None):
-    """``on_day`` for every day of the view range at once, as (day, frame) pairs: one reindex of the daily table and
-    a slice a day, instead of a lookup per day (a year of a city's map values: 342 lookups). ``columns``: only
-    these of the daily table (besides name and population), when the caller needs few of its ~30."""
+def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=None, first=None, last=None):
+    """``on_day`` for every day of the view range at once (or of its days from ``first`` to ``last``), as
+    (day, frame) pairs: one reindex of the daily table and a slice a day, instead of a lookup per day (a year of a
+    city's map values: 342 lookups). ``columns``: only these of the daily table (besides name and population), when
+    the caller needs few of its ~30."""
     data = case_data(eng)
     codes, names, population = _members(level, parent)
     start, end = view_range(eng)
-    days = pd.date_range(start, end, freq="D")
+    days = pd.date_range(max(start, first or start), min(end, last or end), freq="D")
     rows = pd.MultiIndex.from_product([days, codes], names=["date", "adcode"])  # day-major: a day is a slice
     daily = data.daily if columns is None else data.daily[[c for c in columns if c in data.daily]]
     frame = daily.swaplevel().reindex(rows)

@@ -36,6 +36,9 @@ MAP_LAYERS = {**{k: label for k, (label, _) in FACILITY_STYLE.items()}, GAP_LAYE
 POINT_LIMIT = 3000
 # The trace order is fixed so that a date or metric change can patch values in place (see callbacks).
 TRACE_UNITS, TRACE_UNITS_NODATA, TRACE_COUNTIES, TRACE_COUNTIES_NODATA, TRACE_SELECTED = range(5)
+# The page holds the map's values of the days around the chosen one, in blocks of this many days from the first
+# day of the range (callbacks.dashboard.map_days): a date step within them recolours the map with no request.
+DAY_BLOCK = 64
 
 
 def view_for(bounds: tuple[float, float, float, float], width_px: int = 900, height_px: int = 640) -> dict:
@@ -64,16 +67,16 @@ def columns_for(metric: str) -> list[str]:
 def _hover(frame: pd.DataFrame) -> np.ndarray:
     """Per-region hover lines; missing data is said in words."""
     lines = []
-    columns = [c for c in HOVER_COLUMNS if c in frame]
-    for row in frame[columns].itertuples(index=False):  # only what is shown: a day's frame has ~40 columns
-        if fmt.is_missing(getattr(row, "confirmed_cum", None)):
-            lines.append(f"{fmt.MISSING}")
+    column = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in HOVER_COLUMNS}
+    # plain lists, zipped: a map-days window builds this for ~200 days x 2 frames, where pandas' row iterator
+    # was most of the time
+    for cum, active, new_7d, per_100k, rt, risk in zip(*(column[c] for c in HOVER_COLUMNS)):
+        if fmt.is_missing(cum):
+            lines.append(fmt.MISSING)
             continue
-        rt = getattr(row, "rt", None)
-        risk = getattr(row, "risk_level", None)
         lines.append(
-            f"累计确诊 {fmt.count(row.confirmed_cum)} 例<br>现有确诊 {fmt.count(row.active)} 例<br>"
-            f"近7日新增 {fmt.count(row.new_7d)} 例<br>每10万人累计 {fmt.rate(row.confirmed_per_100k)}<br>"
+            f"累计确诊 {fmt.count(cum)} 例<br>现有确诊 {fmt.count(active)} 例<br>"
+            f"近7日新增 {fmt.count(new_7d)} 例<br>每10万人累计 {fmt.rate(per_100k)}<br>"
             f"Rt {fmt.rate(rt, missing='病例不足，不估计')}"
             + (f"<br>{LEVEL_NAMES[risk]}" if isinstance(risk, str) else ""))
     return np.array(lines, dtype=object)

@@ -9,7 +9,7 @@ from dash import dcc, html
 from data import queries, store
 from figures import formatting as fmt
 from figures import tables
-from figures.maps import MAP_LAYERS
+from figures.maps import DAY_BLOCK, MAP_LAYERS
 from figures.metrics import METRICS
 from geo import regions
 from layouts import resources
@@ -266,9 +266,11 @@ def layout(**query) -> html.Div:
                 html.Span(id="flow-note", className="note"),
             ]),
             dcc.Store(id="flow-origin"),
-            # A date step recolours the map in the browser from the values of every day of the view
-            # (callbacks.dashboard.map_days); the server is asked only when those are not there yet.
-            dcc.Store(id="map-days"), dcc.Store(id="map-day-missed"), dcc.Store(id="trend-day"),
+            # A date step recolours the map in the browser from the values of the days around the chosen one
+            # (callbacks.dashboard.map_days, by blocks of days); the server is asked only when those are not there.
+            dcc.Store(id="map-days"), dcc.Store(id="map-day-missed"),
+            dcc.Store(id="map-days-block", data={"size": DAY_BLOCK, "index": day_index // DAY_BLOCK}),
+            dcc.Store(id="trend-day"),
             # The day the views below the map show. It follows `date-select` once the map has been recoloured, so
             # the requests for KPIs, table and judgement do not hold up the map (assets/dashboard.js, stepMap).
             dcc.Store(id="view-day", data=state.date),

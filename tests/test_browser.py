@@ -144,6 +144,32 @@ def test_date_steps_recolour_the_map_in_the_browser_and_playback_follows(server_
     assert not [e for e in page.errors if "WebGL" not in e and "GL Driver" not in e], page.errors
 
 
+def test_date_steps_into_the_next_block_of_days_recolour_without_map_requests(server_url, page):
+    """The page holds the day values of the chosen day's block of days and the blocks either side: stepping over
+    a block's edge still recolours at once, and the page asks for the window around the new block (not the map)."""
+    asked = []
+    page.on("request", lambda r: r.method == "POST" and "_dash-update-component" in r.url
+            and asked.append(r.post_data_json))
+    page.goto(f"{server_url}/?region=610100&date=2020-03-03")  # the range starts 2020-01-01: block 1 is 3月5日 on
+    page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5")
+    for _ in range(100):
+        if any(a["output"] == "map-days.data" for a in asked):
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(1000)
+    asked.clear()
+    for day in ("4", "5", "6"):
+        page.click("#date-next")
+        expect(page.locator("#as-of")).to_have_text(f"截至2020年3月{day}日24时")
+    expect(page.locator("#as-of")).to_have_text("截至2020年3月6日24时")
+    assert _map_values(page)["610100"] == _api_confirmed(server_url, "610100", "2020-03-06")
+    outputs = [a["output"] for a in asked]
+    assert "region-map.figure" not in outputs, outputs
+    blocks = [i["value"]["index"] for a in asked if a["output"] == "map-days.data" for i in a["inputs"]
+              if i["id"] == "map-days-block"]
+    assert blocks == [1], outputs  # one request, on the step into the next block
+
+
 def _drawn(page, sources=("trace-0", "trace-3", "fever_clinic-circle")) -> dict:
     """What MapLibre holds to draw once it is idle: per source, each region's fill colour as the layer's paint reads
     it (feature state first, then the feature's own), or the number of points."""

@@ -171,15 +171,41 @@ def test_a_repeated_pure_callback_is_answered_from_the_cache(cb, app_module, mon
 
 
 def test_map_days_hold_what_the_map_draws_on_each_day(cb):
-    """The values a date step recolours the map with in the browser are the map's own for that day."""
-    days = cb.map_days("610100", "confirmed_cum")
+    """The values a date step recolours the map with in the browser are the map's own for that day, for every day
+    of the chosen day's block and the blocks either side, and no more."""
+    import datetime as dt
+
+    from data import queries
+    from figures.maps import DAY_BLOCK
+    start, end = queries.view_range()
+    block = (dt.date(2020, 2, 16) - start).days // DAY_BLOCK
+    days = cb.map_days("610100", "confirmed_cum", block)
+    first = max(start, start + dt.timedelta(days=(block - 1) * DAY_BLOCK))
+    last = min(end, start + dt.timedelta(days=(block + 2) * DAY_BLOCK - 1))
+    assert list(days["days"]) == [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
     assert days["key"] == "610100|confirmed_cum" and len(days["frames"]) < len(days["days"])  # repeats shared
-    for day in days["days"]:  # every day of the range, against the map built for that day alone
+    for day in days["days"]:  # against the map built for that day alone
         assert days["frames"][days["days"][day]] == cb.day_values(cb.build_map("610100", day, "confirmed_cum", [])), day
-    province = cb.map_days("610000", "importation_risk")
-    for day in ("2020-01-25", "2020-02-15", "2020-12-07"):
-        assert province["frames"][province["days"][day]] == cb.day_values(
+    latest = cb.clean_block(None)
+    province = cb.map_days("610000", "importation_risk", latest)
+    assert end.isoformat() in province["days"] and len(province["days"]) == DAY_BLOCK + (end - start).days % DAY_BLOCK + 1
+    for day in ("2020-01-25", "2020-12-07"):  # the first and the latest blocks
+        values = cb.map_days("610000", "importation_risk", cb.clean_block((dt.date.fromisoformat(day) - start).days
+                                                                           // DAY_BLOCK))
+        assert values["frames"][values["days"][day]] == cb.day_values(
             cb.build_map("610000", day, "importation_risk", [])), day
     xian = days["frames"][days["days"]["2020-02-16"]]
     units = dict(zip(xian[0][0], xian[0][1]))
     assert units["610100"] == 117  # 西安 on 2月16日, as the KPI and the API say
+
+
+def test_a_request_for_day_values_is_kept_inside_the_range(cb):
+    """What the page sends for the block of days is checked: nonsense asks for the latest day's block."""
+    from data import queries
+    from figures.maps import DAY_BLOCK
+    start, end = queries.view_range()
+    latest = (end - start).days // DAY_BLOCK
+    assert cb.clean_block({"size": DAY_BLOCK, "index": 1}) == 1 and cb.clean_block({"index": 0}) == 0
+    for nonsense in (None, {}, {"index": "1"}, {"index": True}, {"index": 1.5}, "x", {"index": 10**9}):
+        assert cb.clean_block(nonsense) == latest, nonsense
+    assert cb.clean_block({"index": -4}) == 0
