@@ -131,7 +131,7 @@ def capture(url: str) -> dict:
         _settle(page, rec)
         scenarios["metric change"] = rec.take()
 
-        page.get_by_label("发热门诊").check()
+        page.get_by_role("checkbox", name="发热门诊", exact=True).check()
         _settle(page, rec)
         scenarios["layer toggle"] = rec.take()
 
