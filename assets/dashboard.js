@@ -1,10 +1,11 @@
 // Clientside callbacks of `/`: pure view changes that need no server round trip (a date step is the most frequent
 // interaction; doing it here saves a request before the views can even start to follow).
 // A date step recolours the drawn map from the day values around the shown day (the store `map-days`: three blocks
-// of DAY_BLOCK days, made on the server by the same code as the map; the block follows the slider): one Plotly.update of four traces, no request. The drawn figure's data is the same
-// object Dash keeps, so later partial updates from the server still apply to what is shown. The rest of the page
-// (`view-day`: KPIs, table, judgement, trend marker) follows once the map is drawn, or after a second whatever
-// happens. False when it cannot (no day values yet, or for another region or metric, or the map still loading).
+// of DAY_BLOCK days, made on the server by the same code as the map; the block follows the slider): one
+// Plotly.update of four traces, no request. The drawn figure's data is the same object Dash keeps, so later partial
+// updates from the server still apply to what is shown. The rest of the page (`view-day`: KPIs, table, judgement,
+// trend marker) follows once the map is drawn, or after a second whatever happens. False when it cannot (no day
+// values yet, or for another region or metric, or the map still loading).
 let recoloured = null;  // the day last recoloured here
 function recolourMap(day, store, region, metric) {
   const gd = document.querySelector('#region-map .js-plotly-plot');
