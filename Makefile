@@ -1,8 +1,9 @@
 # The two commands of the README. Each does its own set-up on a fresh machine.
 .PHONY: run test bench bench-scale load geo
 
-run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data)
+run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data); upgrades the store's schema first
 	@scripts/setup.sh run
+	.venv/bin/flask --app app:server db upgrade
 	.venv/bin/python app.py
 
 test:  ## run the whole test suite (unit, API, browser)

@@ -76,12 +76,42 @@ import callbacks.a11y  # noqa: E402,F401  (table alternatives, palette)
 
 app.layout = lambda: html.Div([banner.banner(), dash.page_container])  # per visit: who is signed in
 
+
+def _cli_command() -> str | None:
+    """The `flask` command this process runs (`run`, `ingest`, `db`, ...), or None when it serves."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return None
+    args = iter(sys.argv[1:])
+    for arg in args:
+        if arg in ("--app", "-A", "--env-file", "-e"):
+            next(args, None)  # the option's value
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _open_store() -> None:
+    """Check the store's schema (an empty store is created at the newest) and load the shipped data; a store whose
+    schema is behind the code stops the process with one sentence saying what to run."""
+    try:
+        shipped.ensure_loaded(store.engine())
+    except store.migrate.StoreNotCurrent as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+_COMMAND = _cli_command()
+_SERVING = _COMMAND not in cli.MAINTENANCE_COMMANDS  # upgrade, backup and restore take the store as it is
+if _SERVING:
+    _open_store()
+
+
 # Dash sets itself up (scripts, assets, callback maps) on the first request of a process, flagging it done first.
 # Under threaded gunicorn workers a second request can arrive meanwhile and find no scripts registered ("dash is
 # not a registered library"). Set up now, once, at import: under --preload the workers inherit it.
 with server.test_request_context("/"):
     app._setup_server()  # noqa: SLF001
-security_web.init_app(server, app)  # after every callback exists: the CSP hashes Dash's inline scripts
+security_web.init_app(server, app, serving=_SERVING)  # after every callback exists: the CSP hashes Dash's inline scripts
 
 # Last of the request hooks, so sign-in and CSRF checks run before an answer can come from the cache.
 cache.init_callback_cache(server, audience=lambda: (security.clearance(),))
@@ -105,10 +135,6 @@ def health():
     return jsonify({"status": "ok", "data_version": version})
 
 
-def _load_shipped_data() -> None:
-    shipped.ensure_loaded(store.engine())
-
-
 def _warm_caches() -> None:
     """Derive the day-by-day figures and flow aggregates now, in the background, so the first visitor does not
     wait for them (a few seconds on the shipped data); a request that comes first waits on the same lock."""
@@ -125,8 +151,7 @@ def _warm_caches() -> None:
         log.exception("warming the caches failed")
 
 
-_load_shipped_data()
-if not (os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "run" not in sys.argv):  # a one-off command needs no warm-up
+if _COMMAND in (None, "run"):  # a one-off command needs no warm-up
     threading.Thread(target=_warm_caches, name="warm-caches", daemon=True).start()
 
 

@@ -119,3 +119,79 @@ def register(server) -> None:
         counts = scale.generate(seed=seed or scale.SEED, case_rows=case_rows, facility_rows=facility_rows,
                                 flow_rows=flow_rows, say=click.echo)
         click.echo(f"已写入 {sum(counts.values()):,} 行（{time.perf_counter() - t0:.0f} 秒）：{counts}")
+
+    register_store_commands(server)
+
+
+# Commands that work on the store as it is, before the app may use it: importing the app must not create, fill or
+# refuse the store for them (app.py asks MAINTENANCE_COMMANDS).
+MAINTENANCE_COMMANDS = ("db", "backup", "restore")
+
+
+def register_store_commands(server) -> None:
+    @server.cli.group("db")
+    def db() -> None:
+        """数据库结构版本：upgrade 升级、current 当前版本、history 全部版本。"""
+
+    @db.command("upgrade")
+    def db_upgrade() -> None:
+        """把数据库升级到本程序的结构版本（先备份；已是最新则不做任何事）。"""
+        from data import migrate, store  # noqa: PLC0415
+        eng = store.connect()
+        t0 = time.perf_counter()
+        try:
+            applied = migrate.upgrade(eng, say=click.echo)
+        except migrate.StoreNotCurrent as exc:
+            _fail(str(exc))
+        if applied:
+            audit.record("db_upgrade", f"结构版本升级：{' → '.join(applied)}", user="命令行", eng=eng)
+            click.echo(f"已升级到 {migrate.head()}（{len(applied)} 步，用时 {time.perf_counter() - t0:.1f} 秒）。")
+        else:
+            click.echo(f"数据库已是最新结构版本 {migrate.head()}。")
+
+    @db.command("current")
+    def db_current() -> None:
+        """显示数据库当前的结构版本，以及是否需要升级。"""
+        from data import migrate, store  # noqa: PLC0415
+        what, revision = migrate.state(store.connect())
+        words = {"current": "最新", "behind": f"需要升级（运行 {migrate.UPGRADE_COMMAND}）",
+                 "unversioned": f"2026-12-04 版（未编号），需要升级（运行 {migrate.UPGRADE_COMMAND}）",
+                 "empty": "空数据库（首次启动时建立）", "ahead": "比本程序新", "foreign": "不是本看板的数据库"}
+        click.echo(f"{revision or '-'}  {words[what]}；本程序的结构版本 {migrate.head()}")
+
+    @db.command("history")
+    def db_history() -> None:
+        """列出全部结构版本（从旧到新）。"""
+        from data import migrate  # noqa: PLC0415
+        for revision, doc in migrate.history():
+            click.echo(f"{revision}  {doc}")
+
+    @server.cli.command("backup")
+    @click.option("--out", required=True, type=click.Path(dir_okay=False), help="备份文件路径")
+    def backup_command(out: str) -> None:
+        """备份数据库（看板运行时也可进行）：SQLite 用在线备份，PostgreSQL 用 pg_dump。"""
+        from data import backup, store  # noqa: PLC0415
+        eng = store.connect()
+        try:
+            done = backup.backup(eng, Path(out))
+        except backup.BackupError as exc:
+            _fail(str(exc))
+        audit.record("backup", f"备份到 {done.path.name}（{done.size_bytes / 1e6:.1f} MB）", user="命令行", eng=eng)
+        click.echo(f"已备份到 {done.path}（{done.size_bytes / 1e6:.1f} MB，结构版本 {done.revision or '未编号'}，"
+                   f"用时 {done.seconds:.1f} 秒）。")
+
+    @server.cli.command("restore")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option("--replace", is_flag=True, help="覆盖非空的数据库（请先停止看板）")
+    def restore_command(file: str, replace: bool) -> None:
+        """从备份恢复数据库到 DATABASE_URL（默认须为空库）；旧版本的备份恢复后自动升级结构。"""
+        from data import backup, migrate, store  # noqa: PLC0415
+        eng = store.connect()
+        try:
+            done = backup.restore(eng, Path(file), replace=replace, say=click.echo)
+        except (backup.BackupError, migrate.StoreNotCurrent) as exc:
+            _fail(str(exc))
+        counts = backup.table_counts(eng)
+        audit.record("restore", f"从 {done.path.name} 恢复", user="命令行", eng=eng)
+        click.echo(f"已从 {done.path} 恢复（结构版本 {done.revision}，用时 {done.seconds:.1f} 秒）："
+                   f"批次 {counts.get('batches', 0)}，账号 {counts.get('users', 0)}，审计记录 {counts.get('audit_log', 0)}。")

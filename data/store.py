@@ -1,7 +1,8 @@
 """The store: one schema on SQLite (the embedded default) or any database SQLAlchemy speaks (``DATABASE_URL``).
 
 Every row carries the batch it came in with, so a figure traces back to its file, and a batch can be revised or
-rolled back as a whole. Tables:
+rolled back as a whole. The tables below are the newest schema; ``data/migrations`` brings every store to it, one
+revision per change (a change here needs a revision there: tests/test_migrations.py compares them). Tables:
 
 - ``batches``          one per ingested file (or shipped data set): kind, file name, checksum, counts, status
 - ``case_reports``     daily cumulative counts per region and category, as reported (not derived)
@@ -14,6 +15,7 @@ rolled back as a whole. Tables:
 - ``alerts``           alerts raised by the rules (analytics/alert_rules.yaml): when first raised, who acknowledged
 - ``users``            staff accounts: role, optional region scope, a scrypt password hash (security/accounts.py)
 - ``wall_tokens``      read-only display tokens for wall screens (only their SHA-256 is stored), revocable
+- ``sessions``         sign-ins (only a SHA-256 of the cookie's token is stored), ended by logout
 - ``audit_log``        who did what when: logins, uploads, rollbacks, exports, API downloads; append-only
 """
 from __future__ import annotations
@@ -28,9 +30,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (DDL, JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
-                        Table, UniqueConstraint, case, create_engine, event, func, select, text)
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
+                        Table, UniqueConstraint, case, create_engine, event, func, select)
 from sqlalchemy.engine import Engine
+
+from data import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = f"sqlite:///{ROOT / 'instance' / 'dashboard.sqlite'}"
@@ -196,7 +200,18 @@ wall_tokens = Table(
     Column("revoked_at", DateTime(timezone=True)),
 )
 
-audit_log = Table(  # append-only: no code path updates or deletes it, and triggers below refuse both
+sessions = Table(  # one row a sign-in; the cookie holds a random token, only its SHA-256 is stored here
+    "sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("user_id", ForeignKey("users.id")),  # a person's session, or
+    Column("wall_token_id", ForeignKey("wall_tokens.id")),  # a wall screen's
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("ended_at", DateTime(timezone=True)),  # logout: the cookie, and any copy of it, no longer signs in
+    Column("address", String(64)),
+)
+
+audit_log = Table(  # append-only: no code path updates or deletes it, and triggers refuse both (data/migrations)
     "audit_log", metadata,
     Column("id", Integer, primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -208,38 +223,27 @@ audit_log = Table(  # append-only: no code path updates or deletes it, and trigg
     Index("ix_audit_log_at", "at"),
 )
 
-_APPEND_ONLY = "审计日志只可追加，不可修改或删除"
-for _event in ("UPDATE", "DELETE"):
-    event.listen(audit_log, "after_create", DDL(
-        f"CREATE TRIGGER audit_log_no_{_event.lower()} BEFORE {_event} ON audit_log "
-        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END").execute_if(dialect="sqlite"))
-event.listen(audit_log, "after_create", DDL(
-    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$").execute_if(dialect="postgresql"))
-event.listen(audit_log, "after_create", DDL(
-    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log "
-    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()").execute_if(dialect="postgresql"))
-
-
 def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_URL
 
 
 @lru_cache(maxsize=4)
 def engine(url: str | None = None) -> Engine:
-    """One engine per URL and process; the schema is created on first use."""
+    """One engine per URL and process. An empty store is given the newest schema on first use; a store whose schema
+    is older or newer than this code is refused (``migrate.StoreNotCurrent``, one sentence saying what to run)."""
+    eng = connect(url)
+    migrate.check(eng)
+    return eng
+
+
+def connect(url: str | None = None) -> Engine:
+    """An engine on the store as it is, schema unchecked: for the commands that upgrade, back up or restore it."""
     url = url or database_url()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     eng = create_engine(url, future=True, pool_pre_ping=True)
     if eng.dialect.name == "sqlite":
         event.listen(eng, "connect", _sqlite_pragmas)
-        metadata.create_all(eng)
-    else:
-        with eng.begin() as conn:
-            if eng.dialect.name == "postgresql":  # workers starting together: one creates the tables, the rest wait
-                conn.execute(text("SELECT pg_advisory_xact_lock(610000)"))
-            metadata.create_all(conn)
     _engines.append(eng)
     return eng
 

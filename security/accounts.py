@@ -26,7 +26,7 @@ class AccountError(ValueError):
 
 @dataclass(frozen=True)
 class Account:
-    id: str  # Flask-Login's id: "u:<n>" for a person, "w:<n>" for a wall token
+    id: str  # Flask-Login's id: "s:<token>" for a session (see start_session), "w:<n>" for a wall token
     name: str
     role: str
     region: str | None = None  # adcode of the scope, None = the whole province
@@ -106,21 +106,56 @@ def authenticate(username: str, password: str, eng=None) -> Account | None:
     return _account(row)
 
 
+def start_session(account: Account, address: str | None = None, eng=None) -> Account:
+    """Record a sign-in; the account returned carries the session's token as its id, which only the cookie holds."""
+    token = secrets.token_urlsafe(32)
+    kind, _, number = account.id.partition(":")
+    with _eng(eng).begin() as conn:
+        conn.execute(insert(store.sessions).values(
+            token_sha256=_digest(token), address=(address or "")[:64] or None,
+            user_id=int(number) if kind == "u" else None, wall_token_id=int(number) if kind == "w" else None))
+    return Account(f"s:{token}", account.name, account.role, account.region)
+
+
+def end_session(account_id: str, eng=None) -> None:
+    """Logout: the session, and every copy of its cookie, no longer signs anyone in."""
+    kind, _, token = (account_id or "").partition(":")
+    if kind != "s" or not token:
+        return
+    with _eng(eng).begin() as conn:
+        conn.execute(update(store.sessions).where(store.sessions.c.token_sha256 == _digest(token),
+                                                  store.sessions.c.ended_at.is_(None))
+                     .values(ended_at=dt.datetime.now(dt.UTC)))
+
+
 def load(account_id: str, eng=None) -> Account | None:
-    """The account behind a session's id, or None when it was disabled or revoked since (the session ends)."""
+    """The account behind a session's id, or None when the session ended (logout) or its account was disabled or
+    its wall token revoked since."""
     kind, _, number = (account_id or "").partition(":")
+    if kind == "s" and number:
+        return _session(number, eng)
     if not number.isdigit():
         return None
     with _eng(eng).connect() as conn:
-        if kind == "u":
-            row = conn.execute(select(store.users).where(store.users.c.id == int(number),
-                                                         store.users.c.active.is_(True))).first()
-            return _account(row) if row else None
-        if kind == "w":
+        if kind == "w":  # a wall screen signed in before sessions were kept: ends when its token is revoked
             row = conn.execute(select(store.wall_tokens).where(store.wall_tokens.c.id == int(number),
                                                                store.wall_tokens.c.revoked_at.is_(None))).first()
             return Account(f"w:{row.id}", f"大屏：{row.label}", "wall") if row else None
     return None
+
+
+def _session(token: str, eng=None) -> Account | None:
+    s, u, w = store.sessions, store.users, store.wall_tokens
+    query = (select(s.c.user_id, u.c.username, u.c.role, u.c.region_adcode, u.c.active, w.c.label, w.c.revoked_at)
+             .select_from(s.outerjoin(u, u.c.id == s.c.user_id).outerjoin(w, w.c.id == s.c.wall_token_id))
+             .where(s.c.token_sha256 == _digest(token), s.c.ended_at.is_(None)))
+    with _eng(eng).connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    if row.user_id is not None:
+        return Account(f"s:{token}", row.username, row.role, row.region_adcode) if row.active else None
+    return Account(f"s:{token}", f"大屏：{row.label}", "wall") if row.label and row.revoked_at is None else None
 
 
 def has_accounts(eng=None) -> bool:

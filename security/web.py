@@ -147,6 +147,7 @@ def login():
         audit.record("login_failed", f"用户名 {username[:64]}", user=username or "（空）", role="-")
         return _page("登录", "用户名或密码不正确，或账号已停用。", 401, form=True, next=next_url, username=username)
     flask.session.clear()  # a fresh session (and CSRF token) for the signed-in user
+    account = accounts.start_session(account, request.remote_addr)  # kept on the server: logout ends it
     flask_login.login_user(account)
     g.account = account
     audit.record("login", f"{roles.ROLES[account.role]}，范围 {account.scope_name}")
@@ -158,6 +159,7 @@ def logout():
     account = current()
     if account is not None and account is not DEMO:
         audit.record("logout")
+        accounts.end_session(account.id)  # a copy of the cookie no longer signs in
     flask_login.logout_user()
     flask.session.clear()
     return redirect(url_for("security.login"))
@@ -171,6 +173,7 @@ def _wall_sign_in():
         return _page("大屏令牌无效", "该大屏链接无效或已被撤销，请向数据管理员索取新的链接。", 403)
     flask.session.clear()
     flask.session.permanent = True  # a wall screen stays signed in across browser restarts until revoked
+    account = accounts.start_session(account, request.remote_addr)
     flask_login.login_user(account, remember=False)
     g.account = account
     audit.record("wall_login", account.name)
@@ -211,7 +214,9 @@ def _deny(account, path: str):
     return _page("无权访问", f"您的账号（{roles.ROLES[account.role]}）无权访问 {path}。", 403)
 
 
-def init_app(server: flask.Flask, dash_app) -> None:
+def init_app(server: flask.Flask, dash_app, serving: bool = True) -> None:
+    """``serving=False`` for a command that only maintains the store (upgrade, backup): it serves nobody, and its
+    store may not be usable yet, so the demo mode is not decided."""
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE") == "1",
@@ -220,7 +225,7 @@ def init_app(server: flask.Flask, dash_app) -> None:
         WTF_CSRF_SSL_STRICT=False,  # the Referer check breaks behind proxies that drop it; SameSite + token suffice
     )
     host = os.environ.get("HOST", "127.0.0.1")  # `python app.py` and gunicorn.conf.py listen here
-    _demo.update(on=is_loopback(host) and not accounts.has_accounts(), checked=time.monotonic())
+    _demo.update(on=serving and is_loopback(host) and not accounts.has_accounts(), checked=time.monotonic())
     csrf.init_app(server)
     login_manager.init_app(server)
     login_manager.user_loader(accounts.load)

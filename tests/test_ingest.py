@@ -15,9 +15,8 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
 
-from data import queries, shipped, store
+from data import migrate, queries, shipped, store
 from data.ingest import pipeline
 from data.ingest.reading import ReadError
 
@@ -28,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def template(tmp_path_factory) -> Path:
     """A store filled with the shipped data once; each test works on its own copy."""
     path = tmp_path_factory.mktemp("seed") / "seed.sqlite"
-    eng = create_engine(f"sqlite:///{path}")
-    store.metadata.create_all(eng)
+    eng = store.connect(f"sqlite:///{path}")
+    migrate.upgrade(eng)  # the schema as every new store gets it
     shipped.ensure_loaded(eng)
     eng.dispose()
     return path

@@ -12,9 +12,8 @@ import frictionless
 import pandas as pd
 import pytest
 from conftest import PLANTED, planted_case_list
-from sqlalchemy import create_engine
 
-from data import shipped, store
+from data import migrate, shipped, store
 from data.ingest import pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def package(new_store, tmp_path_factory):
     """The package exported by the command line from a store with the shipped data and the planted case list."""
     url = new_store("opendata")
-    eng = create_engine(url)
-    store.metadata.create_all(eng)
+    eng = store.connect(url)
+    migrate.upgrade(eng)  # the schema as every new store gets it
     shipped.ensure_loaded(eng)
     assert pipeline.ingest(planted_case_list(), "病例个案.csv", "case-list", eng=eng).batch_id
     eng.dispose()

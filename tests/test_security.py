@@ -201,9 +201,13 @@ def test_login_and_logout_need_the_csrf_token(site):
     s = signed_in(url, "officer")
     assert s.post(f"{url}/logout", allow_redirects=False).status_code == 400  # no token: still signed in
     assert s.get(f"{url}/", allow_redirects=False).status_code == 200
+    copy = requests.Session()  # someone took the cookie before the officer signed out
+    copy.cookies.update(s.cookies)
+    assert copy.get(f"{url}/", allow_redirects=False).status_code == 200
     r = s.post(f"{url}/logout", data={"csrf_token": s.cookies["_csrf_token"]}, allow_redirects=False)
     assert r.status_code == 302
     assert s.get(f"{url}/", allow_redirects=False).status_code == 302  # signed out
+    assert copy.get(f"{url}/", allow_redirects=False).status_code == 302  # and so is every copy of the cookie
 
 
 def test_wrong_password_and_login_rate_limit(site):
