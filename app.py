@@ -16,6 +16,7 @@ import diskcache
 import flask
 from dash import dcc, html
 from flask import jsonify, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
 from api.resources import bp as api_resources
@@ -60,6 +61,12 @@ app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
 server.config["MAX_CONTENT_LENGTH"] = 2 * UPLOAD_MAX_BYTES * 4 // 3 + 1024 * 1024
 server.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or os.urandom(32).hex()
 server.json.ensure_ascii = False  # readable Chinese in API responses
+# Behind the documented nginx (deploy/nginx.conf) the client's address comes in X-Forwarded-For: PROXY_COUNT=1 makes
+# the login limiter, the audit log and the sessions see it instead of nginx's own. Off by default: without a proxy
+# that header is whatever the client wrote, and trusting it would let anyone pick the address they are counted as.
+if int(os.environ.get("PROXY_COUNT", "0") or 0) > 0:
+    _hops = int(os.environ["PROXY_COUNT"])
+    server.wsgi_app = ProxyFix(server.wsgi_app, x_for=_hops, x_proto=_hops, x_host=_hops)
 server.register_blueprint(api_v1)
 server.register_blueprint(api_resources)
 cli.register(server)

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 
 from analytics import coverage as cov
 from analytics.adequacy import adequacy, flag_reasons
-from api.v1 import BadRequest, _bad_request, _date_arg, _in_range, _respond, _unexpected
+from api.v1 import BadRequest, _bad_request, _date_arg, _in_range, _respond, _unexpected, check_request
 import security
 from data import cache, catalogue, queries, resources
 from geo import regions
@@ -21,6 +21,7 @@ from security import PUBLIC
 bp = Blueprint("api_v1_resources", __name__, url_prefix="/api/v1")
 bp.register_error_handler(BadRequest, _bad_request)
 bp.register_error_handler(Exception, _unexpected)
+bp.before_request(check_request)
 LEVELS = ("county", "unit", "province")
 
 

@@ -5,7 +5,9 @@ Nothing here ever returns a stack trace; failures are logged for the operators.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 
 import pandas as pd
 from flask import Blueprint, Response, jsonify, request
@@ -31,10 +33,31 @@ class BadRequest(Exception):
         self.message, self.status = message, status
 
 
-@bp.before_request
-def _audit_downloads():
-    if request.args.get("format") == "csv":  # before the response cache, so a cached answer is logged too
-        audit.record("api_download", request.full_path)
+FORMATS = ("json", "csv")
+
+
+def check_request():
+    """Before every endpoint (and before the response cache): an unknown ``format`` is a 400 everywhere, and a CSV
+    download is audited: a row per signed-in user's download; anonymous downloads as a count per day and endpoint,
+    so the public cannot grow the log by a row a request."""
+    fmt = request.args.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        return jsonify({"error": f"format: 应为 json 或 csv，收到 {fmt!r}"}), 400
+    if fmt == "csv":
+        if clearance() == PUBLIC:
+            audit.count_download(request.path)
+        else:
+            audit.record("api_download", request.full_path)
+    return None
+
+
+bp.before_request(check_request)
+
+
+@bp.route("/", defaults={"rest": ""})
+@bp.route("/<path:rest>")
+def unknown(rest: str):
+    return jsonify({"error": f"未知接口 /api/v1/{rest}；可用接口见 /api/v1/openapi.json"}), 404
 
 
 @bp.errorhandler(BadRequest)
@@ -50,14 +73,12 @@ def _unexpected(err: Exception):
     return jsonify({"error": "服务器内部错误，请稍后重试或联系管理员"}), 500
 
 
-def _respond(rows: list[dict], name: str):
-    fmt = request.args.get("format", "json")
-    if fmt not in ("json", "csv"):
-        raise BadRequest(f"format: 应为 json 或 csv，收到 {fmt!r}")
-    if fmt == "csv":
+def _respond(rows: list[dict], name: str, body=None):
+    """``rows`` as JSON (or ``body`` when the JSON answer has another shape), or as CSV with ``format=csv``."""
+    if request.args.get("format", "json") == "csv":
         return Response(to_csv(pd.DataFrame(rows)), content_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                         headers={"Content-Disposition": f"attachment; filename={name}.csv"})
-    return jsonify(rows)
+    return jsonify(rows if body is None else body)
 
 
 def _region_arg() -> regions.Region:
@@ -76,10 +97,20 @@ def _date_arg(name: str, default=None) -> pd.Timestamp:
         if default is not None:
             return pd.Timestamp(default)
         raise BadRequest(f"缺少参数 {name}（YYYY-MM-DD）")
-    try:
-        return pd.Timestamp(pd.to_datetime(value, format="%Y-%m-%d"))
-    except (ValueError, TypeError):
+    if not value.strip():
+        raise BadRequest(f"{name}: 日期为空，应为 YYYY-MM-DD")
+    try:  # four digits, a real calendar day; no sign, no year 0, nothing pandas would stretch to nanoseconds
+        if not DATE.fullmatch(value):
+            raise ValueError
+        day = dt.date.fromisoformat(value)
+    except ValueError:
         raise BadRequest(f"{name}: 日期格式应为 YYYY-MM-DD，收到 {value!r}") from None
+    if day.year < 1900:
+        raise BadRequest(f"{name}: {value} 不在数据范围内")
+    return pd.Timestamp(day)
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _in_range(name: str, day: pd.Timestamp) -> None:
@@ -118,7 +149,8 @@ def summary():
     region = _region_arg()
     day = _date_arg("date", default=queries.case_data().end)
     _in_range("date", day)
-    return jsonify(_disclosed(region, [queries.summary(region.adcode, day)])[0])
+    row = _disclosed(region, [queries.summary(region.adcode, day)])[0]
+    return _respond([row], f"summary_{region.adcode}_{day.date()}", body=row)
 
 
 @bp.get("/timeseries")
@@ -156,8 +188,11 @@ def facilities():
             clearance()),
     } for row in frame.itertuples()]
     demo = bool(frame.is_demo.any()) if len(frame) else False
-    return jsonify({"type": "FeatureCollection", "features": features, "demo": demo,
-                    "notice": "演示数据：系统按人口生成，非真实设施" if demo else ""})
+    rows = [{**f["properties"], "lon": f["geometry"]["coordinates"][0], "lat": f["geometry"]["coordinates"][1]}
+            for f in features]  # the CSV: one row a facility
+    return _respond(rows, f"facilities_{region.adcode}", body={
+        "type": "FeatureCollection", "features": features, "demo": demo,
+        "notice": "演示数据：系统按人口生成，非真实设施" if demo else ""})
 
 
 @bp.get("/flows")

@@ -8,7 +8,7 @@ from flask import request
 
 from callbacks.data_page import _table
 from security import accounts, audit, user_name
-from security.roles import ROLES
+from security.roles import ROLES, requires
 
 
 def _when(value) -> str:
@@ -44,15 +44,20 @@ def tokens_table() -> html.Table:
 
 @callback(Output("admin-users", "children"), Output("admin-tokens", "children"), Output("admin-audit", "children"),
           Input("admin-changed", "data"))
+@requires("admin")
 def show_admin(_changed):
-    log = audit.recent()
-    return users_table(), tokens_table(), _table(log, 500) if len(log) else html.P("暂无记录", className="note")
+    log, counts = audit.recent(), audit.download_counts()
+    return users_table(), tokens_table(), [
+        _table(log, 500) if len(log) else html.P("暂无记录", className="note"),
+        html.H3("开放接口的匿名 CSV 下载（按日、按接口计数，不逐条记录）"),
+        _table(counts, 200) if len(counts) else html.P("暂无匿名下载", className="note")]
 
 
 @callback(Output("admin-user-result", "children"), Output("admin-changed", "data", allow_duplicate=True),
           Input("admin-add-user", "n_clicks"), State("admin-new-name", "value"), State("admin-new-role", "value"),
           State("admin-new-region", "value"), State("admin-new-password", "value"), State("admin-changed", "data"),
           prevent_initial_call=True)
+@requires("admin")
 def add_user(_n, name, role, region, password, changed):
     try:
         accounts.create_user(name or "", password or "", role, (region or "").strip() or None, created_by=user_name())
@@ -65,6 +70,7 @@ def add_user(_n, name, role, region, password, changed):
 @callback(Output("admin-changed", "data", allow_duplicate=True),
           Input({"type": "admin-toggle-user", "index": ALL}, "n_clicks"), State("admin-changed", "data"),
           prevent_initial_call=True)
+@requires("admin")
 def toggle_user(clicks, changed):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update
@@ -79,6 +85,7 @@ def toggle_user(clicks, changed):
 @callback(Output("admin-token-result", "children"), Output("admin-changed", "data", allow_duplicate=True),
           Input("admin-add-token", "n_clicks"), State("admin-token-label", "value"), State("admin-changed", "data"),
           prevent_initial_call=True)
+@requires("admin")
 def add_token(_n, label, changed):
     try:
         token_id, token = accounts.create_wall_token(label or "", created_by=user_name())
@@ -93,6 +100,7 @@ def add_token(_n, label, changed):
 @callback(Output("admin-changed", "data", allow_duplicate=True),
           Input({"type": "admin-revoke-token", "index": ALL}, "n_clicks"), State("admin-changed", "data"),
           prevent_initial_call=True)
+@requires("admin")
 def revoke_token(clicks, changed):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update

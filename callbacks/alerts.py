@@ -14,6 +14,7 @@ from analytics.alerts import SEVERITY_NAMES
 from data import alerts
 from figures import formatting as fmt
 from layouts.alerts import WALL_MAX
+from security.roles import requires
 
 SEVERITY_CLASS = {"红": "red", "橙": "orange", "黄": "yellow"}
 
@@ -95,6 +96,7 @@ def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str
     Input("page-version", "data"), Input("page-poll", "n_intervals"),
     Input({"type": "alert-ack", "index": ALL}, "n_clicks"), State("alerts-shown", "data"),
 )
+@requires("view")
 def update_page_alerts(_version, _tick, _clicks, shown):
     trigger = ctx.triggered_id
     may_acknowledge = security.may("acknowledge")
@@ -114,6 +116,7 @@ def update_page_alerts(_version, _tick, _clicks, shown):
     Output("wall-alerts-shown", "data"),
     Input("data-poll", "n_intervals"), State("wall-alerts-shown", "data"),
 )
+@requires("wall")
 def update_wall_alerts(_tick, shown):
     current = alerts.current()
     key = signature(current)

@@ -23,6 +23,7 @@ from figures import maps, tables, trends
 from geo import regions
 from geo.units import PROVINCE
 from layouts.view_state import ViewState
+from security.roles import requires
 
 KPI_COLUMNS = {"confirmed": "confirmed_cum", "active": "active", "new": "new_confirmed", "cured": "cured_cum",
                "dead": "dead_cum"}
@@ -66,6 +67,7 @@ def picked_region(trigger, map_click: dict | None, row_clicks, order: list[str] 
     State("unit-order", "data"),
     prevent_initial_call=True,
 )
+@requires("view")
 def select_region(map_click, row_clicks, order):
     region = picked_region(ctx.triggered_id, map_click, row_clicks, order)
     return region or no_update
@@ -73,6 +75,7 @@ def select_region(map_click, row_clicks, order):
 
 @callback(Output("page-version", "data"), Input("page-poll", "n_intervals"), State("page-version", "data"),
           prevent_initial_call=True)
+@requires("view")
 def poll_page_version(_n, current):
     """A cheap poll (one indexed query); the views redraw only when a batch was added or rolled back."""
     version = store.data_version(store.engine())
@@ -87,6 +90,7 @@ def poll_page_version(_n, current):
     Input("compare-select", "value"), Input("flow-direction", "value"), Input("flow-scope", "value"),
     Input("flow-level", "value"), Input("coverage-distance", "value"), Input("palette-select", "value"),
 )
+@requires("view")
 def write_url(region, day, metric, layers, trend, options, compare, flow, scope, flow_level, distance_km=None,
               palette=None):
     return ViewState(region, day, metric, tuple(layers or ()), trend or "region", tuple(options or ()),
@@ -141,6 +145,7 @@ def notes(region: str, day: str, summary: dict) -> list[str]:
     Output("sources-text", "children"),
     Input("region-select", "value"), Input("view-day", "data"), Input("page-version", "data"),
 )
+@requires("view")
 def update_kpis(region, day, _version=None):
     values = kpis(region, day)
     s = values["summary"]
@@ -186,6 +191,7 @@ def shared_map(region: str, day: str, metric: str, layers: tuple, distance_km: f
     Input("page-version", "data"), Input("map-day-missed", "data"), Input("coverage-distance", "value"),
     Input("palette-select", "value"), State("date-select", "value"),
 )
+@requires("view")
 def update_map(region, metric, layers, _version=None, _missed=None, distance_km=None, palette=None, day=None):
     """The map for the view. A date step does not come here: the browser recolours the map from ``map-days``
     (assets/dashboard.js, stepMap) and asks here, through ``map-day-missed``, only when it has not got that day.
@@ -246,6 +252,7 @@ def map_days(region: str, metric: str, block: int) -> dict:
     Input("region-select", "value"), Input("metric-select", "value"), Input("map-days-block", "data"),
     Input("page-version", "data"),
 )
+@requires("view")
 def update_map_days(region, metric, block, _version=None):
     return map_days(region, metric, clean_block(block))
 
@@ -292,6 +299,7 @@ clientside_callback(
     Input("map-bounds", "data"), State("region-select", "value"), State("layer-select", "value"),
     prevent_initial_call=True,
 )
+@requires("view")
 def refine_facilities(bounds, region, layers):
     kinds = [k for k in layers or [] if k in maps.FACILITY_STYLE]
     if not kinds or not bounds:
@@ -372,6 +380,7 @@ TREND_NOTES = {
     Input("compare-select", "value"), Input("page-version", "data"), Input("palette-select", "value"),
     State("date-select", "value"),
 )
+@requires("view")
 def update_trend(region, view, options, compare, _version=None, palette=None, day=None):
     """The trend view. A date step only moves the day marker, in the browser (assets/dashboard.js, stepTrend);
     a palette change sends the new colours only."""
@@ -407,6 +416,7 @@ clientside_callback(
 
 
 @callback(Output("compare-box", "hidden"), Input("trend-view", "value"))
+@requires("view")
 def show_compare(view):
     return view != "compare"
 
@@ -470,6 +480,7 @@ ASSESSMENT_PARTS = {
     Output({"type": "assess", "part": ALL}, "children"), Output({"type": "assess", "part": ALL}, "hidden"),
     Output({"type": "assess", "part": ALL}, "className"),
     Input("region-select", "value"), Input("view-day", "data"), Input("page-version", "data"))
+@requires("view")
 def update_assessment(region, day, _version=None):
     parts = assessment(region, day)
     items = [o["id"]["part"] for o in ctx.outputs_list[0]]
@@ -509,6 +520,7 @@ def next_sort(current: dict, column: str) -> dict:
     Input({"type": "sort", "index": ALL}, "n_clicks"), State("table-sort", "data"),
     prevent_initial_call=True,
 )
+@requires("view")
 def sort_table(clicks, current):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update
@@ -524,6 +536,7 @@ def sort_table(clicks, current):
     Input("region-select", "value"), Input("view-day", "data"), Input("table-sort", "data"),
     Input("page-version", "data"),
 )
+@requires("view")
 def update_table(region, day, sort, _version=None):
     unit = regions.unit_of(region)
     sort = sort or {"column": "confirmed_cum", "ascending": False}
@@ -541,6 +554,7 @@ def update_table(region, day, sort, _version=None):
     State("date-select", "value"), State("table-sort", "data"),
     prevent_initial_call=True,
 )
+@requires("export", audit="导出排名表")
 def download_table(_csv, _xlsx, day, sort):
     return ranking_download(day, sort, "xlsx" if ctx.triggered_id == "table-download-xlsx" else "csv")
 
@@ -565,6 +579,7 @@ MAP_NOTES = {
 
 
 @callback(Output("map-note", "children"), Input("metric-select", "value"), Input("region-select", "value"))
+@requires("view")
 def map_note(metric, region):
     unit = regions.unit_of(region)
     drill = f"已下钻至{unit.display_name}各县（区）；灰色为无县级数据。" if unit else "点击地图上的市（区）可下钻到县（区）。"
@@ -572,5 +587,6 @@ def map_note(metric, region):
 
 
 @callback(Output("demo-badge", "hidden"), Input("layer-select", "value"))
+@requires("view")
 def demo_badge(layers):
     return not layers

@@ -13,6 +13,7 @@ from data.ingest import pipeline
 from data.ingest.reading import UPLOAD_MAX_BYTES, ReadError, safe_file_name
 from figures import tables
 from security import audit, current_scope, may, user_name
+from security.roles import requires
 
 log = logging.getLogger(__name__)
 PREVIEW_ROWS = 10
@@ -67,6 +68,7 @@ def preview(report) -> list:
     Input("upload", "contents"), Input("upload-kind", "value"), State("upload", "filename"),
     prevent_initial_call=True,
 )
+@requires("upload")
 def preview_upload(contents, kind, filename):
     if not contents:
         return no_update, True, True
@@ -81,6 +83,7 @@ def preview_upload(contents, kind, filename):
     Input("upload-issues-button", "n_clicks"), State("upload", "contents"), State("upload", "filename"),
     State("upload-kind", "value"), prevent_initial_call=True,
 )
+@requires("upload", audit="下载预检问题行")
 def download_preview_issues(_n, contents, filename, kind):
     report, error = run(contents, filename or "upload", kind, dry_run=True)
     if error or not report.issues:
@@ -96,6 +99,7 @@ def download_preview_issues(_n, contents, filename, kind):
     State("upload-kind", "value"), State("batches-changed", "data"),
     prevent_initial_call=True,
 )
+@requires("upload")
 def commit_upload(_n, contents, filename, kind, changed):
     report, error = run(contents, filename or "upload", kind, dry_run=False)
     if error:
@@ -130,6 +134,7 @@ def batch_rows() -> html.Table:
 
 
 @callback(Output("batch-table", "children"), Output("quality", "children"), Input("batches-changed", "data"))
+@requires("upload")
 def show_batches(_changed):
     sections = [("未上报（近14日；无则列出全部）", quality.missing_reports()), ("修订", quality.revisions()),
                 ("迟报（入库晚于截至日期一天以上）", quality.late_reports()), ("无法识别的地区名称", quality.unresolved_names()),
@@ -146,6 +151,7 @@ def show_batches(_changed):
     Input({"type": "batch-rollback", "index": ALL}, "n_clicks"), State("batches-changed", "data"),
     prevent_initial_call=True,
 )
+@requires("rollback")
 def rollback_batch(clicks, changed):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update
@@ -158,6 +164,7 @@ def rollback_batch(clicks, changed):
     Output("batch-issues-download", "data"),
     Input({"type": "batch-issues", "index": ALL}, "n_clicks"), prevent_initial_call=True,
 )
+@requires("upload", audit="下载批次问题行")
 def download_batch_issues(clicks):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update

@@ -13,6 +13,7 @@ from figures import formatting as fmt
 from figures import tables
 from figures.metrics import METRICS
 from geo import regions
+from security.roles import declare_by_name, requires
 
 CHART_NAMES = {"region-map": "地图", "trend-chart": "趋势图", "flow-chart": "人口流动", "scale-chart": "迁徙规模指数",
                "od-chart": "省内迁徙矩阵", "import-chart": "输入风险"}
@@ -35,6 +36,7 @@ def export_names(region: str, day: str, metric: str, layers) -> dict:
     Input("region-select", "value"), Input("view-day", "data"), Input("metric-select", "value"),
     Input("layer-select", "value"),
 )
+@requires("view")
 def update_export_names(region, day, metric, layers):
     return export_names(region, day, metric, layers)
 
@@ -104,6 +106,7 @@ def chart_table(chart: str, region: str, day: str, direction: str = "in", scope:
     State("flow-scope", "value"), State("flow-level", "value"), State("export-names", "data"),
     prevent_initial_call=True,
 )
+@requires("export", audit="导出图表数据")
 def download_chart_data(clicks, region, day, direction, scope, level, names):
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks or []):
@@ -114,6 +117,10 @@ def download_chart_data(clicks, region, day, direction, scope, level, names):
         return {"content": base64.b64encode(tables.to_xlsx(frame, "数据")).decode(), "base64": True,
                 "filename": f"{base}.xlsx"}
     return {"content": tables.to_csv(frame), "filename": f"{base}.csv", "type": "text/csv"}
+
+
+# Dash registers the cancel of the briefing job (cancel= below) as a callback of its own: cancelling is part of exporting.
+declare_by_name("dash.dash.cancel_call", "export")
 
 
 @callback(
@@ -127,6 +134,7 @@ def download_chart_data(clicks, region, day, direction, scope, level, names):
     progress=[Output("brief-progress", "value"), Output("brief-progress", "max"), Output("brief-status", "children")],
     prevent_initial_call=True,
 )
+@requires("export", audit="生成汇报材料")
 def make_brief(set_progress, _n, region, day, kind):
     """The briefing pack, made in a background process: the page stays live, shows progress, and can cancel."""
     import tempfile  # noqa: PLC0415

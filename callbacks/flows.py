@@ -16,6 +16,7 @@ from figures import flows as flow_figures
 from figures import formatting as fmt
 from geo import china, regions
 from geo.units import PROVINCE
+from security.roles import requires
 
 
 def _places(ranking: pd.DataFrame) -> dict:
@@ -83,6 +84,7 @@ clientside_callback(
     Input("flows-args", "data"), Input("flow-direction", "value"), Input("flow-scope", "value"),
     Input("flow-level", "value"), Input("flow-origin", "data"),
 )
+@requires("view")
 def update_flows(args, direction, scope, level, origin):
     if not args:
         raise PreventUpdate
@@ -109,6 +111,7 @@ def picked_origin(trigger, map_click, row_clicks, od_click) -> str | None:
     Input("od-chart", "clickData"), State("flow-origin", "data"),
     prevent_initial_call=True,
 )
+@requires("view")
 def select_origin(map_click, row_clicks, od_click, current):
     origin = picked_origin(ctx.triggered_id, map_click, row_clicks, od_click)
     if origin is None:
@@ -117,6 +120,7 @@ def select_origin(map_click, row_clicks, od_click, current):
 
 
 @callback(Output("scale-chart", "figure"), Input("flows-args", "data"))
+@requires("view")
 def update_scale(args):
     if not args:
         raise PreventUpdate
@@ -140,6 +144,7 @@ def unit_names() -> dict[str, str]:
     Output("od-chart", "figure"),
     Input("flows-args", "data"), Input("od-mode", "value"), Input("flow-origin", "data"),
 )
+@requires("view")
 def update_od(args, mode, origin):
     if not args:
         raise PreventUpdate
@@ -164,6 +169,7 @@ def importation_view(region: str, day: str) -> dict:
 
 
 @callback(Output("import-chart", "figure"), Input("flows-args", "data"))
+@requires("view")
 def update_importation(args):
     if not args:
         raise PreventUpdate

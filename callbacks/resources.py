@@ -16,6 +16,7 @@ from figures import formatting as fmt
 from figures import tables
 from geo import regions
 from geo.units import PROVINCE
+from security.roles import requires
 
 
 def percent(value, digits: int = 0, missing: str = "无数据") -> str:
@@ -142,6 +143,7 @@ def table_component(t: dict, column: str, ascending: bool) -> html.Table:
     Input("region-select", "value"), Input("view-day", "data"), Input("coverage-distance", "value"),
     Input("adequacy-sort", "data"), Input("page-version", "data"),
 )
+@requires("view")
 def update_panel(region, day, distance_km, sort, _version=None):
     sort = sort or {"column": "covered_share", "ascending": True}
     distance_km = float(distance_km or DEFAULT_DISTANCE_KM)
@@ -156,6 +158,7 @@ def update_panel(region, day, distance_km, sort, _version=None):
     Input({"type": "adequacy-sort-btn", "index": ALL}, "n_clicks"), State("adequacy-sort", "data"),
     prevent_initial_call=True,
 )
+@requires("view")
 def sort_adequacy(clicks, current):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update
@@ -171,6 +174,7 @@ def sort_adequacy(clicks, current):
     Input({"type": "adequacy-row", "index": ALL}, "n_clicks"),
     prevent_initial_call=True,
 )
+@requires("view")
 def select_from_table(clicks):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update
@@ -208,6 +212,7 @@ def download_table(region: str, day: str, distance_km: float) -> pd.DataFrame:
     State("region-select", "value"), State("date-select", "value"), State("coverage-distance", "value"),
     prevent_initial_call=True,
 )
+@requires("export", audit="导出资源保障表")
 def download(_csv, _xlsx, region, day, distance_km):
     distance_km = float(distance_km or DEFAULT_DISTANCE_KM)
     table = download_table(region or PROVINCE, day, distance_km)

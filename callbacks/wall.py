@@ -13,6 +13,7 @@ from figures import formatting as fmt
 from figures import theme
 from geo import regions
 from geo.units import PROVINCE
+from security.roles import requires
 
 MAP_STEPS = ["confirmed_cum", "active", "incidence_7d_per_100k", "risk_level", "importation_risk"]
 TREND_STEPS = ["region", "units", "rt"]
@@ -21,6 +22,7 @@ RISING_IS_BAD = {"confirmed", "active", "new", "dead"}
 
 
 @callback(Output("data-version", "data"), Input("data-poll", "n_intervals"), State("data-version", "data"))
+@requires("wall")
 def poll_version(_n, current):
     """The cheap poll: one indexed query; the page redraws only when the version changed."""
     version = store.data_version(store.engine())
@@ -106,6 +108,7 @@ def risk_list(day: str) -> list:
     Input("data-version", "data"), Input("wall-step", "data"), Input("wall-scale", "data"),
     State("wall-state", "data"),
 )
+@requires("wall")
 def render_wall(_version, step, scale, state):
     view = wall_view(state, step or 0, scale or 1.0)
     values = view["kpis"]

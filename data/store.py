@@ -16,6 +16,7 @@ revision per change (a change here needs a revision there: tests/test_migrations
 - ``users``            staff accounts: role, optional region scope, a scrypt password hash (security/accounts.py)
 - ``wall_tokens``      read-only display tokens for wall screens (only their SHA-256 is stored), revocable
 - ``sessions``         sign-ins (only a SHA-256 of the cookie's token is stored), ended by logout
+- ``download_counts``  anonymous CSV downloads of the open API, counted per day and endpoint
 - ``audit_log``        who did what when: logins, uploads, rollbacks, exports, API downloads; append-only
 """
 from __future__ import annotations
@@ -209,6 +210,13 @@ sessions = Table(  # one row a sign-in; the cookie holds a random token, only it
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("ended_at", DateTime(timezone=True)),  # logout: the cookie, and any copy of it, no longer signs in
     Column("address", String(64)),
+)
+
+download_counts = Table(  # anonymous CSV downloads of the open API: a count per day and endpoint, not a row each
+    "download_counts", metadata,
+    Column("day", Date, primary_key=True),  # Beijing time
+    Column("endpoint", String(100), primary_key=True),
+    Column("downloads", Integer, nullable=False),
 )
 
 audit_log = Table(  # append-only: no code path updates or deletes it, and triggers refuse both (data/migrations)

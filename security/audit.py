@@ -2,15 +2,20 @@
 triggers refuse UPDATE and DELETE on both SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from zoneinfo import ZoneInfo
 
 import flask
 import pandas as pd
 from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from data import store
 
 log = logging.getLogger(__name__)
+BEIJING = ZoneInfo("Asia/Shanghai")
 ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "wall_login": "大屏登录", "upload": "上传入库",
            "rollback": "回滚批次", "export": "导出", "api_download": "接口下载", "user": "账号管理", "wall_token": "大屏令牌",
            "db_upgrade": "结构升级", "backup": "备份", "restore": "恢复"}
@@ -25,6 +30,27 @@ def record(action: str, detail: str = "", user: str | None = None, role: str | N
             user_name=(user or user_name())[:64], role=role or current_role(), action=action,
             detail=(detail or "")[:1000], address=address))
     log.info("audit %s %s: %s", user or user_name(), action, detail)
+
+
+def count_download(endpoint: str, eng=None) -> None:
+    """One more anonymous download of ``endpoint`` today (Beijing time): a count, not a row a request."""
+    eng = eng or store.engine()
+    dialect = {"sqlite": sqlite_insert, "postgresql": pg_insert}[eng.dialect.name]
+    table = store.download_counts
+    day = dt.datetime.now(BEIJING).date()
+    statement = dialect(table).values(day=day, endpoint=endpoint[:100], downloads=1)
+    statement = statement.on_conflict_do_update(index_elements=["day", "endpoint"],
+                                                set_={"downloads": table.c.downloads + 1})
+    with eng.begin() as conn:
+        conn.execute(statement)
+
+
+def download_counts(eng=None) -> pd.DataFrame:
+    """Anonymous downloads per day and endpoint, the latest days first, with Chinese headers."""
+    with (eng or store.engine()).connect() as conn:
+        frame = store.frame(conn, select(store.download_counts).order_by(store.download_counts.c.day.desc(),
+                                                                          store.download_counts.c.endpoint))
+    return frame.rename(columns={"day": "日期", "endpoint": "接口", "downloads": "匿名下载次数"})
 
 
 def recent(limit: int = 500, eng=None) -> pd.DataFrame:

@@ -39,26 +39,29 @@ ROUTES = [
 ]
 OTHER_PAGES = "view"  # any other path is a Dash page (or its 404): dashboard readers only
 
-# Dash callbacks, by the module or module.function that defines them -> the permission needed to call them.
-# Anything not named here belongs to the dashboard `/` and needs "view".
-CALLBACKS = {
-    "callbacks.wall": "wall",
-    "callbacks.alerts.update_wall_alerts": "wall",
-    "callbacks.data_page": "upload",
-    "callbacks.data_page.rollback_batch": "rollback",
-    "callbacks.exports.download_chart_data": "export",
-    "callbacks.exports.make_brief": "export",
-    "callbacks.dashboard.download_table": "export",
-    "callbacks.admin": "admin",
-}
-# Callbacks that hand data out of the system: each call is written to the audit log as an export.
-AUDITED_EXPORTS = {
-    "callbacks.exports.download_chart_data": "导出图表数据",
-    "callbacks.exports.make_brief": "生成汇报材料",
-    "callbacks.dashboard.download_table": "导出排名表",
-    "callbacks.data_page.download_batch_issues": "下载批次问题行",
-    "callbacks.data_page.download_preview_issues": "下载预检问题行",
-}
+# Dash callbacks declare what calling them needs where they are defined (``@requires`` under ``@callback``), so a new
+# or renamed callback carries its permission with it. A callback without a declaration is refused to everyone (and
+# logged): nothing falls back to a default. The registry, by "module.function":
+DECLARED: dict[str, tuple[str, str | None]] = {}
+UNDECLARED = "undeclared"  # the permission of an undeclared callback: no role has it
+
+
+def requires(permission: str, audit: str | None = None):
+    """Declare the permission a Dash callback needs; ``audit`` names an export, written to the audit log at each
+    call (callbacks that hand data out of the system)."""
+    if permission not in ACTIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def declare(func):
+        declare_by_name(f"{func.__module__}.{func.__name__}", permission, audit)
+        return func
+
+    return declare
+
+
+def declare_by_name(key: str, permission: str, audit: str | None = None) -> None:
+    """For a callback whose function is not ours to decorate (Dash's own cancel of a background job)."""
+    DECLARED[key] = (permission, audit)
 
 
 def route_permission(path: str) -> str | None:
@@ -68,8 +71,9 @@ def route_permission(path: str) -> str | None:
     return OTHER_PAGES
 
 
-def callback_permission(module: str | None, name: str | None) -> str:
-    return CALLBACKS.get(f"{module}.{name}") or CALLBACKS.get(module or "") or "view"
+def callback_permission(module: str | None, name: str | None) -> tuple[str, str | None]:
+    """(permission, audit label or None) of a callback, UNDECLARED for one that declared none."""
+    return DECLARED.get(f"{module}.{name}", (UNDECLARED, None))
 
 
 def allowed(role: str | None, permission: str | None) -> bool:
@@ -98,7 +102,7 @@ ACTIONS = {"view": "看板 `/` 的全部视图与筛选", "wall": "大屏 `/wall
 
 
 def permission_table() -> list[list[str]]:
-    """What each role may do through the pages' callbacks (the gate checks each callback, see CALLBACKS)."""
+    """What each role may do through the pages' callbacks (the gate checks each callback's ``@requires``)."""
     rows = [["操作 · permission", "内容", "匿名"] + [f"{name} `{role}`" for role, name in ROLES.items()]]
     for permission, what in ACTIONS.items():
         rows.append([f"`{permission}`", what, "✗"] + ["✓" if allowed(role, permission) else "✗" for role in ROLES])

@@ -184,14 +184,26 @@ def _wall_sign_in():
 def _callback_of(body: dict, dash_app) -> tuple[str, str | None]:
     """(permission, audit label or None) of the Dash callback a request asks for."""
     output = str(body.get("output", ""))
-    if "_pages_content" in output:  # the page router: the page asked for decides
-        path = next((i.get("value") for i in body.get("inputs", []) if isinstance(i, dict)
-                     and i.get("id") == "_pages_location" and i.get("property") == "pathname"), "/")
-        return roles.route_permission(str(path or "/")), None
     spec = dash_app.callback_map.get(output) or {}
+    if "_pages_content" in output:  # the page router: the page asked for decides
+        return roles.route_permission(_router_path(body, spec)), None
     func = spec.get("callback")
-    module, name = getattr(func, "__module__", None), getattr(func, "__name__", None)
-    return roles.callback_permission(module, name), roles.AUDITED_EXPORTS.get(f"{module}.{name}")
+    permission, label = roles.callback_permission(getattr(func, "__module__", None), getattr(func, "__name__", None))
+    if permission == roles.UNDECLARED:
+        log.error("callback %s has no @requires: refused", output)
+    return permission, label
+
+
+def _router_path(body: dict, spec: dict) -> str:
+    """The pathname the router will render: Dash hands the callback its inputs by position, whatever ids the request
+    writes beside them, so the path is read at the position of the router's pathname input."""
+    declared = spec.get("inputs") or []
+    position = next((k for k, i in enumerate(declared)
+                     if i.get("id") == "_pages_location" and i.get("property") == "pathname"), None)
+    inputs = body.get("inputs") or []
+    if position is None or position >= len(inputs) or not isinstance(inputs[position], dict):
+        return "/"
+    return str(inputs[position].get("value") or "/")
 
 
 def _describe(body: dict) -> str:

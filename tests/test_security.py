@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from conftest import ROOT, _serve, new_database
 from data import store
-from security import accounts, roles
+from security import accounts, audit, roles
 
 PASSWORD = "correct horse battery"
 USERS = {"viewer": ("guanzhong-viewer", None), "officer": ("xian-officer", "610100"),
@@ -295,7 +295,9 @@ def test_audit_log_records_who_did_what_and_cannot_be_changed(site, sessions, bo
     s = requests.Session()
     s.post(f"{url}/login", data={"username": USERS["viewer"][0], "password": "wrong", "csrf_token": csrf_of(s, url)})
     assert post_callback(sessions["officer"], url, bodies["export"]).status_code == 200
-    requests.get(f"{url}/api/v1/timeseries?region=610100&format=csv")
+    for _ in range(3):  # anonymous downloads are counted, not logged a row each
+        requests.get(f"{url}/api/v1/timeseries?region=610100&format=csv")
+    sessions["viewer"].get(f"{url}/api/v1/regions?format=csv")  # a signed-in user's is logged
     eng = store.engine(db)
     with eng.connect() as conn:
         rows = conn.execute(text("SELECT user_name, role, action, detail FROM audit_log ORDER BY id")).all()
@@ -304,9 +306,12 @@ def test_audit_log_records_who_did_what_and_cannot_be_changed(site, sessions, bo
     assert (USERS["viewer"][0], "login_failed") in actions
     assert any(r.action == "export" and r.user_name == USERS["officer"][0] and "导出排名表" in r.detail
                and "2020-02-15" in r.detail for r in rows)
-    assert any(r.action == "api_download" and "format=csv" in r.detail and r.user_name.startswith("匿名") for r in rows)
+    assert not any(r.action == "api_download" and r.user_name.startswith("匿名") for r in rows)
+    assert any(r.action == "api_download" and r.user_name == USERS["viewer"][0] and "/regions" in r.detail for r in rows)
+    counts = audit.download_counts(eng)
+    assert counts.loc[counts["接口"] == "/api/v1/timeseries", "匿名下载次数"].sum() >= 3
     shown = readable(post_callback(sessions["data_admin"], url, bodies["admin"]))
-    assert "导出排名表" in shown and "登录失败" in shown
+    assert "导出排名表" in shown and "登录失败" in shown and "匿名 CSV 下载" in shown and "/api/v1/timeseries" in shown
     for statement in ("UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log"):
         with pytest.raises(Exception, match="审计日志只可追加"), eng.begin() as conn:
             conn.execute(text(statement))
@@ -458,6 +463,42 @@ def test_browser_local_demo_pages_without_csp_violations(server_url, page):
         expect(page.locator("#account-banner")).to_contain_text("本地演示模式")
     page.wait_for_timeout(1000)
     assert _no_errors(page) == [], page.errors
+
+
+def test_every_server_callback_declares_its_permission(app_module):
+    """Declared where it is defined (@requires): a new or renamed callback cannot fall back to a default."""
+    undeclared = [key for key, spec in app_module.app.callback_map.items() if spec.get("callback") is not None and
+                  roles.callback_permission(spec["callback"].__module__, spec["callback"].__name__)[0] == roles.UNDECLARED]
+    assert undeclared == []
+    assert roles.callback_permission("callbacks.somewhere", "renamed") == (roles.UNDECLARED, None)
+    assert not any(roles.allowed(role, roles.UNDECLARED) for role in roles.ROLES)
+
+
+def test_resource_table_download_is_an_audited_export(site, sessions):
+    url, db, _, _ = site
+    body = callback_body(url, "adequacy-download.data",
+                         [{"id": "adequacy-download-csv", "property": "n_clicks", "value": 1},
+                          {"id": "adequacy-download-xlsx", "property": "n_clicks", "value": None}],
+                         [{"id": "region-select", "property": "value", "value": "610000"},
+                          {"id": "date-select", "property": "value", "value": "2020-02-15"},
+                          {"id": "coverage-distance", "property": "value", "value": 10}])
+    assert post_callback(sessions["viewer"], url, body).status_code == 403
+    before = len(audit.recent(eng=store.engine(db)))
+    answer = post_callback(sessions["officer"], url, body)
+    assert answer.status_code == 200 and "csv" in answer.text.lower()
+    latest = audit.recent(eng=store.engine(db)).iloc[0]
+    assert len(audit.recent(eng=store.engine(db))) == before + 1 and "导出资源保障表" in latest["内容"]
+
+
+def test_router_gate_reads_the_path_where_dash_binds_it(site, sessions):
+    """A decoy input carrying the router's id does not pass another page's layout through the gate."""
+    url, _, _, token = site
+    for role, wanted, decoy in (("viewer", "/admin", "/"), ("viewer", "/data", "/"), ("wall", "/", "/wall")):
+        body = callback_body(url, ".._pages_content", [{"id": "decoy", "property": "pathname", "value": wanted},
+                                                        {"id": "_pages_location", "property": "pathname", "value": decoy}])
+        session = sessions[role] if role != "wall" else signed_in(url, "wall", token)
+        answer = post_callback(session, url, body)
+        assert answer.status_code == 403, (role, wanted, answer.status_code)
 
 
 def test_scoped_officer_picks_counties_of_their_region_only(site, sessions):
