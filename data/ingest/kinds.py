@@ -61,6 +61,25 @@ SYNONYMS = {
     },
 }
 PERSONAL_FIELDS = ("name", "id_number", "phone", "address", "itinerary")
+
+# A case list's free-text columns are kept only as one of these standard values (the first keyword the text contains
+# decides; 危重 before 重型): whatever else was typed there (a name, a phone number, an ID number) is never stored.
+STANDARD_VALUES = {
+    "severity": (("危重", "危重型"), ("重型", "重型"), ("重症", "重型"), ("普通", "普通型"), ("轻", "轻型"),
+                 ("无症状", "无症状感染者"), ("疑似", "疑似病例")),
+    "detection": (("密接", "密接筛查"), ("密切接触", "密接筛查"), ("入境", "入境人员检测"), ("境外", "入境人员检测"),
+                  ("发热门诊", "主动就诊"), ("就诊", "主动就诊"), ("隔离", "隔离观察中发现"), ("重点人群", "重点人群检测"),
+                  ("核酸", "核酸筛查"), ("筛查", "核酸筛查"), ("社区", "社区排查"), ("排查", "社区排查")),
+}
+OTHER_VALUE = "其他"
+
+
+def standard_value(field: str, text) -> str | None:
+    """The standard value of a free-text cell: None for an empty cell, 其他 when no keyword matches."""
+    text = str(text or "").strip()
+    if not text:
+        return None
+    return next((value for word, value in STANDARD_VALUES[field] if word in text), OTHER_VALUE)
 FACILITY_KINDS = {"发热门诊": "fever_clinic", "发热": "fever_clinic", "fever_clinic": "fever_clinic",
                   "定点药店": "pharmacy", "药店": "pharmacy", "pharmacy": "pharmacy",
                   "物资保障点": "supply_point", "储备菜投放点": "supply_point", "保障点": "supply_point",
@@ -68,7 +87,7 @@ FACILITY_KINDS = {"发热门诊": "fever_clinic", "发热": "fever_clinic", "fev
 FIELD_NAMES = {"region": "地区", "date": "日期", "confirmed_cum": "累计确诊", "new_confirmed": "新增确诊",
                "cured_cum": "累计治愈", "dead_cum": "累计死亡", "age": "年龄", "sex": "性别", "lon": "经度",
                "lat": "纬度", "share_pct": "占比", "volume": "流量", "origin": "迁出地", "destination": "迁入地",
-               "kind": "类型", "name": "名称", "daily_capacity": "日接诊能力", "beds": "床位",
+               "kind": "类型", "name": "名称", "daily_capacity": "日接诊能力", "beds": "床位", "severity": "病情", "detection": "发现方式",
                "mask_stock": "口罩库存", "vegetable_stock_t": "储备菜"}
 
 _strict = ConfigDict(extra="ignore")
@@ -107,10 +126,10 @@ class FacilityRow(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
-    daily_capacity: Optional[int] = Field(None, ge=0)
-    beds: Optional[int] = Field(None, ge=0)
-    mask_stock: Optional[int] = Field(None, ge=0)
-    vegetable_stock_t: Optional[float] = Field(None, ge=0)
+    daily_capacity: Optional[int] = Field(None, ge=0, le=100_000)  # visits a day: the largest hospitals see ~20k
+    beds: Optional[int] = Field(None, ge=0, le=100_000)
+    mask_stock: Optional[int] = Field(None, ge=0, le=100_000_000)
+    vegetable_stock_t: Optional[float] = Field(None, ge=0, le=1_000_000)
 
 
 class FlowRow(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ from sqlalchemy import insert, select, update
 from data import store
 from data.ingest import kinds
 from data import catalogue
-from data.ingest.reading import ReadError, normalise_header, parse_dates, read_table, safe_file_name, year_hint
+from data.ingest.reading import (ReadError, date_reasons, normalise_header, parse_dates, read_table, safe_file_name,
+                                 year_hint)
 from geo import china, gazetteer, regions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +67,7 @@ class Report:
     already: dict | None = None  # the batch this same file was stored as before
     dry_run: bool = False
     rows: list[dict] = field(default_factory=list)  # what would be stored
+    date_problems: dict[int, str] = field(default_factory=dict)  # row position -> why its date is not used
 
     def count(self, status: str) -> int:
         return sum(1 for i in self.issues if i.status == status)
@@ -90,7 +93,13 @@ class Report:
 
 
 # ---- helpers --------------------------------------------------------------------------------------------------
+# Largest magnitude any count, stock or volume may have: beyond it a cell is a typing error (or 1e400), not data.
+MAX_VALUE = 1e9
+
+
 def _number(text: str):
+    """A number as officials write it (1,234 / 1 234 / 12例), None for an empty cell, "bad" for anything else:
+    text, NaN, infinity, or a magnitude beyond MAX_VALUE. Every kind reads its numbers through here."""
     text = re.sub(r"[,，\s例人次个只吨]", "", str(text))
     if text in ("", "-", "—", "/", "无"):
         return None
@@ -98,7 +107,14 @@ def _number(text: str):
         value = float(text)
     except ValueError:
         return "bad"
+    if not math.isfinite(value) or abs(value) > MAX_VALUE:
+        return "bad"
     return value
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    """``_number`` of each cell, kept as objects: pandas would turn None into NaN in a column of floats."""
+    return pd.Series([_number(v) for v in column], index=column.index, dtype=object)
 
 
 def _resolve_regions(table: pd.DataFrame) -> tuple[list, dict]:
@@ -181,9 +197,14 @@ def mask_personal(value):
 
 # ---- per kind -------------------------------------------------------------------------------------------------
 def _dates(table: pd.DataFrame, name: str, report: Report) -> pd.Series:
+    """The rows' dates; a date that cannot be read or lies outside the window is NaT, its reason in the report."""
     dates, note = parse_dates(table["date"], year_hint(name, table["date"]))
     if note:
         report.notes.append(note)
+    report.date_problems = date_reasons(table["date"], dates)
+    if report.date_problems:
+        dates = dates.copy()
+        dates.iloc[list(report.date_problems)] = pd.NaT
     return dates
 
 
@@ -191,17 +212,16 @@ def _cases(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng)
     from data import queries  # noqa: PLC0415
     resolved, _ = _resolve_regions(table)
     dates = _dates(table, name, report)
-    numbers = {c: table[c].map(_number) if c in table else pd.Series([None] * len(table), index=table.index,
-                                                                     dtype=object)
+    numbers = {c: _numbers(table[c]) if c in table else pd.Series([None] * len(table), index=table.index, dtype=object)
                for c in ("confirmed_cum", "new_confirmed", "cured_cum", "dead_cum")}
     problems: dict[int, list[str]] = {}
     for i in range(len(table)):
         reasons = []
         if pd.isna(dates.iloc[i]):
-            reasons.append(f"日期无法识别：{table['date'].iloc[i]!r}")
+            reasons.append(report.date_problems[i])
         for column, values in numbers.items():
             if values.iloc[i] == "bad":
-                reasons.append(f"{kinds.FIELD_NAMES[column]}不是数字：{table[column].iloc[i]!r}")
+                reasons.append(f"{kinds.FIELD_NAMES[column]}不是数字或超出范围：{table[column].iloc[i]!r}")
             elif values.iloc[i] is not None and not float(values.iloc[i]).is_integer():
                 reasons.append(f"{kinds.FIELD_NAMES[column]}应为整数：{table[column].iloc[i]!r}")
         if reasons:
@@ -255,6 +275,19 @@ def _cases(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng)
             previous = i
     ok = [i for i in ok if i not in problems]
 
+    # ... and so is a cumulative lower than the one stored for an earlier day (the file's first row of a region)
+    for adcode, group in frame.loc[ok].sort_values("date").groupby("adcode"):
+        i = group.i.iloc[0]
+        value = frame.confirmed_cum[i]
+        series = queries.region_series(adcode, eng)
+        if value is None or pd.isna(value) or series is None or re.search("订正|核减|更正", notes_col.iloc[i]):
+            continue
+        before = series.loc[: pd.Timestamp(frame.date[i]) - pd.Timedelta(days=1), "confirmed_cum"].dropna()
+        if len(before) and value < before.iloc[-1]:
+            problems[i] = [f"累计确诊{int(value)}小于已存的{before.index[-1]:%m月%d日}累计{int(before.iloc[-1])}；"
+                           "如为订正请在备注中注明“订正”"]
+    ok = [i for i in ok if i not in problems]
+
     # against stored data: identical figures are not stored twice; different ones are revisions
     data = queries.case_data(eng)
     out = []
@@ -298,12 +331,19 @@ def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, 
         report.notes.append(f"个人信息列（{'、'.join(dropped_names)}）按规定不入库")
     if "id_number" in table:
         report.notes.append("身份证号只以加密散列保存，用于识别重复报告，不可还原")
-    n = len(table)
+    free = [f for f in kinds.STANDARD_VALUES if f in table]
+    for f in free:  # from here on (stored rows, preview, problem rows) only the standard value exists
+        written = table[f].astype(str).str.strip()
+        table[f] = written.map(lambda text, f=f: kinds.standard_value(f, text))
+        other = int(((table[f] == kinds.OTHER_VALUE) & (written != kinds.OTHER_VALUE)).sum())
+        if other:
+            report.notes.append(f"{kinds.FIELD_NAMES[f]}：{other} 行不是标准取值，记为“其他”（原文不入库，以免夹带个人信息）")
     resolved, _ = _resolve_regions(table)
     adcodes = pd.Series([r.adcode for r in resolved], index=table.index)
     dates = _dates(table, name, report)
     raw_age = table["age"].astype(str).str.strip() if "age" in table else pd.Series("", index=table.index)
     ages = pd.to_numeric(raw_age.str.replace(r"[岁\\s]", "", regex=True).replace("", None), errors="coerce")
+    ages = ages.where(np.isfinite(ages))  # "inf" and 1e400 are not ages
     bad_age = ages.isna() & (raw_age != "")
     sexes = (table["sex"].astype(str).str.strip().str.lower().map(SEX).fillna("未知") if "sex" in table
              else pd.Series(None, index=table.index, dtype=object))
@@ -322,8 +362,7 @@ def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, 
     for i in np.flatnonzero(np.isin(codes, list(bad_codes))):
         problems[int(i)] = list(bad_codes[int(codes[i])])
     for i in np.flatnonzero(dates.isna().to_numpy()):
-        problems[i] = [r for r in problems.get(i, []) if not r.startswith("日期")] + [
-            f"日期无法识别：{table['date'].iloc[i]!r}"]
+        problems[i] = [r for r in problems.get(i, []) if not r.startswith("日期")] + [report.date_problems[int(i)]]
     for i in np.flatnonzero(bad_age.to_numpy()):
         problems[i] = [r for r in problems.get(i, []) if not r.startswith("年龄")] + [
             f"年龄不是数字：{raw_age.iloc[i]!r}"]
@@ -365,8 +404,8 @@ def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, 
     out = pd.DataFrame({
         "report_date": dates.dt.date, "region_adcode": adcodes, "sex": sexes,
         "age": ages.round().astype("Int64"),
-        "severity": table["severity"].str.slice(0, 20) if "severity" in table else None,
-        "detection": table["detection"].str.slice(0, 40) if "detection" in table else None,
+        "severity": table["severity"] if "severity" in table else None,
+        "detection": table["detection"] if "detection" in table else None,
         "person_key": keys, "contact_of_key": contact, "source_row": rows,
     })[take]
     out = out.astype(object).where(out.notna(), None)
@@ -416,6 +455,7 @@ def _facilities(table: pd.DataFrame, rows: list[int], name: str, report: Report,
     province = shapely.union_all(list(shapes.values()))
     counties = list(shapes.items())
     out = []
+    seen: dict[tuple, int] = {}  # (kind, name, point) -> the line it was first given on
     gcj_flagged = 0
     crs = table.get("crs", pd.Series("", index=table.index)).astype(str).str.lower()
     for i in range(len(table)):
@@ -459,6 +499,11 @@ def _facilities(table: pd.DataFrame, rows: list[int], name: str, report: Report,
                 report.issues.append(Issue(rows[i], "revision", [
                     "经纬度疑似为GCJ-02（火星坐标）：按WGS84落在相邻区县，校正后落在所填区县；已按校正后坐标入库"], original))
                 x, y, county = wx, wy, named.adcode
+        same = (kind, record["name"], round(x, 5), round(y, 5))
+        if same in seen:
+            report.issues.append(Issue(rows[i], "rejected", [f"与第{seen[same]}行重复（同一类型、名称和位置）"], original))
+            continue
+        seen[same] = rows[i]
         unit = regions.unit_of(county)
         status_text = str(table["status"].iloc[i]) if "status" in table else ""
         out.append({"kind": kind, "name": record["name"], "address": str(table.get("address", pd.Series("")).iloc[i])
@@ -490,7 +535,7 @@ def _flows(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng)
                   "volume": None if volume in (None, "bad") else volume}
         reasons = _validate(kinds.FlowRow, [record if record["date"] else {**record, "date": "x"}]).get(0, [])
         if record["date"] is None:
-            reasons = [r for r in reasons if not r.startswith("日期")] + [f"日期无法识别：{table['date'].iloc[i]!r}"]
+            reasons = [r for r in reasons if not r.startswith("日期")] + [report.date_problems[i]]
         unresolved = [(label, r) for label, r in (("迁出地", origin), ("迁入地", destination)) if not r.ok]
         if unresolved:
             report.issues.append(Issue(rows[i], "unresolved", [f"{label}：{r.note}" for label, r in unresolved],
@@ -556,7 +601,8 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
     report.notes += [f"编码 {table.encoding}，第{table.header_row}行为表头"] + table.notes
     if table.unknown_columns:
         report.notes.append(f"未识别的列（未入库）：{'、'.join(table.unknown_columns)}")
-    report.rows = PROCESS[kind](table.frame, table.rows, file_name, report, eng)
+    frame, rows = _without_long_cells(table, report)
+    report.rows = PROCESS[kind](frame, rows, file_name, report, eng)
     if scope:
         report.rows = _within_scope(report, scope)
     personal = catalogue.sensitive_headers() if kind == "case-list" else set()
@@ -577,6 +623,27 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
         return report
     _store(report, user, source or f"{KIND_NAMES[kind]}导入：{file_name}", eng)
     return report
+
+
+def _without_long_cells(table, report: Report) -> tuple[pd.DataFrame, list[int]]:
+    """Rows with a cell longer than MAX_CELL_CHARS are rejected whole, naming the column, before any other work."""
+    frame = table.frame
+    lengths = frame.apply(lambda column: column.astype(str).str.len())
+    too_long = (lengths > MAX_CELL_CHARS).to_numpy()
+    if not too_long.any():
+        return frame, table.rows
+    headers = [table.mapping.get(c, str(c).split(":", 1)[-1]) for c in frame.columns]
+    for i in np.flatnonzero(too_long.any(axis=1)):
+        columns = [headers[j] for j in np.flatnonzero(too_long[i])]
+        original = {k: (f"{str(v)[:40]}…" if len(str(v)) > MAX_CELL_CHARS else v) for k, v in frame.iloc[i].items()}
+        report.issues.append(Issue(table.rows[i], "rejected", [
+            f"“{c}”列内容过长（{int(lengths.iloc[i][frame.columns[headers.index(c)]]):,} 字符，上限 {MAX_CELL_CHARS:,}）"
+            for c in columns], original))
+    keep = ~too_long.any(axis=1)
+    return frame[keep].reset_index(drop=True), [r for r, k in zip(table.rows, keep) if k]
+
+
+MAX_CELL_CHARS = 1_000
 
 
 def _within_scope(report: Report, scope: str) -> list[dict]:

@@ -18,6 +18,10 @@ UPLOAD_MAX_BYTES = 50 * 1024 * 1024  # a file uploaded on /data (checked before 
 # add up to more than XLSX_MAX_UNCOMPRESSED, is a zip bomb dressed as a workbook and is never opened.
 XLSX_MAX_RATIO = 200
 XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+# Limits checked before the heavy work (parsing, validation), each refused in one sentence:
+MAX_COLUMNS = 500  # no report of ours has more than a few dozen columns
+MAX_ROWS = 2_000_000  # a case list of a long wave; a CSV this size reads in ~20 s
+XLSX_MAX_ROWS = 200_000  # openpyxl reads ~4k rows a second: a larger workbook is asked for as CSV
 TOTAL_WORDS = ("合计", "总计", "小计", "全省合计", "总数", "共计", "total", "sum")
 
 
@@ -55,6 +59,7 @@ def _raw_grid(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
         try:
             check_workbook(data, name)
+            check_sheet_size(data, name)
             grid = pd.read_excel(io.BytesIO(data), header=None, dtype=object, engine="openpyxl")
         except ReadError:
             raise
@@ -69,8 +74,15 @@ def _raw_grid(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
         sep = csv.Sniffer().sniff(sample, delimiters=",\t;|，").delimiter
     except csv.Error:
         sep = ","
-    # width from the widest of the first lines: a title row above the table is narrower than the table
-    width = max((len(next(csv.reader([line], delimiter=sep), [])) for line in sample.splitlines()[:50]), default=1)
+    # width from the widest of the first lines (read whole, not cut at the sample's end): a title row above the
+    # table is narrower than the table
+    first_lines = text.split("\n", 50)[:50]
+    width = max((len(next(csv.reader([line], delimiter=sep), [])) for line in first_lines), default=1)
+    if width > MAX_COLUMNS:
+        raise ReadError(f"{name}：有 {width:,} 列，超过上限 {MAX_COLUMNS} 列；请只保留需要导入的列。")
+    lines = text.count("\n")
+    if lines > MAX_ROWS:
+        raise ReadError(f"{name}：有 {lines:,} 行，超过上限 {MAX_ROWS:,} 行；请分批导入。")
     try:
         grid = pd.read_csv(io.StringIO(text), header=None, names=range(width), dtype=str, keep_default_na=False,
                            sep=sep, engine="c", skip_blank_lines=False, on_bad_lines="error")
@@ -89,6 +101,22 @@ def check_workbook(data: bytes, name: str) -> None:
     if total > XLSX_MAX_UNCOMPRESSED or worst > XLSX_MAX_RATIO:
         raise ReadError(f"{name}：Excel 文件解压后过大（{total / 1024 / 1024:,.0f} MB，压缩比 {worst:,.0f}:1），"
                         "疑似压缩炸弹，已拒绝；请另存为普通 Excel 或 CSV 文件后重新上传。")
+
+
+def check_sheet_size(data: bytes, name: str) -> None:
+    """Refuse a workbook too large to read in reasonable time, from the sheet's own dimension, before reading it."""
+    import openpyxl  # noqa: PLC0415  (only for workbooks)
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        rows, columns = (sheet.max_row or 0, sheet.max_column or 0) if sheet is not None else (0, 0)
+    finally:
+        book.close()
+    if columns > MAX_COLUMNS:
+        raise ReadError(f"{name}：有 {columns:,} 列，超过上限 {MAX_COLUMNS} 列；请只保留需要导入的列。")
+    if rows > XLSX_MAX_ROWS:
+        raise ReadError(f"{name}：Excel 表有 {rows:,} 行，超过 Excel 导入上限 {XLSX_MAX_ROWS:,} 行；"
+                        f"请另存为 CSV（上限 {MAX_ROWS:,} 行）后导入。")
 
 
 def safe_file_name(name: str) -> str:
@@ -165,6 +193,26 @@ def read_table(data: bytes, name: str, synonyms: dict[str, tuple[str, ...]]) -> 
 
 
 # ---- dates ---------------------------------------------------------------------------------------------------
+# The window a row's date must fall in: the first reports of the epidemic (December 2019) to today. One row dated 1900
+# once widened every derived daily table to 120 years and took the dashboard down; a future date is a typing error.
+DATE_MIN = pd.Timestamp("2019-12-01")
+
+
+def date_window() -> tuple[pd.Timestamp, pd.Timestamp]:
+    return DATE_MIN, pd.Timestamp.today().normalize()
+
+
+def date_reasons(raw: pd.Series, parsed: pd.Series) -> dict[int, str]:
+    """Position -> why the date of that row cannot be used: unreadable, or outside the window."""
+    first, last = date_window()
+    reasons = {}
+    for i in np.flatnonzero((parsed.isna() | (parsed < first) | (parsed > last)).to_numpy()):
+        day = parsed.iloc[i]
+        reasons[int(i)] = (f"日期无法识别：{raw.iloc[i]!r}" if pd.isna(day) else
+                           f"日期 {day:%Y-%m-%d} 超出允许范围（{first:%Y-%m-%d} 至今天 {last:%Y-%m-%d}）：{raw.iloc[i]!r}")
+    return reasons
+
+
 _YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
 _MD = re.compile(r"^\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?\s*$")
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
