@@ -163,14 +163,32 @@ if _COMMAND in (None, "run"):  # a one-off command needs no warm-up
 
 
 def _flask_run_host() -> str:
-    """The address `flask --app app:server run [--host H]` will listen on."""
+    """The address `flask --app app:server run [--host H | -hH | --host=H]` will listen on."""
     args = sys.argv[sys.argv.index("run") + 1:]
     for i, arg in enumerate(args):
         if arg in ("--host", "-h") and i + 1 < len(args):
             return args[i + 1]
         if arg.startswith("--host="):
             return arg.split("=", 1)[1]
+        if arg.startswith("-h") and not arg.startswith("--"):
+            return arg[2:]
     return os.environ.get("FLASK_RUN_HOST", "127.0.0.1")
+
+
+def _gunicorn_hosts() -> list[str] | None:
+    """Under gunicorn, the hosts it binds, read from its own settings (whatever started it: with or without its
+    config file, -b, GUNICORN_CMD_ARGS): the arbiter (preloading) or the worker importing us holds them as
+    ``self.cfg.bind`` a few frames up. A unix socket is this machine's only."""
+    if "gunicorn" not in sys.modules:
+        return None
+    frame = sys._getframe()  # noqa: SLF001
+    while frame is not None:
+        bind = getattr(getattr(frame.f_locals.get("self"), "cfg", None), "bind", None)
+        if isinstance(bind, list) and bind:
+            return ["127.0.0.1" if b.startswith(("unix:", "fd://")) else b.rsplit(":", 1)[0].strip("[]") or "0.0.0.0"
+                    for b in bind]
+        frame = frame.f_back
+    return None
 
 
 def refuse_unless_safe(host: str) -> None:
@@ -179,13 +197,16 @@ def refuse_unless_safe(host: str) -> None:
         mode = security_web.check_serving(host)
     except security_web.Refused as refused:
         print(refused, file=sys.stderr)
-        raise SystemExit(2) from None
+        # 4 is gunicorn's "app failed to load": its master stops instead of starting the worker again and again
+        raise SystemExit(4 if "gunicorn" in sys.modules else 2) from None
     if mode == "demo":
         log.warning("本地演示模式：没有账号，每位访问者都是演示值班员（只在 %s 上提供）", host)
 
 
 if os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "run" in sys.argv:
     refuse_unless_safe(_flask_run_host())
+for _host in _gunicorn_hosts() or []:
+    refuse_unless_safe(_host)
 
 if __name__ == "__main__":
     HOST = os.environ.get("HOST", "127.0.0.1")

@@ -41,6 +41,21 @@ limiter = Limiter(get_remote_address, storage_uri=os.environ.get("CACHE_REDIS_UR
                   in_memory_fallback_enabled=True, swallow_errors=True, default_limits=[])
 bp = Blueprint("security", __name__)
 _demo = {"on": False, "checked": 0.0}
+MIN_SECRET_KEY = 32  # characters: it signs every session and keys the ID-number hashes
+
+
+def local_request() -> bool:
+    """Did this request come from this machine, straight to the server? The connection's own local address (what
+    the server actually bound and was reached on) and the client's must both be loopback, and no proxy may have
+    forwarded it: the demo officer is for this machine only, however the server was started."""
+    if request.headers.get("X-Forwarded-For") or request.headers.get("X-Real-IP") or request.headers.get("Forwarded"):
+        return False
+    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    try:
+        local = sock.getsockname()[0] if sock is not None else "127.0.0.1"
+    except (OSError, AttributeError, IndexError, TypeError):
+        return False
+    return is_loopback(str(local)) and is_loopback(str(request.remote_addr or ""))
 
 
 class Refused(SystemExit):
@@ -62,6 +77,9 @@ def check_serving(host: str) -> str:
                            if not ok)
         raise Refused(f"拒绝在 {host} 上启动：缺少{missing}。请先运行 flask --app app:server create-admin 创建管理员，"
                       "并设置环境变量 SECRET_KEY；只在本机试用时用 HOST=127.0.0.1（本地演示模式）。")
+    if len(os.environ["SECRET_KEY"]) < MIN_SECRET_KEY:
+        raise Refused(f"拒绝在 {host} 上启动：SECRET_KEY 太短（{len(os.environ['SECRET_KEY'])} 个字符，至少 {MIN_SECRET_KEY} 个）；"
+                      "可用 python -c \"import secrets; print(secrets.token_hex(32))\" 生成。")
     _demo.update(on=False, checked=time.monotonic())
     return "accounts"
 
@@ -247,6 +265,10 @@ def init_app(server: flask.Flask, dash_app, serving: bool = True) -> None:
     @server.before_request
     def gate():
         path = request.path
+        if demo_mode() and not local_request():
+            log.warning("local demo refused a request from %s to %s", request.remote_addr, path)
+            return _page("仅限本机访问", "本地演示模式（未配置账号）只对本机开放。请管理员创建账号并设置 SECRET_KEY 后再对网络提供服务。",
+                         403)
         account = current()
         if path == "/wall" and request.args.get("token") and request.method == "GET":
             return _wall_sign_in()

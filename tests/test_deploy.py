@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -80,7 +81,13 @@ def deployed():
     tmp = Path(tempfile.mkdtemp(prefix="dashboard-deploy-"))
     app_port, port = _free_port(), _free_port()
     access_log = tmp / "access.log"
-    app, app_log = gunicorn(tmp, app_port, threads=2, GUNICORN_ACCESS_LOG=str(access_log))
+    # as an office deploys it: an account and a full SECRET_KEY (the local demo is never served through a proxy),
+    # and PROXY_COUNT=1 so the app sees the client's address nginx forwards
+    from data import store  # noqa: PLC0415
+    from security import accounts  # noqa: PLC0415
+    accounts.create_user(*ADMIN, "data_admin", eng=store.engine(f"sqlite:///{tmp}/app.sqlite"))
+    app, app_log = gunicorn(tmp, app_port, threads=2, GUNICORN_ACCESS_LOG=str(access_log), PROXY_COUNT="1",
+                            SECRET_KEY="deploy-test-secret-key-0123456789abcdef0123456789")
     conf = tmp / "nginx.conf"
     conf.write_text(nginx_conf(app_port, port, tmp))
     nginx_log = tmp / "nginx.log"
@@ -108,19 +115,39 @@ def deployed():
             app.kill()
 
 
-def get(url: str, **headers):
-    """(status, headers, body as sent over the wire)."""
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as r:
+ADMIN = ("deploy-admin", "deploy admin password")
+_SIGNED: dict[str, urllib.request.OpenerDirector] = {}
+
+
+def signed_in(url: str) -> urllib.request.OpenerDirector:
+    """A browser that signed in through nginx with the login form (cookies kept)."""
+    if url not in _SIGNED:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        form = opener.open(f"{url}/login", timeout=30).read().decode()
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        data = urllib.parse.urlencode({"username": ADMIN[0], "password": ADMIN[1], "csrf_token": csrf}).encode()
+        opener.open(f"{url}/login", data=data, timeout=30).read()
+        _SIGNED[url] = opener
+    return _SIGNED[url]
+
+
+def get(url: str, signed: bool = False, **headers):
+    """(status, headers, body as sent over the wire), anonymous or as the signed-in admin."""
+    base = re.match(r"https?://[^/]+", url).group()
+    opener = signed_in(base) if signed else urllib.request.build_opener()
+    with opener.open(urllib.request.Request(url, headers=headers), timeout=30) as r:
         return r.status, r.headers, r.read()
 
 
 def test_page_through_nginx(deployed):
     url, _ = deployed
-    status, headers, body = get(f"{url}/")
+    _, _, login = get(f"{url}/")  # anonymous: the login page, never a demo officer through a proxy
+    assert 'name="csrf_token"' in login.decode() and 'id="_dash-config"' not in login.decode()
+    status, headers, body = get(f"{url}/", signed=True)
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     html = body.decode()
     assert "陕西省疫情防控态势感知看板" in html and 'id="_dash-config"' in html
-    status, _, body = get(f"{url}/_dash-layout")
+    status, _, body = get(f"{url}/_dash-layout", signed=True)
     assert status == 200 and json.loads(body)
 
 
@@ -132,9 +159,9 @@ def test_callback_through_nginx(deployed):
                        "inputs": [{"id": "data-poll", "property": "n_intervals", "value": 1}],
                        "changedPropIds": ["data-poll.n_intervals"],
                        "state": [{"id": "data-version", "property": "data", "value": "stale"}]}).encode()
-    jar = http.cookiejar.CookieJar()  # the page visit sets the CSRF cookie Dash echoes as X-CSRFToken
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    browser = signed_in(url)  # the page visit sets the CSRF cookie Dash echoes as X-CSRFToken
     browser.open(f"{url}/", timeout=30).read()
+    jar = next(h.cookiejar for h in browser.handlers if isinstance(h, urllib.request.HTTPCookieProcessor))
     token = next(c.value for c in jar if c.name == "_csrf_token")
     request = urllib.request.Request(f"{url}/_dash-update-component", data=body,
                                      headers={"Content-Type": "application/json", "Accept-Encoding": "gzip",
@@ -148,11 +175,11 @@ def test_callback_through_nginx(deployed):
 
 def test_dash_bundle_gzipped_and_long_cached(deployed):
     url, _ = deployed
-    _, _, html = get(f"{url}/")
+    _, _, html = get(f"{url}/", signed=True)
     scripts = re.findall(r'src="(/_dash-component-suites/[^"]+\.js)"', html.decode())
     fingerprinted = [s for s in scripts if re.search(r"/[^/.]+\.v[\w-]+m[0-9a-f]+\.", s)]
     assert fingerprinted, scripts
-    status, headers, body = get(f"{url}{fingerprinted[0]}", **{"Accept-Encoding": "gzip"})
+    status, headers, body = get(f"{url}{fingerprinted[0]}", signed=True, **{"Accept-Encoding": "gzip"})
     assert status == 200
     assert headers["Content-Encoding"] == "gzip"
     assert LONG_CACHE in headers["Cache-Control"]
@@ -163,7 +190,7 @@ def test_dash_bundle_gzipped_and_long_cached(deployed):
 def test_assets_keep_their_cache_rules(deployed):
     """A stylesheet linked with ?m=<mtime> is kept a year; a boundary file (plain URL) keeps the app's one day."""
     url, _ = deployed
-    _, _, html = get(f"{url}/")
+    _, _, html = get(f"{url}/", signed=True)
     css = re.findall(r'href="(/assets/[^"]+\.css\?m=[^"]+)"', html.decode())
     assert css
     _, headers, _ = get(f"{url}{css[0]}", **{"Accept-Encoding": "gzip"})

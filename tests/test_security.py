@@ -339,6 +339,43 @@ def test_refuses_to_serve_beyond_this_machine_without_accounts(tmp_path):
     done = subprocess.run([str(gunicorn), "-c", "gunicorn.conf.py", "-b", "0.0.0.0:1", "app:server"], cwd=ROOT,
                           env={**env, "HOST": "127.0.0.1"}, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "拒绝在 0.0.0.0 上启动" in done.stderr
+    # the other documented ways, each with the address given as that server takes it (HOST says loopback)
+    flask = [sys.executable, "-m", "flask", "--app", "app:server", "run"]
+    for how, args, cwd, extra in (
+            ("gunicorn without its config file", [str(gunicorn), "--chdir", str(ROOT), "-b", "0.0.0.0:1", "app:server"],
+             tmp_path, {}),
+            ("gunicorn by GUNICORN_CMD_ARGS", [str(gunicorn), "app:server"], tmp_path,
+             {"GUNICORN_CMD_ARGS": f"--chdir {ROOT} --bind 0.0.0.0:1"}),
+            ("flask run -h0.0.0.0", [*flask, "-h0.0.0.0", "-p", "1"], ROOT, {}),
+            ("flask run --host=0.0.0.0", [*flask, "--host=0.0.0.0", "-p", "1"], ROOT, {})):
+        done = subprocess.run(args, cwd=cwd, env={**env, "HOST": "127.0.0.1", **extra}, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode != 0 and "拒绝在 0.0.0.0 上启动" in done.stderr, (how, done.stderr[-500:])
+        assert "Traceback" not in done.stderr, how
+
+
+def test_local_demo_is_for_this_machine_only(serve, new_store, app_module):
+    """However it was started, the demo officer is not given to a request that came through a proxy or from
+    another machine (the connection's addresses, not HOST, decide)."""
+    url, _ = serve(new_store("demo-local"))
+    assert requests.get(url + "/", allow_redirects=False).status_code == 200
+    proxied = requests.get(url + "/", headers={"X-Forwarded-For": "10.20.30.40"}, allow_redirects=False)
+    assert proxied.status_code == 403 and "仅限本机访问" in proxied.text
+    api = requests.get(url + "/api/v1/regions", headers={"X-Real-IP": "10.20.30.40"})
+    assert api.status_code == 403
+    client = app_module.server.test_client()
+    from security import web  # noqa: PLC0415
+    assert web.demo_mode()  # the session's store has no accounts
+    remote = client.get("/", environ_base={"REMOTE_ADDR": "10.20.30.40"})
+    assert remote.status_code == 403 and "仅限本机访问" in remote.get_data(as_text=True)
+
+
+def test_refuses_a_short_secret_key_beyond_this_machine():
+    db = new_database("shortkey")
+    accounts.create_user("key-admin", PASSWORD, "data_admin", eng=store.engine(db))
+    env = {**os.environ, "DATABASE_URL": db, "HOST": "0.0.0.0", "PORT": "1", "SECRET_KEY": "x"}
+    done = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "SECRET_KEY 太短" in done.stderr
 
 
 def test_refuses_without_secret_key_even_with_accounts():
