@@ -85,7 +85,10 @@ def register(server) -> None:
             _fail(f"--out 应以 .pptx 或 .pdf 结尾，收到 {out}。")
         t0 = time.perf_counter()
         click.echo(f"正在生成 {regions.get(region).display_name} {day} 的汇报材料 …")
-        briefing.write(region, when.date().isoformat(), Path(out))
+        try:
+            briefing.write(region, when.date().isoformat(), Path(out))
+        except briefing.RenderTimeout as exc:
+            _fail(str(exc))
         click.echo(f"已写入 {out}（{Path(out).stat().st_size / 1024:.0f} KB，用时 {time.perf_counter() - t0:.1f} 秒）")
 
     @server.cli.command("export-open-data")

@@ -7,21 +7,25 @@ the PDF is the same pages printed by the same chromium, so Chinese comes out in 
 """
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import datetime as dt
 import html
 import json
+import logging
+import os
+import queue
 import shutil
 import subprocess
 import tempfile
 import threading
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import kaleido
 import pandas as pd
-import plotly.io as pio
+import psutil
 
 from analytics.risk import LEVEL_NAMES, RULE_TEXT
 from callbacks.dashboard import build_map, trend_figure
@@ -32,9 +36,8 @@ from figures import maps
 from geo import regions
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 SIZE = {"map": (1100, 820), "trend": (1200, 560), "flow": (1200, 640)}
-_kaleido_lock = threading.Lock()
-_kaleido_started = False
 
 
 @dataclass
@@ -74,21 +77,103 @@ def _inline_boundaries(fig: dict) -> dict:
 
 
 def _png(fig, size: tuple[int, int], title: str) -> bytes:
-    """A figure as PNG through the warm kaleido browser; the title says what it shows."""
-    global _kaleido_started
+    """A figure as PNG through the warm renderer; the title says what it shows. A renderer that does not answer
+    within RENDER_TIMEOUT is replaced once; then one sentence says so (RenderTimeout)."""
     fig = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else dict(fig)
     fig = _inline_boundaries(fig)
     layout = fig.setdefault("layout", {})
     layout["title"] = {"text": title, "x": 0.01, "font": {"size": 18}}
     layout["margin"] = {**(layout.get("margin") or {}), "t": 60}
     layout.pop("uirevision", None)
-    with _kaleido_lock:
-        if not _kaleido_started:
-            kaleido.start_sync_server(silence_warnings=True)
-            _kaleido_started = True
-        with warnings.catch_warnings():  # plotly notes that kaleido's options go unused with a running server
-            warnings.simplefilter("ignore", UserWarning)
-            return pio.to_image(fig, format="png", width=size[0], height=size[1], scale=1.5)
+    global _renderer
+    with _render_lock:
+        for attempt in (1, 2):  # a renderer that does not answer is replaced once
+            if _renderer is None:
+                _renderer = Renderer()
+            done = _within(RENDER_TIMEOUT, lambda: _renderer.png(fig, size))
+            if done is not None:
+                return done
+            log.warning("renderer gave no picture within %s s (attempt %d): replacing it", RENDER_TIMEOUT, attempt)
+            _renderer.abandon()
+            _renderer = None
+    raise RenderTimeout(f"图片“{title}”生成超时：渲染器 {RENDER_TIMEOUT:.0f} 秒无响应，重启后重试仍未完成；请稍后再试，"
+                        "如持续出现请联系管理员（详情见日志）。")
+
+
+# A picture takes 0.2-2 s (a map ~2 s, up to ~15 s on a busy machine); past this the renderer is taken as hung.
+RENDER_TIMEOUT = float(os.environ.get("RENDER_TIMEOUT_SECONDS", "60"))
+_render_lock = threading.Lock()
+_renderer = None
+
+
+class RenderTimeout(RuntimeError):
+    """The picture renderer did not answer, even after a restart: one sentence for the user."""
+
+
+class Renderer:
+    """One Chromium kept warm for the pictures (0.2-2 s each instead of 3-4 s for a fresh browser), on a thread and
+    event loop of its own. kaleido's own warm server is a process-wide singleton that cannot be replaced once a
+    call into it hangs; this one is simply abandoned (its Chromium killed) and a new one made."""
+
+    def __init__(self):
+        before = _browsers()
+        self._tasks: queue.Queue = queue.Queue()
+        self._results: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(self._tasks, self._results),),
+                                        name="renderer", daemon=True)
+        self._thread.start()
+        self._before = before
+
+    @staticmethod
+    async def _serve(tasks: queue.Queue, results: queue.Queue) -> None:
+        try:
+            async with kaleido.Kaleido(timeout=RENDER_TIMEOUT) as k:
+                while (task := tasks.get()) is not None:  # this loop's only work: blocking between pictures is fine
+                    try:
+                        results.put(await k.calc_fig(task[0], opts=task[1]))
+                    except Exception as exc:  # noqa: BLE001  (raised in the caller's thread)
+                        results.put(exc)
+        except Exception as exc:  # noqa: BLE001  the browser would not start, or was killed when abandoned
+            log.info("renderer ended: %s", exc)
+            results.put(exc)  # a caller waiting on it learns at once
+
+    def png(self, fig: dict, size: tuple[int, int]) -> bytes:
+        self._tasks.put((fig, {"format": "png", "width": size[0], "height": size[1], "scale": 1.5}))
+        result = self._results.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def abandon(self) -> None:
+        """Stop this renderer's Chromium; its hung call then ends with an error nobody waits for."""
+        self._tasks.put(None)
+        for process in _browsers() - self._before:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+
+
+def _browsers() -> set:
+    """The Chromium processes this process started (kaleido's, through choreographer)."""
+    return {p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()}
+
+
+def _within(seconds: float, work):
+    """``work()``'s result, or None when it has not finished within ``seconds`` (it is then left behind on a daemon
+    thread: a hung renderer call cannot be interrupted, only abandoned). Its exceptions are raised here."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # noqa: BLE001  (handed to the caller)
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="render", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 def summary_text(region: str, day: str) -> str:

@@ -1,9 +1,12 @@
 """The briefing pack from the command line, as staff make it: PPTX and PDF with the same pages, Chinese intact."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,58 @@ def test_pdf_has_the_same_pages_with_chinese_text(packs, artifacts):
 def test_brief_refuses_bad_arguments_in_one_sentence(args, words, db, app_module):
     result = _brief(*args, db=db)
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_hung_renderer_is_restarted_once_then_reported(app_module, monkeypatch):
+    """The real renderer made to hang (its Chromium stopped with SIGSTOP): the picture comes from a restarted one;
+    if that hangs too, one sentence says so instead of waiting for ever."""
+    import signal  # noqa: PLC0415
+
+    import plotly.graph_objects as go  # noqa: PLC0415
+    import psutil  # noqa: PLC0415
+
+    from reports import briefing  # noqa: PLC0415
+    fig = go.Figure(go.Bar(x=["西安市", "宝鸡市"], y=[3, 1]))
+    assert briefing._png(fig, (400, 300), "测试").startswith(b"\x89PNG")  # noqa: SLF001  (the renderer is warm)
+
+    def stop_renderers() -> list:
+        stopped = [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+        for p in stopped:
+            p.send_signal(signal.SIGSTOP)
+        return stopped
+
+    monkeypatch.setattr(briefing, "RENDER_TIMEOUT", 5.0)
+    hung = stop_renderers()
+    assert hung
+    started = time.monotonic()
+    try:
+        png = briefing._png(fig, (400, 300), "测试")  # noqa: SLF001
+    finally:
+        for p in hung:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+    assert png.startswith(b"\x89PNG") and time.monotonic() - started < 40
+
+    # every renderer hangs, the restarted one too: a clear sentence, bounded in time
+    done = threading.Event()
+    stopped: list = []
+
+    def keep_stopping():
+        while not done.is_set():
+            stopped.extend(stop_renderers())
+            time.sleep(0.1)
+
+    stopper = threading.Thread(target=keep_stopping, daemon=True)
+    stopper.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(briefing.RenderTimeout, match="生成超时"):
+            briefing._png(fig, (400, 300), "测试")  # noqa: SLF001
+        assert time.monotonic() - started < 60
+    finally:
+        done.set()
+        stopper.join()
+        for p in stopped + [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        briefing._renderer = None  # noqa: SLF001  (the next picture starts a fresh renderer)
