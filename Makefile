@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up on a fresh machine.
-.PHONY: run test bench bench-scale load geo
+.PHONY: run test fuzz bench bench-scale load geo
 
 run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data); upgrades the store's schema first
 	@scripts/setup.sh run
@@ -9,6 +9,10 @@ run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data); up
 test:  ## run the whole test suite (unit, API, browser)
 	@scripts/setup.sh test
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+fuzz:  ## 1,000 generated malformed and hostile files through the real ingest (CI runs a seeded 150); FUZZ_SEED= to vary
+	@scripts/setup.sh test
+	FUZZ_FILES=$${FUZZ_FILES:-1000} .venv/bin/python -m pytest tests/test_fuzz.py -p no:cacheprovider
 
 bench:  ## benchmark / in chromium and replay its callbacks (not part of the test gate)
 	@scripts/setup.sh test

@@ -75,8 +75,9 @@ def document() -> dict:
                 "responses": {"200": _ok(_rows("Region"), "全部地区", csv=True), "400": ERRORS["400"]}}},
             "/api/v1/summary": {"get": {
                 "operationId": "summary", "summary": "某地区某日（截至24时）的数字",
-                "parameters": [REGION, _param("date", DATE, "截至日期；默认最新一天")],
-                "responses": {"200": _ok({"$ref": "#/components/schemas/Summary"}, "该地区该日"), **ERRORS}}},
+                "parameters": [REGION, _param("date", DATE, "截至日期；默认最新一天"), FORMAT],
+                "responses": {"200": _ok({"$ref": "#/components/schemas/Summary"}, "该地区该日（CSV 为一行）", csv=True),
+                              **ERRORS}}},
             "/api/v1/timeseries": {"get": {
                 "operationId": "timeseries", "summary": "某地区每日一行，字段同 summary",
                 "parameters": [REGION, _param("start", DATE, "开始日期；默认数据首日"),
@@ -87,13 +88,15 @@ def document() -> dict:
                 "parameters": [REGION, {"name": "kind", "in": "query", "required": False,
                                         "description": "设施类型，可重复；默认全部", "style": "form", "explode": True,
                                         "schema": {"type": "array", "items": {
-                                            "type": "string", "enum": ["fever_clinic", "pharmacy", "supply_point"]}}}],
+                                            "type": "string", "enum": ["fever_clinic", "pharmacy", "supply_point"]}}},
+                               FORMAT],
                 "responses": {"200": _ok({"type": "object", "required": ["type", "features", "demo", "notice"],
                                           "properties": {
                                               "type": {"type": "string", "enum": ["FeatureCollection"]},
                                               "features": {"type": "array", "items": feature},
                                               "demo": {"type": "boolean", "description": "含演示数据"},
-                                              "notice": {"type": "string"}}}, "GeoJSON FeatureCollection"),
+                                              "notice": {"type": "string"}}}, "GeoJSON FeatureCollection；CSV 为每个设施一行（含经纬度）",
+                                         csv=True),
                               **ERRORS}}},
             "/api/v1/flows": {"get": {
                 "operationId": "flows", "summary": "人口流动：迁入来源或迁出目的地，占比从大到小",

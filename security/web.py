@@ -51,6 +51,8 @@ def local_request() -> bool:
     if request.headers.get("X-Forwarded-For") or request.headers.get("X-Real-IP") or request.headers.get("Forwarded"):
         return False
     sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    if sock is None and not request.remote_addr:
+        return True  # no connection at all: a call inside this process (every server sets one or the other)
     try:
         local = sock.getsockname()[0] if sock is not None else "127.0.0.1"
     except (OSError, AttributeError, IndexError, TypeError):

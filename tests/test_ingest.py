@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import sqlite3
@@ -15,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text as text_sql
 
 from data import migrate, queries, shipped, store
 from data.ingest import pipeline
@@ -228,7 +230,7 @@ def _fingerprint(path: Path) -> tuple:
     """Row count and largest id of every table: cheap enough for many examples (the dump is compared elsewhere)."""
     con = sqlite3.connect(path)
     try:
-        return tuple(con.execute(f"select count(*), max(id) from {t.name}").fetchone() for t in store.metadata.sorted_tables)
+        return tuple(con.execute(f"select count(*), max(rowid) from {t.name}").fetchone() for t in store.metadata.sorted_tables)
     finally:
         con.close()
 
@@ -299,3 +301,96 @@ def test_upload_page_previews_and_commits(server_url, browser, tmp_path, artifac
     expect(row.get_by_role("button", name="回滚")).to_have_count(0)
     assert batch.isdigit()
     page.close()
+
+
+# ---- hardening (issue 18): what a careless or hostile file once did, each kept found ---------------------------
+def test_blank_nan_infinite_and_absurd_counts_are_row_reasons_not_a_crash(db, tmp_path):
+    """An ordinary report with one empty 累计治愈 cell is taken in; nan, inf, 1e400, 1e30 are refused per row."""
+    eng, path = db
+    text = ("地区,日期,累计确诊,累计治愈,累计死亡\n西安市,2020-12-01,130,,3\n宝鸡市,2020-12-01,nan,20,1\n"
+            "咸阳市,2020-12-01,inf,17,0\n渭南市,2020-12-01,1e400,17,0\n榆林市,2020-12-01,1e30,3,0\n注：以上为初步统计,,,,\n")
+    file = tmp_path / "日报.csv"
+    file.write_text(text, encoding="utf-8")
+    result = _cli(["ingest", str(file), "--kind", "cases"], f"sqlite:///{path}")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "接收 1 行" in result.stdout
+    report = pipeline.ingest(text.replace("130", "131").encode(), "日报2.csv", "cases", dry_run=True, eng=eng)
+    reasons = {i.row: "；".join(i.reasons) for i in report.issues}
+    for row, raw in ((3, "nan"), (4, "inf"), (5, "1e400"), (6, "1e30")):
+        assert f"累计确诊不是数字或超出范围：'{raw}'" in reasons[row]
+    assert queries.summary("610100", "2020-12-01", eng)["confirmed_cum"] == 130
+
+
+def test_dates_outside_the_epidemic_window_are_refused_per_row_and_never_widen_the_data(db):
+    eng, _ = db
+    start, end = queries.view_range(eng)
+    days = ["2020-02-10", "1900-01-01", "0001-01-01", "1700-01-01", "2099-12-31", "2262-04-12",
+            (pd.Timestamp.today() + pd.Timedelta(days=1)).strftime("%Y-%m-%d")]
+    text = "地区,日期,累计确诊\n" + "".join(f"铜川市,{d},{9 + k}\n" for k, d in enumerate(days))
+    report = pipeline.ingest(text.encode(), "日期.csv", "cases", eng=eng)
+    assert report.accepted == 1
+    reasons = {i.row: "；".join(i.reasons) for i in report.issues}
+    assert all("超出允许范围（2019-12-01 至今天" in reasons[row] for row in range(3, 9)), reasons
+    assert queries.view_range(eng) == (start, end)  # one absurd row no longer stretches every view
+
+
+def test_personal_data_typed_into_free_text_is_never_stored_or_shown(db):
+    eng, _ = db
+    text = ("报告日期,现住址区县,性别,年龄,病情,发现方式\n"
+            "2020-02-10,雁塔区,男,40,普通型 联系电话13912345678,张三 61100219900101123X 密接筛查\n"
+            "2020-02-10,碑林区,女,30,重型,李四说是在超市被传染的\n")
+    report = pipeline.ingest(text.encode(), "个案.csv", "case-list", eng=eng)
+    assert report.accepted == 2
+    shown = report.preview.to_string() + json.dumps([r for r in report.rows], default=str, ensure_ascii=False)
+    with eng.connect() as conn:
+        stored = conn.execute(text_sql("SELECT severity, detection FROM case_list WHERE batch_id = :b"),
+                              {"b": report.batch_id}).all()
+    assert sorted(stored) == [("普通型", "密接筛查"), ("重型", "其他")]
+    for secret in ("13912345678", "张三", "61100219900101123X", "李四", "超市"):
+        assert secret not in shown
+    assert any("记为“其他”" in note for note in report.notes)
+
+
+def test_a_cumulative_below_the_stored_one_needs_a_correction_note(db):
+    eng, _ = db
+    series = queries.region_series("610100", eng)["confirmed_cum"].dropna()
+    last, stored = series.index[-1], int(series.iloc[-1])
+    day = (last + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    drop = f"地区,日期,累计确诊,备注\n西安市,{day},{stored - 50},\n".encode()
+    report = pipeline.ingest(drop, "下降.csv", "cases", eng=eng)
+    assert report.accepted == 0 and f"小于已存的{last:%m月%d日}累计{stored}" in report.issues[0].reasons[0]
+    noted = f"地区,日期,累计确诊,备注\n西安市,{day},{stored - 50},订正：核减重复病例\n".encode()
+    assert pipeline.ingest(noted, "订正.csv", "cases", eng=eng).accepted == 1
+
+
+def test_duplicate_facilities_oversized_values_and_over_long_cells_are_row_reasons(db):
+    eng, _ = db
+    long_text = "很长" * 2000
+    text = ("名称,类型,区县,经度,纬度,地址,口罩库存\n"
+            "甲医院发热门诊,发热门诊,雁塔区,108.95,34.22,某路1号,100\n"
+            "甲医院发热门诊,发热门诊,雁塔区,108.95,34.22,某路1号,100\n"
+            f"乙药店,定点药店,碑林区,108.94,34.25,某街2号,{10 ** 30}\n"
+            f"丙药店,定点药店,碑林区,108.94,34.26,{long_text},10\n")
+    report = pipeline.ingest(text.encode(), "设施.csv", "facilities", eng=eng)
+    reasons = {i.row: "；".join(i.reasons) for i in report.issues}
+    assert report.accepted == 1
+    assert "与第2行重复" in reasons[3] and "口罩库存" in reasons[4] and "内容过长（4,000 字符" in reasons[5]
+
+
+def test_files_past_the_limits_are_refused_in_one_sentence_before_they_are_parsed(db, tmp_path):
+    eng, path = db
+    wide = "地区,日期,累计确诊," + ",".join(f"列{i}" for i in range(10_000)) + "\n西安市,2020-02-10,5" + ",1" * 10_000
+    with pytest.raises(ReadError, match="有 10,003 列，超过上限 500 列"):
+        pipeline.ingest(wide.encode(), "宽表.csv", eng=eng)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["地区", "日期", "累计确诊"])
+    for i in range(200_001):
+        sheet.append(["西安市", "2020-02-10", i])
+    big = io.BytesIO()
+    book.save(big)
+    before = dump(path)
+    started = time.perf_counter()
+    with pytest.raises(ReadError, match="超过 Excel 导入上限 200,000 行；请另存为 CSV"):
+        pipeline.ingest(big.getvalue(), "大表.xlsx", eng=eng)
+    assert time.perf_counter() - started < 10 and dump(path) == before

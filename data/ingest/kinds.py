@@ -146,7 +146,7 @@ class FlowRow(BaseModel):
 
 
 MODELS = {"cases": CaseRow, "case-list": CaseListRow, "facilities": FacilityRow, "flows": FlowRow}
-REQUIRED = {"cases": ("region", "date"), "case-list": ("date", "region"), "facilities": ("name",),
+REQUIRED = {"cases": ("region", "date"), "case-list": ("date", "region"), "facilities": ("name", "kind"),
             "flows": ("origin", "destination", "date")}
 
 

@@ -466,13 +466,17 @@ def _facilities(table: pd.DataFrame, rows: list[int], name: str, report: Report,
                   "name": str(table["name"].iloc[i]).strip(), "lon": None if lon in (None, "bad") else lon,
                   "lat": None if lat in (None, "bad") else lat}
         attrs = {}
+        bad = [c for c, v in (("lon", lon), ("lat", lat)) if v == "bad"]
         for c in ("daily_capacity", "beds", "mask_stock", "vegetable_stock_t"):
             if c in table:
                 v = _number(table[c].iloc[i])
+                bad += [c] if v == "bad" else []
                 record[c] = None if v in (None, "bad") else (v if c == "vegetable_stock_t" else int(v))
                 if record[c] is not None:
                     attrs[c] = record[c]
-        reasons = _validate(kinds.FacilityRow, [record]).get(0, [])
+        reasons = [r for r in _validate(kinds.FacilityRow, [record]).get(0, [])
+                   if not any(r.startswith(kinds.FIELD_NAMES[c]) for c in bad)]
+        reasons += [f"{kinds.FIELD_NAMES[c]}不是数字或超出范围：{table[c].iloc[i]!r}" for c in bad]
         if kind is None:
             reasons = [r for r in reasons if not r.startswith("类型")] + [
                 f"类型无法识别：{table['kind'].iloc[i]!r}（应为 发热门诊 / 定点药店 / 物资保障点）"]
@@ -534,6 +538,8 @@ def _flows(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng)
                   "share_pct": None if share in (None, "bad") else share,
                   "volume": None if volume in (None, "bad") else volume}
         reasons = _validate(kinds.FlowRow, [record if record["date"] else {**record, "date": "x"}]).get(0, [])
+        reasons += [f"{kinds.FIELD_NAMES[c]}不是数字或超出范围：{table[c].iloc[i]!r}"
+                    for c, v in (("share_pct", share), ("volume", volume)) if v == "bad"]
         if record["date"] is None:
             reasons = [r for r in reasons if not r.startswith("日期")] + [report.date_problems[i]]
         unresolved = [(label, r) for label, r in (("迁出地", origin), ("迁入地", destination)) if not r.ok]
