@@ -8,6 +8,7 @@ prefix of this session's own.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -90,6 +91,30 @@ else:
 def pytest_report_header(config):
     return (f"store: {BACKEND} ({os.environ['DATABASE_URL']}); cache: "
             f"{os.environ.get('CACHE_REDIS_URL') or 'in-process'}")
+
+
+BROWSER_FIXTURES = {"page", "browser"}
+SERVER_FIXTURES = {"server_url", "own_server", "serve", "site", "deployed", "package"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tiers by what a test needs, so a test cannot be put in the wrong one by hand."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if used & (SERVER_FIXTURES | BROWSER_FIXTURES) or re.search(r"subprocess\.|_cli\(|flask_cli\(", _source(item)):
+            item.add_marker(pytest.mark.server)
+        if item.module.__name__.endswith("test_fuzz"):
+            item.add_marker(pytest.mark.fuzz)
+
+
+def _source(item) -> str:
+    import inspect  # noqa: PLC0415
+    try:
+        return inspect.getsource(item.function)
+    except (OSError, TypeError):
+        return ""
 
 
 def pytest_unconfigure(config):
@@ -235,7 +260,8 @@ def planted_case_list() -> bytes:
     """A case list of 商洛 counties: on 2020-02-10 商州区 1 case (suppressed), 洛南县 5 (complementary), 丹凤县 7;
     on 2020-02-11 山阳县 2 (suppressed), 镇安县 3 (complementary), 柞水县 4. Each case has a planted name, ID
     number, phone, address and itinerary; one extra row is rejected (age 130) and one unresolved (高新区), so the
-    problem-row downloads carry them too, and a 病情 cell starts with a formula."""
+    problem-row downloads carry them too, and a 性别 cell starts with a formula (echoed as written in the problem rows;
+    病情 and 发现方式 are kept only as standard values)."""
     counts = [("2020-02-10", "商州区", 1), ("2020-02-10", "洛南县", 5), ("2020-02-10", "丹凤县", 7),
               ("2020-02-11", "山阳县", 2), ("2020-02-11", "镇安县", 3), ("2020-02-11", "柞水县", 4)]
     lines = ["报告日期,姓名,身份证号,电话,详细地址,行程,现住址区县,性别,年龄,病情,户籍地址"]
@@ -248,7 +274,7 @@ def planted_case_list() -> bytes:
                          f"{PLANTED['itineraries'][i]},{county},男,{30 + n},普通型,{PLANTED['addresses'][i]}")
             n += 1
     lines.append(f"2020-02-10,{PLANTED['names'][0]},{PLANTED['id_numbers'][0]},{PLANTED['phones'][0]},"
-                 f"{PLANTED['addresses'][0]},{PLANTED['itineraries'][0]},商州区,女,130,\"=cmd|' /C calc'!A0\","
+                 f"{PLANTED['addresses'][0]},{PLANTED['itineraries'][0]},商州区,\"=cmd|' /C calc'!A0\",130,普通型,"
                  f"{PLANTED['addresses'][0]}")
     lines.append(f"2020-02-11,{PLANTED['names'][1]},{PLANTED['id_numbers'][1]},{PLANTED['phones'][1]},"
                  f"{PLANTED['addresses'][1]},{PLANTED['itineraries'][1]},高新区,男,40,普通型,{PLANTED['addresses'][1]}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -76,8 +77,11 @@ def _raw_grid(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
         sep = ","
     # width from the widest of the first lines (read whole, not cut at the sample's end): a title row above the
     # table is narrower than the table
-    first_lines = text.split("\n", 50)[:50]
-    width = max((len(next(csv.reader([line], delimiter=sep), [])) for line in first_lines), default=1)
+    first_lines = list(itertools.islice(io.StringIO(text, newline=None), 50))  # \r, \n and \r\n alike
+    try:
+        width = max((len(next(csv.reader([line.rstrip("\n")], delimiter=sep), [])) for line in first_lines), default=1)
+    except csv.Error:  # a stray quote or line break inside a cell: pandas below says what is wrong with the table
+        width = max((line.count(sep) + 1 for line in first_lines), default=1)
     if width > MAX_COLUMNS:
         raise ReadError(f"{name}：有 {width:,} 列，超过上限 {MAX_COLUMNS} 列；请只保留需要导入的列。")
     lines = text.count("\n")
