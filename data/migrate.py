@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -21,6 +22,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
+logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines repeat what upgrade() says in Chinese
 BASELINE = "0001"
 # The tables of the 2026-12-04 release: a store without a version table must have all of them to be stamped.
 RELEASE_TABLES = frozenset({"batches", "case_reports", "facilities", "flows", "case_list", "ingest_rows",

@@ -153,8 +153,15 @@ class Renderer:
 
 
 def _browsers() -> set:
-    """The Chromium processes this process started (kaleido's, through choreographer)."""
-    return {p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()}
+    """The browsers this process started itself for kaleido: choreographer's wrapper processes (direct children whose
+    command runs its chromium wrapper) and the Chromium each runs. Never a browser of another process below us (a
+    background job's own renderer, a test's browser): those are not our direct children."""
+    found = set()
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            if any("choreographer" in part for part in child.cmdline()[:2]):
+                found |= {child, *child.children(recursive=True)}
+    return found
 
 
 def _within(seconds: float, work):

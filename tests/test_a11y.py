@@ -151,7 +151,10 @@ def unnamed_controls(page) -> list[str]:
 
 
 def _table(page, chart: str) -> dict:
-    """The header and rows of a chart's table alternative as shown."""
+    """The header and rows of a chart's table alternative as shown, once it has been drawn (each table is filled when
+    its chart's own answer has come)."""
+    page.wait_for_function("""(chart) => document.getElementById(JSON.stringify({chart: chart, type: 'chart-table'}))
+        ?.querySelector('thead th')""", arg=chart, timeout=30_000)
     return page.evaluate("""(chart) => {
         const panel = document.getElementById(JSON.stringify({chart: chart, type: 'chart-table'}));
         const rows = [...panel.querySelectorAll('tbody tr')].map(tr => [...tr.children].map(c => c.textContent));

@@ -87,8 +87,8 @@ def test_a_hung_renderer_is_restarted_once_then_reported(app_module, monkeypatch
     fig = go.Figure(go.Bar(x=["西安市", "宝鸡市"], y=[3, 1]))
     assert briefing._png(fig, (400, 300), "测试").startswith(b"\x89PNG")  # noqa: SLF001  (the renderer is warm)
 
-    def stop_renderers() -> list:
-        stopped = [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+    def stop_renderers() -> list:  # the renderer's own Chromium only (briefing._browsers), never a test's browser
+        stopped = list(briefing._browsers())  # noqa: SLF001
         for p in stopped:
             p.send_signal(signal.SIGSTOP)
         return stopped
@@ -124,7 +124,7 @@ def test_a_hung_renderer_is_restarted_once_then_reported(app_module, monkeypatch
     finally:
         done.set()
         stopper.join()
-        for p in stopped + [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]:
+        for p in stopped + list(briefing._browsers()):  # noqa: SLF001
             with contextlib.suppress(psutil.Error):
                 p.kill()
         briefing._renderer = None  # noqa: SLF001  (the next picture starts a fresh renderer)

@@ -13,6 +13,8 @@ def _map_values(page) -> dict:
 
 
 def _trend_title(page) -> str:
+    """The trend chart's title, once its figure has arrived (each chart draws when its own answer comes)."""
+    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot')?.layout?.title?.text")
     return page.evaluate("() => document.querySelector('#trend-chart .js-plotly-plot').layout.title.text")
 
 

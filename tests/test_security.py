@@ -222,6 +222,27 @@ def test_wrong_password_and_login_rate_limit(site):
     signed_in(url, "viewer")  # other accounts from the same address are not locked out
 
 
+def test_behind_a_proxy_the_client_address_counts_not_the_proxys(serve):
+    """PROXY_COUNT=1 (the documented nginx): the login limit and the audit log see the forwarded client, so someone
+    guessing a name from one address does not lock it for the office behind the same proxy."""
+    db = new_database("proxy")
+    accounts.create_user("proxied-officer", PASSWORD, "officer", eng=store.engine(db))
+    url, _ = serve(db, SECRET_KEY="proxy-test-secret-key-0123456789abcdef", PROXY_COUNT="1")
+
+    def attempt(client: str, password: str) -> int:
+        s = requests.Session()
+        forwarded = {"X-Forwarded-For": client}
+        token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{url}/login", headers=forwarded).text).group(1)
+        return s.post(f"{url}/login", headers=forwarded, allow_redirects=False,
+                      data={"username": "proxied-officer", "password": password, "csrf_token": token}).status_code
+
+    assert [attempt("10.9.8.7", f"guess{i}") for i in range(11)] == [401] * 10 + [429]
+    assert attempt("10.9.8.8", PASSWORD) == 302  # the officer at another desk still signs in
+    with store.engine(db).connect() as conn:
+        addresses = {r.address for r in conn.execute(text("SELECT address FROM audit_log WHERE action = 'login_failed'"))}
+    assert addresses == {"10.9.8.7"}
+
+
 def test_session_cookie_is_httponly_and_samesite(site):
     r = requests.get(site[0] + "/login")
     cookie = r.headers["Set-Cookie"]
