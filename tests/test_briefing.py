@@ -13,6 +13,8 @@ import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
+pytestmark = pytest.mark.once  # pictures and documents; the figures are compared across backends in test_backends
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -9,6 +9,8 @@ import shapely
 
 from geo import build, gazetteer, regions
 
+pytestmark = pytest.mark.once  # boundaries and the gazetteer: no store
+
 ASSETS = build.ASSETS
 
 

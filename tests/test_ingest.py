@@ -22,6 +22,8 @@ from data import migrate, queries, shipped, store
 from data.ingest import pipeline
 from data.ingest.reading import ReadError
 
+pytestmark = pytest.mark.once  # every test works on its own SQLite copy (the `db` fixture)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

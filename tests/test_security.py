@@ -349,6 +349,7 @@ def test_local_demo_signs_in_a_demo_officer_and_says_so(server_url):
     assert s.get(server_url + "/login", allow_redirects=False).status_code == 302
 
 
+@pytest.mark.once  # start-up refusals: the same whatever the store
 def test_refuses_to_serve_beyond_this_machine_without_accounts(tmp_path):
     env = {**os.environ, "DATABASE_URL": new_database("refuse"), "HOST": "0.0.0.0", "PORT": "1"}
     env.pop("SECRET_KEY", None)
@@ -391,6 +392,7 @@ def test_local_demo_is_for_this_machine_only(serve, new_store, app_module):
     assert remote.status_code == 403 and "仅限本机访问" in remote.get_data(as_text=True)
 
 
+@pytest.mark.once  # start-up refusals: the same whatever the store
 def test_refuses_a_short_secret_key_beyond_this_machine():
     db = new_database("shortkey")
     accounts.create_user("key-admin", PASSWORD, "data_admin", eng=store.engine(db))
@@ -399,6 +401,7 @@ def test_refuses_a_short_secret_key_beyond_this_machine():
     assert done.returncode == 2 and "SECRET_KEY 太短" in done.stderr
 
 
+@pytest.mark.once  # start-up refusals: the same whatever the store
 def test_refuses_without_secret_key_even_with_accounts():
     db = new_database("nokey")
     accounts.create_user("admin-nokey", PASSWORD, "data_admin", eng=store.engine(db))
