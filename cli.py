@@ -19,6 +19,11 @@ def _fail(message: str):
     raise SystemExit(2)
 
 
+def kinds_columns(text: str, kind: str | None) -> dict[str, str]:
+    from data.ingest import kinds  # noqa: PLC0415
+    return kinds.parse_columns(text, kind)
+
+
 def register(server) -> None:
     security_cli.register(server)  # accounts and wall tokens
 
@@ -27,7 +32,8 @@ def register(server) -> None:
     @click.option("--kind", type=click.Choice(["cases", "case-list", "facilities", "flows"]),
                   help="文件类型；不指定时按表头判断")
     @click.option("--dry-run", is_flag=True, help="只检查不入库")
-    def ingest(file: str, kind: str | None, dry_run: bool) -> None:
+    @click.option("--columns", help="列对应：字段=文件中的列名，多对用逗号分隔，如 迁入地=dest,迁出地=origin,流量=idx")
+    def ingest(file: str, kind: str | None, dry_run: bool, columns: str | None) -> None:
         """导入 CSV/XLSX（UTF-8 或 GBK）：校验、地区名称标准化，作为一个批次入库。"""
         from data.ingest import pipeline  # noqa: PLC0415
         from data.ingest.reading import ReadError  # noqa: PLC0415
@@ -36,7 +42,9 @@ def register(server) -> None:
             _fail(f"找不到文件 {file}。")
         t0 = time.perf_counter()
         try:
-            report = pipeline.ingest(path.read_bytes(), path.name, kind, dry_run=dry_run, user="cli")
+            mapping = kinds_columns(columns, kind) if columns else None
+            report = pipeline.ingest(path.read_bytes(), path.name, kind, dry_run=dry_run, user="cli",
+                                     columns=mapping)
         except ReadError as exc:
             _fail(f"{exc} 未做任何改动。")
         except Exception:  # a fault of ours, not the officer's: details to the log, one sentence to them

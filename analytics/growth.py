@@ -3,7 +3,10 @@
 Over a window of ``window`` days ending on day t, fit ln(y_s) = c + r * s by least squares, where y is the 7-day
 average of daily new cases (the average smooths the weekday pattern of reporting). r is the daily exponential
 growth rate; the doubling time is ln 2 / r when r > 0 and the halving time ln 2 / -r when r < 0.
-No estimate where any y in the window is 0 (the logarithm is undefined) or the window is incomplete.
+No estimate where any y in the window is 0 (the logarithm is undefined) or the window is incomplete; while a series
+is young (its first 14 days of cases, when a 14-day window cannot exist yet and growth matters most), a 7-day
+window is used. A rate within ±STABLE_RATE a day is 稳定 (stable): a doubling time of a year says nothing a 14-day
+fit can support, so none is given.
 """
 from __future__ import annotations
 
@@ -11,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 WINDOW = 14
+YOUNG_WINDOW = 7
+STABLE_RATE = np.log(2) / 60  # |r| below this: doubling or halving slower than 60 days, shown as 稳定
+TREND_NAMES = {"growing": "上升", "declining": "下降", "stable": "稳定"}
 
 
-def log_linear_growth(values: pd.Series, window: int = WINDOW) -> pd.DataFrame:
-    """Columns: growth_rate (per day), doubling_time_days (NaN unless r > 0), halving_time_days (NaN unless r < 0)."""
-    y = values.astype(float).to_numpy()
+def _rates(y: np.ndarray, window: int) -> np.ndarray:
     rates = np.full(len(y), np.nan)
     s = np.arange(window, dtype=float)
     s_centered = s - s.mean()
@@ -25,8 +29,24 @@ def log_linear_growth(values: pd.Series, window: int = WINDOW) -> pd.DataFrame:
         if np.all(np.isfinite(part)) and np.all(part > 0):
             logs = np.log(part)
             rates[t] = (s_centered * (logs - logs.mean())).sum() / denominator
+    return rates
+
+
+def log_linear_growth(values: pd.Series, window: int = WINDOW) -> pd.DataFrame:
+    """Columns: growth_rate (per day), growth_trend (growing | declining | stable), doubling_time_days (NaN unless
+    growing), halving_time_days (NaN unless declining)."""
+    y = values.astype(float).to_numpy()
+    rates = _rates(y, window)
+    positive = np.flatnonzero(np.isfinite(y) & (y > 0))
+    if len(positive):  # young: the first `window` days after the first positive average
+        young = np.zeros(len(y), bool)
+        young[positive[0]: positive[0] + window] = True
+        rates = np.where(np.isnan(rates) & young, _rates(y, YOUNG_WINDOW), rates)
     rate = pd.Series(rates, index=values.index)
+    trend = pd.Series(np.where(rate > STABLE_RATE, "growing", np.where(rate < -STABLE_RATE, "declining", "stable")),
+                      index=values.index).where(rate.notna())
     with np.errstate(divide="ignore"):
-        doubling = (np.log(2) / rate).where(rate > 0)
-        halving = (np.log(2) / -rate).where(rate < 0)
-    return pd.DataFrame({"growth_rate": rate, "doubling_time_days": doubling, "halving_time_days": halving})
+        doubling = (np.log(2) / rate).where(trend == "growing")
+        halving = (np.log(2) / -rate).where(trend == "declining")
+    return pd.DataFrame({"growth_rate": rate, "growth_trend": trend, "doubling_time_days": doubling,
+                         "halving_time_days": halving})

@@ -118,6 +118,8 @@ def kpis(region: str, day: str) -> dict:
         out["new-delta"] = f"含此前{int(s['span_days']) - 1}日未上报的新增"
     if s["correction_confirmed"]:
         out["new-delta"] = f"核减订正 {s['correction_confirmed']} 例"
+    if s.get("cumulative_from"):  # a later wave's case lists count from their first day, not from 2020
+        out["confirmed-delta"] = f"自{fmt.full_day(s['cumulative_from'])}起 " + out["confirmed-delta"]
     out["summary"] = s
     return out
 
@@ -130,8 +132,13 @@ def notes(region: str, day: str, summary: dict) -> list[str]:
         lines.append(f"{r.name}{fmt.day(day)}未上报，显示为“未上报”而非 0。")
     if summary["status"] == "no_data":
         lines.append(f"{r.name}暂无分县数据：2020年通报只到市（区）一级，县级数据需通过数据导入补充。")
-    if summary["basis"] and region == PROVINCE:
-        lines.append(f"全省数据口径：{summary['basis']}。")
+    if summary["basis"] and (region == PROVINCE or summary["basis"] != queries.BASIS_TEXT["own_row"]):
+        lines.append(f"{'全省' if region == PROVINCE else r.name}数据口径：{summary['basis']}。")
+    if summary.get("cumulative_from"):
+        lines.append(f"累计数自{fmt.full_day(summary['cumulative_from'])}起计（此前的数字属于更早的疫情，见趋势图）。")
+    zones = queries.zones_on_day(region, day) if r.level == "unit" else []
+    if zones:
+        lines.append("其中功能区（累计）：" + "、".join(f"{name} {fmt.count(n)} 例" for name, n in zones) + "。")
     if pd.Timestamp(day) < pd.Timestamp("2020-02-07") and region != PROVINCE:
         lines.append("2月7日前各市治愈、死亡数多只在省级通报，市级数值偏低。")
     if region in ("610400", "610500"):
@@ -447,8 +454,11 @@ def assessment(region: str, day: str) -> dict[str, dict]:
     for key, label in (("doubling_time_days", "倍增时间"), ("halving_time_days", "减半时间")):
         if s[key] is not None:
             show("growth"), show("growth-label", f"{label} "), show("growth-value", f"{s[key]:.1f} 天")
-            show("growth-why", f" 近{growth.WINDOW}日对数线性拟合")
+            show("growth-why", f" 近{growth.WINDOW}日对数线性拟合（起始阶段用近{growth.YOUNG_WINDOW}日）")
             break
+    if s.get("growth_trend") == "stable":  # a doubling time of a year says nothing; say what the fit shows
+        show("growth"), show("growth-label", "增长趋势 "), show("growth-value", "稳定")
+        show("growth-why", f" 日增长率在 ±{growth.STABLE_RATE:.1%} 以内（倍增或减半慢于60天）")
     if region == PROVINCE:  # the rule grades counties and cities; for the province, count its units
         levels = queries.on_day(day, "unit")["risk_level"].value_counts()
         show("risk"), show("risk-label", "各市（区）风险 ")

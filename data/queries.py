@@ -13,7 +13,8 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from analytics.assess import assess
-from analytics.cases import compose_total, daily_from_cumulative, per_100k
+from analytics.cases import (BASIS, compose_total, daily_from_cumulative, events_daily, finish, per_100k, prefer,
+                             sum_of_parts)
 from data import cache, store
 from geo import regions
 from geo.units import PROVINCE
@@ -21,8 +22,7 @@ from geo.units import PROVINCE
 # From this day the shipped file's province row is probably one day off (data/sources/SOURCES.md, 1a), so the
 # province total is the sum of its units and categories from here on.
 PROVINCE_ROW_UNTIL = date(2020, 3, 1)
-BASIS_TEXT = {"own_row": "本级通报数", "sum_of_units": "各市（区）、境外输入与未公布来源之和（省级行自3月起疑差一日）",
-              "missing": "未上报"}
+BASIS_TEXT = BASIS
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class CaseData:
     end: date
     sources: tuple[str, ...]
     imported: pd.DataFrame  # the province's 境外输入 series, daily
+    zones: dict  # (unit adcode, zone name) -> daily frame of a functional zone (西咸新区, 高新区) under that unit
 
 
 def _latest_reports(eng) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -47,58 +48,109 @@ def _latest_reports(eng) -> tuple[pd.DataFrame, tuple[str, ...]]:
         sources = tuple(s for (s, _) in conn.execute(
             select(b.c.source, func.min(b.c.id)).where(b.c.status == "active", b.c.kind.in_(["cases", "case-list"]))
             .group_by(b.c.source).order_by(func.min(b.c.id))) if s)
-    derived = _case_list_counts(eng)
-    if len(derived):
-        rows = pd.concat([rows, derived], ignore_index=True)
     rows = rows.sort_values("batch_id").drop_duplicates(["region_adcode", "category", "as_of_date"], keep="last")
     return rows, sources
 
 
-def _case_list_counts(eng) -> pd.DataFrame:
-    """County cumulative counts from case lists: cases per county and report date, summed up. They count as the
-    newest figure of those counties (the batch id of the latest case list); units keep their own reports."""
+def _case_list_events(eng) -> pd.DataFrame:
+    """Cases of active case lists per place and report day: region_adcode (a county; the unit or the province where
+    the residence names no county), zone, report_date, n."""
     cl, b = store.case_list, store.batches
-    query = (select(cl.c.region_adcode, cl.c.report_date, func.count().label("n"), func.max(cl.c.batch_id).label("b"))
+    query = (select(cl.c.region_adcode, cl.c.zone, cl.c.report_date, func.count().label("n"))
              .join(b, b.c.id == cl.c.batch_id).where(b.c.status == "active")
-             .group_by(cl.c.region_adcode, cl.c.report_date))
+             .group_by(cl.c.region_adcode, cl.c.zone, cl.c.report_date))
     with eng.connect() as conn:
-        counts = store.frame(conn, query)
-    if counts.empty:
-        return counts
-    counts = counts[[(r := regions.get(c)) is not None and r.level == "county" for c in counts.region_adcode]]
-    if counts.empty:
-        return counts
-    counts = counts.sort_values(["region_adcode", "report_date"])
-    counts["confirmed_cum"] = counts.groupby("region_adcode")["n"].cumsum()
-    return pd.DataFrame({"region_adcode": counts.region_adcode, "category": "reported",
-                         "as_of_date": counts.report_date, "confirmed_cum": counts.confirmed_cum,
-                         "cured_cum": float("nan"), "dead_cum": float("nan"), "batch_id": counts.b.max()})
+        events = store.frame(conn, query)
+    events["report_date"] = pd.to_datetime(events["report_date"])
+    return events
 
 
 def _build(eng, version: str) -> CaseData:
-    """The derived daily figures of every region, for the store's current data version (see case_data)."""
+    """The derived daily figures of every region, for the store's current data version (see case_data).
+
+    Bottom up, day by day, each region's figure is its own report where it has one (本级通报数); else the sum of its
+    parts (下级合计): a unit's counties, its zones and the cases placed in it but no county; the province's units and
+    the cases placed in no unit. Case lists are events (病例个案汇总): from the first day they cover, a place without
+    a case that day has 0 new. Where a unit reports and its parts have figures too, its own report stands and the
+    parts' sum is kept beside it (``parts_confirmed_cum``) for the quality page's 口径差异."""
     rows, sources = _latest_reports(eng)
-    if rows.empty:
+    events = _case_list_events(eng)
+    if rows.empty and events.empty:
         empty = pd.DataFrame(columns=["adcode", "date"]).set_index(["adcode", "date"])
-        return CaseData(version, empty, date(2020, 1, 22), date(2020, 1, 22), sources, pd.DataFrame())
-    start, end = rows.as_of_date.min(), rows.as_of_date.max()
-    series = {}
+        return CaseData(version, empty, date(2020, 1, 22), date(2020, 1, 22), sources, pd.DataFrame(), {})
+    rows["as_of_date"] = pd.to_datetime(rows["as_of_date"])
+    known = [d for d in (rows.as_of_date.min(), rows.as_of_date.max(), events.report_date.min(),
+                         events.report_date.max()) if pd.notna(d)]
+    start, end = min(known).date(), max(known).date()
+    days = pd.date_range(start, end, freq="D")
+    list_start = events.report_date.min() if len(events) else None
     groups = {key: g for key, g in rows.groupby(["region_adcode", "category"])}
-    for (adcode, category), g in groups.items():
-        if category == "reported" and adcode != PROVINCE:
-            series[adcode] = daily_from_cumulative(g, start, end)
+    level = {r.adcode: r.level for r in regions.units()}
+    unit_days = rows.loc[rows.region_adcode.map(level).eq("unit") & rows.category.eq("reported"), "as_of_date"]
+
+    def own(adcode, category="reported"):
+        g = groups.get((adcode, category))
+        if g is None:
+            return None
+        frame = daily_from_cumulative(g, start, end, unit_days.unique() if level.get(adcode) == "unit" else None)
+        frame["basis"] = frame["status"].map({"reported": "own_row", "before_first": "own_row"}).fillna("missing")
+        return frame
+
+    def listed(where) -> pd.DataFrame | None:
+        if list_start is None:
+            return None
+        return events_daily(events[where].groupby("report_date")["n"].sum(), days, list_start)
+
+    at_unit = events.region_adcode.map(level).eq("unit")
+    series, zones = {}, {}
+    county_series = {c.adcode: prefer(own(c.adcode) if c.adcode not in level else None,
+                                      listed(events.region_adcode.eq(c.adcode) & ~at_unit))
+                     for c in regions.counties()}
+    county_series = {k: v for k, v in county_series.items() if v is not None}
+    for unit in regions.units():
+        code = unit.adcode
+        for (adcode, category) in groups:
+            if adcode == code and category.startswith("zone:"):
+                zones[(code, category[5:])] = own(code, category)
+        if list_start is not None:
+            for zone in events.loc[events.region_adcode.eq(code) & events.zone.notna(), "zone"].unique():
+                listed_zone = listed(events.region_adcode.eq(code) & events.zone.eq(zone))
+                zones[(code, zone)] = prefer(zones[(code, zone)], listed_zone) if (code, zone) in zones else listed_zone
+        parts = [county_series[c.adcode] for c in regions.counties(code) if c.adcode in county_series]
+        parts += [f for (u, _), f in zones.items() if u == code]
+        if list_start is not None and (events.region_adcode.eq(code) & events.zone.isna()).any():
+            parts.append(listed(events.region_adcode.eq(code) & events.zone.isna()))  # 区县不详
+        summed = sum_of_parts(parts, days)
+        mine = own(code)
+        if mine is not None or summed is not None:
+            frame = prefer(mine, summed)
+            if mine is not None and summed is not None:
+                frame["parts_confirmed_cum"] = summed["confirmed_cum"].where(summed["status"] == "reported")
+            series[code] = frame
+    for code, frame in county_series.items():
+        series.setdefault(code, frame)  # 杨陵区 and 韩城市 are units too: the unit's frame stands for both
+
     extra = {cat: daily_from_cumulative(groups[(PROVINCE, cat)], start, end)
              for cat in ("imported", "unassigned") if (PROVINCE, cat) in groups}
-
+    if "unassigned" in extra and "imported" in extra:
+        extra["unassigned"] = _unassigned_once(extra["unassigned"], extra["imported"])
     unit_series = [series[u.adcode] for u in regions.units() if u.adcode in series]
-    if (PROVINCE, "reported") in groups or unit_series:
-        own = (daily_from_cumulative(groups[(PROVINCE, "reported")], start, end)
-               if (PROVINCE, "reported") in groups else daily_from_cumulative(rows.iloc[:0], start, end)
-               .assign(status="missing"))
-        cum, basis = compose_total(own, unit_series, list(extra.values()), PROVINCE_ROW_UNTIL)
-        province = daily_from_cumulative(cum.dropna().reset_index(names="as_of_date"), start, end)
-        province["basis"] = basis
-        series[PROVINCE] = province
+    province_parts = list(unit_series)
+    if list_start is not None and events.region_adcode.eq(PROVINCE).any():
+        province_parts.append(listed(events.region_adcode.eq(PROVINCE)))  # 地区不详
+    reported_here = (PROVINCE, "reported") in groups
+    if reported_here or unit_series:
+        own_province = own(PROVINCE) if reported_here else daily_from_cumulative(
+            rows.iloc[:0], start, end).assign(status="missing")
+        cum, basis = compose_total(own_province, unit_series, list(extra.values()), PROVINCE_ROW_UNTIL)
+        # the province's own rows and categories describe their own era; after it, only the sum of its parts
+        era_end = max(g.as_of_date.max() for (code, _), g in groups.items() if code == PROVINCE) \
+            if any(code == PROVINCE for code, _ in groups) else pd.Timestamp(start) - pd.Timedelta(days=1)
+        cum = cum[cum.index <= era_end]
+        reported_total = daily_from_cumulative(cum.dropna().reset_index(names="as_of_date"), start, end)
+        reported_total["basis"] = basis.where(basis.index <= era_end, "missing")
+        reported_total.loc[reported_total.index > era_end, "status"] = "missing"
+        series[PROVINCE] = prefer(reported_total, sum_of_parts(province_parts, days))
 
     frames = []
     imported_new = extra["imported"]["new_confirmed"] if "imported" in extra else None
@@ -106,18 +158,32 @@ def _build(eng, version: str) -> CaseData:
         region = regions.get(adcode)
         if region is None:
             continue
-        f = assess(frame, imported_new if adcode == PROVINCE else None)
+        f = assess(finish(frame), imported_new if adcode == PROVINCE else None, province=adcode == PROVINCE)
         f["population"] = region.population
         f["confirmed_per_100k"] = per_100k(f["confirmed_cum"], region.population)
         f["incidence_7d_per_100k"] = per_100k(f["new_7d"], region.population)
         f["active_per_100k"] = per_100k(f["active"], region.population)
-        if "basis" not in f:
-            f["basis"] = f["status"].map({"reported": "own_row", "before_first": "own_row", "missing": "missing"})
         f["adcode"] = adcode
         frames.append(f.reset_index())
     daily = pd.concat(frames, ignore_index=True).set_index(["adcode", "date"]).sort_index()
     imported = extra.get("imported", pd.DataFrame())
-    return CaseData(version, daily, start, end, sources, imported)
+    zone_frames = {key: finish(frame) for key, frame in zones.items() if frame is not None}
+    return CaseData(version, daily, start, end, sources, imported, zone_frames)
+
+
+def _unassigned_once(unassigned: pd.DataFrame, imported: pd.DataFrame) -> pd.DataFrame:
+    """未公布来源 holds cases not yet attributed. The source lists a newly announced imported case under both 境外输入
+    and 未公布来源 (2020-03-16: 1 and 1; the province's own total says 246, not 247), so a held case is taken to be
+    one of the imported cases announced since the day before it was listed, and counted once."""
+    out = unassigned.copy()
+    listed = pd.Series(out.index.where(out["status"] == "reported"), index=out.index).ffill()
+    imported_cum = imported["confirmed_cum"].ffill().fillna(0)
+    before_listing = imported_cum.shift(1).fillna(0).reindex(pd.DatetimeIndex(listed.dropna())).to_numpy()
+    since = pd.Series(np.nan, index=out.index)
+    since[listed.notna()] = imported_cum[listed.notna()].to_numpy() - before_listing
+    held = out["confirmed_cum"].ffill()
+    out["confirmed_cum"] = (held - since.fillna(0)).clip(lower=0).where(out["confirmed_cum"].notna())
+    return out
 
 
 def view_range(eng=None) -> tuple[date, date]:
@@ -249,6 +315,15 @@ def summaries(adcode: str, start, end, eng=None) -> list[dict]:
             for day in days]
 
 
+def _basis(row) -> str | None:
+    """The rule that made the row's figures, and how many parts it lacked that day (its figure is then a floor)."""
+    text = BASIS_TEXT.get(row["basis"])
+    missing = row.get("parts_missing")
+    if text and row["basis"] in ("sum_of_parts", "case_list") and missing is not None and pd.notna(missing) and missing:
+        text += f"（{int(missing)}个下级地区当日未上报，按其此前累计计入，新增不含）"
+    return text
+
+
 def _summary(data: CaseData, region, day: pd.Timestamp, row, previous, reported: bool) -> dict:
     """One region's figures on one day from its row (a Series or a dict; None: no row that day)."""
     status = "no_data" if not reported else ("out_of_range" if row is None else row["status"])
@@ -268,7 +343,11 @@ def _summary(data: CaseData, region, day: pd.Timestamp, row, previous, reported:
         "halving_time_days": _value(row, "halving_time_days"),
         "days_since_last_case": _value(row, "days_since_last_case"),
         "status": status,
-        "basis": BASIS_TEXT.get(row["basis"]) if row is not None else None,
+        "basis": _basis(row) if row is not None and status != "no_data" else None,
+        # the day a case-list cumulative counts from, after a gap (自2021年12月9日起); None: from the first report
+        "cumulative_from": (pd.Timestamp(row["cum_from"]).date().isoformat()
+                            if row is not None and "cum_from" in row and pd.notna(row["cum_from"]) else None),
+        "growth_trend": row["growth_trend"] if row is not None and isinstance(row.get("growth_trend"), str) else None,
         "data_as_of": data.end.isoformat(),
         "sources": list(data.sources),
         "suppression": None,  # exact here; data/disclosure.py marks what it hides from the public
@@ -277,6 +356,18 @@ def _summary(data: CaseData, region, day: pd.Timestamp, row, previous, reported:
         prev = _value(previous, c)
         result[f"{c}_change"] = None if prev is None or result[c] is None else result[c] - prev
     return result
+
+
+def zones_on_day(unit_adcode: str, day, eng=None) -> list[tuple[str, int]]:
+    """The functional zones of a unit with their cumulative cases on a day (as of its last figure), largest first."""
+    out = []
+    for (unit, name), frame in case_data(eng).zones.items():
+        if unit != unit_adcode:
+            continue
+        known = frame.loc[:pd.Timestamp(day), "confirmed_cum"].dropna()
+        if len(known) and known.iloc[-1] > 0:
+            out.append((name, int(known.iloc[-1])))
+    return sorted(out, key=lambda item: -item[1])
 
 
 @cache.memoize

@@ -65,7 +65,8 @@ case_reports = Table(
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("batches.id"), nullable=False),
     Column("region_adcode", String(6), nullable=False),
-    # reported: the region's own figure; imported / unassigned: the province's 境外输入 / 未公布来源 rows
+    # reported: the region's own figure; imported / unassigned: the province's 境外输入 / 未公布来源 rows;
+    # zone:NAME: a functional zone's figure (西咸新区, 高新区), stored under the unit it is reported under
     Column("category", String(20), nullable=False, default="reported"),
     Column("as_of_date", Date, nullable=False),  # cumulative to 24:00 of this day
     Column("confirmed_cum", Integer),
@@ -115,7 +116,8 @@ case_list = Table(  # one row a case; no name, phone or address is stored, an ID
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("batches.id"), nullable=False),
     Column("report_date", Date, nullable=False),
-    Column("region_adcode", String(6), nullable=False),
+    Column("region_adcode", String(6), nullable=False),  # the county; the unit or province when no county is named
+    Column("zone", String(20)),  # the functional zone named in the residence (西咸新区, 高新区), if any
     Column("sex", String(2)),
     Column("age", Integer),
     Column("severity", String(20)),

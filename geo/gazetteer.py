@@ -37,11 +37,36 @@ ALIASES = {
     "杨凌": "610403", "杨凌区": "610403", "杨凌示范区": "610403", "杨凌农业高新技术产业示范区": "610403",
     "杨凌农业示范区": "610403", "杨陵": "610403",
 }
-# Places that officials write but that are not counties; they resolve to nothing, with these candidates.
 _ALL_UNITS = ("610100", "610200", "610300", "610400", "610403", "610500", "610581", "610600", "610700", "610800",
               "610900", "611000")
-NOT_COUNTIES = {"西咸新区": ("610100", "610400"), "西咸": ("610100", "610400"),
-                "高新区": _ALL_UNITS, "高新技术产业开发区": _ALL_UNITS, "经开区": _ALL_UNITS, "经济技术开发区": _ALL_UNITS}
+# Functional zones (开发区、新区、功能区): places bulletins name that have no GB/T 2260 code and no boundary. Each is
+# reported under a unit (西咸新区 under 西安, which administers it since 2017 and counts its residents); the name on the
+# left, as written, gives the zone's name and the units that have a zone of that name. A generic name (高新区) needs
+# the unit written before it (西安市高新区); a unique one (曲江新区) names its unit by itself.
+_XIAN = "610100"
+ZONES: dict[str, tuple[str, tuple[str, ...]]] = {
+    **{n: ("高新区", ("610100", "610300", "610400", "610500", "610800", "610900", "611000"))
+       for n in ("高新区", "高新技术产业开发区", "高新技术开发区", "高新开发区")},
+    **{n: ("经开区", ("610100", "610500", "610700")) for n in ("经开区", "经济技术开发区", "经济开发区", "经济技术开发区")},
+    **{n: ("新区", ("610200", "610600")) for n in ("新区",)},
+    "铜川新区": ("新区", ("610200",)), "延安新区": ("新区", ("610600",)),
+    **{n: ("曲江新区", (_XIAN,)) for n in ("曲江新区", "曲江")},
+    **{n: ("浐灞生态区", (_XIAN,)) for n in ("浐灞生态区", "浐灞国际港", "浐灞")},
+    **{n: ("国际港务区", (_XIAN,)) for n in ("国际港务区", "港务区")},
+    **{n: ("航天基地", (_XIAN,)) for n in ("航天基地", "航天城", "国家民用航天产业基地")},
+    **{n: ("航空基地", (_XIAN,)) for n in ("航空基地", "航空城", "阎良航空基地")},
+    **{n: ("西咸新区", (_XIAN,)) for n in ("西咸新区", "西咸", "沣东新城", "沣西新城", "秦汉新城", "空港新城",
+                                             "泾河新城")},
+    **{n: ("卤阳湖开发区", ("610500",)) for n in ("卤阳湖开发区", "卤阳湖")},
+    **{n: ("恒口示范区", ("610900",)) for n in ("恒口示范区", "恒口")},
+    "瀛湖生态旅游区": ("瀛湖生态旅游区", ("610900",)),
+    "榆横工业区": ("榆横工业区", ("610800",)),
+}
+
+
+def zone_names(unit_adcode: str) -> list[str]:
+    """The zones reported under a unit, by their standard names, in a stable order."""
+    return sorted({name for name, units in ZONES.values() if unit_adcode in units})
 
 
 @dataclass(frozen=True)
@@ -52,6 +77,13 @@ class Resolution:
     name: str | None = None
     candidates: tuple[tuple[str, str], ...] = field(default=())  # (adcode, name)
     note: str = ""
+    zone: str | None = None  # a functional zone (西咸新区, 高新区, ...): adcode is then the unit it is reported under
+
+    @property
+    def level(self) -> str | None:
+        """province | unit | county of the place found (a zone counts as its unit)."""
+        region = regions.get(self.adcode) if self.adcode else None
+        return region.level if region is not None else None
 
     @property
     def ok(self) -> bool:
@@ -118,11 +150,27 @@ def resolve(query, within: str | None = None) -> Resolution:
     return _resolve_name(raw, text, within)
 
 
+def _zone(raw: str, text: str, unit_code: str | None) -> Resolution | None:
+    """A functional zone, inside a known unit (or one whose name gives its unit); None when the text is no zone."""
+    if text not in ZONES:
+        return None
+    name, units = ZONES[text]
+    if unit_code is not None and unit_code not in units:
+        return Resolution(raw, "unknown", candidates=_named({unit_code}),
+                          note=f"{regions.unit(unit_code).name}没有名为「{name}」的功能区")
+    unit_code = unit_code or (units[0] if len(units) == 1 else None)
+    if unit_code is None:
+        return Resolution(raw, "ambiguous", candidates=_named(units),
+                          note=f"「{text}」是功能区，多个市都有，请写明所属市（如 西安市{name}）")
+    return Resolution(raw, "resolved", unit_code, regions.unit(unit_code).name, zone=name,
+                      note=f"功能区「{name}」，计入{regions.unit(unit_code).name}")
+
+
 def _resolve_name(raw: str, text: str, within: str | None) -> Resolution:
     index = _index()
-    if text in NOT_COUNTIES:
-        return Resolution(raw, "unknown", candidates=_named(NOT_COUNTIES[text]),
-                          note=f"「{text}」不是县级行政区，请改为所属区县（开发区、新区没有行政区划代码）")
+    zone = _zone(raw, text, within if within in _ALL_UNITS else None)
+    if zone is not None:
+        return zone
     codes = index.get(text, set())
     if within and len(codes) > 1:
         codes = {c for c in codes if c == within or (regions.unit_of(c) and regions.unit_of(c).adcode == within)}
@@ -139,6 +187,9 @@ def _resolve_name(raw: str, text: str, within: str | None) -> Resolution:
             inside = [c for c in index.get(rest, set()) if _inside(c, unit_code)]
             if len(inside) == 1:
                 return _resolved(raw, inside[0])
+            zone = _zone(raw, rest, unit_code)
+            if zone is not None:
+                return zone
             return Resolution(raw, "unknown", candidates=_named({unit_code}),
                               note=f"「{rest}」不是{regions.unit(unit_code).name}下的县级行政区")
     if text.startswith("陕西") and len(text) > 2:  # 陕西省雁塔区
@@ -163,3 +214,51 @@ def _similar(text: str) -> tuple[tuple[str, str], ...]:
     hits += difflib.get_close_matches(text, list(names), n=5, cutoff=0.5)
     seen = dict.fromkeys(hits)
     return tuple((names[n], n) for n in list(seen)[:8])
+
+
+def _county_names() -> list[tuple[str, str]]:
+    """(full name, adcode) of every county, old names included, longest first: what an address may contain."""
+    names = [(r.name, r.adcode) for r in regions.counties()]
+    names += [(old_name, new) for _, (new, old_name, _) in OLD_CODES.items()]
+    return sorted(set(names), key=lambda item: -len(item[0]))
+
+
+def locate(text) -> Resolution:
+    """Place a residence as written (现住址: 西安市雁塔区曲江新区某小区) at the lowest level it names.
+
+    A name or code ``resolve`` knows is taken as it is. Otherwise the text is searched: a county named in it wins
+    over a zone (…雁塔区曲江新区… -> 雁塔区, the zone kept as a note); a zone gives its unit; a unit alone gives the
+    unit. What names nothing in Shaanxi is placed at the province (地区不详). The status is ``resolved`` at the county,
+    ``partial`` above it, with the counties it could be as candidates; the caller counts it at that level.
+    """
+    raw = "" if text is None else str(text)
+    found = resolve(raw)
+    if found.ok and found.zone is None and found.level == "county":
+        return found
+    body = normalise(raw)
+    unit_code = found.adcode if found.ok and found.level == "unit" else None
+    for prefix, code in _prefixes():  # the unit written first: 西安市…, 陕西省西安市…
+        if body.startswith(prefix):
+            unit_code, body = code, body[len(prefix):]
+            break
+    zone = found.zone
+    for name in sorted(ZONES, key=len, reverse=True):  # a zone's name may hold a county's (沣东新城区 / 新城区)
+        if name in body and (z := _zone(raw, name, unit_code)) is not None and z.ok:
+            zone, unit_code, body = z.zone, z.adcode, body.replace(name, "|")
+            break
+    named = [(body.find(name), code) for name, code in _county_names() if name in body]
+    counties = [code for _, code in sorted(named, key=lambda item: item[0])]  # the first named, as written
+    if unit_code is not None:
+        counties = [c for c in counties if regions.unit_of(c).adcode == unit_code] or counties
+    if counties:
+        county = counties[0]
+        return Resolution(raw, "resolved", county, regions.county(county).name, zone=zone,
+                          note=f"由地址识别为{regions.county(county).name}" + (f"（功能区{zone}）" if zone else ""))
+    if unit_code is not None:
+        unit = regions.unit(unit_code)
+        where = f"功能区{zone}" if zone else "区县不详"
+        return Resolution(raw, "partial", unit_code, unit.name, candidates=_named(
+            r.adcode for r in regions.counties(unit_code)), zone=zone, note=f"{where}，计入{unit.name}")
+    return Resolution(raw, "partial", PROVINCE, regions.province().name,
+                      candidates=found.candidates if raw.strip() else (),
+                      note="地区为空，计入全省（地区不详）" if not body else f"地址「{body[:20]}」未指明陕西省的市或区县，计入全省（地区不详）")

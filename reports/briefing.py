@@ -157,10 +157,11 @@ def _browsers() -> set:
     command runs its chromium wrapper) and the Chromium each runs. Never a browser of another process below us (a
     background job's own renderer, a test's browser): those are not our direct children."""
     found = set()
-    for child in psutil.Process().children():
-        with contextlib.suppress(psutil.Error):
-            if any("choreographer" in part for part in child.cmdline()[:2]):
-                found |= {child, *child.children(recursive=True)}
+    with contextlib.suppress(psutil.Error):  # a process may end while it is listed: it is then no browser to stop
+        for child in psutil.Process().children():
+            with contextlib.suppress(psutil.Error):
+                if any("choreographer" in part for part in child.cmdline()[:2]):
+                    found |= {child, *child.children(recursive=True)}
     return found
 
 

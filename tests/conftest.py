@@ -259,7 +259,8 @@ PLANTED = {
 def planted_case_list() -> bytes:
     """A case list of 商洛 counties: on 2020-02-10 商州区 1 case (suppressed), 洛南县 5 (complementary), 丹凤县 7;
     on 2020-02-11 山阳县 2 (suppressed), 镇安县 3 (complementary), 柞水县 4. Each case has a planted name, ID
-    number, phone, address and itinerary; one extra row is rejected (age 130) and one unresolved (高新区), so the
+    number, phone, address and itinerary; one extra row is rejected (age 130) and one repeats the first case's ID
+    number (a duplicate report, rejected; its 高新区 would be placed by its address now), so the
     problem-row downloads carry them too, and a 性别 cell starts with a formula (echoed as written in the problem rows;
     病情 and 发现方式 are kept only as standard values)."""
     counts = [("2020-02-10", "商州区", 1), ("2020-02-10", "洛南县", 5), ("2020-02-10", "丹凤县", 7),
@@ -276,6 +277,7 @@ def planted_case_list() -> bytes:
     lines.append(f"2020-02-10,{PLANTED['names'][0]},{PLANTED['id_numbers'][0]},{PLANTED['phones'][0]},"
                  f"{PLANTED['addresses'][0]},{PLANTED['itineraries'][0]},商州区,\"=cmd|' /C calc'!A0\",130,普通型,"
                  f"{PLANTED['addresses'][0]}")
-    lines.append(f"2020-02-11,{PLANTED['names'][1]},{PLANTED['id_numbers'][1]},{PLANTED['phones'][1]},"
+    first_id = PLANTED["id_numbers"][0][:-4] + "000" + PLANTED["id_numbers"][0][-1]
+    lines.append(f"2020-02-11,{PLANTED['names'][1]},{first_id},{PLANTED['phones'][1]},"
                  f"{PLANTED['addresses'][1]},{PLANTED['itineraries'][1]},高新区,男,40,普通型,{PLANTED['addresses'][1]}")
     return ("\n".join(lines) + "\n").encode("utf-8")

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from analytics import alerts as rules_engine
 from analytics.alerts import BEIJING, RuleError, evaluate, load_rules, parse_rules
 from callbacks import alerts as alert_views
-from data import alerts, store
+from data import alerts, queries, store
 from data.ingest import pipeline
 
 DAYS = pd.date_range("2020-12-01", "2020-12-08")
@@ -188,26 +188,30 @@ def test_alerts_are_stored_once_and_keep_their_time_and_acknowledgement(small_st
     batch = _ingest(eng, "12月8日.csv", [("西安市", "2020-12-08", 130, 119, 0)])  # 汉中 does not report
     first = alerts.current(eng, now=t1)
     assert first.day == dt.date(2020, 12, 8)
+    # the province is the sum of the units that reported (汉中 did not: its basis says so)
     assert [(a["rule_id"], a["adcode"]) for a in first.alerts] == [
-        ("risk_level_up", "610100"), ("new_cases_24h", "610100"), ("report_overdue", "610700")]
+        ("risk_level_up", "610100"), ("new_cases_24h", "610000"), ("new_cases_24h", "610100"),
+        ("report_overdue", "610700")]
+    assert "1个下级地区当日未上报" in queries.summary("610000", "2020-12-08", eng)["basis"]
     assert {a["raised_at"] for a in first.alerts} == {t1}
-    new_cases = first.alerts[1]
+    new_cases = first.alerts[2]
     assert new_cases["message"] == "西安市12月8日新增确诊10例，超过5例"
 
     later = alerts.current(eng, now=t1 + dt.timedelta(hours=1))  # evaluated again: same alerts, same time raised
     assert [(a["id"], a["raised_at"]) for a in later.alerts] == [(a["id"], t1) for a in first.alerts]
     alerts._persisted.clear()  # as another process would: it stores nothing twice and keeps the first time
-    assert [a["raised_at"] for a in alerts.current(eng, now=t1 + dt.timedelta(hours=2)).alerts] == [t1] * 3
+    assert [a["raised_at"] for a in alerts.current(eng, now=t1 + dt.timedelta(hours=2)).alerts] == [t1] * 4
 
     t3 = t1 + dt.timedelta(minutes=5)
     assert alerts.acknowledge(new_cases["id"], "张三", eng, now=t3)
     assert not alerts.acknowledge(new_cases["id"], "李四", eng)  # the first acknowledgement stands
-    acked = {a["rule_id"]: a for a in alerts.current(eng, now=t1).alerts}["new_cases_24h"]
+    acked = {(a["rule_id"], a["adcode"]): a for a in alerts.current(eng, now=t1).alerts}[("new_cases_24h", "610100")]
     assert (acked["acknowledged_by"], acked["acknowledged_at"]) == ("张三", t3)
-    assert alerts.current(eng, now=t1).unacknowledged == 2
+    assert alerts.current(eng, now=t1).unacknowledged == 3
 
     revision = _ingest(eng, "12月8日订正.csv", [("西安市", "2020-12-08", 135, 119, 0)])  # a new data version
-    revised = {a["rule_id"]: a for a in alerts.current(eng, now=t1 + dt.timedelta(days=1)).alerts}["new_cases_24h"]
+    revised = {(a["rule_id"], a["adcode"]): a
+               for a in alerts.current(eng, now=t1 + dt.timedelta(days=1)).alerts}[("new_cases_24h", "610100")]
     assert revised["message"] == "西安市12月8日新增确诊15例，超过5例"  # the new figure ...
     assert (revised["id"], revised["raised_at"], revised["acknowledged_by"]) == (new_cases["id"], t1, "张三")
 
@@ -215,7 +219,7 @@ def test_alerts_are_stored_once_and_keep_their_time_and_acknowledgement(small_st
     pipeline.rollback(batch, eng=eng)
     assert alerts.current(eng, now=t1).alerts == []  # no longer produced: not current; the rows stay
     with eng.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(store.alerts)).scalar() == 3
+        assert conn.execute(select(func.count()).select_from(store.alerts)).scalar() == 4
 
 
 def test_the_metrics_table_joins_the_adequacy_figures_of_the_latest_day(small_store):

@@ -111,7 +111,7 @@ def test_public_callers_see_suppressed_county_counts_and_staff_exact_ones(client
     assert day["611000"]["suppression"] is None  # the unit: exact (the shipped 商洛 row, not the case list)
     series = client.get("/api/v1/timeseries?region=611024&start=2020-02-10&end=2020-02-12").get_json()
     assert [(r["date"], r["new_confirmed"], r["suppression"]) for r in series] == [
-        ("2020-02-10", 0, None), ("2020-02-11", None, "small_count"), ("2020-02-12", None, None)]
+        ("2020-02-10", 0, None), ("2020-02-11", None, "small_count"), ("2020-02-12", 0, None)]  # a case list: 0
     csv_text = client.get("/api/v1/timeseries?region=611025&start=2020-02-11&end=2020-02-11&format=csv").get_data(
         as_text=True)
     assert "complementary" in csv_text and ",3," not in csv_text

@@ -108,6 +108,29 @@ def release_answers() -> dict:
     return json.loads(lzma.open(FIXTURE / "api.json.xz").read())
 
 
+# What later code judges differently from the same stored rows, on purpose (issue 17): Rt and growth over catch-up
+# reports, doubling times in young series, no county-rule risk level for the province, the basis of each figure,
+# and two new fields. The stored facts (counts, statuses, regions, facilities, flows) must be the release's.
+REDEFINED = {"rt", "rt_low", "rt_high", "rt_cases_in_window", "growth_rate", "doubling_time_days",
+             "halving_time_days", "risk_level", "basis", "cumulative_from", "growth_trend"}
+# 2020-01-24/25 list only the province's row: a unit is unknown those days, not 0 (and 01-26's span is 3 days);
+# from 2020-03-16 one imported case counts once, not also as 未公布来源 (and so the next week's sums move); the
+# fixture's 2020-12-10, which only its ingested unit reported, is now that unit's sum (下级合计), not 未上报.
+REDEFINED_DAYS = {("unit", "2020-01-24"), ("unit", "2020-01-25"), ("unit", "2020-01-26"),
+                  *(("province", f"2020-03-{d}") for d in range(16, 27)), ("province", "2020-12-10")}
+
+
+def facts(answers: dict) -> dict:
+    def row(r):
+        if not isinstance(r, dict) or "date" not in r or "rt" not in r:
+            return r
+        if (r.get("level"), r["date"]) in REDEFINED_DAYS:
+            return {"adcode": r["adcode"], "date": r["date"]}
+        return {k: v for k, v in r.items() if k not in REDEFINED and not k.endswith("_change")}
+    return {q: {**a, "json": [row(r) for r in a["json"]] if isinstance(a["json"], list) else row(a["json"])}
+            for q, a in answers.items()}
+
+
 def test_a_new_store_has_the_schema_the_code_declares(new_store):
     url = new_store("fresh")
     eng = store.engine(url)  # created at the newest revision on first use
@@ -163,7 +186,7 @@ def test_the_release_store_is_refused_then_upgraded_backed_up_and_restored_with_
 
     # Served again: the same answers as the release gave, and its accounts still sign in.
     base, _ = serve(url, SECRET_KEY="release-fixture-secret-0123456789abcdef")
-    assert api_answers(base, release_answers) == release_answers
+    assert facts(api_answers(base, release_answers)) == facts(release_answers)
     s = requests.Session()
     form = s.get(f"{base}/login").text
     csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -184,7 +207,7 @@ def test_the_release_store_is_refused_then_upgraded_backed_up_and_restored_with_
     assert restored_counts == {**source_counts, "audit_log": source_counts["audit_log"] + 1}  # + the restore
     assert migrate.state(store.connect(restored)) == ("current", migrate.head())
     restored_base, _ = serve(restored, SECRET_KEY="release-fixture-secret-0123456789abcdef")
-    assert api_answers(restored_base, release_answers) == release_answers
+    assert facts(api_answers(restored_base, release_answers)) == facts(release_answers)
 
     # A restore never overwrites a store that holds data unless told to, and never takes a file that is no backup.
     done = flask_cli(restored, "restore", str(file))

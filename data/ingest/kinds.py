@@ -35,7 +35,8 @@ SYNONYMS = {
         "name": ("姓名", "name", "患者姓名"),
         "id_number": ("身份证号", "身份证", "证件号码", "idnumber", "idcard"),
         "phone": ("电话", "手机", "联系电话", "手机号", "phone", "mobile"),
-        "address": ("详细地址", "住址", "现住址", "地址", "address"),
+        # a full address: the county (or zone, or unit) is read from it, then it is dropped like the others
+        "address": ("详细地址", "住址", "现住址", "地址", "现居", "现居住地址", "居住地址", "现住地址", "address"),
         "itinerary": ("行程", "活动轨迹", "轨迹", "itinerary"),
     },
     "facilities": {
@@ -146,7 +147,8 @@ class FlowRow(BaseModel):
 
 
 MODELS = {"cases": CaseRow, "case-list": CaseListRow, "facilities": FacilityRow, "flows": FlowRow}
-REQUIRED = {"cases": ("region", "date"), "case-list": ("date", "region"), "facilities": ("name", "kind"),
+# a case list needs a place too: 地区 or a full 现住址 (checked where the file is read)
+REQUIRED = {"cases": ("region", "date"), "case-list": ("date",), "facilities": ("name", "kind"),
             "flows": ("origin", "destination", "date")}
 
 
@@ -161,3 +163,39 @@ def guess_kind(headers: set[str]) -> str | None:
     if headers & {"confirmed_cum", "new_confirmed"}:
         return "cases"
     return None
+
+
+def field_key(name: str, kind: str | None = None) -> str | None:
+    """A field as the README names it (迁入地, 累计确诊) or by its key (destination), for the given kind or any."""
+    name = name.strip()
+    keys = [k for k, words in (SYNONYMS[kind] if kind else
+                               {k: w for kind_words in SYNONYMS.values() for k, w in kind_words.items()}).items()
+            if name == k or name == FIELD_NAMES.get(k) or name in words]
+    return keys[0] if keys else None
+
+
+def parse_columns(text: str, kind: str | None = None) -> dict[str, str]:
+    """``迁入地=dest,迁出地=origin,流量=idx`` -> {"destination": "dest", ...}; an unknown field is a ValueError naming
+    the fields there are."""
+    from data.ingest.reading import ReadError  # noqa: PLC0415
+    mapping = {}
+    for pair in filter(None, (p.strip() for p in text.replace("，", ",").split(","))):
+        field, sep, column = pair.partition("=")
+        key = field_key(field, kind)
+        if not sep or not column.strip() or key is None:
+            known = "、".join(dict.fromkeys(FIELD_NAMES.get(k, k) for k in (SYNONYMS[kind] if kind else FIELD_NAMES)))
+            raise ReadError(f"--columns 中的“{pair}”无法识别：应为 字段=列名，字段可为 {known}。")
+        mapping[key] = column.strip()
+    return mapping
+
+
+def with_columns(synonyms: dict[str, tuple[str, ...]], columns: dict[str, str] | None) -> dict[str, tuple[str, ...]]:
+    """The synonym table with the officer's own column names: each mapped field is found under its column (and
+    that column under no other field)."""
+    if not columns:
+        return synonyms
+    taken = set(columns.values())
+    out = {key: tuple(w for w in words if w not in taken) for key, words in synonyms.items()}
+    for key, column in columns.items():
+        out[key] = (column, *out.get(key, ()))
+    return out

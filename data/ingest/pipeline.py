@@ -7,6 +7,7 @@ the reasons naming the column. The same file twice is a no-op; a batch can be ro
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -40,8 +41,9 @@ PREVIEW_NAMES = {"region_adcode": "地区代码", "focus_adcode": "本地代码"
                  "cured_cum": "累计治愈", "dead_cum": "累计死亡", "source_name": "原地区名称", "source_row": "行号",
                  "sex": "性别", "age": "年龄", "severity": "病情", "detection": "发现方式", "kind": "类型",
                  "name": "名称", "address": "地址", "lon": "经度", "lat": "纬度", "status": "状态",
-                 "direction": "方向", "counterpart_name": "对方地区", "share_pct": "占比%", "volume": "流量"}
-STATUS_NAMES = {"rejected": "拒收", "unresolved": "地区未识别", "duplicate": "重复", "revision": "修订"}
+                 "direction": "方向", "zone": "功能区", "counterpart_name": "对方地区", "share_pct": "占比%", "volume": "流量"}
+STATUS_NAMES = {"rejected": "拒收", "unresolved": "地区未识别", "duplicate": "重复", "revision": "修订",
+                "partial": "未定位到区县（已计入上级）"}
 
 
 @dataclass
@@ -89,6 +91,8 @@ class Report:
         parts = [f"{verb}{KIND_NAMES.get(self.kind, '')}文件 {self.file_name}：接收 {self.accepted} 行",
                  f"拒收 {self.count('rejected')} 行", f"地区未识别 {self.count('unresolved')} 行",
                  f"与已存数据重复 {self.count('duplicate')} 行", f"修订 {self.count('revision')} 行"]
+        if self.count("partial"):
+            parts.append(f"其中 {self.count('partial')} 行未定位到区县，已计入所属市或全省")
         return "，".join(parts) + "。"
 
 
@@ -234,7 +238,8 @@ def _cases(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng)
         problems.setdefault(i, [])
         problems[i] += [r for r in reasons if not r.startswith("日期")]
     frame = pd.DataFrame(records)
-    frame["adcode"] = [r.adcode for r in resolved]
+    # a functional zone's row (西安市高新区) is a figure of its own, kept under its unit as category zone:NAME
+    frame["adcode"] = [r.adcode if r.zone is None else f"{r.adcode}|{r.zone}" for r in resolved]
     frame["i"] = range(len(frame))
     notes_col = table.get("note", pd.Series("", index=table.index)).astype(str)
     ok = [i for i in range(len(frame)) if i not in problems and resolved[i].ok]
@@ -300,13 +305,14 @@ def _cases(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng)
         if i in problems:
             report.issues.append(Issue(rows[i], "rejected", problems[i], original))
             continue
-        adcode, day = frame.adcode[i], pd.Timestamp(frame.date[i])
-        row = {"region_adcode": adcode, "category": "reported", "as_of_date": day.date(),
+        adcode, day = resolved[i].adcode, pd.Timestamp(frame.date[i])
+        zone = resolved[i].zone
+        row = {"region_adcode": adcode, "category": f"zone:{zone}" if zone else "reported", "as_of_date": day.date(),
                "confirmed_cum": int(frame.confirmed_cum[i]),
                "cured_cum": None if pd.isna(frame.cured_cum[i]) else int(frame.cured_cum[i]),
                "dead_cum": None if pd.isna(frame.dead_cum[i]) else int(frame.dead_cum[i]),
                "source_name": str(table["region"].iloc[i]) if "region" in table else adcode, "source_row": rows[i]}
-        stored = data.daily.loc[(adcode, day)] if (adcode, day) in data.daily.index else None
+        stored = data.daily.loc[(adcode, day)] if not zone and (adcode, day) in data.daily.index else None
         if stored is not None and stored["status"] == "reported":
             same = all(row[c] is None or stored[c] == row[c] for c in ("confirmed_cum", "cured_cum", "dead_cum"))
             if same:
@@ -317,6 +323,29 @@ def _cases(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng)
                        if row[c] is not None and not pd.isna(stored[c]) and stored[c] != row[c]]
             report.issues.append(Issue(rows[i], "revision", ["修订已存数据：" + "，".join(changes)], original))
         out.append(row)
+    return out
+
+
+def _case_places(table: pd.DataFrame) -> list:
+    """Where each case lives, at the lowest level its 地区 or its 现住址 names (geo.gazetteer.locate): a county, else
+    the unit (a zone, 区县不详), else the province (地区不详). Each distinct text is placed once."""
+    level = {"county": 0, "unit": 1, "province": 2}
+    empty = pd.Series("", index=table.index)
+    texts = [table[c].astype(str).where(table[c].notna(), "") if c in table else empty for c in ("code", "region", "address")]
+    found: dict[str, gazetteer.Resolution] = {}
+
+    def place(text: str):
+        if text not in found:
+            found[text] = gazetteer.locate(text)
+        return found[text]
+
+    out = []
+    for code, region, address in zip(*texts):
+        options = [place(t) for t in (code, region, address) if t.strip()] or [place("")]
+        best = min(options, key=lambda r: (level[r.level], r.zone is None))  # the finest; a named zone kept
+        zone = best.zone or next((r.zone for r in options if r.zone and r.adcode and
+                                  regions.unit_of(r.adcode) == regions.unit_of(best.adcode)), None)
+        out.append(best if zone == best.zone else dataclasses.replace(best, zone=zone))
     return out
 
 
@@ -338,8 +367,9 @@ def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, 
         other = int(((table[f] == kinds.OTHER_VALUE) & (written != kinds.OTHER_VALUE)).sum())
         if other:
             report.notes.append(f"{kinds.FIELD_NAMES[f]}：{other} 行不是标准取值，记为“其他”（原文不入库，以免夹带个人信息）")
-    resolved, _ = _resolve_regions(table)
+    resolved = _case_places(table)
     adcodes = pd.Series([r.adcode for r in resolved], index=table.index)
+    zones = pd.Series([r.zone for r in resolved], index=table.index, dtype=object)
     dates = _dates(table, name, report)
     raw_age = table["age"].astype(str).str.strip() if "age" in table else pd.Series("", index=table.index)
     ages = pd.to_numeric(raw_age.str.replace(r"[岁\\s]", "", regex=True).replace("", None), errors="coerce")
@@ -368,7 +398,8 @@ def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, 
             f"年龄不是数字：{raw_age.iloc[i]!r}"]
     keys = table["id_number"].map(_person_key) if "id_number" in table else pd.Series(None, index=table.index)
     contact = table["contact_of"].map(_person_key) if "contact_of" in table else pd.Series(None, index=table.index)
-    unresolved = ~pd.Series([r.ok for r in resolved], index=table.index)
+    unresolved = pd.Series([r.adcode is None for r in resolved], index=table.index)  # never, since addresses
+    partial = pd.Series([r.status == "partial" for r in resolved], index=table.index)
     bad = pd.Series(False, index=table.index)
     bad.iloc[list(problems)] = True
     candidate = ~unresolved & ~bad
@@ -388,9 +419,13 @@ def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, 
     # list, say 户籍地址 or 工作单位, may be personal too)
     safe = [c for c in table.columns
             if c in kinds.SYNONYMS["case-list"] and c not in kinds.PERSONAL_FIELDS and c != "contact_of"]
-    for i in np.flatnonzero((unresolved | bad | duplicate_in_file | in_store).to_numpy()):
+    take = (candidate & ~duplicate_in_file & ~in_store).to_numpy()
+    for i in np.flatnonzero((unresolved | bad | duplicate_in_file | in_store | (partial & take)).to_numpy()):
         original = {k: table[k].iloc[i] for k in safe}  # never the personal columns
-        if unresolved.iloc[i]:
+        if take[i]:  # stored, at the unit or the province: listed with the counties it could be
+            report.issues.append(Issue(rows[i], "partial", [f"现住地区：{resolved[i].note}"], original,
+                                       _candidates(resolved[i])))
+        elif unresolved.iloc[i]:
             report.issues.append(Issue(rows[i], "unresolved", [f"现住地区：{resolved[i].note}"], original,
                                        _candidates(resolved[i])))
         elif bad.iloc[i]:
@@ -400,9 +435,8 @@ def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, 
                                        original))
         else:
             report.issues.append(Issue(rows[i], "duplicate", ["该病例已在此前批次中报告，未重复入库"], original))
-    take = (candidate & ~duplicate_in_file & ~in_store).to_numpy()
     out = pd.DataFrame({
-        "report_date": dates.dt.date, "region_adcode": adcodes, "sex": sexes,
+        "report_date": dates.dt.date, "region_adcode": adcodes, "zone": zones, "sex": sexes,
         "age": ages.round().astype("Int64"),
         "severity": table["severity"] if "severity" in table else None,
         "detection": table["detection"] if "detection" in table else None,
@@ -570,9 +604,10 @@ PROCESS = {"cases": _cases, "case-list": _case_list, "facilities": _facilities, 
 
 # ---- the path -------------------------------------------------------------------------------------------------
 def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool = False, user: str = "system",
-           eng=None, source: str | None = None, scope: str | None = None) -> Report:
+           eng=None, source: str | None = None, scope: str | None = None, columns: dict[str, str] | None = None) -> Report:
     """Read, check and (unless ``dry_run``) store a file as one batch. Raises ReadError when nothing could be read;
-    the store is then unchanged. With ``scope`` (an account's region), rows of other regions are rejected."""
+    the store is then unchanged. With ``scope`` (an account's region), rows of other regions are rejected.
+    ``columns``: field -> the file's column, for headers no synonym knows (kinds.parse_columns)."""
     eng = eng or store.engine()
     file_name = safe_file_name(file_name)  # never a path from the client
     report = Report(file_name, hashlib.sha256(data).hexdigest(), len(data), dry_run=dry_run)
@@ -589,18 +624,25 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
         for synonyms in kinds.SYNONYMS.values():
             for key, words in synonyms.items():
                 every[key] = tuple(dict.fromkeys(every.get(key, ()) + words))
-        table = read_table(data, file_name, every)
+        table = read_table(data, file_name, kinds.with_columns(every, columns))
         kind = kinds.guess_kind(set(table.mapping))
     if kind in PROCESS:
-        table = read_table(data, file_name, kinds.SYNONYMS[kind])
+        table = read_table(data, file_name, kinds.with_columns(kinds.SYNONYMS[kind], columns))
     if kind not in PROCESS:
         raise ReadError(f"{file_name}：无法判断文件类型（识别到的列：{'、'.join(table.mapping.values())}），"
                         "请用 --kind 指定 cases、case-list、facilities 或 flows。")
     missing = [kinds.FIELD_NAMES.get(c, c) for c in kinds.REQUIRED[kind] if c not in table.frame]
+    if kind == "case-list" and not {"region", "address", "code"} & set(table.frame):
+        missing.append("地区或现住址")
     if kind == "cases" and not {"confirmed_cum", "new_confirmed"} & set(table.frame):
         missing.append("累计确诊或新增确诊")
+    if columns:
+        absent = [f"{kinds.FIELD_NAMES.get(k, k)}={c}" for k, c in columns.items() if table.mapping.get(k) != c]
+        if absent:
+            raise ReadError(f"{file_name}：列对应 {'、'.join(absent)} 中的列在表头中找不到（第{table.header_row}行为表头）。")
     if missing:
-        raise ReadError(f"{file_name}：缺少必需的列“{'、'.join(missing)}”（第{table.header_row}行为表头）。")
+        raise ReadError(f"{file_name}：缺少必需的列“{'、'.join(missing)}”（第{table.header_row}行为表头）。"
+                        "如文件用了其他列名，可指定列对应（命令行 --columns 字段=列名；上传页的“列对应”）。")
     if table.frame.empty:
         raise ReadError(f"{file_name}：表头下没有数据行。")
     report.kind = kind

@@ -159,7 +159,8 @@ def read_table(data: bytes, name: str, synonyms: dict[str, tuple[str, ...]]) -> 
         if hits > best_hits:
             best, best_hits = i, hits
     if best is None or best_hits < 2:
-        raise ReadError(f"{name}：找不到表头（前15行中没有可识别的列名，如“地区”“日期”“累计确诊”）。")
+        raise ReadError(f"{name}：找不到表头（前15行中没有可识别的列名，如“地区”“日期”“累计确诊”）；"
+                        "如文件用了其他列名，可指定列对应（命令行 --columns 字段=列名；上传页的“列对应”）。")
     header = list(grid.iloc[best])
     # a merged header cell spans several columns: an empty header takes the one to its left (上级表头), numbered
     for j, h in enumerate(header):

@@ -1,0 +1,140 @@
+"""A new wave in real shapes rolls up to true figures: every county, unit and the province equal a count of the
+file (tests/new_wave.py made the files and, separately, the truth), nothing unplaced, quiet days read 0 new."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import new_wave
+from data import flow_queries, migrate, queries, shipped, store
+from data.ingest import pipeline
+from geo import regions
+from geo.units import PROVINCE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def eng(tmp_path):
+    """A store of its own with the shipped 2020 data, as a duty office's would be."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    engine = store.connect(url)
+    migrate.upgrade(engine)
+    shipped.ensure_loaded(engine)
+    engine.dispose()
+    engine = store.engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _figures_of_2020(eng) -> list[dict]:
+    """What the dashboard says of 2020 (the data's freshness and sources aside)."""
+    return [{k: v for k, v in queries.summary(code, day, eng).items() if k not in ("data_as_of", "sources")}
+            for code in (PROVINCE, "610100", "610200", "610113") for day in ("2020-02-02", "2020-02-15", "2020-03-16")]
+
+
+def _unit(code: str) -> str:
+    return regions.unit_of(code).adcode
+
+
+def test_a_bulletin_case_list_places_every_case_and_rolls_up(eng):
+    data, truth = new_wave.bulletin_case_list()
+    before_2020 = _figures_of_2020(eng)
+    started = time.perf_counter()
+    report = pipeline.ingest(data, "西安12月病例.csv", eng=eng)
+    took = time.perf_counter() - started
+    print(f"\n{len(truth)} rows ingested in {took:.2f} s")
+    assert report.kind == "case-list" and report.accepted == len(truth), report.summary()
+    assert report.count("unresolved") == 0 and report.count("rejected") == 0
+    above_county = [c for _, c, _ in truth if regions.get(c).level != "county"]
+    assert report.count("partial") == len(above_county) > 0  # listed with candidates, and counted
+    assert all(i.candidates for i in report.issues if i.status == "partial" and "全省" not in i.reasons[0])
+
+    last = max(d for d, _, _ in truth)
+    expected = {"county": Counter(), "unit": Counter(), "province": Counter()}
+    on_last = Counter()
+    for day, code, _ in truth:
+        expected["province"][PROVINCE] += 1
+        if regions.get(code).level != "province":
+            expected["unit"][_unit(code)] += 1
+        if regions.get(code).level == "county":
+            expected["county"][code] += 1
+        if day == last:
+            on_last[code] += 1
+            on_last[PROVINCE if code == PROVINCE else _unit(code)] += 0
+    every = [(c.adcode, "county") for c in regions.counties() if c.adcode not in ("610403", "610581")]
+    every += [(u.adcode, "unit") for u in regions.units()] + [(PROVINCE, "province")]
+    for code, level in every:
+        figures = queries.summary(code, last.isoformat(), eng)
+        assert figures["status"] == "reported", (code, figures["status"])
+        assert figures["confirmed_cum"] == expected[level][code], (code, figures["confirmed_cum"])
+        assert figures["cumulative_from"] == new_wave.START.isoformat()
+    new_on_last = {
+        "610113": sum(1 for d, c, _ in truth if d == last and c == "610113"),
+        "610100": sum(1 for d, c, _ in truth if d == last and c != PROVINCE and _unit(c) == "610100"),
+        PROVINCE: sum(1 for d, _, _ in truth if d == last)}
+    for code, n in new_on_last.items():
+        assert queries.summary(code, last.isoformat(), eng)["new_confirmed"] == n
+    xian = queries.summary("610100", last.isoformat(), eng)
+    assert xian["basis"] == "病例个案汇总"
+    for code in ("610113", "610100", PROVINCE):  # a day without a case is 0 new, not 未上报
+        quiet = queries.summary(code, new_wave.QUIET_DAY.isoformat(), eng)
+        assert quiet["status"] == "reported" and quiet["new_confirmed"] == 0
+    zones = queries.case_data(eng).zones
+    for zone in ("高新区", "西咸新区", "国际港务区", "航天基地"):
+        n = sum(1 for _, c, z in truth if c == "610100" and z == zone)
+        assert zones[("610100", zone)]["confirmed_cum"].iloc[-1] == n
+    # the 2020 figures are untouched by the later wave
+    assert _figures_of_2020(eng) == before_2020
+
+
+def test_a_county_daily_report_of_a_later_wave_rolls_up(eng):
+    data, truth = new_wave.county_daily_report()
+    report = pipeline.ingest(data, "区县日报.csv", eng=eng)
+    assert report.accepted == len(truth) and not report.issues, report.summary()
+    days = sorted({d for d, _, _ in truth})
+    for day in days:
+        for code in ("610113", "610112", "610116"):
+            assert queries.summary(code, day.isoformat(), eng)["new_confirmed"] == truth[(day, code, None)]
+        xian = queries.summary("610100", day.isoformat(), eng)
+        assert xian["new_confirmed"] == sum(n for (d, _, _), n in truth.items() if d == day)
+        assert xian["basis"] == "下级合计"
+        province = queries.summary(PROVINCE, day.isoformat(), eng)
+        assert province["new_confirmed"] == xian["new_confirmed"] and province["status"] == "reported"
+    last = days[-1]
+    total = sum(truth.values())
+    assert queries.summary("610100", last.isoformat(), eng)["confirmed_cum"] == total
+    zones = queries.case_data(eng).zones
+    assert zones[("610100", "高新区")]["confirmed_cum"].iloc[-1] == sum(
+        n for (_, c, z), n in truth.items() if z == "高新区")
+
+
+def test_a_flow_file_with_foreign_headers_is_read_through_columns(eng, tmp_path):
+    data, truth = new_wave.foreign_flows()
+    path = tmp_path / "flows.csv"
+    path.write_bytes(data)
+    env = {**os.environ, "DATABASE_URL": str(eng.url)}
+    run = [sys.executable, "-m", "flask", "--app", "app:server", "ingest", str(path)]
+    refused = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "--columns" in refused.stderr
+    done = subprocess.run(run + ["--columns", "迁入地=dest_city,迁出地=origin_city,流量=idx,日期=day"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "接收 4 行" in done.stdout, done.stdout + done.stderr
+    wrong = subprocess.run(run + ["--columns", "目的=dest_city"], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert wrong.returncode == 2 and "目的=dest_city" in wrong.stderr and "迁入地" in wrong.stderr
+    flows = flow_queries.flow_data(eng)
+    stored = flows.flows if hasattr(flows, "flows") else None
+    with eng.connect() as conn:
+        rows = pd.read_sql("SELECT focus_adcode, counterpart_name, direction, volume FROM flows "
+                           "WHERE date = '2021-12-20'", conn)
+    into_xian = rows[(rows.focus_adcode == "610100") & (rows.direction == "in")]
+    assert sorted(into_xian.volume) == sorted(v for (o, d), v in truth.items() if d == "西安市")
+    assert stored is None or len(stored)
