@@ -148,8 +148,8 @@ def sum_of_parts(parts: list[pd.DataFrame], days: pd.DatetimeIndex) -> pd.DataFr
     stretch = (~active).cumsum()  # a new stretch of reporting starts after every day without a figure
     out = pd.DataFrame(index=days)
     for c in COUNTS:
-        cum = pd.concat([p[f"{c}_cum"].where(p["status"].isin(FIGURES)).groupby(stretch).ffill() for p in parts],
-                        axis=1)
+        cum = pd.concat([p[f"{c}_cum"].where(p["status"].isin(FIGURES)) for p in parts], axis=1,
+                        ignore_index=True).groupby(stretch).ffill()
         out[f"{c}_cum"] = cum.sum(axis=1, min_count=1).where(active)
         new = pd.concat([p[f"new_{c}"].where(p["status"] == "reported") for p in parts], axis=1)
         out[f"new_{c}"] = new.sum(axis=1, min_count=1 if c != "confirmed" else 0).where(active)

@@ -20,15 +20,17 @@ TREND_NAMES = {"growing": "上升", "declining": "下降", "stable": "稳定"}
 
 
 def _rates(y: np.ndarray, window: int) -> np.ndarray:
+    """The fitted rate of each window ending on day t (all windows at once: one matrix product)."""
     rates = np.full(len(y), np.nan)
+    if len(y) < window:
+        return rates
     s = np.arange(window, dtype=float)
     s_centered = s - s.mean()
-    denominator = (s_centered ** 2).sum()
-    for t in range(window - 1, len(y)):
-        part = y[t - window + 1: t + 1]
-        if np.all(np.isfinite(part)) and np.all(part > 0):
-            logs = np.log(part)
-            rates[t] = (s_centered * (logs - logs.mean())).sum() / denominator
+    windows = np.lib.stride_tricks.sliding_window_view(y, window)
+    ok = np.all(np.isfinite(windows) & (windows > 0), axis=1)
+    logs = np.log(np.where(ok[:, None], windows, 1.0))
+    fitted = (logs - logs.mean(axis=1, keepdims=True)) @ s_centered / (s_centered ** 2).sum()
+    rates[window - 1:] = np.where(ok, fitted, np.nan)
     return rates
 
 

@@ -18,6 +18,8 @@ from data.ingest import pipeline
 from geo import regions
 from geo.units import PROVINCE
 
+pytestmark = pytest.mark.once  # stores of its own on SQLite (nothing backend-specific)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
