@@ -55,7 +55,7 @@ def register(server) -> None:
             click.echo(f"  · {note}")
         issues = pipeline.write_issues(report)
         if issues:
-            click.echo(f"未入库的行及原因已写入：{issues}")
+            click.echo(f"未入库或需注意的行及原因已写入：{issues}")
         if report.batch_id:
             audit.record("upload", f"批次 {report.batch_id}：{report.summary()}")
             click.echo(f"批次 {report.batch_id}，用时 {time.perf_counter() - t0:.1f} 秒。")

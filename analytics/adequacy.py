@@ -15,8 +15,9 @@
 - ``covered_share``: people within reach of an open fever clinic (analytics/coverage.py) at ``distance_km``
 - ``flagged`` (bool) and ``flag`` (the reasons, with the numbers behind them, in Chinese)
 
-Per-resident figures use the census population of the region's territory (a unit: the sum of its counties, the
-territory its facilities lie in). Cases: the region's own reports; counties have none until county data are
+Per-resident figures use the census population every endpoint uses (`/api/v1/regions`): a unit's is the census
+bulletin's, so 西安's includes the 769,627 residents of 西咸新区 it administers and 咸阳's does not (the facilities
+are still counted where they stand). Cases: the region's own reports; counties have none until county data are
 ingested, so their load is unknown (NaN), never 0. Facilities of the shipped set are demo data (``demo`` column).
 
 All thresholds are in THRESHOLDS; the page and the README state them from there.

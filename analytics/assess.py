@@ -28,18 +28,40 @@ def assess(daily: pd.DataFrame, imported_new: pd.Series | None = None, province:
     the local incidence for Rt (they infect others but were infected elsewhere). The province gets no risk level:
     the 2020-02-17 rule grades counties and cities, not a province (its view lists its units' levels instead)."""
     out = daily.copy()
-    has_figure = out["status"].isin(FIGURES)
+    status = out["status"].to_numpy()
+    has_figure = np.isin(status, FIGURES)
+    if imported_new is None and not (out["new_confirmed"].fillna(0).to_numpy() > 0).any():
+        return _quiet(out, has_figure, province)
     incidence = spread_catch_ups(out["new_confirmed"], out.get("span_days", pd.Series(1.0, index=out.index)))
     local = incidence
     if imported_new is not None:
         imported_new = imported_new.reindex(out.index).fillna(0)
         local = (incidence - imported_new).clip(lower=0)
-    estimates = rt.cori(local, imported_new)[["rt", "rt_low", "rt_high", "rt_cases"]]
-    estimates = estimates.where(has_figure | (out["status"] == "missing"), axis=0)  # no window before any data
-    estimates[["rt", "rt_low", "rt_high"]] = estimates[["rt", "rt_low", "rt_high"]].where(has_figure, axis=0)
-    out = out.join(estimates)
-    out = out.join(growth.log_linear_growth(incidence.rolling(7, min_periods=7).mean()).where(has_figure, axis=0))
+    estimates = rt.cori(local, imported_new)
+    for column in ("rt", "rt_low", "rt_high"):
+        out[column] = np.where(has_figure, estimates[column].to_numpy(), np.nan)
+    out["rt_cases"] = np.where(has_figure | (status == "missing"), estimates["rt_cases"].to_numpy(), np.nan)
+    fitted = growth.log_linear_growth(incidence.rolling(7, min_periods=7).mean())
+    for column in fitted:
+        out[column] = fitted[column].where(has_figure)
     out["risk_level"] = (pd.Series(np.nan, index=out.index, dtype=object) if province
                          else risk.risk_level(out["confirmed_cum"], out["new_confirmed"]))
     out["days_since_last_case"] = risk.days_since_last_case(out["new_confirmed"], out["confirmed_cum"])
+    return out
+
+
+def _quiet(out: pd.DataFrame, has_figure: np.ndarray, province: bool) -> pd.DataFrame:
+    """A region without a single new case (most counties while a case list covers a wave elsewhere): no Rt, no
+    growth, 低风险 wherever its count is known, no last case. The same as the full path gives, at a fraction of its
+    cost (the build assesses every region of the province)."""
+    nothing = np.full(len(out), np.nan)
+    for column in ("rt", "rt_low", "rt_high", "growth_rate", "doubling_time_days", "halving_time_days",
+                   "days_since_last_case"):
+        out[column] = nothing
+    cases = np.zeros(len(out))
+    cases[:rt.WINDOW - 1] = np.nan  # as the full path's 7-day sum: no window before the 7th day
+    out["rt_cases"] = np.where(has_figure | (out["status"].to_numpy() == "missing"), cases, np.nan)
+    out["growth_trend"] = pd.Series(np.nan, index=out.index, dtype=object)
+    out["risk_level"] = (pd.Series(np.nan, index=out.index, dtype=object) if province
+                         else pd.Series("low", index=out.index, dtype=object).where(out["confirmed_cum"].notna()))
     return out

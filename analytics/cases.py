@@ -170,6 +170,10 @@ def sum_of_parts(parts: list[pd.DataFrame], days: pd.DatetimeIndex) -> pd.DataFr
 def finish(frame: pd.DataFrame) -> pd.DataFrame:
     """The columns that follow from the counts, once a region's rows are chosen: active cases and 7-day sums."""
     out = frame.copy()
+    # one dtype in every region's frame: a column of datetimes in some and objects in others costs the final concat
+    # a conversion of every value (over a second at a few years of days)
+    out["cum_from"] = (pd.to_datetime(out["cum_from"]) if "cum_from" in out else pd.Series(pd.NaT, index=out.index)
+                       ).astype("datetime64[ns]")
     out["active"] = out["confirmed_cum"] - out["cured_cum"] - out["dead_cum"]
     out["new_7d"] = out["new_confirmed"].fillna(0).rolling(7, min_periods=1).sum().where(out["status"].isin(FIGURES))
     out["new_7d_avg"] = out["new_7d"] / 7

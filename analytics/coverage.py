@@ -73,13 +73,18 @@ def county_coverage(counties: gpd.GeoDataFrame, clinics: gpd.GeoSeries, distance
     return table, gaps
 
 
-def combine(table: pd.DataFrame, members: dict[str, list[str]]) -> pd.DataFrame:
+def combine(table: pd.DataFrame, members: dict[str, list[str]], population: dict[str, int] | None = None) -> pd.DataFrame:
     """Coverage of larger regions from their counties' rows: sums of areas and people, the share of the sums.
-    ``members``: region -> the county indices it is made of."""
+    ``members``: region -> the county indices it is made of. ``population``: each region's residents as its case
+    figures count them, where that differs from its counties' sum (西安's census figure includes the 769,627
+    residents of 西咸新区, who live in 咸阳's counties): the covered share stays the counties', applied to it."""
     rows = {}
     for region, codes in members.items():
         part = table.loc[[c for c in codes if c in table.index]]
         rows[region] = part[["area_km2", "covered_km2", "population", "covered_population"]].sum()
     out = pd.DataFrame.from_dict(rows, orient="index")
     out["covered_share"] = np.where(out["population"] > 0, out["covered_population"] / out["population"], np.nan)
+    if population:
+        out["population"] = [float(population.get(region, out.loc[region, "population"])) for region in out.index]
+        out["covered_population"] = out["covered_share"].fillna(0) * out["population"]
     return out

@@ -21,6 +21,8 @@ Caveat: the incidence used is cases by report date, not by onset, so Rt lags inf
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from scipy.special import gammaincinv
@@ -35,6 +37,11 @@ MIN_CASES = 12
 
 def discrete_serial_interval(mean: float = SI_MEAN, sd: float = SI_SD, max_days: int = 30) -> np.ndarray:
     """EpiEstim's ``discr_si``: weights w_0..w_max of a gamma(mean - 1, sd) offset by one day; w_0 = 0, sum 1."""
+    return _serial_interval(mean, sd, max_days).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _serial_interval(mean: float, sd: float, max_days: int) -> np.ndarray:  # the same weights for every region
     k = np.arange(max_days + 1, dtype=float)
     a = ((mean - 1) / sd) ** 2
     b = sd ** 2 / (mean - 1)

@@ -54,10 +54,14 @@ def page_rows(current: alerts.Current, may_acknowledge: bool = True) -> tuple[li
     if current.error:
         return [html.Li(current.error, className="alert-error", role="alert")], "预警规则文件有误，未评估"
     if not current.alerts:
-        return [], f"当前无预警（{basis}）"
+        return [], f"{'该日' if _looked_back(current) else '当前'}无预警（{basis}）"
     rows = []
     for a in ordered(current):
         acked = a["acknowledged_at"] is not None
+        if _looked_back(current):  # an earlier day's alerts, worked out again: nothing to acknowledge
+            rows.append(html.Li(className="alert-row", children=[
+                _badge(a, "alert-badge"), html.Span(a["message"], className="alert-message")]))
+            continue
         rows.append(html.Li(className="alert-row" + (" acked" if acked else ""), children=[
             _badge(a, "alert-badge"),
             html.Span(a["message"], className="alert-message"),
@@ -67,7 +71,14 @@ def page_rows(current: alerts.Current, may_acknowledge: bool = True) -> tuple[li
                                       className="small-button alert-ack", title=f"确认已知悉：{a['message']}")
             if may_acknowledge else html.Span("未确认", className="alert-ack-note"),
         ]))
+    if _looked_back(current):
+        return rows, f"回看：{len(rows)} 条（按规则以截至{fmt.full_day(current.day)}的数据回算，不保存、无需确认；最新预警见最新日期）"
     return rows, f"{len(rows)} 条，未确认 {current.unacknowledged} 条（{basis}）"
+
+
+def _looked_back(current: alerts.Current) -> bool:
+    """Alerts of an earlier day (alerts.as_of): no stored row, no time raised."""
+    return current.looked_back
 
 
 def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str, str]:
@@ -75,7 +86,7 @@ def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str
     if current.error:
         return [html.Div("预警规则文件有误，暂未评估（详见值班视图）", className="wall-alerts-none")], "预警", ""
     if not current.alerts:
-        return [html.Div("当前无预警", className="wall-alerts-none")], "预警", ""
+        return [html.Div("该日无预警" if _looked_back(current) else "当前无预警", className="wall-alerts-none")], "预警", ""
     shown = ordered(current)[:limit]
     items = []
     for a in shown:
@@ -88,22 +99,24 @@ def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str
         ]))
     rest = len(current.alerts) - len(shown)
     title = f"预警 · 未确认 {current.unacknowledged} 条" if current.unacknowledged else "预警"
+    if _looked_back(current):
+        title = f"预警 · 截至{fmt.day(current.day)}（回算）"
     return [html.Ul(items)], title, f"另有 {rest} 条" if rest else ""
 
 
 @callback(
     Output("alerts-list", "children"), Output("alerts-summary", "children"), Output("alerts-shown", "data"),
     Input("page-version", "data"), Input("page-poll", "n_intervals"),
-    Input({"type": "alert-ack", "index": ALL}, "n_clicks"), State("alerts-shown", "data"),
+    Input({"type": "alert-ack", "index": ALL}, "n_clicks"), State("alerts-shown", "data"), Input("view-day", "data"),
 )
 @requires("view")
-def update_page_alerts(_version, _tick, _clicks, shown):
+def update_page_alerts(_version, _tick, _clicks, shown, day=None):
     trigger = ctx.triggered_id
     may_acknowledge = security.may("acknowledge")
     if isinstance(trigger, dict) and trigger.get("type") == "alert-ack" and ctx.triggered[0]["value"] \
             and may_acknowledge:
         alerts.acknowledge(trigger["index"], security.user_name())
-    current = alerts.current()
+    current = alerts.as_of(day) if day else alerts.current()  # a view of an earlier day: nothing after it
     key = signature(current)
     if key == shown:
         return no_update, no_update, no_update
@@ -114,11 +127,12 @@ def update_page_alerts(_version, _tick, _clicks, shown):
 @callback(
     Output("wall-alerts", "children"), Output("wall-alerts-title", "children"), Output("wall-alerts-more", "children"),
     Output("wall-alerts-shown", "data"),
-    Input("data-poll", "n_intervals"), State("wall-alerts-shown", "data"),
+    Input("data-poll", "n_intervals"), State("wall-alerts-shown", "data"), State("wall-state", "data"),
 )
 @requires("wall")
-def update_wall_alerts(_tick, shown):
-    current = alerts.current()
+def update_wall_alerts(_tick, shown, state=None):
+    pinned = state and state.get("pinned_date") and state.get("date")
+    current = alerts.as_of(pinned) if pinned else alerts.current()  # a wall pinned to a day shows nothing later
     key = signature(current)
     if key == shown:
         return no_update, no_update, no_update, no_update

@@ -114,6 +114,8 @@ def kpis(region: str, day: str) -> dict:
         out[key] = fmt.count(s[column], missing=missing)
         change = s.get(f"{column}_change")
         out[f"{key}-delta"] = "" if change is None else f"较前日 {fmt.signed(change)}"
+        if s["status"] == "reported" and s[column] is None:  # reported, but its source has no such count
+            out[key], out[f"{key}-delta"] = "—", "病例个案不含治愈、死亡" if (s["basis"] or "").startswith("病例个案") else "来源未报此项"
     if s["span_days"] and s["span_days"] > 1:
         out["new-delta"] = f"含此前{int(s['span_days']) - 1}日未上报的新增"
     if s["correction_confirmed"]:
@@ -385,12 +387,13 @@ TREND_NOTES = {
     Output("trend-chart", "figure"), Output("trend-note", "children"),
     Input("region-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
     Input("compare-select", "value"), Input("page-version", "data"), Input("palette-select", "value"),
-    State("date-select", "value"),
+    Input("view-day", "data"),
 )
 @requires("view")
 def update_trend(region, view, options, compare, _version=None, palette=None, day=None):
-    """The trend view. A date step only moves the day marker, in the browser (assets/dashboard.js, stepTrend);
-    a palette change sends the new colours only."""
+    """The trend view, as of the day: nothing after it is drawn (a date step moves the marker at once in the
+    browser, assets/dashboard.js stepTrend, and the figure of that day follows); a palette change sends the new
+    colours only."""
     fig = shared_trend(view, region, day, tuple(options or ()), tuple(compare or ()), palette)
     if only_triggered_by("palette-select"):
         return colour_patch(fig), no_update
@@ -573,11 +576,13 @@ def ranking_download(day: str, sort: dict | None, kind: str) -> dict:
     """The ranking as sorted on screen, CSV or XLSX, with Chinese headers."""
     sort = sort or {"column": "confirmed_cum", "ascending": False}
     frame = tables.sort_ranking(queries.on_day(day, "unit"), sort["column"], sort["ascending"])
+    zones = queries.zone_rows(day)  # functional zones as 其中 rows under their unit
     if kind == "xlsx":
-        table = pd.read_csv(io.StringIO(tables.ranking_csv(frame, day).lstrip("\ufeff")), dtype={"地区代码": str})
+        table = pd.read_csv(io.StringIO(tables.ranking_csv(frame, day, zones).lstrip("\ufeff")),
+                            dtype={"地区代码": str})
         return {"content": base64.b64encode(tables.to_xlsx(table, "各市区排名")).decode(), "base64": True,
                 "filename": f"各市区排名_{day}.xlsx"}
-    return {"content": tables.ranking_csv(frame, day), "filename": f"各市区排名_{day}.csv",
+    return {"content": tables.ranking_csv(frame, day, zones), "filename": f"各市区排名_{day}.csv",
             "type": "text/csv"}
 
 

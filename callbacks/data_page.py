@@ -6,11 +6,11 @@ import base64
 import logging
 
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from data import quality
-from data.ingest import pipeline
-from data.ingest.reading import UPLOAD_MAX_BYTES, ReadError, safe_file_name
+from data.ingest import kinds, pipeline
+from data.ingest.reading import UPLOAD_MAX_BYTES, MissingColumns, ReadError, safe_file_name
 from figures import tables
 from security import audit, current_scope, may, user_name
 from security.roles import requires
@@ -31,9 +31,9 @@ def _decode(contents: str) -> bytes:
     return base64.b64decode(contents.split(",", 1)[1])
 
 
-def run(contents: str, filename: str, kind: str, dry_run: bool):
+def run(contents: str, filename: str, kind: str, dry_run: bool, columns: dict | None = None):
     """The ingest of an uploaded file, by the signed-in user and within their region; a file that cannot be read
-    comes back as one sentence, never a trace."""
+    comes back as one sentence, never a trace (and a file missing a column, with the form to map it)."""
     filename = safe_file_name(filename)  # a name, never a path
     size = len(contents or "") * 3 // 4  # base64: the file's size, known before anything is decoded or parsed
     if size > UPLOAD_MAX_BYTES:
@@ -41,12 +41,38 @@ def run(contents: str, filename: str, kind: str, dry_run: bool):
                       "未做任何改动；请分批上传，或由管理员用命令行 flask ingest 导入。")
     try:
         return pipeline.ingest(_decode(contents), filename, None if kind == "auto" else kind, dry_run=dry_run,
-                               user=user_name(), scope=current_scope()), None
+                               user=user_name(), scope=current_scope(), columns=columns or None), None
+    except MissingColumns as exc:
+        return None, [html.P(f"{exc} 未做任何改动。", className="error", role="alert"),
+                      mapping_form(exc.headers, kind, columns)]
     except ReadError as exc:
         return None, f"{exc} 未做任何改动。"
     except Exception:
         log.exception("upload of %s failed", filename)
         return None, f"{filename}：处理时发生内部错误，未做任何改动；详情已写入日志，请联系管理员。"
+
+
+def mapping_form(headers: list[str], kind: str, given: dict | None) -> html.Div:
+    """列对应: each field of the kind -> one of the file's columns (remembered for files with the same header)."""
+    if not headers:
+        return html.P("文件中找不到像表头的一行（至少两个非空单元格），无法指定列对应。", className="note")
+    if kind == "auto":
+        return html.P("请先在“文件类型”中选择此文件的类型，再为各字段指定对应的列。", className="note",
+                      id="colmap-need-kind")
+    required = set(kinds.REQUIRED[kind]) | ({"region"} if kind == "case-list" else set())
+    options = [{"label": h, "value": h} for h in headers]
+    rows = [html.Div(className="colmap-row", children=[
+        html.Label(kinds.FIELD_NAMES.get(f, f) + ("（必填）" if f in required else ""), htmlFor=f"colmap-{f}"),
+        dcc.Dropdown(id={"type": "colmap", "field": f}, options=options, value=(given or {}).get(f),
+                     placeholder="（不对应）", clearable=True, className="colmap-select"),
+    ]) for f in kinds.FORM_FIELDS[kind]]
+    return html.Div(className="colmap", role="group", **{"aria-label": "列对应"}, children=[
+        html.H3("列对应：为每个字段选择文件中的列"),
+        html.P("入库后，同一表头的文件将自动按此对应读取。", className="note"),
+        *rows,
+        # a pattern id: a callback's plain Input must be in the layout, and the form is not, until a file needs it
+        html.Button("按此对应预检", id={"type": "colmap-apply", "index": 0}, className="small-button"),
+    ])
 
 
 def preview(report) -> list:
@@ -64,28 +90,36 @@ def preview(report) -> list:
 
 @callback(
     Output("upload-preview", "children"), Output("upload-commit", "disabled"),
-    Output("upload-issues-button", "disabled"),
-    Input("upload", "contents"), Input("upload-kind", "value"), State("upload", "filename"),
+    Output("upload-issues-button", "disabled"), Output("upload-columns", "data"),
+    Input("upload", "contents"), Input("upload-kind", "value"), Input({"type": "colmap-apply", "index": ALL}, "n_clicks"),
+    State("upload", "filename"), State({"type": "colmap", "field": ALL}, "value"),
     prevent_initial_call=True,
 )
 @requires("upload")
-def preview_upload(contents, kind, filename):
+def preview_upload(contents, kind, _apply, filename, chosen):
     if not contents:
-        return no_update, True, True
-    report, error = run(contents, filename or "upload", kind, dry_run=True)
+        return no_update, True, True, None
+    columns = None
+    if isinstance(ctx.triggered_id, dict):  # 按此对应预检: the officer's mapping, from the form's dropdowns
+        if not any(_apply or []):  # the form was just drawn
+            return no_update, no_update, no_update, no_update
+        columns = {o["id"]["field"]: v for o, v in zip(ctx.states_list[1], chosen) if v}
+    report, error = run(contents, filename or "upload", kind, dry_run=True, columns=columns)
     if error:
-        return html.P(error, className="error", role="alert"), True, True
-    return preview(report), bool(report.already) or report.accepted + len(report.issues) == 0, not report.issues
+        shown = error if isinstance(error, list) else html.P(error, className="error", role="alert")
+        return shown, True, True, columns
+    return (preview(report), bool(report.already) or report.accepted + len(report.issues) == 0, not report.issues,
+            columns)
 
 
 @callback(
     Output("upload-issues-download", "data"),
     Input("upload-issues-button", "n_clicks"), State("upload", "contents"), State("upload", "filename"),
-    State("upload-kind", "value"), prevent_initial_call=True,
+    State("upload-kind", "value"), State("upload-columns", "data"), prevent_initial_call=True,
 )
 @requires("upload", audit="下载预检问题行")
-def download_preview_issues(_n, contents, filename, kind):
-    report, error = run(contents, filename or "upload", kind, dry_run=True)
+def download_preview_issues(_n, contents, filename, kind, columns=None):
+    report, error = run(contents, filename or "upload", kind, dry_run=True, columns=columns)
     if error or not report.issues:
         return no_update
     return {"content": tables.to_csv(report.issues_frame()), "filename": f"问题行_{report.file_name}.csv",
@@ -96,14 +130,14 @@ def download_preview_issues(_n, contents, filename, kind):
     Output("upload-result", "children"), Output("batches-changed", "data", allow_duplicate=True),
     Output("upload-commit", "disabled", allow_duplicate=True),
     Input("upload-commit", "n_clicks"), State("upload", "contents"), State("upload", "filename"),
-    State("upload-kind", "value"), State("batches-changed", "data"),
+    State("upload-kind", "value"), State("batches-changed", "data"), State("upload-columns", "data"),
     prevent_initial_call=True,
 )
 @requires("upload")
-def commit_upload(_n, contents, filename, kind, changed):
-    report, error = run(contents, filename or "upload", kind, dry_run=False)
+def commit_upload(_n, contents, filename, kind, changed, columns=None):
+    report, error = run(contents, filename or "upload", kind, dry_run=False, columns=columns)
     if error:
-        return html.P(error, className="error", role="alert"), no_update, True
+        return (error if isinstance(error, list) else html.P(error, className="error", role="alert")), no_update, True
     text = report.summary() + (f" 已存为批次 {report.batch_id}，看板将自动更新。" if report.batch_id else "")
     audit.record("upload", f"{report.file_name}：{text}")
     return html.P(text, className="ok"), (changed or 0) + 1, True
@@ -138,6 +172,7 @@ def batch_rows() -> html.Table:
 def show_batches(_changed):
     sections = [("未上报（近14日；无则列出全部）", quality.missing_reports()), ("修订", quality.revisions()),
                 ("迟报（入库晚于截至日期一天以上）", quality.late_reports()), ("无法识别的地区名称", quality.unresolved_names()),
+                ("未定位到区县的病例（已计入上级）", quality.placed_higher()),
                 ("口径与订正", quality.inconsistencies())]
     parts = []
     for title, frame in sections:

@@ -36,10 +36,8 @@ def flow_view(region: str, day: str, direction: str, scope: str, level: str, ori
     verb = "迁入来源" if direction == "in" else "迁出目的地"
     if focus is None:
         return flow_figures.no_data("人口流动", note or "无迁徙数据"), [], verb, note
-    day_ts = pd.Timestamp(day)
-    if data.start is None or not data.start <= day_ts <= data.end:
-        span = f"{fmt.day(data.start)}至{fmt.day(data.end)}" if data.start is not None else "无"
-        msg = f"{fmt.day(day)}无迁徙数据（数据范围：{span}）"
+    msg = outside(day)
+    if msg:
         return flow_figures.no_data("人口流动", msg), [], verb, msg
     ranking = fq.ranking(focus, day, direction, level, scope)
     focus_region = regions.get(focus)
@@ -50,6 +48,15 @@ def flow_view(region: str, day: str, direction: str, scope: str, level: str, ori
     extra = "（按城市占比汇总到省）" if aggregated else ""
     title = f"{focus_region.display_name} {fmt.day(day)} {verb}排名{extra}"
     return fig, ranking_table(ranking, origin), title, note
+
+
+def outside(day: str) -> str | None:
+    """Why a flow view of this day is empty, naming the days the flow data cover; None inside them."""
+    data = fq.flow_data()
+    if data.start is not None and data.start <= pd.Timestamp(day) <= data.end:
+        return None
+    span = f"{fmt.full_day(data.start)}至{fmt.full_day(data.end)}" if data.start is not None else "无（尚未导入）"
+    return f"{fmt.full_day(day)}无迁徙数据（迁徙数据覆盖 {span}）"
 
 
 def ranking_table(ranking: pd.DataFrame, origin: str | None, top: int = 30) -> list:
@@ -133,7 +140,11 @@ def update_scale(args):
 @cache.memoize
 def scale_view(focus: str | None, name: str, day: str) -> dict:
     """The scale-index chart, kept per data version in the shared cache."""
-    return flow_figures.scale_chart(fq.scale_series(focus) if focus else pd.DataFrame(), name, day).to_plotly_json()
+    series = fq.scale_series(focus) if focus else pd.DataFrame()
+    if len(series) and not series.index.min() <= pd.Timestamp(day) <= series.index.max():
+        span = f"{fmt.full_day(series.index.min())}至{fmt.full_day(series.index.max())}"
+        return flow_figures.no_data(f"{name} 迁徙规模指数", f"{fmt.full_day(day)}无迁徙规模指数（覆盖 {span}）")
+    return flow_figures.scale_chart(series, name, day).to_plotly_json()
 
 
 def unit_names() -> dict[str, str]:
@@ -149,6 +160,8 @@ def update_od(args, mode, origin):
     if not args:
         raise PreventUpdate
     day = args[1]
+    if msg := outside(day):
+        return flow_figures.no_data("省内城市间迁入占比", msg)
     matrix = fq.od_matrix(day)
     change = matrix - fq.od_matrix(pd.Timestamp(day) - pd.Timedelta(days=7)) if mode == "change" else None
     return flow_figures.od_heatmap(matrix, unit_names(), day, change, highlight=origin)
@@ -157,6 +170,8 @@ def update_od(args, mode, origin):
 @cache.memoize
 def importation_view(region: str, day: str) -> dict:
     """The importation-risk ranking as plotly JSON, kept per data version in the shared cache."""
+    if msg := outside(day):
+        return flow_figures.no_data("输入风险", msg)
     risk = fq.risk_on_day(day)
     risk = risk[[c for c in risk.index if c != PROVINCE]]
     contributors = {}

@@ -115,6 +115,7 @@ class Current:
     day: dt.date | None
     alerts: list[dict] = field(default_factory=list)
     error: str | None = None  # why no rules could be evaluated (a bad rules file), in Chinese
+    looked_back: bool = False  # an earlier day's alerts, worked out again (as_of): read-only
 
     @property
     def unacknowledged(self) -> int:
@@ -153,6 +154,28 @@ def current(eng=None, now: dt.datetime | None = None, path: Path = rules_engine.
                      "raised_at": utc(row["raised_at"]), "acknowledged_by": row["acknowledged_by"],
                      "acknowledged_at": utc(row["acknowledged_at"])})
     return Current(day, rows)
+
+
+def as_of(day, eng=None, path: Path = rules_engine.RULES_PATH) -> Current:
+    """The alerts the rules give for an earlier day, as a view of that day shows them: worked out again from the
+    figures up to it, read-only (not stored, nothing to acknowledge, no time raised) and without the facility rules
+    (their figures are today's). The latest data day gives ``current()``."""
+    eng = eng or store.engine()
+    data = queries.case_data(eng)
+    day = pd.Timestamp(day)
+    if day >= pd.Timestamp(data.end):
+        return current(eng, path=path)
+    table = metrics_frame(data.daily, day)
+    if table.empty:
+        return Current(day.date(), looked_back=True)
+    try:
+        found = rules_engine.evaluate(table, rules(path), day.date(), None)
+    except rules_engine.RuleError as err:
+        return Current(day.date(), error=str(err), looked_back=True)
+    return Current(day.date(), looked_back=True, alerts=[{"id": None, "rule_id": a.rule_id, "rule_name": a.rule_name, "severity": a.severity,
+                                 "adcode": a.adcode, "region": a.region, "day": a.day, "value": a.value,
+                                 "message": a.message, "raised_at": None, "acknowledged_by": None,
+                                 "acknowledged_at": None} for a in found])
 
 
 # (database, rule, region, day, message) this process has stored: a poll that finds nothing new writes nothing

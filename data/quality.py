@@ -88,6 +88,22 @@ def unresolved_names(eng=None) -> pd.DataFrame:
     return grouped.reset_index().sort_values("出现次数", ascending=False)
 
 
+def placed_higher(eng=None) -> pd.DataFrame:
+    """Cases of case lists whose residence names no county, counted at the unit or the province: how many, where
+    they went and the counties (or cities) they could be, for someone to place them."""
+    eng = eng or store.engine()
+    ir, b = store.ingest_rows, store.batches
+    with eng.connect() as conn:
+        rows = store.frame(conn, select(ir.c.reasons, ir.c.candidates, ir.c.batch_id)
+                           .join(b, b.c.id == ir.c.batch_id).where(b.c.status == "active", ir.c.status == "partial"))
+    if rows.empty:
+        return pd.DataFrame(columns=["计入", "病例数", "候选地区", "批次"])
+    rows["计入"] = rows.reasons.str.replace("现住地区：", "", regex=False)
+    grouped = rows.groupby("计入").agg(病例数=("reasons", "size"), 候选地区=("candidates", "first"),
+                                     批次=("batch_id", lambda s: "、".join(map(str, sorted(set(s))))))
+    return grouped.reset_index().sort_values("病例数", ascending=False)
+
+
 def inconsistencies(eng=None) -> pd.DataFrame:
     """Province total vs the sum of its parts, and corrections (cumulative counts that went down)."""
     data = queries.case_data(eng)
@@ -98,6 +114,16 @@ def inconsistencies(eng=None) -> pd.DataFrame:
         if basis.get("sum_of_units"):
             rows.append({"类型": "全省口径", "说明": f"{int(basis['sum_of_units'])} 天按各市（区）之和计算全省"
                                                f"（省级行自3月起疑差一日），{int(basis.get('own_row', 0))} 天用省级通报数"})
+    if "parts_confirmed_cum" in data.daily:  # a unit's own report against the sum of its counties and zones (口径差异)
+        both = data.daily[data.daily["parts_confirmed_cum"].notna() & (data.daily["basis"] == "own_row")]
+        differ = both[both["parts_confirmed_cum"] != both["confirmed_cum"]]
+        for adcode, frame in differ.groupby(level=0):
+            days = frame.index.get_level_values("date")
+            last = frame.iloc[-1]
+            rows.append({"类型": "口径差异", "说明": (
+                f"{regions.get(adcode).display_name} 有 {len(frame)} 天本级通报数与下级（区县、功能区、个案）合计不同"
+                f"（{fmt.day(days[0])}至{fmt.day(days[-1])}；最近一天本级 {int(last['confirmed_cum'])}、"
+                f"下级合计 {int(last['parts_confirmed_cum'])}），以本级通报数为准")})
     for adcode, frame in data.daily.groupby(level=0):
         drops = frame[frame["correction_confirmed"] < 0]
         for (_, day), row in drops.iterrows():

@@ -358,16 +358,21 @@ def _summary(data: CaseData, region, day: pd.Timestamp, row, previous, reported:
     return result
 
 
+def zone_rows(day, eng=None) -> dict[str, list[tuple[str, int, int]]]:
+    """unit adcode -> its functional zones with cases by the day: (name, cumulative, new in 7 days), largest first."""
+    out: dict[str, list] = {}
+    for (unit, name), frame in case_data(eng).zones.items():
+        known = frame.loc[:pd.Timestamp(day)].dropna(subset=["confirmed_cum"])
+        if len(known) and known["confirmed_cum"].iloc[-1] > 0:
+            last = known.iloc[-1]
+            new_7d = int(last["new_7d"]) if known.index[-1] == pd.Timestamp(day) and pd.notna(last["new_7d"]) else 0
+            out.setdefault(unit, []).append((name, int(last["confirmed_cum"]), new_7d))
+    return {unit: sorted(rows, key=lambda row: -row[1]) for unit, rows in out.items()}
+
+
 def zones_on_day(unit_adcode: str, day, eng=None) -> list[tuple[str, int]]:
     """The functional zones of a unit with their cumulative cases on a day (as of its last figure), largest first."""
-    out = []
-    for (unit, name), frame in case_data(eng).zones.items():
-        if unit != unit_adcode:
-            continue
-        known = frame.loc[:pd.Timestamp(day), "confirmed_cum"].dropna()
-        if len(known) and known.iloc[-1] > 0:
-            out.append((name, int(known.iloc[-1])))
-    return sorted(out, key=lambda item: -item[1])
+    return [(name, cum) for name, cum, _ in zone_rows(day, eng).get(unit_adcode, [])]
 
 
 @cache.memoize

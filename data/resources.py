@@ -62,7 +62,7 @@ def _build(eng, version: str, distance_km: float) -> Coverage:
     table, gaps = cov.county_coverage(counties, clinics, distance_km * 1000)
     table.insert(0, "name", counties["name"])
     members = {u.adcode: [c.adcode for c in regions.counties(u.adcode)] for u in regions.units()}
-    units = cov.combine(table, members)
+    units = cov.combine(table, members, {u.adcode: u.population for u in regions.units()})  # one rule: the census
     units.insert(0, "name", [regions.unit(code).display_name for code in units.index])
     province = cov.combine(table, {PROVINCE: list(table.index)}).iloc[0]
     return Coverage(version, distance_km, table, units, province, gaps, len(clinics), demo)

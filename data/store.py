@@ -10,6 +10,7 @@ revision per change (a change here needs a revision there: tests/test_migrations
 - ``flows``            population flow shares between a Shaanxi region and a counterpart, per day and direction
 - ``migration_index``  the flow scale index per region, day and direction
 - ``case_list``        one row a case (from case-list files); personal fields are never stored as written
+- ``column_maps``      column mappings given for files whose headers no synonym knows, by header
 - ``ingest_rows``      rows of ingested files that were rejected, unresolved, duplicates or revisions, as written
 - ``national_cases``   cumulative cases of China's prefecture-level units, for the importation risk of flows
 - ``alerts``           alerts raised by the rules (analytics/alert_rules.yaml): when first raised, who acknowledged
@@ -201,6 +202,17 @@ wall_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_by", String(64)),
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+column_maps = Table(  # the column mapping an officer gave for a file's header, used again for the same header
+    "column_maps", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("header_key", String(64), nullable=False),  # SHA-256 of the file's normalised column names
+    Column("kind", String(20), nullable=False),
+    Column("mapping", JSON, nullable=False),  # field -> the file's column
+    Column("created_by", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("header_key", "kind", name="uq_column_maps_header_kind"),
 )
 
 sessions = Table(  # one row a sign-in; the cookie holds a random token, only its SHA-256 is stored here

@@ -28,14 +28,25 @@ def sort_ranking(frame: pd.DataFrame, column: str, ascending: bool) -> pd.DataFr
     return frame.sort_values(column, ascending=ascending, na_position="last", key=key, kind="stable")
 
 
-def ranking_csv(frame: pd.DataFrame, day) -> str:
+def ranking_csv(frame: pd.DataFrame, day, zones: dict | None = None) -> str:
     """CSV with a Chinese header row, unformatted numbers and the as-of date on every row (a plain table that
-    Excel and scripts read alike; the UTF-8 BOM lets Excel see the Chinese)."""
+    Excel and scripts read alike; the UTF-8 BOM lets Excel see the Chinese). ``zones``: unit adcode -> its
+    functional zones' rows (name, confirmed_cum, new_7d), listed under the unit as 其中 rows."""
     out = pd.DataFrame({"截至日期": pd.Timestamp(day).date().isoformat(), "地区代码": frame.index,
                         "地区": frame["name"]})
     for column, (header, _) in RANKING_COLUMNS.items():
         values = frame[column]
         out[header] = values.map(LEVEL_NAMES).fillna("") if column == "risk_level" else values.round(4).to_numpy()
+    if zones:
+        parts = []
+        for i, code in enumerate(frame.index):
+            parts.append(out.iloc[[i]])
+            for name, cum, new_7d in zones.get(code, []):
+                parts.append(pd.DataFrame([{"截至日期": out["截至日期"].iloc[i], "地区代码": code,
+                                            "地区": f"{frame['name'].iloc[i]} 其中：{name}（功能区）",
+                                            RANKING_COLUMNS["confirmed_cum"][0]: cum,
+                                            RANKING_COLUMNS["new_7d"][0]: new_7d}]))
+        out = pd.concat(parts, ignore_index=True)
     return to_csv(out)
 
 

@@ -49,12 +49,45 @@ DATE_TICKS = [
 ]
 
 
+LONG_GAP_DAYS = 60  # a stretch without any figure this long separates two waves
+
+
+def as_of(series: pd.DataFrame | None, day) -> pd.DataFrame | None:
+    """The series up to the as-of day: a view of a day shows nothing after it."""
+    return None if series is None else series.loc[:pd.Timestamp(day)]
+
+
+def long_gaps(series: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Stretches of LONG_GAP_DAYS or more without a figure between two days with one (the year between waves)."""
+    known = series.index[series["status"].isin(("reported", "before_first"))]
+    if len(known) < 2:
+        return []
+    steps = known[1:] - known[:-1]
+    return [(known[i] + pd.Timedelta(days=1), known[i + 1] - pd.Timedelta(days=1))
+            for i in np.flatnonzero(steps > pd.Timedelta(days=LONG_GAP_DAYS))]
+
+
+def gap_marks(series: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+    """A grey band and a label over each long gap, so the year between waves reads 无数据, not as a flat line."""
+    shapes, notes = [], []
+    for start, end in long_gaps(series):
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": start, "x1": end, "y0": 0, "y1": 1,
+                       "fillcolor": "rgba(0,0,0,0.06)", "line": {"width": 0}, "layer": "below"})
+        notes.append({"x": start + (end - start) / 2, "y": 0.5, "yref": "paper", "showarrow": False,
+                      "text": f"{fmt.full_day(start)}至<br>{fmt.full_day(end)}<br>无数据", "font": {"size": 11,
+                                                                                                 "color": "#666"}})
+    return shapes, notes
+
+
 def epidemic_window(frames, selected_day) -> list:
-    """The x range worth showing: from 3 days before the first case to 10 days after the later of the last new case
-    and the selected day (the whole year squeezes the 2020 wave into a sliver)."""
+    """The x range worth showing: the wave of the selected day, from 3 days before its first case to 10 days after
+    the later of its last new case and the selected day (the whole year squeezes a wave into a sliver; an earlier
+    wave, a year before, stays one click away in the range buttons)."""
     firsts, lasts = [], []
     for s in frames:
-        days = s.index[s["new_confirmed"].fillna(0) > 0]
+        gaps = [end for _, end in long_gaps(s) if end < pd.Timestamp(selected_day)]
+        wave = s.loc[gaps[-1]:] if gaps else s
+        days = wave.index[wave["new_confirmed"].fillna(0) > 0]
         if len(days):
             firsts.append(days[0])
             lasts.append(days[-1])
@@ -123,8 +156,9 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
     layout = _base_layout(title or f"{region_name} 每日新增与累计确诊", selected_day, log, f"每日新增（{unit}）")
     layout["yaxis2"] = {"title": {"text": f"累计 / 现有（{unit}）"}, "overlaying": "y", "side": "right",
                         "showgrid": False, "tickmode": "auto", **_y_scale(log)}
+    series = as_of(series, selected_day)
     if series is None or series["confirmed_cum"].notna().sum() == 0:
-        return _empty(fig, layout, f"{region_name}：{fmt.MISSING}，暂无病例数据")
+        return _empty(fig, layout, f"{region_name}：截至{fmt.full_day(selected_day)}暂无病例数据")
 
     s = _active_period(series)
     x = s.index
@@ -150,10 +184,16 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
         fig.add_scatter(x=missing.index, y=[0] * len(missing), mode="markers", name=fmt.MISSING,
                         marker={"symbol": "x-thin", "line": {"width": 2, "color": "#888888"}, "size": 9},
                         hovertemplate=fmt.MISSING, meta={"column": "上报状态", "text": fmt.MISSING})
+    shapes, notes = gap_marks(s)
+    gaps = [end for _, end in long_gaps(s)]
+    wave = s.loc[gaps[-1]:] if gaps else s  # the milestones of the wave on screen
     layout["annotations"] = [
         {"x": day, "y": 1, "yref": "paper", "text": text, "showarrow": True, "arrowhead": 0, "ax": 0,
          "ay": 14 + 16 * i, "font": {"size": 11, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.85)"}
-        for i, (day, text) in enumerate(milestones(s))]
+        for i, (day, text) in enumerate(milestones(wave))] + notes
+    layout["shapes"] = layout["shapes"] + shapes
+    if gaps:
+        layout["xaxis"]["range"] = epidemic_window([s], selected_day)
     fig.update_layout(**layout)
     return fig
 
@@ -163,6 +203,7 @@ def small_multiples(frames: dict[str, pd.DataFrame], names: dict[str, str], sele
     """The units side by side on one shared y axis: 7-day average of daily new cases (bars: daily new).
     Each trace's ``meta.column`` names it in the table alternative (the legend names only the first)."""
     colours = palette_named(palette)
+    frames = {code: as_of(f, selected_day) for code, f in frames.items()}
     codes = list(frames)
     cols = 4
     rows = int(np.ceil(len(codes) / cols))
@@ -205,6 +246,7 @@ def comparison(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_
     layout = _base_layout(f"地区对比：每日新增7日平均（{unit}）", selected_day, log, f"7日平均（{unit}）")
     if len(frames) < 2:
         return _empty(fig, layout, "请在“对比地区”中选择两个或更多地区")
+    frames = {code: as_of(f, selected_day) for code, f in frames.items()}
     for i, (code, s) in enumerate(frames.items()):
         s = _active_period(s)
         fig.add_scatter(x=s.index, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), name=names[code],
@@ -221,9 +263,10 @@ def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day, palett
     fig = go.Figure()
     layout = _base_layout(f"{region_name} 实时再生数 Rt（{rt_model.WINDOW}日窗口，95%可信区间）", selected_day, False,
                           "Rt")
+    series = as_of(series, selected_day)
     if series is None or series["rt"].notna().sum() == 0:
-        return _empty(fig, layout, f"{region_name}：任一{rt_model.WINDOW}日窗口内病例均少于{rt_model.MIN_CASES}例，"
-                                   "不作 Rt 估计")
+        return _empty(fig, layout, f"{region_name}：截至{fmt.full_day(selected_day)}，任一{rt_model.WINDOW}日窗口内病例均少于"
+                                   f"{rt_model.MIN_CASES}例，不作 Rt 估计")
     s = series.loc[series["rt"].notna().idxmax() - pd.Timedelta(days=7):]
     s = s.loc[: s["rt"].last_valid_index() + pd.Timedelta(days=14)]
     fig.add_scatter(x=s.index, y=s["rt_high"], line={"width": 0}, showlegend=False, hoverinfo="skip",

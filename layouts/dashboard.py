@@ -8,6 +8,7 @@ from dash import dcc, html
 
 from data import queries, store
 from figures import formatting as fmt
+from figures.flows import no_data
 from figures import tables
 from figures.maps import DAY_BLOCK, MAP_LAYERS
 from figures.metrics import METRICS
@@ -280,7 +281,8 @@ def layout(**query) -> html.Div:
             html.Div(className="flows-grid", children=[
                 html.Div(className="card", children=[
                     export_bar("flow-chart"),
-                    dcc.Graph(id="flow-chart", config={**GRAPH_CONFIG, "scrollZoom": True}, responsive=True,
+                    dcc.Graph(id="flow-chart", figure=_waiting("人口流动"), config={**GRAPH_CONFIG, "scrollZoom": True},
+                              responsive=True,
                               style={"height": "440px"}),
                 ]),
                 html.Div(className="card card-table flow-table-card", children=[
@@ -289,7 +291,8 @@ def layout(**query) -> html.Div:
                 ]),
                 html.Div(className="card", children=[
                     export_bar("scale-chart"),
-                    dcc.Graph(id="scale-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "300px"}),
+                    dcc.Graph(id="scale-chart", figure=_waiting("迁徙规模指数"), config=GRAPH_CONFIG, responsive=True,
+                              style={"height": "300px"}),
                 ]),
                 html.Div(className="card", children=[
                     hidden_label("矩阵数值", "od-mode"),
@@ -297,11 +300,13 @@ def layout(**query) -> html.Div:
                                    options=[{"label": "当日占比", "value": "share"},
                                             {"label": "较7日前变化", "value": "change"}]),
                     export_bar("od-chart"),
-                    dcc.Graph(id="od-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "300px"}),
+                    dcc.Graph(id="od-chart", figure=_waiting("省内城市间迁入占比"), config=GRAPH_CONFIG, responsive=True,
+                              style={"height": "300px"}),
                 ]),
                 html.Div(className="card", children=[
                     export_bar("import-chart"),
-                    dcc.Graph(id="import-chart", config=GRAPH_CONFIG, responsive=True, style={"height": "330px"}),
+                    dcc.Graph(id="import-chart", figure=_waiting("输入风险"), config=GRAPH_CONFIG, responsive=True,
+                              style={"height": "330px"}),
                 ]),
             ]),
             html.Div(className="note", children=[
@@ -320,3 +325,8 @@ def layout(**query) -> html.Div:
             ]),
         ]),
     ])
+
+
+def _waiting(title: str) -> dict:
+    """What a flow chart shows until its section scrolls into view and its figures arrive: words, not bare axes."""
+    return no_data(title, "人口流动视图在滚动到此处时绘制…")

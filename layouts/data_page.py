@@ -37,6 +37,7 @@ def layout(**_query) -> html.Div:
                 ]),
             ]),
             dcc.Loading(html.Div(id="upload-preview"), type="dot"),
+            dcc.Store(id="upload-columns"),  # the column mapping of the form, for the commit
             html.Div(className="brief-row", children=[
                 html.Button("确认入库", id="upload-commit", className="small-button", disabled=True),
                 html.Button("下载问题行（CSV）", id="upload-issues-button", className="small-button", disabled=True),

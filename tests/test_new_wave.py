@@ -2,6 +2,7 @@
 file (tests/new_wave.py made the files and, separately, the truth), nothing unplaced, quiet days read 0 new."""
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -93,6 +94,15 @@ def test_a_bulletin_case_list_places_every_case_and_rolls_up(eng):
     for zone in ("高新区", "西咸新区", "国际港务区", "航天基地"):
         n = sum(1 for _, c, z in truth if c == "610100" and z == zone)
         assert zones[("610100", zone)]["confirmed_cum"].iloc[-1] == n
+    # the zones are rows under their unit in the ranking's download
+    from figures import tables  # noqa: PLC0415
+    frame = tables.sort_ranking(queries.on_day(last.isoformat(), "unit", eng), "confirmed_cum", False)
+    ranking = pd.read_csv(io.StringIO(tables.ranking_csv(frame, last, queries.zone_rows(last.isoformat(), eng))
+                                      .lstrip("\ufeff")), dtype={"地区代码": str})
+    xian_rows = ranking[ranking["地区代码"] == "610100"]
+    zone_row = xian_rows[xian_rows["地区"] == "西安市 其中：高新区（功能区）"]
+    assert zone_row["累计确诊"].iloc[0] == sum(1 for _, c, z in truth if c == "610100" and z == "高新区")
+    assert ranking["地区"].iloc[xian_rows.index[0] + 1].startswith("西安市 其中：")  # right under 西安
     # the 2020 figures are untouched by the later wave
     assert _figures_of_2020(eng) == before_2020
 
@@ -140,3 +150,76 @@ def test_a_flow_file_with_foreign_headers_is_read_through_columns(eng, tmp_path)
     into_xian = rows[(rows.focus_adcode == "610100") & (rows.direction == "in")]
     assert sorted(into_xian.volume) == sorted(v for (o, d), v in truth.items() if d == "西安市")
     assert stored is None or len(stored)
+
+
+def test_a_mapping_given_once_is_used_again_for_the_same_header(eng):
+    data, _ = new_wave.foreign_flows()
+    columns = {"destination": "dest_city", "origin": "origin_city", "volume": "idx", "date": "day"}
+    first = pipeline.ingest(data, "flows_1220.csv", eng=eng, columns=columns)
+    assert first.batch_id and first.accepted == 4
+    later = data.replace(b"2021-12-20", b"2021-12-21")  # the next day's file: same header, no mapping given
+    second = pipeline.ingest(later, "flows_1221.csv", eng=eng)
+    assert second.batch_id and second.accepted == 4
+    assert "按此前为同一表头保存的列对应读取" in second.notes[0] and "迁入地=dest_city" in second.notes[0]
+    with pytest.raises(pipeline.ReadError, match="列对应"):  # another header is not guessed
+        pipeline.ingest(later.replace(b"dest_city", b"to_city"), "flows_other.csv", eng=eng)
+
+
+def test_the_upload_page_asks_which_column_is_which(serve, new_store, browser, tmp_path, artifacts):
+    """As an officer would: a flow file with English headers is refused with a form; choosing the columns
+    previews it, storing it remembers the choice, and the next file with that header needs no form."""
+    from playwright.sync_api import expect  # noqa: PLC0415
+    url, _ = serve(new_store("mapping"))
+    data, _ = new_wave.foreign_flows()
+    path = tmp_path / "flows.csv"
+    path.write_bytes(data)
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{url}/data")
+    page.get_by_label("人口流动（flows）").check()
+    page.set_input_files("#upload input[type=file]", str(path))
+    expect(page.locator("#upload-preview")).to_contain_text("列对应：为每个字段选择文件中的列", timeout=30_000)
+    for field, column in (("迁出地", "origin_city"), ("迁入地", "dest_city"), ("日期", "day"), ("流量", "idx")):
+        page.locator(".colmap-row", has_text=field).locator(".colmap-select").click()
+        page.locator(".dash-dropdown-option", has_text=column).click()
+    page.screenshot(path=str(artifacts / "data_column_mapping.png"), full_page=True)
+    page.get_by_role("button", name="按此对应预检").click()
+    expect(page.locator("#upload-preview")).to_contain_text("接收 4 行", timeout=30_000)
+    page.click("#upload-commit")
+    expect(page.locator("#upload-result")).to_contain_text("已存为批次", timeout=30_000)
+    later = tmp_path / "flows_next.csv"
+    later.write_bytes(data.replace(b"2021-12-20", b"2021-12-21"))
+    page.set_input_files("#upload input[type=file]", str(later))
+    expect(page.locator("#upload-preview")).to_contain_text("按此前为同一表头保存的列对应读取", timeout=30_000)
+    expect(page.locator("#upload-preview")).to_contain_text("接收 4 行")
+    page.close()
+
+
+def test_a_view_of_a_day_shows_nothing_after_it(eng):
+    """At 2020-02-15, with a wave of 2021 in the store: the trend ends that day and its notes are of that day or
+    before; the alerts are those of that day (worked out again, read-only); the year between the waves is labelled."""
+    from data import alerts  # noqa: PLC0415
+    from figures import trends  # noqa: PLC0415
+    pipeline.ingest(new_wave.bulletin_case_list()[0], "西安12月病例.csv", eng=eng)
+    day = pd.Timestamp("2020-02-15")
+    for code in (PROVINCE, "610100"):
+        fig = trends.trend(queries.region_series(code, eng), "x", day.date().isoformat())
+        assert max(pd.Timestamp(x) for trace in fig.data for x in trace.x) <= day
+        assert all(pd.Timestamp(a.x) <= day for a in fig.layout.annotations if a.x is not None)
+        assert "最近新增 12月" not in str(fig.layout.annotations)
+    current = alerts.as_of(day.date(), eng)
+    assert current.looked_back and all(a["day"] <= day.date() for a in current.alerts)
+    last = queries.case_data(eng).end
+    fig = trends.trend(queries.region_series("610100", eng), "西安市", last.isoformat())
+    labels = [a.text for a in fig.layout.annotations if a.text and "无数据" in a.text]
+    assert labels and "2020年12月8日" in labels[0]  # the gap between the 2020 series and the new wave, said in words
+    assert pd.Timestamp(fig.layout.xaxis.range[0]) > pd.Timestamp("2021-11-01")  # the view opens on the new wave
+
+
+def test_one_population_rule_for_xixian_in_every_endpoint(client):
+    """西安's census figure includes the 769,627 residents of 西咸新区 (in 咸阳's counties): every endpoint says so."""
+    listed = {r["adcode"]: r["population"] for r in client.get("/api/v1/regions").get_json()}
+    covered = {r["adcode"]: r["population"] for r in client.get("/api/v1/coverage?level=unit").get_json()}
+    adequate = {r["adcode"]: r["population"] for r in client.get("/api/v1/adequacy?level=unit").get_json()}
+    for code in ("610100", "610400"):
+        assert listed[code] == covered[code] == round(adequate[code])
+    assert listed["610100"] - sum(c.population for c in regions.counties("610100")) == 769_627

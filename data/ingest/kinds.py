@@ -89,7 +89,8 @@ FIELD_NAMES = {"region": "地区", "date": "日期", "confirmed_cum": "累计确
                "cured_cum": "累计治愈", "dead_cum": "累计死亡", "age": "年龄", "sex": "性别", "lon": "经度",
                "lat": "纬度", "share_pct": "占比", "volume": "流量", "origin": "迁出地", "destination": "迁入地",
                "kind": "类型", "name": "名称", "daily_capacity": "日接诊能力", "beds": "床位", "severity": "病情", "detection": "发现方式",
-               "mask_stock": "口罩库存", "vegetable_stock_t": "储备菜"}
+               "mask_stock": "口罩库存", "vegetable_stock_t": "储备菜", "address": "现住址", "note": "备注",
+               "county": "区县", "status": "状态"}
 
 _strict = ConfigDict(extra="ignore")
 
@@ -163,6 +164,14 @@ def guess_kind(headers: set[str]) -> str | None:
     if headers & {"confirmed_cum", "new_confirmed"}:
         return "cases"
     return None
+
+
+# The fields the mapping form on /data offers for each kind: the required ones first, then what makes the figures.
+FORM_FIELDS = {"cases": ("region", "date", "confirmed_cum", "new_confirmed", "cured_cum", "dead_cum", "note"),
+               "case-list": ("date", "region", "address", "sex", "age", "severity", "detection"),
+               "facilities": ("kind", "name", "lon", "lat", "county", "address", "status", "daily_capacity",
+                              "mask_stock"),
+               "flows": ("origin", "destination", "date", "share_pct", "volume")}
 
 
 def field_key(name: str, kind: str | None = None) -> str | None:

@@ -27,8 +27,9 @@ from sqlalchemy import insert, select, update
 from data import store
 from data.ingest import kinds
 from data import catalogue
-from data.ingest.reading import (ReadError, date_reasons, normalise_header, parse_dates, read_table, safe_file_name,
-                                 year_hint)
+from data.ingest import column_maps
+from data.ingest.reading import (MissingColumns, ReadError, date_reasons, header_row, normalise_header, parse_dates,
+                                 read_table, safe_file_name, year_hint)
 from geo import china, gazetteer, regions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -607,8 +608,27 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
            eng=None, source: str | None = None, scope: str | None = None, columns: dict[str, str] | None = None) -> Report:
     """Read, check and (unless ``dry_run``) store a file as one batch. Raises ReadError when nothing could be read;
     the store is then unchanged. With ``scope`` (an account's region), rows of other regions are rejected.
-    ``columns``: field -> the file's column, for headers no synonym knows (kinds.parse_columns)."""
+    ``columns``: field -> the file's column, for headers no synonym knows (kinds.parse_columns); a mapping given
+    for a stored file is remembered for its header and used for the next file with the same header."""
     eng = eng or store.engine()
+    try:
+        report = _ingest(data, file_name, kind, dry_run, user, eng, source, scope, columns)
+    except MissingColumns as missing:
+        known = None if columns else column_maps.remembered(missing.headers, kind, eng)
+        if known is None:
+            raise
+        report = _ingest(data, file_name, known[0], dry_run, user, eng, source, scope, known[1])
+        report.notes.insert(0, "按此前为同一表头保存的列对应读取：" + "、".join(
+            f"{kinds.FIELD_NAMES.get(k, k)}={c}" for k, c in known[1].items()))
+        return report
+    if columns and report.batch_id:
+        column_maps.remember(header_row(data, file_name), report.kind, columns, user, eng)
+    return report
+
+
+def _ingest(data: bytes, file_name: str, kind: str | None, dry_run: bool, user: str, eng, source: str | None,
+            scope: str | None, columns: dict[str, str] | None) -> Report:
+    """The work of ``ingest``, with the columns given (or remembered)."""
     file_name = safe_file_name(file_name)  # never a path from the client
     report = Report(file_name, hashlib.sha256(data).hexdigest(), len(data), dry_run=dry_run)
     with eng.connect() as conn:
@@ -641,8 +661,9 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
         if absent:
             raise ReadError(f"{file_name}：列对应 {'、'.join(absent)} 中的列在表头中找不到（第{table.header_row}行为表头）。")
     if missing:
-        raise ReadError(f"{file_name}：缺少必需的列“{'、'.join(missing)}”（第{table.header_row}行为表头）。"
-                        "如文件用了其他列名，可指定列对应（命令行 --columns 字段=列名；上传页的“列对应”）。")
+        raise MissingColumns(f"{file_name}：缺少必需的列“{'、'.join(missing)}”（第{table.header_row}行为表头）。"
+                             "如文件用了其他列名，可指定列对应（命令行 --columns 字段=列名；上传页的“列对应”）。",
+                             header_row(data, file_name))
     if table.frame.empty:
         raise ReadError(f"{file_name}：表头下没有数据行。")
     report.kind = kind

@@ -30,6 +30,27 @@ class ReadError(Exception):
     """The file as a whole cannot be read; the message is one sentence for the officer."""
 
 
+class MissingColumns(ReadError):
+    """The file reads, but a field it needs is under no column name we know: a column mapping can fix it.
+    ``headers``: the file's own column names, to choose from."""
+
+    def __init__(self, message: str, headers: list[str]):
+        super().__init__(message)
+        self.headers = headers
+
+
+def header_row(data: bytes, name: str) -> list[str]:
+    """The file's own column names: the first of its top rows with the most filled cells."""
+    grid, _ = _raw_grid(data, name)
+    grid = grid.fillna("").astype(str).head(15)
+    if grid.empty:
+        return []
+    filled = (grid != "").sum(axis=1).to_numpy()
+    if filled.max() < 2:
+        return []
+    return [h.strip() for h in grid.iloc[int(np.argmax(filled))] if h.strip()]
+
+
 @dataclass
 class Table:
     frame: pd.DataFrame  # one column per recognised field (canonical names) plus unrecognised ones, all text
@@ -159,8 +180,9 @@ def read_table(data: bytes, name: str, synonyms: dict[str, tuple[str, ...]]) -> 
         if hits > best_hits:
             best, best_hits = i, hits
     if best is None or best_hits < 2:
-        raise ReadError(f"{name}：找不到表头（前15行中没有可识别的列名，如“地区”“日期”“累计确诊”）；"
-                        "如文件用了其他列名，可指定列对应（命令行 --columns 字段=列名；上传页的“列对应”）。")
+        raise MissingColumns(f"{name}：找不到表头（前15行中没有可识别的列名，如“地区”“日期”“累计确诊”）；"
+                        "如文件用了其他列名，可指定列对应（命令行 --columns 字段=列名；上传页的“列对应”）。",
+                             header_row(data, name))
     header = list(grid.iloc[best])
     # a merged header cell spans several columns: an empty header takes the one to its left (上级表头), numbered
     for j, h in enumerate(header):
