@@ -107,10 +107,10 @@ def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str
 @callback(
     Output("alerts-list", "children"), Output("alerts-summary", "children"), Output("alerts-shown", "data"),
     Input("page-version", "data"), Input("page-poll", "n_intervals"),
-    Input({"type": "alert-ack", "index": ALL}, "n_clicks"), State("alerts-shown", "data"), Input("view-day", "data"),
+    Input({"type": "alert-ack", "index": ALL}, "n_clicks"), Input("view-day", "data"), State("alerts-shown", "data"),
 )
 @requires("view")
-def update_page_alerts(_version, _tick, _clicks, shown, day=None):
+def update_page_alerts(_version, _tick, _clicks, day, shown):
     trigger = ctx.triggered_id
     may_acknowledge = security.may("acknowledge")
     if isinstance(trigger, dict) and trigger.get("type") == "alert-ack" and ctx.triggered[0]["value"] \

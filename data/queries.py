@@ -96,10 +96,17 @@ def _build(eng, version: str) -> CaseData:
         frame["basis"] = frame["status"].map({"reported": "own_row", "before_first": "own_row"}).fillna("missing")
         return frame
 
+    quiet = {}  # the frame of a place without a case: the same for every quiet county, made once
+
     def listed(where) -> pd.DataFrame | None:
         if list_start is None:
             return None
-        return events_daily(events[where].groupby("report_date")["n"].sum(), days, list_start)
+        chosen = events[where]
+        if chosen.empty:
+            if "frame" not in quiet:
+                quiet["frame"] = events_daily(pd.Series(dtype="float64"), days, list_start)
+            return quiet["frame"]
+        return events_daily(chosen.groupby("report_date")["n"].sum(), days, list_start)
 
     at_unit = events.region_adcode.map(level).eq("unit")
     series, zones = {}, {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -24,15 +25,23 @@ pytestmark = pytest.mark.once  # stores of its own on SQLite (nothing backend-sp
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture()
-def eng(tmp_path):
-    """A store of its own with the shipped 2020 data, as a duty office's would be."""
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    engine = store.connect(url)
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """A store with the shipped 2020 data, as a duty office's would be, made once for the module."""
+    path = tmp_path_factory.mktemp("wave") / "template.sqlite"
+    engine = store.connect(f"sqlite:///{path}")
     migrate.upgrade(engine)
     shipped.ensure_loaded(engine)
     engine.dispose()
-    engine = store.engine(url)
+    return path
+
+
+@pytest.fixture()
+def eng(template, tmp_path):
+    """A copy of the template for each test."""
+    path = tmp_path / "store.sqlite"
+    shutil.copy(template, path)
+    engine = store.engine(f"sqlite:///{path}")
     yield engine
     engine.dispose()
 
