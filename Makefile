@@ -10,7 +10,7 @@ test:  ## run the whole test suite (unit, API, browser)
 	@scripts/setup.sh test
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
-fuzz:  ## 1,000 generated malformed and hostile files through the real ingest (CI runs a seeded 150); FUZZ_SEED= to vary
+fuzz:  ## 1,000 generated malformed and hostile files through the real ingest (CI runs a seeded 100); FUZZ_SEED= to vary
 	@scripts/setup.sh test
 	FUZZ_FILES=$${FUZZ_FILES:-1000} .venv/bin/python -m pytest tests/test_fuzz.py -p no:cacheprovider
 

@@ -33,6 +33,77 @@ function recolourMap(day, store, region, metric) {
   return true;
 }
 
+// The trend as of the day shown: the server's figure holds every day (callbacks/dashboard.py shared_trend), and the
+// page hides the days after the one shown, so that a date step needs no new figure. The full traces of each figure
+// (by its layout.meta.figure_key) are kept on the chart; each step restyles them to the days up to the day and moves
+// the notes (first case, peak, last new case of the day's wave, layout.meta.gaps between waves) to what was known.
+// The selected-day marker: the first shape; in the small multiples, one per chart, all on the same day.
+function markDay(gd, day, view) {
+  const shapes = gd && gd.layout && gd.layout.shapes;
+  if (!shapes || !shapes.length || !window.Plotly) { return false; }
+  const old = shapes[0].x0, update = {};
+  shapes.forEach((shape, i) => {
+    if (i === 0 || (view === 'units' && shape.x0 === old && shape.x1 === old)) {
+      update[`shapes[${i}].x0`] = day; update[`shapes[${i}].x1`] = day;
+    }
+  });
+  if (String(old).slice(0, 10) !== day) { window.Plotly.relayout(gd, update); }
+  return true;
+}
+
+const monthDay = (iso) => `${parseInt(iso.slice(5, 7), 10)}月${parseInt(iso.slice(8, 10), 10)}日`;
+function clipTrend(gd, day) {
+  const meta = gd && gd.layout && gd.layout.meta;
+  if (!meta || !meta.figure_key || !gd._fullData || !window.Plotly) { return false; }
+  if (!gd._asOf || gd._asOf.key !== meta.figure_key) {
+    gd._asOf = {key: meta.figure_key, traces: gd._fullData.map((t) => ({
+      x: Array.from(t.x || []), y: Array.from(t.y || []),
+      text: Array.isArray(t.text) ? Array.from(t.text) : null}))};
+  }
+  // in place, then one redraw: a Plotly.restyle would make dcc.Graph rebuild its figure prop and draw it again whole
+  let changed = false;
+  gd._asOf.traces.forEach((t, i) => {
+    const keep = t.x.map((x) => String(x).slice(0, 10) <= day);
+    const x = t.x.filter((_, k) => keep[k]);
+    const now = gd.data[i].x;
+    if (now && now.length === x.length && String(now[now.length - 1]) === String(x[x.length - 1])) { return; }
+    changed = true;
+    gd.data[i].x = x; gd.data[i].y = t.y.filter((_, k) => keep[k]);
+    if (t.text) { gd.data[i].text = t.text.filter((_, k) => keep[k]); }
+  });
+  if (changed) { window.Plotly.redraw(gd); }  // nothing to hide (the latest day, a step back and forth): no redraw
+  const notes = (gd.layout.annotations || []);
+  const named = {}, gaps = {};
+  notes.forEach((a, i) => {
+    if (a.name && a.name.startsWith('gap:')) { gaps[`annotations[${i}].visible`] = a.name.slice(4) <= day; }
+    else if (a.name) { named[a.name] = i; }
+  });
+  if (Object.keys(gaps).length) { window.Plotly.relayout(gd, gaps); }  // a gap after the day is not known yet
+  const bars = gd._asOf.traces[0];  // the single-region view draws the daily new cases first
+  if (named.first === undefined || !bars) { return true; }
+  const waveStart = (meta.gaps || []).map((g) => g[1]).filter((end) => end < day).pop() || '';
+  let first = null, peak = null, last = null;
+  bars.x.forEach((x, k) => {
+    const d = String(x).slice(0, 10), v = bars.y[k];
+    if (d > day || d < waveStart || !(v > 0)) { return; }
+    if (first === null) { first = d; }
+    if (peak === null || v > peak[1]) { peak = [d, v]; }
+    last = d;
+  });
+  const update = {};
+  const put = (name, x, text) => {
+    if (named[name] === undefined) { return; }
+    update[`annotations[${named[name]}].visible`] = x !== null;
+    if (x !== null) { update[`annotations[${named[name]}].x`] = x; update[`annotations[${named[name]}].text`] = text; }
+  };
+  put('first', first, first && `首例 ${monthDay(first)}`);
+  const most = peak && (meta.per100k ? `${peak[1].toFixed(2)} 例/10万人` : `${Math.round(peak[1])} 例`);
+  put('peak', peak && peak[0], peak && `单日最多 ${most}（${monthDay(peak[0])}）`);
+  put('last', last !== (peak && peak[0]) ? last : null, last && `最近新增 ${monthDay(last)}`);
+  if (Object.keys(update).length) { window.Plotly.relayout(gd, update); }
+  return true;
+}
+
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   dashboard: {
     // The date after a control moved: prev/next a day, the slider (an index from the first day), a click on the
@@ -66,20 +137,27 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return {day: day, at: Date.now()};  // the server draws the day
     },
 
-    // The trend's selected-day marker follows the day shown (after the map) on the drawn chart: the first
-    // shape; in the small multiples, one per chart, all on the same day.
+    // The trend follows the day shown (after the map) on the drawn chart: its marker, and nothing after the day.
     stepTrend: function (day, view) {
       const gd = document.querySelector('#trend-chart .js-plotly-plot');
-      const shapes = gd && gd.layout && gd.layout.shapes;
-      if (!shapes || !shapes.length || !window.Plotly) { return window.dash_clientside.no_update; }
-      const old = shapes[0].x0, update = {};
-      shapes.forEach((shape, i) => {
-        if (i === 0 || (view === 'units' && shape.x0 === old && shape.x1 === old)) {
-          update[`shapes[${i}].x0`] = day; update[`shapes[${i}].x1`] = day;
-        }
-      });
-      window.Plotly.relayout(gd, update);
+      if (!markDay(gd, day, view)) { return window.dash_clientside.no_update; }
+      clipTrend(gd, day);
       return day;
+    },
+
+    // A trend figure from the server, once drawn, is clipped to the day shown (its key says it is drawn).
+    clipNewTrend: function (figure, day, view) {
+      const key = figure && figure.layout && figure.layout.meta && figure.layout.meta.figure_key;
+      if (!key || !day) { return window.dash_clientside.no_update; }
+      const attempt = (n) => {
+        const gd = document.querySelector('#trend-chart .js-plotly-plot');
+        const drawn = gd && gd.layout && gd.layout.meta && gd.layout.meta.figure_key === key && gd._fullData;
+        // dcc.Graph may draw its own copy of the figure again (after a redraw changes the axes): the marker too
+        if (drawn) { markDay(gd, day, view); clipTrend(gd, day); }
+        else if (n < 120) { requestAnimationFrame(() => attempt(n + 1)); }
+      };
+      attempt(0);
+      return key;
     },
 
     // Play/pause. Starting on the last day starts again from the first. Returns the tick's disabled flag and

@@ -100,7 +100,7 @@ def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str
     rest = len(current.alerts) - len(shown)
     title = f"预警 · 未确认 {current.unacknowledged} 条" if current.unacknowledged else "预警"
     if _looked_back(current):
-        title = f"预警 · 截至{fmt.day(current.day)}（回算）"
+        title = f"{fmt.day(current.day)}预警（回算）"  # as short as the live title: the wall has no line to spare
     return [html.Ul(items)], title, f"另有 {rest} 条" if rest else ""
 
 

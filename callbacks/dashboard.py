@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import io
 import itertools
+import uuid
 
 import pandas as pd
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
@@ -349,29 +350,38 @@ def values_patch(fig: dict) -> Patch:
 
 
 # ---- trend and table ----------------------------------------------------------------------------------------
-def trend_figure(view: str, region: str, day: str, options, compare, palette: str | None = None) -> "trends.go.Figure":
-    """The trend view chosen in ``trend-view``, for the region (or regions) and day, in the palette."""
+def trend_figure(view: str, region: str, day: str, options, compare, palette: str | None = None,
+                 clip: bool = True) -> "trends.go.Figure":
+    """The trend view chosen in ``trend-view``, for the region (or regions) and day, in the palette. ``clip``: the
+    data end on the day (the wall, the briefing); `/` takes every day and hides the later ones in the browser."""
     log, per100k = "log" in (options or []), "per100k" in (options or [])
     name = regions.get(region).display_name
     if view == "units":
         units = sorted(regions.units(), key=lambda r: r.adcode)
         frames = {u.adcode: queries.region_series(u.adcode) for u in units}
         frames = {c: f.loc["2020-01-20":] for c, f in frames.items() if f is not None}
-        return trends.small_multiples(frames, {u.adcode: u.display_name for u in units}, day, log, per100k, palette)
+        return trends.small_multiples(frames, {u.adcode: u.display_name for u in units}, day, log, per100k, palette,
+                                      clip=clip)
     if view == "compare":
         codes = [c for c in dict.fromkeys(compare or []) if regions.get(c)]
         frames = {c: queries.region_series(c) for c in codes}
         frames = {c: f for c, f in frames.items() if f is not None}
-        return trends.comparison(frames, {c: regions.get(c).display_name for c in frames}, day, log, per100k)
+        return trends.comparison(frames, {c: regions.get(c).display_name for c in frames}, day, log, per100k,
+                                 clip=clip)
     if view == "rt":
-        return trends.rt_chart(queries.region_series(region), name, day, palette)
-    return trends.trend(queries.region_series(region), name, day, log=log, per100k=per100k, palette=palette)
+        return trends.rt_chart(queries.region_series(region), name, day, palette, clip=clip)
+    return trends.trend(queries.region_series(region), name, day, log=log, per100k=per100k, palette=palette,
+                        clip=clip)
 
 
 @cache.memoize
 def shared_trend(view: str, region: str, day: str, options: tuple, compare: tuple, palette: str | None = None) -> dict:
-    """trend_figure as plotly JSON, kept per data version in the shared cache (see shared_map)."""
-    return trend_figure(view, region, day, options, compare, palette).to_plotly_json()
+    """trend_figure as plotly JSON with every day (the page hides those after the day shown: dashboard.js
+    clipTrend), kept per data version in the shared cache (see shared_map). ``figure_key`` tells the page a figure
+    from one it has already clipped."""
+    figure = trend_figure(view, region, day, options, compare, palette, clip=False).to_plotly_json()
+    figure["layout"]["meta"] = {**(figure["layout"].get("meta") or {}), "figure_key": uuid.uuid4().hex, "day": day}
+    return figure
 
 
 TREND_NOTES = {
@@ -387,19 +397,23 @@ TREND_NOTES = {
     Output("trend-chart", "figure"), Output("trend-note", "children"),
     Input("region-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
     Input("compare-select", "value"), Input("page-version", "data"), Input("palette-select", "value"),
-    Input("view-day", "data"),
+    State("date-select", "value"),
 )
 @requires("view")
 def update_trend(region, view, options, compare, _version=None, palette=None, day=None):
-    """The trend view, as of the day: nothing after it is drawn (a date step moves the marker at once in the
-    browser, assets/dashboard.js stepTrend, and the figure of that day follows); a palette change sends the new
-    colours only."""
+    """The trend view. A date step only moves the day marker and hides the days after it, in the browser
+    (assets/dashboard.js stepTrend, clipTrend); a palette change sends the new colours only."""
     fig = shared_trend(view, region, day, tuple(options or ()), tuple(compare or ()), palette)
     if only_triggered_by("palette-select"):
         return colour_patch(fig), no_update
     return fig, TREND_NOTES.get(view, "")
 
 
+clientside_callback(  # a figure from the server shows nothing after the day shown, once drawn
+    ClientsideFunction("dashboard", "clipNewTrend"),
+    Output("trend-clipped", "data"), Input("trend-chart", "figure"), State("view-day", "data"),
+    State("trend-view", "value"),
+)
 clientside_callback(
     ClientsideFunction("dashboard", "stepTrend"),
     Output("trend-day", "data"),  # the day the marker was moved to

@@ -100,8 +100,8 @@ def preview_upload(contents, kind, _apply, filename, chosen):
     if not contents:
         return no_update, True, True, None
     columns = None
-    if isinstance(ctx.triggered_id, dict):  # 按此对应预检: the officer's mapping, from the form's dropdowns
-        if not any(_apply or []):  # the form was just drawn
+    if _apply and isinstance(ctx.triggered_id, dict):  # 按此对应预检: the mapping chosen in the form's dropdowns
+        if not any(_apply):  # the form was just drawn
             return no_update, no_update, no_update, no_update
         columns = {o["id"]["field"]: v for o, v in zip(ctx.states_list[1], chosen) if v}
     report, error = run(contents, filename or "upload", kind, dry_run=True, columns=columns)

@@ -74,6 +74,7 @@ def gap_marks(series: pd.DataFrame) -> tuple[list[dict], list[dict]]:
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": start, "x1": end, "y0": 0, "y1": 1,
                        "fillcolor": "rgba(0,0,0,0.06)", "line": {"width": 0}, "layer": "below"})
         notes.append({"x": start + (end - start) / 2, "y": 0.5, "yref": "paper", "showarrow": False,
+                      "name": f"gap:{start.date().isoformat()}",  # the page hides it on a day before the gap
                       "text": f"{fmt.full_day(start)}至<br>{fmt.full_day(end)}<br>无数据", "font": {"size": 11,
                                                                                                  "color": "#666"}})
     return shapes, notes
@@ -148,19 +149,22 @@ def milestones(series: pd.DataFrame) -> list[tuple[pd.Timestamp, str]]:
 
 
 def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: str = "", log: bool = False,
-          per100k: bool = False, palette: str | None = None) -> go.Figure:
-    """One region. ``series`` is None when the region has no data. ``palette``: figures.theme.PALETTES."""
+          per100k: bool = False, palette: str | None = None, clip: bool = True) -> go.Figure:
+    """One region. ``series`` is None when the region has no data. ``palette``: figures.theme.PALETTES.
+    ``clip``: the data end on the selected day (a figure of that day: the wall, the briefing); without it the figure
+    holds every day and the page hides the later ones itself (assets/dashboard.js clipTrend), so that a date step
+    needs no new figure. The notes (first case, peak, last new case) are of the selected day either way."""
     colours = palette_named(palette)
     unit = "例/10万人" if per100k else "例"
     fig = go.Figure()
     layout = _base_layout(title or f"{region_name} 每日新增与累计确诊", selected_day, log, f"每日新增（{unit}）")
     layout["yaxis2"] = {"title": {"text": f"累计 / 现有（{unit}）"}, "overlaying": "y", "side": "right",
                         "showgrid": False, "tickmode": "auto", **_y_scale(log)}
-    series = as_of(series, selected_day)
-    if series is None or series["confirmed_cum"].notna().sum() == 0:
+    shown = as_of(series, selected_day)
+    if shown is None or shown["confirmed_cum"].notna().sum() == 0:
         return _empty(fig, layout, f"{region_name}：截至{fmt.full_day(selected_day)}暂无病例数据")
 
-    s = _active_period(series)
+    s = _active_period(shown if clip else series)
     x = s.index
     fmt_y = "%{y:,.2f}" if per100k else "%{y:,}"
     fig.add_bar(x=x, y=_for_log(_scaled(s, "new_confirmed", per100k), log), name="每日新增",
@@ -185,25 +189,28 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
                         marker={"symbol": "x-thin", "line": {"width": 2, "color": "#888888"}, "size": 9},
                         hovertemplate=fmt.MISSING, meta={"column": "上报状态", "text": fmt.MISSING})
     shapes, notes = gap_marks(s)
-    gaps = [end for _, end in long_gaps(s)]
-    wave = s.loc[gaps[-1]:] if gaps else s  # the milestones of the wave on screen
+    gaps = long_gaps(s)
+    before = [end for _, end in gaps if end < pd.Timestamp(selected_day)]
+    visible = _active_period(shown)
+    wave = visible.loc[before[-1]:] if before else visible  # the milestones of the selected day's wave
     layout["annotations"] = [
         {"x": day, "y": 1, "yref": "paper", "text": text, "showarrow": True, "arrowhead": 0, "ax": 0,
-         "ay": 14 + 16 * i, "font": {"size": 11, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.85)"}
-        for i, (day, text) in enumerate(milestones(wave))] + notes
+         "ay": 14 + 16 * i, "font": {"size": 11, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.85)",
+         "name": name} for i, ((day, text), name) in enumerate(zip(milestones(wave), ("first", "peak", "last")))] + notes
     layout["shapes"] = layout["shapes"] + shapes
+    layout["meta"] = {"gaps": [[a.date().isoformat(), b.date().isoformat()] for a, b in gaps], "per100k": per100k}
     if gaps:
-        layout["xaxis"]["range"] = epidemic_window([s], selected_day)
+        layout["xaxis"]["range"] = epidemic_window([shown], selected_day)
     fig.update_layout(**layout)
     return fig
 
 
 def small_multiples(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_day, log: bool = False,
-                    per100k: bool = False, palette: str | None = None) -> go.Figure:
+                    per100k: bool = False, palette: str | None = None, clip: bool = True) -> go.Figure:
     """The units side by side on one shared y axis: 7-day average of daily new cases (bars: daily new).
     Each trace's ``meta.column`` names it in the table alternative (the legend names only the first)."""
     colours = palette_named(palette)
-    frames = {code: as_of(f, selected_day) for code, f in frames.items()}
+    frames = {code: as_of(f, selected_day) for code, f in frames.items()} if clip else frames
     codes = list(frames)
     cols = 4
     rows = int(np.ceil(len(codes) / cols))
@@ -239,14 +246,14 @@ def small_multiples(frames: dict[str, pd.DataFrame], names: dict[str, str], sele
 
 
 def comparison(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_day, log: bool = False,
-               per100k: bool = False) -> go.Figure:
+               per100k: bool = False, clip: bool = True) -> go.Figure:
     """Two or more regions: 7-day average of daily new cases on one chart."""
     unit = "例/10万人" if per100k else "例"
     fig = go.Figure()
     layout = _base_layout(f"地区对比：每日新增7日平均（{unit}）", selected_day, log, f"7日平均（{unit}）")
     if len(frames) < 2:
         return _empty(fig, layout, "请在“对比地区”中选择两个或更多地区")
-    frames = {code: as_of(f, selected_day) for code, f in frames.items()}
+    frames = {code: as_of(f, selected_day) for code, f in frames.items()} if clip else frames
     for i, (code, s) in enumerate(frames.items()):
         s = _active_period(s)
         fig.add_scatter(x=s.index, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), name=names[code],
@@ -257,16 +264,17 @@ def comparison(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_
     return fig
 
 
-def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day, palette: str | None = None) -> go.Figure:
+def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day, palette: str | None = None,
+             clip: bool = True) -> go.Figure:
     """Rt with its 95 % credible interval and a line at 1; days without an estimate say why."""
     colours = palette_named(palette)
     fig = go.Figure()
     layout = _base_layout(f"{region_name} 实时再生数 Rt（{rt_model.WINDOW}日窗口，95%可信区间）", selected_day, False,
                           "Rt")
-    series = as_of(series, selected_day)
-    if series is None or series["rt"].notna().sum() == 0:
+    if as_of(series, selected_day) is None or as_of(series, selected_day)["rt"].notna().sum() == 0:
         return _empty(fig, layout, f"{region_name}：截至{fmt.full_day(selected_day)}，任一{rt_model.WINDOW}日窗口内病例均少于"
                                    f"{rt_model.MIN_CASES}例，不作 Rt 估计")
+    series = as_of(series, selected_day) if clip else series
     s = series.loc[series["rt"].notna().idxmax() - pd.Timedelta(days=7):]
     s = s.loc[: s["rt"].last_valid_index() + pd.Timedelta(days=14)]
     fig.add_scatter(x=s.index, y=s["rt_high"], line={"width": 0}, showlegend=False, hoverinfo="skip",

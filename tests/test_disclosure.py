@@ -210,10 +210,10 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
     # one more blank line: not the stored file (which previews as 已导入), so the page lists every row, each now a
     # repeated report of a stored case
     contents = "data:text/csv;base64," + base64.b64encode(file + b"\n").decode()
-    shown = data_cb.preview_upload(contents, "auto", "../../x.csv")  # as the page shows it: a preview, not an error
+    shown = data_cb.preview_upload(contents, "auto", None, "../../x.csv", [])  # as the page shows it: a preview, not an error
     assert "预检病例个案文件 x.csv" in _texts(shown) and "重复 22 行" in _texts(shown) and "未入库或需注意的行（共24行）" in _texts(shown)
     scan("upload preview", shown)
-    scan("upload preview (case-list)", data_cb.preview_upload(contents, "case-list", "x.csv"))
+    scan("upload preview (case-list)", data_cb.preview_upload(contents, "case-list", None, "x.csv", []))
     scan("upload problem rows", data_cb.download_preview_issues(1, contents, "x.csv", "case-list"))
     scan("batch history and quality", data_cb.show_batches(0))
     scan("batch problem rows", tables.to_csv(pipeline.issues_of(planted.batch_id)))

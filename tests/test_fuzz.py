@@ -2,7 +2,7 @@
 
 Each file must end one of two ways: refused whole (ReadError: one sentence naming the file; the CLI exits 2) with the
 store unchanged, or taken in with every problem row named and given its reasons. Never a traceback, and time and
-memory bounded per file. CI runs a seeded sample (FUZZ_FILES, default 150); `make fuzz` runs 1,000.
+memory bounded per file. CI runs a seeded sample (FUZZ_FILES, default 100); `make fuzz` runs 1,000.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from data.ingest import pipeline
 from data.ingest.reading import ReadError
 from fuzz_files import generate
 
-FILES = int(os.environ.get("FUZZ_FILES", "150"))
+FILES = int(os.environ.get("FUZZ_FILES", "100"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261204"))
 SECONDS_PER_FILE = 20  # the largest generated file (2,000 extra rows, 600 columns) takes ~2 s here
 MAX_RSS_GB = 3.0

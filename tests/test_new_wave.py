@@ -232,3 +232,32 @@ def test_one_population_rule_for_xixian_in_every_endpoint(client):
     for code in ("610100", "610400"):
         assert listed[code] == covered[code] == round(adequate[code])
     assert listed["610100"] - sum(c.population for c in regions.counties("610100")) == 769_627
+
+
+def test_the_page_draws_the_trend_as_of_the_day_shown(serve, new_store, browser):
+    """On `/` at 2020-02-15 with a 2021 wave stored: the drawn trend ends that day and its notes are of that day; a
+    date step moves the end with it, without a new figure from the server."""
+    from playwright.sync_api import expect  # noqa: PLC0415
+    db = new_store("asof")
+    url, _ = serve(db)
+    pipeline.ingest(new_wave.bulletin_case_list()[0], "西安12月病例.csv", eng=store.engine(db))
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{url}/?region=610100&date=2020-02-15")
+    ends_on = ("(day) => { const gd = document.querySelector('#trend-chart .js-plotly-plot');"
+               " if (!gd || !gd._asOf) { return false; }"
+               " const last = gd.data.map(t => Array.from(t.x || []).map(String).sort().pop() || '').sort().pop();"
+               " return last.startsWith(day); }")  # the latest day any drawn trace reaches
+    page.wait_for_function(ends_on, arg="2020-02-15", timeout=30_000)
+    notes = page.evaluate("() => document.querySelector('#trend-chart .js-plotly-plot').layout.annotations"
+                          ".filter(a => a.visible !== false).map(a => a.text).join(' ')")
+    since = queries.summary("610100", "2020-02-15", store.engine(db))["days_since_last_case"]
+    last_case = pd.Timestamp("2020-02-15") - pd.Timedelta(days=since)
+    assert f"最近新增 {last_case.month}月{last_case.day}日" in notes and "月16日" not in notes, notes
+    assert "无数据" not in notes  # the year between the waves is not known yet on 2020-02-15
+    asked = []
+    page.on("request", lambda r: r.method == "POST" and asked.append(r.post_data_json["output"]))
+    page.click("#date-next")
+    expect(page.locator("#as-of")).to_have_text("截至2020年2月16日24时")
+    page.wait_for_function(ends_on, arg="2020-02-16")
+    assert not [o for o in asked if "trend-chart.figure" in o], asked
+    page.close()

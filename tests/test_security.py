@@ -288,8 +288,8 @@ def test_scoped_officer_uploads_only_their_region(site, sessions):
     contents = "data:text/csv;base64," + base64.b64encode(SCOPED_CSV).decode()
     body = callback_body(url, "..upload-preview.children",
                          [{"id": "upload", "property": "contents", "value": contents},
-                          {"id": "upload-kind", "property": "value", "value": "cases"}],
-                         [{"id": "upload", "property": "filename", "value": "日报.csv"}])
+                          {"id": "upload-kind", "property": "value", "value": "cases"}, []],
+                         [{"id": "upload", "property": "filename", "value": "日报.csv"}, []])
     answer = readable(post_callback(sessions["officer"], url, body))
     assert "第3行：地区 宝鸡市（610300）不在您的数据范围 西安市 内" in answer
     assert "接收 1 行" in answer and "拒收 1 行" in answer
@@ -584,7 +584,8 @@ def test_only_officers_and_admins_acknowledge_alerts(site, sessions):
         body = callback_body(url, "..alerts-list.children", [
             {"id": "page-version", "property": "data", "value": None},
             {"id": "page-poll", "property": "n_intervals", "value": None},
-            [{"id": {"index": alert["id"], "type": "alert-ack"}, "property": "n_clicks", "value": 1}]],
+            [{"id": {"index": alert["id"], "type": "alert-ack"}, "property": "n_clicks", "value": 1}],
+            {"id": "view-day", "property": "data", "value": None}],
             [{"id": "alerts-shown", "property": "data", "value": None}],
             changed=[json.dumps({"index": alert["id"], "type": "alert-ack"}, separators=(",", ":")) + ".n_clicks"])
         return post_callback(sessions[role], url, body)
