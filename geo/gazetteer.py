@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from geo import regions
-from geo.units import PROVINCE
+from geo.units import PROVINCE, REPORTING_UNIT_COUNTIES
 
 # GB/T 2260 codes and names retired since 2015 in Shaanxi (NBS code history; geo/sources/SOURCES.md).
 OLD_CODES = {
@@ -81,7 +81,10 @@ class Resolution:
 
     @property
     def level(self) -> str | None:
-        """province | unit | county of the place found (a zone counts as its unit)."""
+        """province | unit | county of the place found (a zone counts as its unit; 杨陵区/杨凌示范区 and 韩城市, a unit
+        and a county under one code, count as the county: their territory is that one county)."""
+        if self.adcode in REPORTING_UNIT_COUNTIES and self.zone is None:
+            return "county"
         region = regions.get(self.adcode) if self.adcode else None
         return region.level if region is not None else None
 
@@ -254,6 +257,9 @@ def locate(text) -> Resolution:
         county = counties[0]
         return Resolution(raw, "resolved", county, regions.county(county).name, zone=zone,
                           note=f"由地址识别为{regions.county(county).name}" + (f"（功能区{zone}）" if zone else ""))
+    if unit_code in REPORTING_UNIT_COUNTIES:  # 杨凌示范区, 韩城市: the unit is one county
+        return Resolution(raw, "resolved", unit_code, regions.county(unit_code).name, zone=zone,
+                          note=f"由地址识别为{regions.county(unit_code).name}")
     if unit_code is not None:
         unit = regions.unit(unit_code)
         where = f"功能区{zone}" if zone else "区县不详"

@@ -106,6 +106,8 @@ def test_functional_zones_count_under_the_unit_they_are_reported_under(query, un
     ("户县甘亭镇", "610118", None, "resolved"),
     ("", "610000", None, "partial"),
     ("北京市朝阳区某小区", "610000", None, "partial"),
+    ("杨凌示范区某小区", "610403", None, "resolved"),  # a unit that is one county: placed, not 区县不详
+    ("陕西省韩城市新城街道", "610581", None, "resolved"),
 ])
 def test_an_address_is_placed_at_the_lowest_level_it_names(address, adcode, zone, status):
     found = gazetteer.locate(address)
