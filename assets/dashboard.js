@@ -51,6 +51,16 @@ function markDay(gd, day, view) {
   return true;
 }
 
+// The clip redraws the chart: after the frames that show the day's KPIs and map, and only for the latest day asked.
+let pendingClip = null;
+function laterClip(gd, day) {
+  const first = pendingClip === null;
+  pendingClip = day;
+  if (!first) { return; }
+  const run = () => { const d = pendingClip; pendingClip = null; clipTrend(gd, d); };
+  if (window.requestIdleCallback) { window.requestIdleCallback(run, {timeout: 600}); } else { setTimeout(run, 250); }
+}
+
 const monthDay = (iso) => `${parseInt(iso.slice(5, 7), 10)}月${parseInt(iso.slice(8, 10), 10)}日`;
 function clipTrend(gd, day) {
   const meta = gd && gd.layout && gd.layout.meta;
@@ -141,7 +151,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     stepTrend: function (day, view) {
       const gd = document.querySelector('#trend-chart .js-plotly-plot');
       if (!markDay(gd, day, view)) { return window.dash_clientside.no_update; }
-      clipTrend(gd, day);
+      laterClip(gd, day);
       return day;
     },
 
@@ -153,7 +163,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         const gd = document.querySelector('#trend-chart .js-plotly-plot');
         const drawn = gd && gd.layout && gd.layout.meta && gd.layout.meta.figure_key === key && gd._fullData;
         // dcc.Graph may draw its own copy of the figure again (after a redraw changes the axes): the marker too
-        if (drawn) { markDay(gd, day, view); clipTrend(gd, day); }
+        if (drawn) { markDay(gd, day, view); laterClip(gd, day); }
         else if (n < 120) { requestAnimationFrame(() => attempt(n + 1)); }
       };
       attempt(0);
