@@ -54,11 +54,11 @@ def page_rows(current: alerts.Current, may_acknowledge: bool = True) -> tuple[li
     if current.error:
         return [html.Li(current.error, className="alert-error", role="alert")], "预警规则文件有误，未评估"
     if not current.alerts:
-        return [], f"{'该日' if _looked_back(current) else '当前'}无预警（{basis}）"
+        return [], f"{'该日' if current.looked_back else '当前'}无预警（{basis}）"
     rows = []
     for a in ordered(current):
         acked = a["acknowledged_at"] is not None
-        if _looked_back(current):  # an earlier day's alerts, worked out again: nothing to acknowledge
+        if current.looked_back:  # an earlier day's alerts, worked out again: nothing to acknowledge
             rows.append(html.Li(className="alert-row", children=[
                 _badge(a, "alert-badge"), html.Span(a["message"], className="alert-message")]))
             continue
@@ -71,14 +71,9 @@ def page_rows(current: alerts.Current, may_acknowledge: bool = True) -> tuple[li
                                       className="small-button alert-ack", title=f"确认已知悉：{a['message']}")
             if may_acknowledge else html.Span("未确认", className="alert-ack-note"),
         ]))
-    if _looked_back(current):
+    if current.looked_back:
         return rows, f"回看：{len(rows)} 条（按规则以截至{fmt.full_day(current.day)}的数据回算，不保存、无需确认；最新预警见最新日期）"
     return rows, f"{len(rows)} 条，未确认 {current.unacknowledged} 条（{basis}）"
-
-
-def _looked_back(current: alerts.Current) -> bool:
-    """Alerts of an earlier day (alerts.as_of): no stored row, no time raised."""
-    return current.looked_back
 
 
 def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str, str]:
@@ -86,7 +81,7 @@ def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str
     if current.error:
         return [html.Div("预警规则文件有误，暂未评估（详见值班视图）", className="wall-alerts-none")], "预警", ""
     if not current.alerts:
-        return [html.Div("该日无预警" if _looked_back(current) else "当前无预警", className="wall-alerts-none")], "预警", ""
+        return [html.Div("该日无预警" if current.looked_back else "当前无预警", className="wall-alerts-none")], "预警", ""
     shown = ordered(current)[:limit]
     items = []
     for a in shown:
@@ -99,7 +94,7 @@ def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str
         ]))
     rest = len(current.alerts) - len(shown)
     title = f"预警 · 未确认 {current.unacknowledged} 条" if current.unacknowledged else "预警"
-    if _looked_back(current):
+    if current.looked_back:
         title = f"{fmt.day(current.day)}预警（回算）"  # as short as the live title: the wall has no line to spare
     return [html.Ul(items)], title, f"另有 {rest} 条" if rest else ""
 

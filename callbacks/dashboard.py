@@ -135,7 +135,7 @@ def notes(region: str, day: str, summary: dict) -> list[str]:
         lines.append(f"{r.name}{fmt.day(day)}未上报，显示为“未上报”而非 0。")
     if summary["status"] == "no_data":
         lines.append(f"{r.name}暂无分县数据：2020年通报只到市（区）一级，县级数据需通过数据导入补充。")
-    if summary["basis"] and (region == PROVINCE or summary["basis"] != queries.BASIS_TEXT["own_row"]):
+    if summary["basis"] and (region == PROVINCE or summary["basis"] != queries.BASIS["own_row"]):
         lines.append(f"{'全省' if region == PROVINCE else r.name}数据口径：{summary['basis']}。")
     if summary.get("cumulative_from"):
         lines.append(f"累计数自{fmt.full_day(summary['cumulative_from'])}起计（此前的数字属于更早的疫情，见趋势图）。")

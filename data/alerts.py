@@ -148,12 +148,18 @@ def current(eng=None, now: dt.datetime | None = None, path: Path = rules_engine.
         if row is None:  # removed from the table by hand meanwhile: store it again next time
             _persisted.discard((str(eng.url), *alert.key, alert.message))
             continue
-        rows.append({"id": row["id"], "rule_id": alert.rule_id, "rule_name": alert.rule_name,
-                     "severity": alert.severity, "adcode": alert.adcode, "region": alert.region,
-                     "day": alert.day, "value": alert.value, "message": alert.message,
-                     "raised_at": utc(row["raised_at"]), "acknowledged_by": row["acknowledged_by"],
-                     "acknowledged_at": utc(row["acknowledged_at"])})
+        rows.append(_listed(alert, row))
     return Current(day, rows)
+
+
+def _listed(alert, stored: dict | None = None) -> dict:
+    """An alert as the lists and the API show it, with its stored time and acknowledgement (none: worked out again
+    for an earlier day, never stored)."""
+    stored = stored or {}
+    return {"id": stored.get("id"), "rule_id": alert.rule_id, "rule_name": alert.rule_name,
+            "severity": alert.severity, "adcode": alert.adcode, "region": alert.region, "day": alert.day,
+            "value": alert.value, "message": alert.message, "raised_at": utc(stored.get("raised_at")),
+            "acknowledged_by": stored.get("acknowledged_by"), "acknowledged_at": utc(stored.get("acknowledged_at"))}
 
 
 def as_of(day, eng=None, path: Path = rules_engine.RULES_PATH) -> Current:
@@ -172,10 +178,7 @@ def as_of(day, eng=None, path: Path = rules_engine.RULES_PATH) -> Current:
         found = rules_engine.evaluate(table, rules(path), day.date(), None)
     except rules_engine.RuleError as err:
         return Current(day.date(), error=str(err), looked_back=True)
-    return Current(day.date(), looked_back=True, alerts=[{"id": None, "rule_id": a.rule_id, "rule_name": a.rule_name, "severity": a.severity,
-                                 "adcode": a.adcode, "region": a.region, "day": a.day, "value": a.value,
-                                 "message": a.message, "raised_at": None, "acknowledged_by": None,
-                                 "acknowledged_at": None} for a in found])
+    return Current(day.date(), looked_back=True, alerts=[_listed(a) for a in found])
 
 
 # (database, rule, region, day, message) this process has stored: a poll that finds nothing new writes nothing

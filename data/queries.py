@@ -22,7 +22,6 @@ from geo.units import PROVINCE
 # From this day the shipped file's province row is probably one day off (data/sources/SOURCES.md, 1a), so the
 # province total is the sum of its units and categories from here on.
 PROVINCE_ROW_UNTIL = date(2020, 3, 1)
-BASIS_TEXT = BASIS
 
 
 @dataclass(frozen=True)
@@ -85,14 +84,14 @@ def _build(eng, version: str) -> CaseData:
     days = pd.date_range(start, end, freq="D")
     list_start = events.report_date.min() if len(events) else None
     groups = {key: g for key, g in rows.groupby(["region_adcode", "category"])}
-    level = {r.adcode: r.level for r in regions.units()}
-    unit_days = rows.loc[rows.region_adcode.map(level).eq("unit") & rows.category.eq("reported"), "as_of_date"]
+    unit_codes = {r.adcode for r in regions.units()}
+    unit_days = rows.loc[rows.region_adcode.isin(unit_codes) & rows.category.eq("reported"), "as_of_date"]
 
     def own(adcode, category="reported"):
         g = groups.get((adcode, category))
         if g is None:
             return None
-        frame = daily_from_cumulative(g, start, end, unit_days.unique() if level.get(adcode) == "unit" else None)
+        frame = daily_from_cumulative(g, start, end, unit_days.unique() if adcode in unit_codes else None)
         frame["basis"] = frame["status"].map({"reported": "own_row", "before_first": "own_row"}).fillna("missing")
         return frame
 
@@ -108,9 +107,9 @@ def _build(eng, version: str) -> CaseData:
             return quiet["frame"]
         return events_daily(chosen.groupby("report_date")["n"].sum(), days, list_start)
 
-    at_unit = events.region_adcode.map(level).eq("unit")
+    at_unit = events.region_adcode.isin(unit_codes)
     series, zones = {}, {}
-    county_series = {c.adcode: prefer(own(c.adcode) if c.adcode not in level else None,
+    county_series = {c.adcode: prefer(own(c.adcode) if c.adcode not in unit_codes else None,
                                       listed(events.region_adcode.eq(c.adcode) & ~at_unit))
                      for c in regions.counties()}
     county_series = {k: v for k, v in county_series.items() if v is not None}
@@ -324,7 +323,7 @@ def summaries(adcode: str, start, end, eng=None) -> list[dict]:
 
 def _basis(row) -> str | None:
     """The rule that made the row's figures, and how many parts it lacked that day (its figure is then a floor)."""
-    text = BASIS_TEXT.get(row["basis"])
+    text = BASIS.get(row["basis"])
     missing = row.get("parts_missing")
     if text and row["basis"] in ("sum_of_parts", "case_list") and missing is not None and pd.notna(missing) and missing:
         text += f"（{int(missing)}个下级地区当日未上报，按其此前累计计入，新增不含）"

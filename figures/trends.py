@@ -271,10 +271,11 @@ def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day, palett
     fig = go.Figure()
     layout = _base_layout(f"{region_name} 实时再生数 Rt（{rt_model.WINDOW}日窗口，95%可信区间）", selected_day, False,
                           "Rt")
-    if as_of(series, selected_day) is None or as_of(series, selected_day)["rt"].notna().sum() == 0:
+    shown = as_of(series, selected_day)
+    if shown is None or shown["rt"].notna().sum() == 0:
         return _empty(fig, layout, f"{region_name}：截至{fmt.full_day(selected_day)}，任一{rt_model.WINDOW}日窗口内病例均少于"
                                    f"{rt_model.MIN_CASES}例，不作 Rt 估计")
-    series = as_of(series, selected_day) if clip else series
+    series = shown if clip else series
     s = series.loc[series["rt"].notna().idxmax() - pd.Timedelta(days=7):]
     s = s.loc[: s["rt"].last_valid_index() + pd.Timedelta(days=14)]
     fig.add_scatter(x=s.index, y=s["rt_high"], line={"width": 0}, showlegend=False, hoverinfo="skip",

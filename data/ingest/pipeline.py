@@ -28,8 +28,8 @@ from data import store
 from data.ingest import kinds
 from data import catalogue
 from data.ingest import column_maps
-from data.ingest.reading import (MissingColumns, ReadError, date_reasons, header_row, normalise_header, parse_dates,
-                                 read_table, safe_file_name, year_hint)
+from data.ingest.reading import (MissingColumns, ReadError, date_reasons, normalise_header, parse_dates, read_table,
+                                 safe_file_name, year_hint)
 from geo import china, gazetteer, regions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +71,7 @@ class Report:
     dry_run: bool = False
     rows: list[dict] = field(default_factory=list)  # what would be stored
     date_problems: dict[int, str] = field(default_factory=dict)  # row position -> why its date is not used
+    header: list[str] = field(default_factory=list)  # the file's own column names (a remembered mapping's key)
 
     def count(self, status: str) -> int:
         return sum(1 for i in self.issues if i.status == status)
@@ -288,7 +289,9 @@ def _cases(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng)
         series = queries.region_series(adcode, eng)
         if value is None or pd.isna(value) or series is None or re.search("订正|核减|更正", notes_col.iloc[i]):
             continue
-        before = series.loc[: pd.Timestamp(frame.date[i]) - pd.Timedelta(days=1), "confirmed_cum"].dropna()
+        earlier = series.loc[: pd.Timestamp(frame.date[i]) - pd.Timedelta(days=1)]
+        # the region's own reports only: a sum of its parts or a case-list count is another figure, not a report
+        before = earlier.loc[earlier["basis"] == "own_row", "confirmed_cum"].dropna()
         if len(before) and value < before.iloc[-1]:
             problems[i] = [f"累计确诊{int(value)}小于已存的{before.index[-1]:%m月%d日}累计{int(before.iloc[-1])}；"
                            "如为订正请在备注中注明“订正”"]
@@ -314,7 +317,7 @@ def _cases(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng)
                "dead_cum": None if pd.isna(frame.dead_cum[i]) else int(frame.dead_cum[i]),
                "source_name": str(table["region"].iloc[i]) if "region" in table else adcode, "source_row": rows[i]}
         stored = data.daily.loc[(adcode, day)] if not zone and (adcode, day) in data.daily.index else None
-        if stored is not None and stored["status"] == "reported":
+        if stored is not None and stored["status"] == "reported" and stored["basis"] == "own_row":
             same = all(row[c] is None or stored[c] == row[c] for c in ("confirmed_cum", "cured_cum", "dead_cum"))
             if same:
                 report.issues.append(Issue(rows[i], "duplicate", ["与已存数据相同，未重复入库"], original))
@@ -622,7 +625,7 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
             f"{kinds.FIELD_NAMES.get(k, k)}={c}" for k, c in known[1].items()))
         return report
     if columns and report.batch_id:
-        column_maps.remember(header_row(data, file_name), report.kind, columns, user, eng)
+        column_maps.remember(report.header, report.kind, columns, user, eng)
     return report
 
 
@@ -663,10 +666,10 @@ def _ingest(data: bytes, file_name: str, kind: str | None, dry_run: bool, user: 
     if missing:
         raise MissingColumns(f"{file_name}：缺少必需的列“{'、'.join(missing)}”（第{table.header_row}行为表头）。"
                              "如文件用了其他列名，可指定列对应（命令行 --columns 字段=列名；上传页的“列对应”）。",
-                             header_row(data, file_name))
+                             table.header)
     if table.frame.empty:
         raise ReadError(f"{file_name}：表头下没有数据行。")
-    report.kind = kind
+    report.kind, report.header = kind, table.header
     report.notes += [f"编码 {table.encoding}，第{table.header_row}行为表头"] + table.notes
     if table.unknown_columns:
         report.notes.append(f"未识别的列（未入库）：{'、'.join(table.unknown_columns)}")

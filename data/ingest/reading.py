@@ -39,16 +39,15 @@ class MissingColumns(ReadError):
         self.headers = headers
 
 
-def header_row(data: bytes, name: str) -> list[str]:
-    """The file's own column names: the first of its top rows with the most filled cells."""
-    grid, _ = _raw_grid(data, name)
-    grid = grid.fillna("").astype(str).head(15)
-    if grid.empty:
+def _own_header(grid: pd.DataFrame) -> list[str]:
+    """A file's own column names: the first of its top rows with the most filled cells (none under two)."""
+    top = grid.head(15)
+    if top.empty:
         return []
-    filled = (grid != "").sum(axis=1).to_numpy()
+    filled = (top != "").sum(axis=1).to_numpy()
     if filled.max() < 2:
         return []
-    return [h.strip() for h in grid.iloc[int(np.argmax(filled))] if h.strip()]
+    return [h.strip() for h in top.iloc[int(np.argmax(filled))] if h.strip()]
 
 
 @dataclass
@@ -57,6 +56,7 @@ class Table:
     rows: list[int]  # the file's line (CSV) or row (XLSX) number of each frame row, 1-based
     encoding: str
     header_row: int  # 1-based
+    header: list[str]  # the file's own column names (_own_header): the key of a remembered mapping
     mapping: dict[str, str]  # canonical field -> the file's header
     unknown_columns: list[str]
     total_rows: list[int] = field(default_factory=list)  # rows recognised as totals and left out
@@ -182,7 +182,7 @@ def read_table(data: bytes, name: str, synonyms: dict[str, tuple[str, ...]]) -> 
     if best is None or best_hits < 2:
         raise MissingColumns(f"{name}：找不到表头（前15行中没有可识别的列名，如“地区”“日期”“累计确诊”）；"
                         "如文件用了其他列名，可指定列对应（命令行 --columns 字段=列名；上传页的“列对应”）。",
-                             header_row(data, name))
+                             _own_header(grid))
     header = list(grid.iloc[best])
     # a merged header cell spans several columns: an empty header takes the one to its left (上级表头), numbered
     for j, h in enumerate(header):
@@ -216,7 +216,8 @@ def read_table(data: bytes, name: str, synonyms: dict[str, tuple[str, ...]]) -> 
         if totals:
             notes.append(f"第{'、'.join(map(str, totals))}行为合计行，未计入")
     rows = body.pop("_row").tolist()
-    return Table(body.reset_index(drop=True), rows, encoding, best + 1, mapping, unknown, totals, notes)
+    return Table(body.reset_index(drop=True), rows, encoding, best + 1, _own_header(grid), mapping, unknown, totals,
+                 notes)
 
 
 # ---- dates ---------------------------------------------------------------------------------------------------
