@@ -231,7 +231,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         table = mapTable(data, layout);
       } else if (data.some((t) => t.type === 'heatmap')) {
         table = heatmapTable(data.find((t) => t.type === 'heatmap'), layout);
-      } else if (data.some((t) => t.type === 'scattermap')) {
+      } else if (data.some((t) => t.type === 'scattermap' || (t.meta && t.meta.columns))) {  // points, e.g. a scatter
         table = pointTable(data);
       } else {
         table = cartesianTable(data);
