@@ -79,6 +79,7 @@ import callbacks.exports  # noqa: E402,F401
 import callbacks.wall  # noqa: E402,F401
 import callbacks.alerts  # noqa: E402,F401
 import callbacks.admin  # noqa: E402,F401
+import callbacks.models  # noqa: E402,F401  (`/models`: backtest and importation check)
 import callbacks.a11y  # noqa: E402,F401  (table alternatives, palette)
 
 app.layout = lambda: html.Div([banner.banner(), dash.page_container])  # per visit: who is signed in

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from analytics import forecast as forecast_model
 from data import catalogue
 
 ADCODE = {"type": "string", "pattern": "^[0-9]{6}$", "example": "610100",
@@ -83,6 +84,19 @@ def document() -> dict:
                 "parameters": [REGION, _param("start", DATE, "开始日期；默认数据首日"),
                                _param("end", DATE, "结束日期；默认数据末日"), FORMAT],
                 "responses": {"200": _ok(_rows("Summary"), "每日一行", csv=True), **ERRORS}}},
+            "/api/v1/forecast": {"get": {
+                "operationId": "forecast", "summary": "每日新增确诊预测：中位数与50%、90%预测区间（组合模型）",
+                "description": f"model: ensemble（{forecast_model.MODEL_NAMES['ensemble']}）。method: {forecast_model.METHOD}"
+                               "区县预测仅向登录用户提供（匿名为 403）。",
+                "parameters": [REGION, _param("date", DATE, "起报日（只用这天及以前的数据）；默认最新一天"),
+                               _param("horizon", {"type": "integer", "minimum": 1, "maximum": forecast_model.HORIZON,
+                                                  "default": forecast_model.HORIZON}, "预测天数"), FORMAT],
+                "responses": {"200": _ok({"type": "array", "items": {
+                    "type": "object", "required": ["date", *forecast_model.API_FIELDS],
+                    "properties": {"date": DATE, **{f: {"type": "integer", "minimum": 0}
+                                                     for f in forecast_model.API_FIELDS}}}},
+                    "起报日之后每日一行；该地区无数据时为空数组", csv=True),
+                    "403": _error("区县预测需登录"), **ERRORS}}},
             "/api/v1/facilities": {"get": {
                 "operationId": "facilities", "summary": "防控设施（GeoJSON）；随附数据为演示数据",
                 "parameters": [REGION, {"name": "kind", "in": "query", "required": False,

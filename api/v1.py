@@ -15,7 +15,8 @@ from werkzeug.exceptions import HTTPException
 
 from api import openapi
 from analytics.alerts import BEIJING
-from data import alerts, cache, catalogue, disclosure, queries
+from analytics import forecast as forecast_model
+from data import alerts, cache, catalogue, disclosure, forecasts, queries
 from figures.maps import FACILITY_STYLE
 from figures.tables import to_csv
 from geo import regions
@@ -165,6 +166,24 @@ def timeseries():
         raise BadRequest("start: 开始日期晚于结束日期")
     rows = _disclosed(region, queries.summaries(region.adcode, start, end))
     return _respond(rows, f"timeseries_{region.adcode}")
+
+
+@bp.get("/forecast")
+@cache.cached_response
+def forecast():
+    """Daily new confirmed for the ``horizon`` days after ``date`` (the ensemble; analytics/forecast.py), made from
+    the days up to ``date`` only. County forecasts go to signed-in staff: they carry the county's recent counts
+    (a 7-day mean), which the public does not get (data/disclosure.py)."""
+    region = _region_arg()
+    day = _date_arg("date", default=queries.case_data().end)
+    _in_range("date", day)
+    raw = request.args.get("horizon", str(forecast_model.HORIZON))
+    if not raw.isdigit() or not 1 <= int(raw) <= forecast_model.HORIZON:
+        raise BadRequest(f"horizon: 应为 1 至 {forecast_model.HORIZON} 的整数（天），收到 {raw!r}")
+    if region.level == "county" and clearance() == PUBLIC:
+        raise BadRequest("region: 区县预测含近期小数字，仅向登录的内部用户提供；公开接口可查询省和市（区）", 403)
+    rows = forecasts.rows(region.adcode, day, int(raw))
+    return _respond(rows, f"forecast_{region.adcode}_{day.date()}")
 
 
 @bp.get("/facilities")

@@ -67,12 +67,13 @@ function clipTrend(gd, day) {
   if (!meta || !meta.figure_key || !gd._fullData || !window.Plotly) { return false; }
   if (!gd._asOf || gd._asOf.key !== meta.figure_key) {
     gd._asOf = {key: meta.figure_key, traces: gd._fullData.map((t) => ({
-      x: Array.from(t.x || []), y: Array.from(t.y || []),
+      x: Array.from(t.x || []), y: Array.from(t.y || []), forecast: Boolean(t.meta && t.meta.forecast),
       text: Array.isArray(t.text) ? Array.from(t.text) : null}))};
   }
   // in place, then one redraw: a Plotly.restyle would make dcc.Graph rebuild its figure prop and draw it again whole
   let changed = false;
   gd._asOf.traces.forEach((t, i) => {
+    if (t.forecast) { return; }  // the fan lies after the day by design (showForecast puts the day's own in)
     const keep = t.x.map((x) => String(x).slice(0, 10) <= day);
     const x = t.x.filter((_, k) => keep[k]);
     const now = gd.data[i].x;
@@ -168,6 +169,21 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       };
       attempt(0);
       return key;
+    },
+
+    // The forecast made on the day shown (callbacks/dashboard.py forecast_fan), put into the fan's traces of the
+    // drawn trend in place (see clipTrend): a date step needs no new trend figure.
+    showForecast: function (fan) {
+      const gd = document.querySelector('#trend-chart .js-plotly-plot');
+      if (!fan || !gd || !gd.data || !window.Plotly) { return window.dash_clientside.no_update; }
+      let changed = false;
+      gd.data.forEach((trace) => {
+        const field = trace.meta && trace.meta.forecast;
+        if (!field || !fan[field]) { return; }
+        trace.x = fan.x; trace.y = fan[field]; changed = true;
+      });
+      if (changed) { window.Plotly.redraw(gd); }
+      return fan.day;
     },
 
     // Play/pause. Starting on the last day starts again from the first. Returns the tick's disabled flag and

@@ -18,7 +18,8 @@ from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback,
 
 from analytics import growth, risk, rt
 from analytics.coverage import DEFAULT_DISTANCE_KM
-from data import cache, queries, resources, store
+from analytics import forecast as forecast_model
+from data import cache, forecasts, queries, resources, store
 from figures import formatting as fmt
 from figures import maps, tables, trends
 from geo import regions
@@ -371,7 +372,13 @@ def trend_figure(view: str, region: str, day: str, options, compare, palette: st
     if view == "rt":
         return trends.rt_chart(queries.region_series(region), name, day, palette, clip=clip)
     return trends.trend(queries.region_series(region), name, day, log=log, per100k=per100k, palette=palette,
-                        clip=clip)
+                        clip=clip, fan=forecast_fan(region, day))
+
+
+def forecast_fan(region: str, day: str) -> pd.DataFrame | None:
+    """The ensemble forecast made on ``day`` for the region (None: nothing to forecast from)."""
+    made = forecasts.forecast(region, day)
+    return None if made is None else made["ensemble"]
 
 
 @cache.memoize
@@ -385,7 +392,7 @@ def shared_trend(view: str, region: str, day: str, options: tuple, compare: tupl
 
 
 TREND_NOTES = {
-    "region": "点击柱形可将该日设为当前日期；▼为核减订正，×为未上报。",
+    "region": "点击柱形可将该日设为当前日期；▼为核减订正，×为未上报；紫色虚线与阴影为预测（中位数、50%与90%区间）。",
     "units": "各市（区）共用纵轴，便于比较大小；点击任一小图的某日可设为当前日期。",
     "compare": "各地区每日新增的7日平均；勾选“每10万人”按常住人口比较。",
     "rt": f"Rt：Cori 等（2013）方法，{rt.WINDOW}日滑动窗口，先验均值5、标准差5；{rt.SI_SOURCE}；"
@@ -406,7 +413,47 @@ def update_trend(region, view, options, compare, _version=None, palette=None, da
     fig = shared_trend(view, region, day, tuple(options or ()), tuple(compare or ()), palette)
     if only_triggered_by("palette-select"):
         return colour_patch(fig), no_update
-    return fig, TREND_NOTES.get(view, "")
+    return fig, trend_note(view)
+
+
+def trend_note(view: str):
+    """The note under the trend; the single-region view says how its forecast is made, one click away."""
+    note = TREND_NOTES.get(view, "")
+    if view not in (None, "region"):
+        return note
+    return [note, html.Details(className="forecast-method", children=[
+        html.Summary("预测方法与检验"), html.P(forecast_model.METHOD),
+        html.A("各模型回测成绩（模型评估）", href="/models")])]
+
+
+@callback(
+    Output("trend-forecast", "data"),
+    Input("view-day", "data"), State("region-select", "value"), State("trend-view", "value"),
+    State("trend-options", "value"),
+    prevent_initial_call=True,
+)
+@requires("view")
+def forecast_on_day(day, region, view, options):
+    """The fan of the day shown, as the values the trend's forecast traces take (a date step; a new trend figure
+    brings its own): {day, x, median, lower_50, ...}, per 100,000 and without zeros on a log axis as the chart."""
+    if view not in (None, "region") or not day:
+        return no_update
+    fan = forecast_fan(region, day)
+    series = queries.region_series(region)
+    per100k, log = "per100k" in (options or []), "log" in (options or [])
+    scale = 100_000 / regions.get(region).population if per100k and series is not None else 1.0
+    out = {"day": day, "x": [] if fan is None else [d.date().isoformat() for d in fan.index]}
+    for field in forecast_model.FIELDS:
+        values = [] if fan is None else (fan[field] * scale).tolist()
+        out[field] = [None if log and v <= 0 else v for v in values]
+    return out
+
+
+clientside_callback(
+    ClientsideFunction("dashboard", "showForecast"),
+    Output("trend-forecast-shown", "data"), Input("trend-forecast", "data"),
+    prevent_initial_call=True,
+)
 
 
 clientside_callback(  # a figure from the server shows nothing after the day shown, once drawn

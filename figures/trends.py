@@ -148,12 +148,43 @@ def milestones(series: pd.DataFrame) -> list[tuple[pd.Timestamp, str]]:
     return out
 
 
+FORECAST_COLOUR = "#6a3d9a"
+FORECAST_BANDS = (("lower_90", "upper_90", "90%", "rgba(106,61,154,0.14)"),
+                  ("lower_50", "upper_50", "50%", "rgba(106,61,154,0.28)"))
+
+
+def add_forecast(fig: go.Figure, fan: pd.DataFrame | None, scale: float = 1.0, log: bool = False) -> None:
+    """The forecast after the selected day as a fan (analytics/forecast.py, the ensemble): 90 % and 50 % bands and
+    the median, one legend entry group 预测 (a click hides it). Every trace carries ``meta.forecast`` (its quantile),
+    so the page can put another day's forecast into them (assets/dashboard.js showForecast) and the table
+    alternative names each column. An empty fan gives the traces without points."""
+    x = [] if fan is None else list(fan.index)
+
+    def y(field):
+        return [] if fan is None else list(_for_log(fan[field] * scale, log))
+
+    unit = "例/10万人" if scale != 1 else "例"
+    value = "%{y:,.2f}" if scale != 1 else "%{y:,}"
+    for low, high, width, fill in FORECAST_BANDS:
+        fig.add_scatter(x=x, y=y(low), mode="lines", line={"width": 0}, legendgroup="forecast", showlegend=False,
+                        name=f"预测{width}下限", hovertemplate=f"{value} {unit}",
+                        meta={"forecast": low, "column": f"预测{width}区间下限（{unit}）"})
+        fig.add_scatter(x=x, y=y(high), mode="lines", line={"width": 0}, fill="tonexty", fillcolor=fill,
+                        legendgroup="forecast", name=f"预测{width}区间", hovertemplate=f"{value} {unit}",
+                        meta={"forecast": high, "column": f"预测{width}区间上限（{unit}）"})
+    fig.add_scatter(x=x, y=y("median"), mode="lines", line={"color": FORECAST_COLOUR, "width": 2, "dash": "dot"},
+                    legendgroup="forecast", name="预测（中位数）", hovertemplate=f"{value} {unit}",
+                    meta={"forecast": "median", "column": f"预测中位数（{unit}）"})
+
+
 def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: str = "", log: bool = False,
-          per100k: bool = False, palette: str | None = None, clip: bool = True) -> go.Figure:
+          per100k: bool = False, palette: str | None = None, clip: bool = True,
+          fan: pd.DataFrame | None = None) -> go.Figure:
     """One region. ``series`` is None when the region has no data. ``palette``: figures.theme.PALETTES.
     ``clip``: the data end on the selected day (a figure of that day: the wall, the briefing); without it the figure
     holds every day and the page hides the later ones itself (assets/dashboard.js clipTrend), so that a date step
-    needs no new figure. The notes (first case, peak, last new case) are of the selected day either way."""
+    needs no new figure. The notes (first case, peak, last new case) are of the selected day either way.
+    ``fan``: the forecast made on the selected day (data.forecasts), drawn after it."""
     colours = palette_named(palette)
     unit = "例/10万人" if per100k else "例"
     fig = go.Figure()
@@ -188,6 +219,9 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
         fig.add_scatter(x=missing.index, y=[0] * len(missing), mode="markers", name=fmt.MISSING,
                         marker={"symbol": "x-thin", "line": {"width": 2, "color": "#888888"}, "size": 9},
                         hovertemplate=fmt.MISSING, meta={"column": "上报状态", "text": fmt.MISSING})
+    population = s["population"].dropna()
+    scale = 100_000 / population.iloc[-1] if per100k and len(population) else 1.0
+    add_forecast(fig, fan, scale, log)
     shapes, notes = gap_marks(s)
     gaps = long_gaps(s)
     before = [end for _, end in gaps if end < pd.Timestamp(selected_day)]

@@ -273,6 +273,7 @@ def layout(**query) -> html.Div:
             dcc.Store(id="map-days-block", data={"size": DAY_BLOCK, "index": day_index // DAY_BLOCK}),
             dcc.Store(id="trend-day"),
             dcc.Store(id="trend-clipped"),  # the figure_key of the trend figure last clipped to the day shown
+            dcc.Store(id="trend-forecast"), dcc.Store(id="trend-forecast-shown"),  # the day's forecast fan
             # The day the views below the map show. It follows `date-select` once the map has been recoloured, so
             # the requests for KPIs, table and judgement do not hold up the map (assets/dashboard.js, stepMap).
             dcc.Store(id="view-day", data=state.date),

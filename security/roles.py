@@ -33,6 +33,7 @@ ROUTES = [
     ("/logout", False, "退出（POST）", SIGNED_IN),
     ("/", False, "态势总览", "view"),
     ("/wall", False, "大屏", "wall"),
+    ("/models", False, "模型评估（预测回测、输入风险检验）", "view"),
     ("/data", False, "数据管理（上传限本人地区）", "upload"),
     ("/admin", False, "用户、大屏令牌与审计日志", "admin"),
     ("/_dash-", True, "页面的脚本与回调（每个回调再按下表检查）", SIGNED_IN),
