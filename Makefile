@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up on a fresh machine.
-.PHONY: run test fuzz bench bench-scale load geo
+.PHONY: run test fuzz bench bench-scale bench-forecast load geo
 
 run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data); upgrades the store's schema first
 	@scripts/setup.sh run
@@ -17,6 +17,10 @@ fuzz:  ## 1,000 generated malformed and hostile files through the real ingest (C
 bench:  ## benchmark / in chromium and replay its callbacks (not part of the test gate)
 	@scripts/setup.sh test
 	.venv/bin/python -m benchmarks.bench
+
+bench-forecast:  ## one region's forecast cold and warm, and the whole backtest (benchmarks/forecast.py)
+	@scripts/setup.sh test
+	.venv/bin/python -m benchmarks.forecast
 
 load:  ## 50 simulated users for 2 minutes against gunicorn (USERS=, DURATION=); not part of the test gate
 	@scripts/setup.sh test

@@ -202,9 +202,9 @@ def summarise(scores: pd.DataFrame, by=("model", "horizon")) -> pd.DataFrame:
     table = scores.groupby(by).agg(wis=("wis", "mean"), coverage_50=("in_50", "mean"), coverage_90=("in_90", "mean"),
                                    forecasts=("wis", "size")).reset_index()
     keys = [c for c in by if c != "model"]
-    base = table[table.model == "baseline"].set_index(keys)["wis"] if keys else table.loc[table.model == "baseline", "wis"].iloc[0]
+    baseline = table[table.model == "baseline"]
     if keys:
-        table["relative_wis"] = table["wis"] / table.set_index(keys).index.map(base).to_numpy()
+        table["relative_wis"] = table["wis"] / table.set_index(keys).index.map(baseline.set_index(keys)["wis"]).to_numpy()
     else:
-        table["relative_wis"] = table["wis"] / base
+        table["relative_wis"] = table["wis"] / baseline["wis"].iloc[0]
     return table

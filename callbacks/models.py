@@ -15,7 +15,7 @@ SHOWN_HORIZONS = (1, 3, 7, 14)
 def backtest_table(rows: list[dict], caption: str) -> html.Table:
     head = ["模型", "预测天数", "WIS", "相对WIS", "50%区间覆盖", "90%区间覆盖", "预测数"]
     body = [html.Tr([html.Td(forecast_model.MODEL_NAMES[r["model"]]), html.Td(r["horizon"]), html.Td(f"{r['wis']:.2f}"),
-                     html.Td(f"{r['relative_wis']:.2f}", className="worse" if r["relative_wis"] > 1 else "better"),
+                     html.Td(f"{r['relative_wis']:.2f}", className="worse" if r["relative_wis"] > 1 else "better" if r["relative_wis"] < 1 else None),
                      html.Td(f"{r['coverage_50']:.0%}"), html.Td(f"{r['coverage_90']:.0%}"), html.Td(r["forecasts"])])
             for r in sorted(rows, key=lambda r: (forecast_model.MODELS.index(r["model"]), r["horizon"]))
             if r["horizon"] in SHOWN_HORIZONS]

@@ -155,7 +155,7 @@ FORECAST_BANDS = (("lower_90", "upper_90", "90%", "rgba(106,61,154,0.14)"),
 
 def add_forecast(fig: go.Figure, fan: pd.DataFrame | None, scale: float = 1.0, log: bool = False) -> None:
     """The forecast after the selected day as a fan (analytics/forecast.py, the ensemble): 90 % and 50 % bands and
-    the median, one legend entry group 预测 (a click hides it). Every trace carries ``meta.forecast`` (its quantile),
+    the median, one legend entry for all (a click hides the fan). Every trace carries ``meta.forecast`` (its quantile),
     so the page can put another day's forecast into them (assets/dashboard.js showForecast) and the table
     alternative names each column. An empty fan gives the traces without points."""
     x = [] if fan is None else list(fan.index)
@@ -170,10 +170,11 @@ def add_forecast(fig: go.Figure, fan: pd.DataFrame | None, scale: float = 1.0, l
                         name=f"预测{width}下限", hovertemplate=f"{value} {unit}",
                         meta={"forecast": low, "column": f"预测{width}区间下限（{unit}）"})
         fig.add_scatter(x=x, y=y(high), mode="lines", line={"width": 0}, fill="tonexty", fillcolor=fill,
-                        legendgroup="forecast", name=f"预测{width}区间", hovertemplate=f"{value} {unit}",
+                        legendgroup="forecast", showlegend=False, name=f"预测{width}上限",
+                        hovertemplate=f"{value} {unit}",
                         meta={"forecast": high, "column": f"预测{width}区间上限（{unit}）"})
     fig.add_scatter(x=x, y=y("median"), mode="lines", line={"color": FORECAST_COLOUR, "width": 2, "dash": "dot"},
-                    legendgroup="forecast", name="预测（中位数）", hovertemplate=f"{value} {unit}",
+                    legendgroup="forecast", name="预测（阴影：50%、90%区间）", hovertemplate=f"{value} {unit}",
                     meta={"forecast": "median", "column": f"预测中位数（{unit}）"})
 
 

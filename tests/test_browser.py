@@ -1,6 +1,7 @@
 """`/` in Debian's headless chromium, used as a duty officer would: pick a region and a day, watch every view follow."""
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import expect
@@ -125,6 +126,14 @@ def test_date_steps_recolour_the_map_in_the_browser_and_playback_follows(server_
     page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0"
                            ".startsWith('2020-02-11')")
     assert _map_values(page)["610100"] == _api_confirmed(server_url, "610100", "2020-02-11")
+    # the forecast fan moves to the new day inside the drawn chart: the 14 medians the API gives for that origin
+    fan = page.wait_for_function("""() => {
+        const gd = document.querySelector('#trend-chart .js-plotly-plot');
+        const t = gd && gd.data.find((d) => d.meta && d.meta.forecast === 'median');
+        return t && String(t.x[0]).startsWith('2020-02-12') && Array.from(t.y); }""")
+    import urllib.request  # noqa: PLC0415
+    with urllib.request.urlopen(f"{server_url}/api/v1/forecast?region=610000&date=2020-02-11") as response:
+        assert fan.json_value() == [row["median"] for row in json.load(response)]
     assert not [o for o in sent if "region-map.figure" in o or "trend-chart.figure" in o], sent
 
     page.click("#play-toggle")

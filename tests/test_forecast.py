@@ -169,3 +169,18 @@ def test_the_backtest_command_writes_its_json(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", "backtest", "--start", "2020-13-01"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--start" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_models_page_says_where_a_model_does_worse_than_the_baseline(app_module):
+    from callbacks.models import report_views  # noqa: PLC0415
+    from data import forecasts  # noqa: PLC0415
+    report = forecasts.report(forecasts.run_backtest(["610000"], "2020-01-29", "2020-02-29"))
+    status, verdicts, skill, coverage, tables = report_views(report)
+    assert "2020-01-29" in status
+    seven = {r["model"]: r for r in report["province_by_horizon"] if r["horizon"] == 7}
+    for verdict, name in zip(verdicts, ("ensemble", "renewal")):
+        said = verdict.children
+        assert model.MODEL_NAMES[name] in said
+        assert ("不如基线" in said) == (seven[name]["relative_wis"] >= 1)
+    assert [t.name for t in skill.data] == [model.MODEL_NAMES[m] for m in model.MODELS]
+    assert len(coverage.data) == 6 and len(tables) == 2
