@@ -9,11 +9,12 @@ import math
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
+from analytics import allocation
 from analytics.adequacy import THRESHOLDS, adequacy, floored
 from analytics.coverage import DEFAULT_DISTANCE_KM
-from data import cache
+from data import cache, resources
 from figures import formatting as fmt
-from figures import tables
+from figures import maps, tables
 from geo import regions
 from geo.units import PROVINCE
 from security.roles import requires
@@ -221,3 +222,101 @@ def download(_csv, _xlsx, region, day, distance_km):
         return {"content": base64.b64encode(tables.to_xlsx(table, "资源保障")).decode(), "base64": True,
                 "filename": f"{name}.xlsx"}
     return {"content": tables.to_csv(table), "filename": f"{name}.csv", "type": "text/csv"}
+
+
+# ---- 口罩调配建议 (analytics/allocation.py): transfers from counties above the safe stock to counties below it ----
+def allocation_scope(region: str) -> tuple[str | None, str]:
+    """Where masks may move for a chosen region: (unit adcode or None for the province's 107 counties, its name)."""
+    r = regions.get(region)
+    if r is None or r.level == "province":
+        return None, "全省"
+    unit = regions.unit_of(region)
+    return unit.adcode, unit.display_name
+
+
+def allocation_view(region: str, day: str) -> dict:
+    """Everything the card shows: title, sentence, table rows, unmet rows, the map figure, demo."""
+    parent, name = allocation_scope(region)
+    s = resources.mask_transfers(day, parent)
+    members = len(s.counties)
+    bounds = (regions.unit(parent) if parent else regions.province()).bounds
+    rows = [(t.from_name, t.to_name, f"{int(t.masks):,}", f"{t.distance_km:.1f}") for t in s.transfers.itertuples()]
+    short = s.counties[s.counties["unmet"] > 0]
+    return {
+        "title": f"口罩调配建议 · {name}（{members}个县区） · {fmt.day(day)}" + ("（演示数据）" if s.demo else ""),
+        "summary": allocation.summary_text(s, name) + ("选择“陕西省（全省）”可在全省范围内调配。" if parent and s.unmet else ""),
+        "rows": rows,
+        "unmet": [(n, f"{int(u):,}") for n, u in zip(short["name"], short["unmet"])],
+        "figure": maps.transfer_map(s.transfers, s.counties, resources.county_centroids(), bounds, s.demo),
+        "demo": s.demo,
+    }
+
+
+def allocation_table(view: dict) -> list:
+    heads = ("调出县区", "调入县区", "口罩数量（只）", "直线距离（公里）")
+    children = []
+    if view["rows"]:
+        body = [html.Tr([html.Td(a), html.Td(b), html.Td(m, className="num"), html.Td(d, className="num")])
+                for a, b, m, d in view["rows"]]
+        children.append(html.Table(className="table allocation-table", children=[
+            html.Caption("建议调拨（按口罩数量从多到少）", className="sr-only"),
+            html.Thead(html.Tr([html.Th(h, scope="col", className="num" if i > 1 else None)
+                                for i, h in enumerate(heads)])), html.Tbody(body)]))
+    else:
+        children.append(html.P("无调拨建议。", className="muted"))
+    if view["unmet"]:
+        children.append(html.P("未能补足：" + "；".join(f"{n} 缺{u}只" for n, u in view["unmet"])
+                               + "（范围内可调出量不足）。", className="flag-text"))
+    return children
+
+
+@callback(
+    Output("allocation-title", "children"), Output("allocation-summary", "children"),
+    Output("allocation-table", "children"), Output("allocation-map", "figure"), Output("allocation-demo", "hidden"),
+    Input("region-select", "value"), Input("view-day", "data"), Input("page-version", "data"),
+)
+@requires("view")
+def update_allocation(region, day, _version=None):
+    view = allocation_view(region or PROVINCE, day)
+    return view["title"], view["summary"], allocation_table(view), view["figure"], not view["demo"]
+
+
+def allocation_download_table(region: str, day: str) -> pd.DataFrame:
+    """The transfers, then the need left unmet (if any), unformatted, with the scope, safe level and 演示数据."""
+    parent, name = allocation_scope(region)
+    s = resources.mask_transfers(day, parent)
+    t = s.transfers
+    moves = pd.DataFrame({
+        "类型": "调拨", "调出县区代码": t["from_adcode"], "调出县区": t["from_name"], "调入县区代码": t["to_adcode"],
+        "调入县区": t["to_name"], "口罩数量（只）": t["masks"], "直线距离（公里）": t["distance_km"].round(3),
+        "运量（只·公里）": (t["masks"] * t["distance_km"]).round(1),
+    })
+    short = s.counties[s.counties["unmet"] > 0]
+    gaps = pd.DataFrame({"类型": "缺口（无可调出量）", "调出县区代码": "", "调出县区": "", "调入县区代码": short.index,
+                         "调入县区": short["name"].to_numpy(), "口罩数量（只）": short["unmet"].to_numpy()})
+    out = pd.concat([moves, gaps], ignore_index=True) if len(gaps) else moves
+    out.insert(0, "调配范围", f"{name}（{len(s.counties)}个县区）")
+    out.insert(0, "截至日期", pd.Timestamp(day).date().isoformat())
+    out["安全库存（天）"] = s.safe_days
+    out["距离说明"] = allocation.DISTANCE_BASIS
+    out["演示数据"] = "是" if s.demo else "否"
+    return out
+
+
+@callback(
+    Output("allocation-download", "data"),
+    Input("allocation-download-csv", "n_clicks"), Input("allocation-download-xlsx", "n_clicks"),
+    State("region-select", "value"), State("date-select", "value"),
+    prevent_initial_call=True,
+)
+@requires("export", audit="导出口罩调配建议")
+def download_allocation(_csv, _xlsx, region, day):
+    region = region or PROVINCE
+    table = allocation_download_table(region, day)
+    parent, name = allocation_scope(region)
+    demo = "_演示数据" if resources.mask_transfers(day, parent).demo else ""
+    filename = f"口罩调配建议_{name}_{day}{demo}"
+    if ctx.triggered_id == "allocation-download-xlsx":
+        return {"content": base64.b64encode(tables.to_xlsx(table, "口罩调配建议")).decode(), "base64": True,
+                "filename": f"{filename}.xlsx"}
+    return {"content": tables.to_csv(table), "filename": f"{filename}.csv", "type": "text/csv"}

@@ -7,6 +7,7 @@ version, so it fetches it once per version and distance and caches it.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from analytics import allocation
 from analytics import coverage as cov
-from data import queries, store
+from data import cache, queries, store
 from data.demo_facilities import COUNTIES
 from geo import regions
 from geo.units import PROVINCE
@@ -140,3 +142,26 @@ def _facility_totals(eng, version: str) -> dict:
 
 
 facility_totals = store.per_version(_facility_totals)
+
+
+@lru_cache(maxsize=1)
+def county_centroids() -> pd.DataFrame:
+    """Index county adcode: lon, lat of each county's area centroid, computed in the metric CRS (EPSG:4545) from the
+    full-resolution polygons, then given in WGS84 degrees (the mask transfers' distances run between these)."""
+    polygons = county_polygons()
+    points = gpd.GeoSeries(polygons.geometry.centroid, crs=polygons.crs).to_crs("EPSG:4326")
+    return pd.DataFrame({"lon": points.x.to_numpy(), "lat": points.y.to_numpy()}, index=polygons.index)
+
+
+@cache.memoize
+def mask_transfers(day, parent: str | None = None, eng=None):
+    """Suggested mask transfers on ``day`` (analytics.allocation.Suggestion, ``demo`` set) among the province's 107
+    counties, or among a unit's counties (``parent``: the unit's adcode): stock and use per day from the adequacy
+    table, so its 口罩可用天数 and the transfers' safe level are the same numbers. Memoised per data version."""
+    from analytics.adequacy import adequacy  # noqa: PLC0415  (adequacy imports this module for its inputs)
+    parent = None if parent in (None, PROVINCE) else parent
+    table = adequacy(day, "county", parent, eng=eng)
+    counties = pd.DataFrame({"name": table["name"], "stock": table["mask_stock"],
+                             "use_per_day": table["mask_use_per_day"]}, index=table.index)
+    counties = counties.join(county_centroids(), how="left")
+    return dataclasses.replace(allocation.suggest(counties), demo=bool(table["demo"].any()))

@@ -233,3 +233,82 @@ def gap_trace(url: str, counties: pd.DataFrame, distance_km: float, demo: bool) 
         hovertemplate=f"<b>%{{customdata[0]}}</b><br>距开放发热门诊直线{distance_km:g}公里以外<br>"
                       f"%{{customdata[1]}}<extra>{label}</extra>",
     )
+
+
+TRANSFER_COLOUR = "#1f5fbf"
+DONOR_COLOUR = "#16a085"
+RECIPIENT_COLOUR = "#b2182b"
+
+
+def _arrows(transfers: pd.DataFrame, centroids: pd.DataFrame, span: float) -> tuple[list, list]:
+    """Lon and lat of every transfer's line and arrowhead (a V at the recipient's end), None between them.
+    Drawn on a local plane (lon scaled by cos(lat)), so the heads keep their shape at Shaanxi's latitudes."""
+    lons, lats = [], []
+    for a, b in zip(transfers["from_adcode"], transfers["to_adcode"]):
+        (lon1, lat1), (lon2, lat2) = centroids.loc[a, ["lon", "lat"]], centroids.loc[b, ["lon", "lat"]]
+        k = math.cos(math.radians((lat1 + lat2) / 2))
+        dx, dy = (lon2 - lon1) * k, lat2 - lat1
+        length = math.hypot(dx, dy) or 1e-9
+        ux, uy = dx / length, dy / length
+        back = min(0.2 * length, 0.02 * span)  # the tip stops short of the recipient's dot, so it shows
+        tip = (lon2 * k - ux * back, lat2 - uy * back)
+        head = min(0.4 * length, 0.03 * span)
+        wings = []
+        for angle in (math.radians(25), -math.radians(25)):
+            wx = ux * math.cos(angle) - uy * math.sin(angle)
+            wy = ux * math.sin(angle) + uy * math.cos(angle)
+            wings.append(((tip[0] - head * wx) / k, tip[1] - head * wy))
+        lons += [lon1, tip[0] / k, None, wings[0][0], tip[0] / k, wings[1][0], None]
+        lats += [lat1, tip[1], None, wings[0][1], tip[1], wings[1][1], None]
+    return [None if v is None else round(v, 5) for v in lons], [None if v is None else round(v, 5) for v in lats]
+
+
+def transfer_map(transfers: pd.DataFrame, counties: pd.DataFrame, centroids: pd.DataFrame, bounds,
+                 demo: bool = False, width_px: int = 760, height_px: int = 560) -> dict:
+    """The suggested mask transfers (analytics.allocation) as arrows from donor to recipient county over the county
+    boundaries. ``counties``: the suggestion's per-county table (need, received, unmet, given, ...);
+    ``centroids``: index adcode, lon, lat. The boundaries are layers from the same static files as the main map,
+    with no tiles; the transfers' trace carries the table alternative's columns (``meta.columns``)."""
+    label = "（演示数据）" if demo else ""
+    min_lon, min_lat, max_lon, max_lat = bounds
+    span = max((max_lon - min_lon) * math.cos(math.radians((min_lat + max_lat) / 2)), max_lat - min_lat)
+    traces = []
+    for uid, kind, part, colour, hover in (
+            ("allocation-to", "调入县区", counties[counties["need"] > 0], RECIPIENT_COLOUR,
+             lambda r: f"需{fmt.count(r.need)}只，调入{fmt.count(r.received)}只"
+                       + (f"，仍缺{fmt.count(r.unmet)}只" if r.unmet else "")),
+            ("allocation-from", "调出县区", counties[counties["given"] > 0], DONOR_COLOUR,
+             lambda r: f"调出{fmt.count(r.given)}只，调出后可用{floored(r.days_after, 1):.1f}天")):
+        where = centroids.reindex(part.index)
+        traces.append(dict(
+            type="scattermap", mode="markers", lon=where["lon"].round(5).tolist(), lat=where["lat"].round(5).tolist(),
+            name=f"{kind}{label}", marker={"size": 9, "color": colour, "opacity": 0.85}, uid=uid,
+            customdata=[[r.name, hover(r)] for r in part.itertuples()],
+            hovertemplate=f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}}<extra>{kind}</extra>",
+        ))
+    lons, lats = _arrows(transfers, centroids, span)
+    traces.append(dict(type="scattermap", mode="lines", lon=lons, lat=lats, name=f"调拨方向{label}",
+                       line={"width": 2, "color": TRANSFER_COLOUR}, hoverinfo="skip", uid="allocation-lines"))
+    if len(transfers):
+        start = centroids.loc[transfers["from_adcode"]].to_numpy()
+        end = centroids.loc[transfers["to_adcode"]].to_numpy()
+        middle = (start + end) / 2
+        traces.append(dict(
+            type="scattermap", mode="markers", lon=middle[:, 0].round(5).tolist(), lat=middle[:, 1].round(5).tolist(),
+            name="调拨量（悬停查看）", marker={"size": 6, "color": TRANSFER_COLOUR, "opacity": 0.9}, uid="allocation-moves",
+            meta={"columns": ["调出县区", "调入县区", "口罩数量（只）", "直线距离（公里）"]},
+            customdata=[[a, b, int(m), round(float(d), 1)] for a, b, m, d in zip(
+                transfers["from_name"], transfers["to_name"], transfers["masks"], transfers["distance_km"])],
+            hovertemplate="%{customdata[0]} → %{customdata[1]}<br>口罩 %{customdata[2]:,} 只"
+                          "<br>直线距离 %{customdata[3]} 公里<extra></extra>",
+        ))
+    layers = [{"source": CHINA_URL, "type": "fill", "color": "#eef1f4", "fill": {"outlinecolor": "#c8ced6"},
+               "below": "traces"},
+              {"source": COUNTIES_URL, "type": "line", "color": "#b8c0ca", "line": {"width": 0.6}, "below": "traces"},
+              {"source": UNITS_URL, "type": "line", "color": "#6b7785", "line": {"width": 1.2}, "below": "traces"}]
+    return {"data": traces, "layout": dict(
+        map={"style": "white-bg", "layers": layers, **view_for(bounds, width_px, height_px)},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=True, paper_bgcolor="#ffffff",
+        legend={"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
+        font={"family": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"},
+    )}
