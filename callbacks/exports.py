@@ -147,8 +147,8 @@ def make_brief(set_progress, _n, region, day, kind):
         try:
             briefing.write(region, day, out, progress=lambda step, total, text: set_progress((step, total, text)))
         except briefing.RenderTimeout as exc:  # said on the page, where the progress is shown
-            set_progress((0, 5, str(exc)))
+            set_progress((0, briefing.STEPS, str(exc)))
             return no_update
-        set_progress((5, 5, "已完成"))
+        set_progress((briefing.STEPS, briefing.STEPS, "已完成"))
         return {"content": base64.b64encode(out.read_bytes()).decode(), "base64": True,
                 "filename": out.name}

@@ -195,7 +195,7 @@ def layout(**query) -> html.Div:
                     html.Button("取消", id="brief-cancel", className="small-button", hidden=True),
                 ]),
                 html.Div(id="brief-progress-box", hidden=True, children=[
-                    html.Progress(id="brief-progress", value="0", max="5", className="brief-progress"),
+                    html.Progress(id="brief-progress", value="0", max="6", className="brief-progress"),
                     html.Span(id="brief-status", className="note"),
                 ]),
                 dcc.Download(id="brief-download"),

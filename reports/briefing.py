@@ -1,7 +1,8 @@
 """The briefing pack (汇报材料) for a region and day, as PPTX or PDF, made from the same figure builders as the page.
 
 Pages: title (region, as-of date, generated time, sources, 演示数据 where demo data are included); a generated
-summary in Chinese; the KPIs as a table; the map; the trend; the flow view; the risk list.
+summary in Chinese; the KPIs as a table; the map; the trend; the flow view; the forecast (the fan of the last weeks
+and the next 14 days, their numbers as a table, the backtest's verdict); the risk list; the mask transfers.
 Pictures come from kaleido with Debian's chromium, kept warm between figures (one browser for the whole pack);
 the PDF is the same pages printed by the same chromium, so Chinese comes out in the installed CJK font.
 """
@@ -27,17 +28,20 @@ import kaleido
 import pandas as pd
 import psutil
 
+from analytics import forecast as forecast_model
 from analytics.risk import LEVEL_NAMES, RULE_TEXT
-from callbacks.dashboard import build_map, trend_figure
+from callbacks.dashboard import build_map, forecast_fan, trend_figure
 from callbacks.flows import flow_view
-from data import flow_queries, queries
+from data import flow_queries, forecasts, queries
 from figures import formatting as fmt
 from figures import maps
 from geo import regions
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
-SIZE = {"map": (1100, 820), "trend": (1200, 560), "flow": (1200, 640)}
+SIZE = {"map": (1100, 820), "trend": (1200, 560), "flow": (1200, 640), "forecast": (1000, 620)}
+PICTURES = {"map": "地图", "trend": "趋势图", "flow": "人口流动图", "forecast": "预测图"}
+STEPS = len(PICTURES) + 2  # gathering, the pictures, laying out
 
 
 @dataclass
@@ -53,6 +57,10 @@ class Brief:
     captions: dict[str, str] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     demo: bool = False
+    forecast_rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # day, median, 50 %, 90 % intervals
+    forecast_note: str = ""
+    transfers: list[tuple[str, str, str, str]] = field(default_factory=list)  # 口罩调配建议: from, to, masks, km
+    transfer_summary: str = ""
 
 
 def _inline_boundaries(fig: dict) -> dict:
@@ -224,7 +232,7 @@ def build(region: str, day: str, progress=None) -> Brief:
     """Everything the pack holds; the slow part is the three pictures. ``progress(step, total, text)`` is told
     before each step (the page shows it as a progress bar)."""
     progress = progress or (lambda *_: None)
-    progress(0, 5, "正在汇总数据")
+    progress(0, STEPS, "正在汇总数据")
     s = queries.summary(region, day)
     name = regions.get(region).display_name
     kpis = []
@@ -245,14 +253,73 @@ def build(region: str, day: str, progress=None) -> Brief:
         "map": (build_map(region, day, "confirmed_cum", []), f"{name} 累计确诊（{when}）"),
         "trend": (trend_figure("region", region, day, [], []), f"{name} 每日新增与累计确诊（{when}）"),
         "flow": (flow_fig, flow_title or "人口流动"),
+        "forecast": (_forecast(brief), f"{name} 每日新增确诊预测：{fmt.day(day)}起报，未来14天"),
     }
     for step, (key, (fig, title)) in enumerate(figures.items(), start=1):
-        progress(step, 5, f"正在绘制{ {'map': '地图', 'trend': '趋势图', 'flow': '人口流动图'}[key] }")
+        progress(step, STEPS, f"正在绘制{PICTURES[key]}")
         brief.images[key] = _png(fig, SIZE[key], title)
         brief.captions[key] = title
     if flow_note:
         brief.captions["flow"] += f"（{flow_note}）"
+    _add_transfers(brief)
     return brief
+
+
+FORECAST_HEADS = ("日期", "中位数（例）", "50%区间", "90%区间")
+LOOK_BACK_DAYS = 27  # the forecast's picture: four weeks before the origin, then the 14 days after
+
+
+def _forecast(brief: Brief):
+    """The forecast of the brief's region and day: its rows and note on the brief, the zoomed trend as the figure."""
+    fan = forecast_fan(brief.region, brief.day)
+    if fan is not None:
+        brief.forecast_rows = [(fmt.day(d), str(r["median"]), f"{r['lower_50']}–{r['upper_50']}",
+                                f"{r['lower_90']}–{r['upper_90']}") for d, r in fan.iterrows()]
+    tested = forecasts.published()
+    verdict = "".join(tested["verdicts"]) if tested else "回测结果见看板“模型评估”页（/models）。"
+    brief.forecast_note = (f"{forecast_model.MODEL_NAMES['ensemble']}（更新方程模型与基线的分位数平均），"
+                           f"仅用{fmt.day(brief.day)}及以前的数据；假定防控措施与报告方式不变。{verdict}")
+    fig = trend_figure("region", brief.region, brief.day, [], [])
+    day = pd.Timestamp(brief.day)
+    fig.update_xaxes(range=[day - pd.Timedelta(days=LOOK_BACK_DAYS), day + pd.Timedelta(days=14.5)],
+                     rangeselector={"visible": False})
+    return fig
+
+
+def _forecast_slide(deck, brief: Brief, text, m: int) -> None:
+    from pptx.util import Emu, Pt  # noqa: PLC0415  (python-pptx only when a PPTX is made, as in to_pptx)
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    w = deck.slide_width
+    text(slide, brief.captions["forecast"], m, 250000, w - 2 * m, 500000, 22, True)
+    picture = slide.shapes.add_picture(_as_file(brief.images["forecast"]), Emu(m), Emu(850000))
+    scale = (w * 0.58) / picture.width
+    picture.width, picture.height = int(picture.width * scale), int(picture.height * scale)
+    rows = brief.forecast_rows or [("无可预测的数据", "", "", "")]
+    left = m + picture.width + 150000
+    table = slide.shapes.add_table(len(rows) + 1, 4, Emu(left), Emu(850000), Emu(w - left - m),
+                                   Emu(250000 * (len(rows) + 1))).table
+    for col, head in enumerate(FORECAST_HEADS):
+        table.cell(0, col).text = head
+    for row, values in enumerate(rows, start=1):
+        for col, content in enumerate(values):
+            table.cell(row, col).text = content
+    for cell in (table.cell(r, c) for r in range(len(rows) + 1) for c in range(4)):
+        for para in cell.text_frame.paragraphs:
+            for run in para.runs:
+                run.font.size, run.font.name = Pt(10), "Microsoft YaHei"
+    text(slide, brief.forecast_note, m, 850000 + picture.height + 100000, int(w * 0.58), 1200000, 11)
+
+
+def _forecast_section(brief: Brief) -> str:
+    e = html.escape
+    data = base64.b64encode(brief.images["forecast"]).decode()
+    rows = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in brief.forecast_rows)
+    heads = "".join(f"<th>{e(h)}</th>" for h in FORECAST_HEADS)
+    return (f'<section><h2>{e(brief.captions["forecast"])}</h2><div style="display:flex;gap:5mm">'
+            f'<div style="flex:0 0 60%"><img src="data:image/png;base64,{data}" style="max-height:100mm">'
+            f'<p style="font-size:10pt;line-height:1.4">{e(brief.forecast_note)}</p></div>'
+            f'<table style="font-size:9pt">{"<tr>" + heads + "</tr>"}'
+            f"{rows or '<tr><td colspan=4>无可预测的数据</td></tr>'}</table></div></section>")
 
 
 # ---- PPTX ---------------------------------------------------------------------------------------------------
@@ -312,6 +379,7 @@ def to_pptx(brief: Brief, path: Path) -> None:
         picture.width, picture.height = int(picture.width * scale), int(picture.height * scale)
         picture.left = int((w - picture.width) / 2)
 
+    _forecast_slide(deck, brief, text, m)
     slide = deck.slides.add_slide(blank)
     text(slide, f"各市（区）风险等级（{RULE_TEXT}）", m, 250000, w - 2 * m, 500000, 22, True)
     table = slide.shapes.add_table(len(brief.risk_rows) + 1, 4, Emu(m), Emu(900000), Emu(w - 2 * m),
@@ -325,7 +393,57 @@ def to_pptx(brief: Brief, path: Path) -> None:
         for para in cell.text_frame.paragraphs:
             for run in para.runs:
                 run.font.size, run.font.name = Pt(14), font
+    _transfer_slide(deck, brief, text, m)
     deck.save(str(path))
+
+
+# ---- 口罩调配建议 (analytics/allocation.py): one table slide, the 10 largest transfers ----------------------------
+TRANSFER_ROWS = 10
+
+
+def _add_transfers(brief: Brief) -> None:
+    """The suggested mask transfers of the brief's scope (the province's counties, or its unit's)."""
+    from analytics.allocation import DISTANCE_NOTE, summary_text  # noqa: PLC0415  (the slide's imports in its block)
+    from data.resources import mask_transfers  # noqa: PLC0415  (the slide's imports in its block)
+    unit = regions.unit_of(brief.region)
+    s = mask_transfers(brief.day, unit.adcode if unit else None)
+    brief.transfers = [(t.from_name, t.to_name, f"{int(t.masks):,}", f"{t.distance_km:.1f}")
+                       for t in s.transfers.head(TRANSFER_ROWS).itertuples()]
+    shown = f"表中为口罩数量最多的{len(brief.transfers)}笔。" if len(s.transfers) > TRANSFER_ROWS else ""
+    brief.transfer_summary = f"{summary_text(s, unit.display_name if unit else '全省')}{shown}{DISTANCE_NOTE}。"
+    brief.demo = brief.demo or s.demo
+
+
+TRANSFER_TITLE = "口罩调配建议（演示数据）"
+TRANSFER_HEADS = ("调出县区", "调入县区", "口罩数量（只）", "直线距离（公里）")
+
+
+def _transfer_slide(deck, brief: Brief, text, m: int) -> None:
+    from pptx.util import Emu, Pt  # noqa: PLC0415  (python-pptx only when a PPTX is made, as in to_pptx)
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    w = deck.slide_width
+    text(slide, TRANSFER_TITLE, m, 250000, w - 2 * m, 500000, 22, True)
+    text(slide, brief.transfer_summary, m, 800000, w - 2 * m, 900000, 13)
+    rows = brief.transfers or [("无调拨建议", "", "", "")]
+    table = slide.shapes.add_table(len(rows) + 1, 4, Emu(m), Emu(1800000), Emu(w - 2 * m),
+                                   Emu(340000 * (len(rows) + 1))).table
+    for col, head in enumerate(TRANSFER_HEADS):
+        table.cell(0, col).text = head
+    for row, values in enumerate(rows, start=1):
+        for col, content in enumerate(values):
+            table.cell(row, col).text = content
+    for cell in (table.cell(r, c) for r in range(len(rows) + 1) for c in range(4)):
+        for para in cell.text_frame.paragraphs:
+            for run in para.runs:
+                run.font.size, run.font.name = Pt(14), "Microsoft YaHei"
+
+
+def _transfer_section(brief: Brief) -> str:
+    e = html.escape
+    rows = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in brief.transfers)
+    heads = "".join(f"<th>{e(h)}</th>" for h in TRANSFER_HEADS)
+    return (f'<section><h2>{e(TRANSFER_TITLE)}</h2><p style="font-size:11pt">{e(brief.transfer_summary)}</p>'
+            f"<table><tr>{heads}</tr>{rows or '<tr><td colspan=4>无调拨建议</td></tr>'}</table></section>")
 
 
 def _as_file(png: bytes):
@@ -360,8 +478,10 @@ td, th {{ border: 1px solid #c8ced6; padding: 2mm 3mm; text-align: left; }}
 <section><h2>关键指标（{e(fmt.as_of(brief.day))}）</h2><table><tr><th>指标</th><th>数值（例）</th><th>较前日</th></tr>
 {kpi_rows}</table></section>
 {img("map")}{img("trend")}{img("flow")}
+{_forecast_section(brief)}
 <section><h2>各市（区）风险等级（{e(RULE_TEXT)}）</h2><table><tr><th>地区</th><th>风险等级</th><th>近7日新增</th>
 <th>距最近新增（天）</th></tr>{risk_rows}</table></section>
+{_transfer_section(brief)}
 </body></html>"""
 
 
@@ -385,6 +505,6 @@ def write(region: str, day: str, out: Path, progress=None) -> Brief:
         raise ValueError(f"--out 应以 .pptx 或 .pdf 结尾：{out}")
     brief = build(region, day, progress)
     if progress:
-        progress(4, 5, "正在排版")
+        progress(STEPS - 1, STEPS, "正在排版")
     (to_pptx if out.suffix.lower() == ".pptx" else to_pdf)(brief, out)
     return brief

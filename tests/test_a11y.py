@@ -5,6 +5,8 @@ numbers; the controls work from the keyboard."""
 from __future__ import annotations
 
 import itertools
+import json
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +90,8 @@ def _settle(page, path: str) -> None:
     pending (Dash marks components that wait for one with data-dash-is-loading)."""
     if path.startswith("/data"):
         expect(page.locator("#quality table").first).to_be_visible(timeout=30_000)
+    elif path.startswith("/models"):  # the backtest's first run for a data version takes ~half a minute
+        expect(page.locator("#models-backtest-table table").first).to_be_visible(timeout=120_000)
     else:
         expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=30_000)
         page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')]
@@ -116,6 +120,7 @@ def serious_violations(page) -> list[str]:
     ("/wall?date=2020-02-15", (1920, 1080)),
     ("/wall?date=2020-02-15&palette=cb&metric=risk_level", (1920, 1080)),
     ("/data", (1366, 768)),
+    pytest.param("/models", (1366, 768), marks=pytest.mark.once),  # its backtest's first run: ~25 s, one pass
 ])
 def test_pages_have_no_serious_wcag_violations(server_url, browser, artifacts, path, size):
     # bypass_csp: the page's Content-Security-Policy rightly refuses inline scripts; axe is the test's own one
@@ -195,7 +200,13 @@ def test_every_chart_has_its_numbers_as_a_table(server_url, page, artifacts):
     drawn = page.evaluate("""() => document.querySelector('#trend-chart .js-plotly-plot')._fullData.slice(0, 4).map(t =>
         Object.fromEntries(Array.from(t.x).map((x, i) => [String(x).slice(0, 10), Number.isFinite(t.y[i]) ? t.y[i] : null])))""")
     rows = {r[0]: r for r in table["rows"]}
-    assert len(rows) == len(drawn[0])
+    assert len([d for d in rows if d <= "2020-02-15"]) == len(drawn[0])
+    # and the forecast fan after the day: 14 rows, its median column what the API gives for that origin
+    future = sorted(d for d in rows if d > "2020-02-15")
+    assert future[0] == "2020-02-16" and len(future) == 14
+    median = table["head"].index("预测中位数（例）")
+    with urllib.request.urlopen(f"{server_url}/api/v1/forecast?region=610100&date=2020-02-15") as response:
+        assert [_number(rows[d][median]) for d in future] == [r["median"] for r in json.load(response)]
     for column, series in enumerate(drawn, start=1):
         for day, value in series.items():
             shown = _number(rows[day][column])

@@ -43,23 +43,31 @@ def packs(tmp_path_factory, db, app_module):
 def test_pptx_holds_pictures_tables_and_the_summary(packs, artifacts):
     deck = Presentation(str(packs[0]))
     slides = list(deck.slides)
-    assert len(slides) == 7
+    assert len(slides) == 9  # title, summary, KPIs, map, trend, flow, forecast, risk, 口罩调配建议
     texts = ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in slides]
     assert "陕西省疫情态势汇报" in texts[0] and "截至2020年2月15日24时" in texts[0] and "数据来源" in texts[0]
     assert texts[1].count("截至2月15日24时，陕西省累计报告确诊病例236例") == 1
     pictures = [shape for slide in slides for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
-    assert len(pictures) == 3 and all(len(p.image.blob) > 20_000 for p in pictures)
+    assert len(pictures) == 4 and all(len(p.image.blob) > 20_000 for p in pictures)
     kpi_table = next(s for s in slides[2].shapes if s.has_table).table
     assert kpi_table.cell(1, 0).text == "累计确诊" and kpi_table.cell(1, 1).text == "236"
-    risk_table = next(s for s in slides[6].shapes if s.has_table).table
+    forecast = next(s for s in slides[6].shapes if s.has_table).table  # the 14 days after the day, as the API says
+    assert "预测" in texts[6] and "2月15日起报" in texts[6] and forecast.cell(1, 0).text == "2月16日"
+    assert len(forecast.rows) == 15 and "仅用2月15日及以前的数据" in texts[6]
+    assert forecast.cell(1, 1).text.isdigit() and "–" in forecast.cell(1, 3).text
+    risk_table = next(s for s in slides[7].shapes if s.has_table).table
     assert risk_table.cell(1, 0).text == "西安市" and risk_table.cell(1, 1).text == "高风险"
+    at = next(i for i, t in enumerate(texts) if t.startswith("口罩调配建议（演示数据）"))
+    transfers = next(s for s in slides[at].shapes if s.has_table).table  # the 10 largest suggested transfers
+    assert "直线距离（县区中心点之间），未用路网" in texts[at] and "建议调拨53笔" in texts[at]
+    assert transfers.cell(0, 2).text == "口罩数量（只）" and len(transfers.rows) == 11
     (artifacts / "brief_map.png").write_bytes(pictures[0].image.blob)
 
 
 def test_pdf_has_the_same_pages_with_chinese_text(packs, artifacts):
     pdf = packs[1]
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
-    assert "Pages:          7" in info or "Pages:           7" in info
+    assert "Pages:          9" in info or "Pages:           9" in info
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "陕西省疫情态势汇报" in text and "累计报告确诊病例236例" in text.replace("\n", "")
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "4", "-l", "4", str(pdf), str(artifacts / "brief_pdf")],
