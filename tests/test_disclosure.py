@@ -116,9 +116,15 @@ def test_public_callers_see_suppressed_county_counts_and_staff_exact_ones(client
         as_text=True)
     assert "complementary" in csv_text and ",3," not in csv_text
 
+    # a county's forecast carries its recent counts (a 7-day mean): staff only; units and the province stay public
+    refused = client.get("/api/v1/forecast?region=611002&date=2020-02-10")
+    assert refused.status_code == 403 and "登录" in refused.get_json()["error"]
+    assert client.get("/api/v1/forecast?region=611000&date=2020-02-10").status_code == 200
+
     as_level(INTERNAL)  # signed-in staff: exact, from the same URL (the response cache is kept per clearance)
     exact = client.get("/api/v1/summary?region=611002&date=2020-02-10").get_json()
     assert (exact["new_confirmed"], exact["confirmed_cum"], exact["suppression"]) == (1, 1, None)
+    assert len(client.get("/api/v1/forecast?region=611002&date=2020-02-10").get_json()) == 14
 
 
 def _every_get_route(server) -> list[str]:
