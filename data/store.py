@@ -233,6 +233,45 @@ download_counts = Table(  # anonymous CSV downloads of the open API: a count per
     Column("downloads", Integer, nullable=False),
 )
 
+report_extras = Table(  # the optional figures of a direct report (/report), beside its case_reports row
+    "report_extras", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id"), nullable=False),
+    Column("region_adcode", String(6), nullable=False),
+    Column("as_of_date", Date, nullable=False),
+    Column("new_asymptomatic", Integer),  # 新增无症状感染者
+    Column("contacts_under_observation", Integer),  # 在观察密切接触者
+    Column("fever_clinic_visits", Integer),  # 发热门诊就诊人次
+    Column("pharmacy_mask_stock", Integer),  # 定点药店口罩库存
+    Index("ix_report_extras_region_date", "region_adcode", "as_of_date"),
+)
+
+tasks = Table(  # a follow-up task for a region (from an alert or the map); its steps are in task_events
+    "tasks", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("region_adcode", String(6), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("detail", String(2000)),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("alert_id", ForeignKey("alerts.id")),  # the alert it was made from, if any
+    Column("status", String(20), nullable=False),  # sent | received | in_progress | done
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True)),
+    Index("ix_tasks_region_status", "region_adcode", "status"),
+)
+
+task_events = Table(  # every step of a task: sent, 已接收, 处理中, 已完成, with who, when and a note
+    "task_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("task_id", ForeignKey("tasks.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("note", String(1000)),
+    Column("by", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_task_events_task", "task_id"),
+)
+
 audit_log = Table(  # append-only: no code path updates or deletes it, and triggers refuse both (data/migrations)
     "audit_log", metadata,
     Column("id", Integer, primary_key=True),

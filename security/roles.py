@@ -12,12 +12,15 @@ ACCOUNT_ROLES = ("viewer", "officer", "data_admin")  # roles a person signs in a
 
 # view: the dashboard `/`; wall: the wall screen; export: CSV/XLSX downloads and the briefing pack;
 # upload: `/data` (uploads, batches, issue rows) within the account's region; acknowledge: an alert on `/` (officers
-# answer for them; a viewer sees the list without the button); rollback and admin: data_admin only.
+# answer for them; a viewer sees the list without the button); report: `/report`, the day's figures of the account's
+# region typed in, and the region's tasks answered; dispatch: a follow-up task sent to a region; rollback and admin:
+# data_admin only.
 PERMISSIONS = {
     "viewer": frozenset({"view", "wall"}),
     "wall": frozenset({"wall"}),
-    "officer": frozenset({"view", "wall", "export", "upload", "acknowledge"}),
-    "data_admin": frozenset({"view", "wall", "export", "upload", "acknowledge", "rollback", "admin"}),
+    "officer": frozenset({"view", "wall", "export", "upload", "acknowledge", "report", "dispatch"}),
+    "data_admin": frozenset({"view", "wall", "export", "upload", "acknowledge", "report", "dispatch", "rollback",
+                             "admin"}),
 }
 
 PUBLIC = None  # a route anyone may reach, signed in or not
@@ -34,6 +37,7 @@ ROUTES = [
     ("/", False, "态势总览", "view"),
     ("/wall", False, "大屏", "wall"),
     ("/models", False, "模型评估（预测回测、输入风险检验）", "view"),
+    ("/report", False, "直报（本人地区每日数字）与任务处理", "report"),
     ("/data", False, "数据管理（上传限本人地区）", "upload"),
     ("/admin", False, "用户、大屏令牌与审计日志", "admin"),
     ("/_dash-", True, "页面的脚本与回调（每个回调再按下表检查）", SIGNED_IN),
@@ -99,7 +103,8 @@ def access_table() -> list[list[str]]:
 
 ACTIONS = {"view": "看板 `/` 的全部视图与筛选", "wall": "大屏 `/wall` 的数据", "export": "导出 CSV/XLSX、汇报材料",
            "upload": "上传（预检、入库）、批次与问题行、数据质量",
-           "acknowledge": "确认预警（记录确认人与时间）", "rollback": "回滚批次", "admin": "用户、大屏令牌、审计日志"}
+           "acknowledge": "确认预警（记录确认人与时间）", "report": "直报本人地区每日数字、处理派给本地区的任务",
+           "dispatch": "把预警或地区派为任务", "rollback": "回滚批次", "admin": "用户、大屏令牌、审计日志"}
 
 
 def permission_table() -> list[list[str]]:
