@@ -56,5 +56,11 @@ def layout(**_query) -> html.Div:
             html.P(f"结果：Spearman ρ = {stats['rho']:.2f}（p = {stats['p']:.3f}），线性 R² = {stats['r2']:.2f}，"
                    f"log(1+x) R² = {stats['r2_log']:.2f}，n = {stats['n']}。" if stats.get("n") else "无可检验的数据。",
                    className="models-result"),
+            html.Ul(className="note", children=[
+                html.Li(f"{label}：ρ = {v['rho']:.2f}（p = {v['p']:.3f}），R² = {v['r2']:.2f}，"
+                        f"log(1+x) R² = {v['r2_log']:.2f}") for label, v in check.variants.items() if v.get("n")]),
+            html.P("参照：Jia 等（Nature 2020;582:389–394）用全国约296个地级市的手机信令数据说明，武汉流出人口预测了各地"
+                   "病例分布；上列“武汉迁入量”一行即按其口径在陕西各单位的结果。陕西只有10个单位，p 值与 R² 都很粗。",
+                   className="note"),
         ]),
     ])
