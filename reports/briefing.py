@@ -40,6 +40,7 @@ from geo import regions
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 SIZE = {"map": (1100, 820), "trend": (1200, 560), "flow": (1200, 640), "forecast": (1000, 620)}
+PPTX_FONT = "Microsoft YaHei"
 PICTURES = {"map": "地图", "trend": "趋势图", "flow": "人口流动图", "forecast": "预测图"}
 STEPS = len(PICTURES) + 2  # gathering, the pictures, laying out
 
@@ -286,8 +287,22 @@ def _forecast(brief: Brief):
     return fig
 
 
-def _forecast_slide(deck, brief: Brief, text, m: int) -> None:
+def _pptx_table(slide, heads, rows, left: int, top: int, width: int, row_height: int, size: int) -> None:
+    """A table of strings on a slide: a header row, then ``rows``, in the pack's font at ``size`` points."""
     from pptx.util import Emu, Pt  # noqa: PLC0415  (python-pptx only when a PPTX is made, as in to_pptx)
+    table = slide.shapes.add_table(len(rows) + 1, len(heads), Emu(left), Emu(top), Emu(width),
+                                   Emu(row_height * (len(rows) + 1))).table
+    for row, values in enumerate([heads, *rows]):
+        for col, content in enumerate(values):
+            cell = table.cell(row, col)
+            cell.text = content
+            for para in cell.text_frame.paragraphs:
+                for run in para.runs:
+                    run.font.size, run.font.name = Pt(size), PPTX_FONT
+
+
+def _forecast_slide(deck, brief: Brief, text, m: int) -> None:
+    from pptx.util import Emu  # noqa: PLC0415  (python-pptx only when a PPTX is made, as in to_pptx)
     slide = deck.slides.add_slide(deck.slide_layouts[6])
     w = deck.slide_width
     text(slide, brief.captions["forecast"], m, 250000, w - 2 * m, 500000, 22, True)
@@ -296,17 +311,7 @@ def _forecast_slide(deck, brief: Brief, text, m: int) -> None:
     picture.width, picture.height = int(picture.width * scale), int(picture.height * scale)
     rows = brief.forecast_rows or [("无可预测的数据", "", "", "")]
     left = m + picture.width + 150000
-    table = slide.shapes.add_table(len(rows) + 1, 4, Emu(left), Emu(850000), Emu(w - left - m),
-                                   Emu(250000 * (len(rows) + 1))).table
-    for col, head in enumerate(FORECAST_HEADS):
-        table.cell(0, col).text = head
-    for row, values in enumerate(rows, start=1):
-        for col, content in enumerate(values):
-            table.cell(row, col).text = content
-    for cell in (table.cell(r, c) for r in range(len(rows) + 1) for c in range(4)):
-        for para in cell.text_frame.paragraphs:
-            for run in para.runs:
-                run.font.size, run.font.name = Pt(10), "Microsoft YaHei"
+    _pptx_table(slide, FORECAST_HEADS, rows, left, 850000, w - left - m, 250000, 10)
     text(slide, brief.forecast_note, m, 850000 + picture.height + 100000, int(w * 0.58), 1200000, 11)
 
 
@@ -330,7 +335,7 @@ def to_pptx(brief: Brief, path: Path) -> None:
     deck = Presentation()
     deck.slide_width, deck.slide_height = Emu(12192000), Emu(6858000)  # 16:9
     blank = deck.slide_layouts[6]
-    font = "Microsoft YaHei"
+    font = PPTX_FONT
 
     def text(slide, content, left, top, width, height, size=18, bold=False):
         box = slide.shapes.add_textbox(Emu(left), Emu(top), Emu(width), Emu(height))
@@ -359,17 +364,7 @@ def to_pptx(brief: Brief, path: Path) -> None:
 
     slide = deck.slides.add_slide(blank)
     text(slide, f"关键指标（{fmt.as_of(brief.day)}）", m, m, w - 2 * m, 600000, 28, True)
-    table = slide.shapes.add_table(len(brief.kpis) + 1, 3, Emu(m), Emu(1300000), Emu(w - 2 * m),
-                                   Emu(4200000)).table
-    for col, head in enumerate(("指标", "数值（例）", "较前日")):
-        table.cell(0, col).text = head
-    for row, (label, value, change) in enumerate(brief.kpis, start=1):
-        for col, content in enumerate((label, value, change)):
-            table.cell(row, col).text = content
-    for cell in (table.cell(r, c) for r in range(len(brief.kpis) + 1) for c in range(3)):
-        for para in cell.text_frame.paragraphs:
-            for run in para.runs:
-                run.font.size, run.font.name = Pt(18), font
+    _pptx_table(slide, ("指标", "数值（例）", "较前日"), brief.kpis, m, 1300000, w - 2 * m, 4200000 // 7, 18)
 
     for key in ("map", "trend", "flow"):
         slide = deck.slides.add_slide(blank)
@@ -382,17 +377,8 @@ def to_pptx(brief: Brief, path: Path) -> None:
     _forecast_slide(deck, brief, text, m)
     slide = deck.slides.add_slide(blank)
     text(slide, f"各市（区）风险等级（{RULE_TEXT}）", m, 250000, w - 2 * m, 500000, 22, True)
-    table = slide.shapes.add_table(len(brief.risk_rows) + 1, 4, Emu(m), Emu(900000), Emu(w - 2 * m),
-                                   Emu(380000 * (len(brief.risk_rows) + 1))).table
-    for col, head in enumerate(("地区", "风险等级", "近7日新增", "距最近新增（天）")):
-        table.cell(0, col).text = head
-    for row, values in enumerate(brief.risk_rows, start=1):
-        for col, content in enumerate(values):
-            table.cell(row, col).text = content
-    for cell in (table.cell(r, c) for r in range(len(brief.risk_rows) + 1) for c in range(4)):
-        for para in cell.text_frame.paragraphs:
-            for run in para.runs:
-                run.font.size, run.font.name = Pt(14), font
+    _pptx_table(slide, ("地区", "风险等级", "近7日新增", "距最近新增（天）"), brief.risk_rows, m, 900000, w - 2 * m,
+                380000, 14)
     _transfer_slide(deck, brief, text, m)
     deck.save(str(path))
 
@@ -419,23 +405,12 @@ TRANSFER_HEADS = ("调出县区", "调入县区", "口罩数量（只）", "直�
 
 
 def _transfer_slide(deck, brief: Brief, text, m: int) -> None:
-    from pptx.util import Emu, Pt  # noqa: PLC0415  (python-pptx only when a PPTX is made, as in to_pptx)
     slide = deck.slides.add_slide(deck.slide_layouts[6])
     w = deck.slide_width
     text(slide, TRANSFER_TITLE, m, 250000, w - 2 * m, 500000, 22, True)
     text(slide, brief.transfer_summary, m, 800000, w - 2 * m, 900000, 13)
     rows = brief.transfers or [("无调拨建议", "", "", "")]
-    table = slide.shapes.add_table(len(rows) + 1, 4, Emu(m), Emu(1800000), Emu(w - 2 * m),
-                                   Emu(340000 * (len(rows) + 1))).table
-    for col, head in enumerate(TRANSFER_HEADS):
-        table.cell(0, col).text = head
-    for row, values in enumerate(rows, start=1):
-        for col, content in enumerate(values):
-            table.cell(row, col).text = content
-    for cell in (table.cell(r, c) for r in range(len(rows) + 1) for c in range(4)):
-        for para in cell.text_frame.paragraphs:
-            for run in para.runs:
-                run.font.size, run.font.name = Pt(14), "Microsoft YaHei"
+    _pptx_table(slide, TRANSFER_HEADS, rows, m, 1800000, w - 2 * m, 340000, 14)
 
 
 def _transfer_section(brief: Brief) -> str:
