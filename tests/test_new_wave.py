@@ -245,8 +245,9 @@ def test_the_page_draws_the_trend_as_of_the_day_shown(serve, new_store, browser)
     page.goto(f"{url}/?region=610100&date=2020-02-15")
     ends_on = ("(day) => { const gd = document.querySelector('#trend-chart .js-plotly-plot');"
                " if (!gd || !gd._asOf) { return false; }"
-               " const last = gd.data.map(t => Array.from(t.x || []).map(String).sort().pop() || '').sort().pop();"
-               " return last.startsWith(day); }")  # the latest day any drawn trace reaches
+               " const last = gd.data.filter(t => !(t.meta && t.meta.forecast))"
+               "   .map(t => Array.from(t.x || []).map(String).sort().pop() || '').sort().pop();"
+               " return last.startsWith(day); }")  # the latest day any drawn trace reaches (the fan lies after it)
     page.wait_for_function(ends_on, arg="2020-02-15", timeout=30_000)
     notes = page.evaluate("() => document.querySelector('#trend-chart .js-plotly-plot').layout.annotations"
                           ".filter(a => a.visible !== false).map(a => a.text).join(' ')")
