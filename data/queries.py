@@ -91,9 +91,7 @@ def _build(eng, version: str) -> CaseData:
         g = groups.get((adcode, category))
         if g is None:
             return None
-        frame = daily_from_cumulative(g, start, end, unit_days.unique() if adcode in unit_codes else None)
-        frame["basis"] = frame["status"].map({"reported": "own_row", "before_first": "own_row"}).fillna("missing")
-        return frame
+        return own_basis(daily_from_cumulative(g, start, end, unit_days.unique() if adcode in unit_codes else None))
 
     quiet = {}  # the frame of a place without a case: the same for every quiet county, made once
 
@@ -141,7 +139,9 @@ def _build(eng, version: str) -> CaseData:
     if "unassigned" in extra and "imported" in extra:
         extra["unassigned"] = _unassigned_once(extra["unassigned"], extra["imported"])
     unit_series = [series[u.adcode] for u in regions.units() if u.adcode in series]
-    province_parts = list(unit_series)
+    # the province's own categories (境外输入, 未公布来源) are parts too: after its last own row their cumulative
+    # carries on within the stretch of reporting (units reporting a day later must not lose 257 imported cases)
+    province_parts = list(unit_series) + [own_basis(frame) for frame in extra.values()]
     if list_start is not None and events.region_adcode.eq(PROVINCE).any():
         province_parts.append(listed(events.region_adcode.eq(PROVINCE)))  # 地区不详
     reported_here = (PROVINCE, "reported") in groups
@@ -175,6 +175,12 @@ def _build(eng, version: str) -> CaseData:
     imported = extra.get("imported", pd.DataFrame())
     zone_frames = {key: finish(frame) for key, frame in zones.items() if frame is not None}
     return CaseData(version, daily, start, end, sources, imported, zone_frames)
+
+
+def own_basis(frame: pd.DataFrame) -> pd.DataFrame:
+    """A region's own rows as a frame: its basis is 本级通报数 on the days it has a figure."""
+    frame["basis"] = frame["status"].map({"reported": "own_row", "before_first": "own_row"}).fillna("missing")
+    return frame
 
 
 def _unassigned_once(unassigned: pd.DataFrame, imported: pd.DataFrame) -> pd.DataFrame:

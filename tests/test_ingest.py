@@ -397,3 +397,18 @@ def test_files_past_the_limits_are_refused_in_one_sentence_before_they_are_parse
     with pytest.raises(ReadError, match="超过 Excel 导入上限 200,000 行；请另存为 CSV"):
         pipeline.ingest(big.getvalue(), "大表.xlsx", eng=eng)
     assert time.perf_counter() - started < 10 and dump(path) == before
+
+
+def test_a_unit_reporting_after_the_provinces_last_row_keeps_its_imported_cases(db):
+    """The shipped province rows end on the last data day; a unit's report of the next day makes the province the
+    sum of its parts, and its 境外输入 and 未公布来源 cumulatives carry on as parts (they do not vanish)."""
+    eng, _ = db
+    before = queries.summary("610000", "2020-12-07", eng)
+    unit = queries.summary("610200", "2020-12-07", eng)
+    text = ("地区代码,地区,日期,累计确诊,累计治愈,累计死亡\n"
+            f"610200,铜川市,2020-12-08,{unit['confirmed_cum'] + 3},{unit['cured_cum']},{unit['dead_cum']}\n")
+    report = pipeline.ingest(text.encode(), "铜川直报.csv", "cases", user="test", eng=eng)
+    assert report.batch_id and report.accepted == 1
+    after = queries.summary("610000", "2020-12-08", eng)
+    assert after["confirmed_cum"] == before["confirmed_cum"] + 3 and after["new_confirmed"] == 3
+    assert "下级" in after["basis"] and after["status"] == "reported"

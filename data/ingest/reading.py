@@ -4,6 +4,7 @@ usual forms. Everything is read as text first, so nothing is lost or silently co
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import itertools
 import re
@@ -226,8 +227,11 @@ def read_table(data: bytes, name: str, synonyms: dict[str, tuple[str, ...]]) -> 
 DATE_MIN = pd.Timestamp("2019-12-01")
 
 
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8))  # "today" is Beijing's, whatever the server's zone (often UTC)
+
+
 def date_window() -> tuple[pd.Timestamp, pd.Timestamp]:
-    return DATE_MIN, pd.Timestamp.today().normalize()
+    return DATE_MIN, pd.Timestamp.now(tz=CHINA_TIME).tz_localize(None).normalize()
 
 
 def date_reasons(raw: pd.Series, parsed: pd.Series) -> dict[int, str]:
