@@ -147,6 +147,7 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
         margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0}, showlegend=bool(facilities is not None and len(facilities)) or gaps is not None,
         legend={"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
         uirevision=selected, paper_bgcolor="#ffffff",
+        meta={"bounds": [float(v) for v in bounds]},  # a phone refits the view to its map (assets/phone.js)
         font={"family": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"},
     )
     if title:
