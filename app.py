@@ -78,9 +78,11 @@ import callbacks.data_page  # noqa: E402,F401
 import callbacks.exports  # noqa: E402,F401
 import callbacks.wall  # noqa: E402,F401
 import callbacks.alerts  # noqa: E402,F401
+import callbacks.tasks  # noqa: E402,F401  (follow-up tasks: `/`, `/report`, `/wall`)
 import callbacks.admin  # noqa: E402,F401
 import callbacks.models  # noqa: E402,F401  (`/models`: backtest and importation check)
 import callbacks.a11y  # noqa: E402,F401  (table alternatives, palette)
+import callbacks.report  # noqa: E402,F401  (`/report` direct reporting; the reporting board on `/data`, `/`, `/wall`)
 
 app.layout = lambda: html.Div([banner.banner(), dash.page_container])  # per visit: who is signed in
 

@@ -48,6 +48,25 @@ ERRORS = {"400": _error("参数错误（缺少、格式不对或超出数据范�
           "404": _error("未知地区代码")}
 
 
+MOMENT = {"type": "string", "format": "date-time", "description": "北京时间，ISO 8601（+08:00）"}
+STATUS = {"type": "string", "enum": ["sent", "received", "in_progress", "done"],
+          "description": "sent 已派发、received 已接收、in_progress 处理中、done 已完成"}
+TASK = {"type": "object", "additionalProperties": False,
+        "required": ["id", "region_adcode", "region", "title", "detail", "due_at", "status", "overdue", "created_by",
+                     "created_at", "events"],
+        "properties": {
+            "id": {"type": "integer"}, "region_adcode": ADCODE, "region": {"type": "string", "description": "地区名称"},
+            "title": {"type": "string", "description": "任务：做什么"},
+            "detail": {"type": "string", "nullable": True, "description": "说明"},
+            "due_at": {**MOMENT, "description": "截止时间（北京时间）"}, "status": STATUS,
+            "overdue": {"type": "boolean", "description": "未完成且已过截止时间"},
+            "created_by": {"type": "string", "description": "派发人"}, "created_at": MOMENT,
+            "events": {"type": "array", "description": "处理经过，先后为序（第一步为派发）", "items": {
+                "type": "object", "additionalProperties": False, "required": ["status", "note", "by", "at"],
+                "properties": {"status": STATUS, "note": {"type": "string", "nullable": True, "description": "说明"},
+                               "by": {"type": "string", "description": "操作人"}, "at": MOMENT}}}}}
+
+
 @lru_cache(maxsize=1)
 def document() -> dict:
     feature = {"type": "object", "required": ["type", "id", "geometry", "properties"], "properties": {
@@ -139,6 +158,23 @@ def document() -> dict:
                 "parameters": [FORMAT],
                 "responses": {"200": _ok(_rows("Alert"), "当前预警", csv=True), "400": ERRORS["400"],
                               "503": _error("预警规则文件有误，暂未评估")}}},
+            "/api/v1/reporting-status": {"get": {
+                "operationId": "reporting_status", "summary": "报送看板：某日各市（区）及有账号的县（区）日报 已报/迟报/未报",
+                "description": "截止时间默认为次日 09:00（北京时间，REPORT_DEADLINE 可改）；随系统提供的历史数据记为已报、"
+                               "reported_at 为空。上报人 by 只给登录用户。不缓存。",
+                "parameters": [_param("date", DATE, "报送的数据日（截至该日24时）；默认今天（北京时间），不能晚于今天"),
+                               FORMAT],
+                "responses": {"200": _ok(_rows("ReportingStatus"), "12个报告单位及有账号的县（区），各一行", csv=True),
+                              "400": ERRORS["400"]}}},
+            "/api/v1/tasks": {"get": {
+                "operationId": "tasks", "summary": "跟进任务（仅登录用户；限本账号地区）：未完成的在前，各含全部处理经过",
+                "description": "匿名调用为 401。不缓存：任务的派发与处理不改变数据版本。CSV 为每个处理步骤一行（任务字段重复，"
+                               "步骤字段前缀 event_）。",
+                "parameters": [_param("region", ADCODE, "只列该地区（市含所辖县区）的任务"),
+                               _param("status", {"type": "string", "enum": ["sent", "received", "in_progress", "done"]},
+                                      "只列该状态：sent 已派发、received 已接收、in_progress 处理中、done 已完成"), FORMAT],
+                "responses": {"200": _ok(_rows("Task"), "任务及其处理经过", csv=True), "400": ERRORS["400"],
+                              "401": _error("未登录"), "404": ERRORS["404"]}}},
             "/api/v1/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "本文档",
                 "responses": {"200": _ok({"type": "object"}, "OpenAPI 3.0 文档")}}},
@@ -150,6 +186,8 @@ def document() -> dict:
             "Coverage": catalogue.json_schema("coverage"),
             "Adequacy": catalogue.json_schema("adequacy"),
             "Alert": catalogue.json_schema("alerts"),
+            "Task": TASK,
+            "ReportingStatus": catalogue.json_schema("reporting"),
             "Error": {"type": "object", "required": ["error"],
                       "properties": {"error": {"type": "string", "description": "一句中文，说明哪个参数有什么问题"}}},
         }},

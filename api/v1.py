@@ -264,3 +264,52 @@ def alerts_list():
         log.error("%s", current.error)
         return jsonify({"error": "预警规则文件有误，暂未评估；请管理员查看日志"}), 503
     return _respond(alert_rows(current, clearance()), "alerts")
+
+
+@bp.get("/reporting-status")
+def reporting_status():
+    """The reporting board of a day (data/reporting.py): reported / late / missing for the 12 units and the counties
+    with accounts. Not cached: the deadline passes without a new data version. Who reported (``by``, usernames) goes
+    to signed-in callers only."""
+    from data import reporting  # noqa: PLC0415
+    today = reporting.today()
+    day = _date_arg("date", default=today)
+    if day.date() > today:
+        raise BadRequest(f"date: {day.date()} 晚于今天 {today}（北京时间），尚无报送")
+    rows = [catalogue.only_visible("reporting", {**row, "reported_at": _iso(row["reported_at"]),
+                                                 "due_at": _iso(row["due_at"])}, clearance())
+            for row in reporting.status(day.date())]
+    return _respond(rows, f"reporting_status_{day.date()}")
+
+
+def task_rows(rows: list[dict]) -> list[dict]:
+    """Tasks as the API gives them (data/tasks.py), times in Beijing time."""
+    return [{**{k: t[k] for k in ("id", "region_adcode", "region", "title", "detail")}, "due_at": _iso(t["due_at"]),
+             "status": t["status"], "overdue": t["overdue"], "created_by": t["created_by"],
+             "created_at": _iso(t["created_at"]),
+             "events": [{"status": e["status"], "note": e["note"], "by": e["by"], "at": _iso(e["at"])}
+                        for e in t["events"]]} for t in rows]
+
+
+@bp.get("/tasks")
+def tasks_list():
+    """Follow-up tasks, for signed-in users only (401 for anyone else), within the account's region; open ones first.
+    Not cached with the other answers: a task moves on without a new data version. CSV: a row per step."""
+    from data import tasks  # noqa: PLC0415
+    import security  # noqa: PLC0415
+    if clearance() == PUBLIC or security.current_role() is None:
+        return jsonify({"error": "请先登录：任务接口只向登录用户提供"}), 401
+    code = request.args.get("region")
+    if code is not None and regions.get(code) is None:
+        raise BadRequest(f"region: 未知地区代码 {code}", 404)
+    status = request.args.get("status")
+    if status is not None and status not in tasks.STATUSES:
+        raise BadRequest(f"status: 应为 {'、'.join(tasks.STATUSES)} 之一，收到 {status!r}")
+    rows = task_rows(tasks.list_tasks(region=code, include_done=True, scope=security.current_scope()))
+    if status is not None:
+        rows = [r for r in rows if r["status"] == status]
+    if request.args.get("format", "json") == "csv":
+        flat = [{**{k: v for k, v in r.items() if k != "events"}, **{f"event_{k}": v for k, v in e.items()}}
+                for r in rows for e in r["events"]]
+        return _respond(flat, "tasks")
+    return _respond(rows, "tasks")

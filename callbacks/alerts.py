@@ -48,8 +48,9 @@ def _badge(alert: dict, klass: str) -> html.Span:
                      title=SEVERITY_NAMES[alert["severity"]])
 
 
-def page_rows(current: alerts.Current, may_acknowledge: bool = True) -> tuple[list, str]:
-    """The rows of `/`'s list and its summary line; the 确认 buttons only for who may acknowledge."""
+def page_rows(current: alerts.Current, may_acknowledge: bool = True, may_dispatch: bool = False) -> tuple[list, str]:
+    """The rows of `/`'s list and its summary line; the 确认 buttons only for who may acknowledge, the 派为任务
+    buttons (callbacks/tasks.py) only for who may dispatch."""
     basis = f"据截至{fmt.full_day(current.day)}24时的数据" if current.day else "暂无病例数据"
     if current.error:
         return [html.Li(current.error, className="alert-error", role="alert")], "预警规则文件有误，未评估"
@@ -70,6 +71,8 @@ def page_rows(current: alerts.Current, may_acknowledge: bool = True) -> tuple[li
             if acked else html.Button("确认", id={"type": "alert-ack", "index": a["id"]},
                                       className="small-button alert-ack", title=f"确认已知悉：{a['message']}")
             if may_acknowledge else html.Span("未确认", className="alert-ack-note"),
+            html.Button("派为任务", id={"type": "alert-task", "index": a["id"]}, className="small-button alert-task",
+                        title=f"把这条预警派为任务：{a['message']}") if may_dispatch and a["id"] is not None else None,
         ]))
     if current.looked_back:
         return rows, f"回看：{len(rows)} 条（按规则以截至{fmt.full_day(current.day)}的数据回算，不保存、无需确认；最新预警见最新日期）"
@@ -115,7 +118,7 @@ def update_page_alerts(_version, _tick, _clicks, day, shown):
     key = signature(current)
     if key == shown:
         return no_update, no_update, no_update
-    rows, summary = page_rows(current, may_acknowledge)
+    rows, summary = page_rows(current, may_acknowledge, security.may("dispatch"))
     return rows, summary, key
 
 

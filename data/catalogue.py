@@ -191,6 +191,20 @@ ALERT_FIELDS = (
     _f("acknowledged_by", "确认人", "string", INTERNAL, "值班人员，仅内部可见"),
 )
 
+REPORTING_FIELDS = (  # the reporting board (data/reporting.py, /api/v1/reporting-status)
+    _f("adcode", "地区代码", "string", nullable=False),
+    _f("name", "地区", "string", nullable=False),
+    _f("level", "层级", "string", description="unit 市（区）报告单位 / county 有账号的县（区）", nullable=False),
+    _f("status", "报送状态", "string", description="reported 已报（截止时间前入库）/ late 迟报 / missing 未报",
+       nullable=False),
+    _f("reported_at", "首次入库时间", "string",
+       description="ISO 8601，北京时间；随系统提供的历史数据为空"),
+    _f("by", "上报人", "string", INTERNAL, "首次入库的账号（历史数据为“历史数据导入”），仅内部可见"),
+    _f("due_at", "截止时间", "string", description="ISO 8601，北京时间（REPORT_DEADLINE，默认次日 09:00）",
+       nullable=False),
+    _f("past_due", "已过截止时间", "boolean", nullable=False),
+)
+
 DATASETS = {d.name: d for d in (
     Dataset("regions", "行政区划与人口", PUBLIC, "省、12个报告单位、107个县（区）的代码、名称、上级与常住人口", REGION_FIELDS),
     Dataset("summary", "每日疫情数字", PUBLIC,
@@ -205,6 +219,8 @@ DATASETS = {d.name: d for d in (
             ADEQUACY_FIELDS),
     Dataset("alerts", "预警", PUBLIC, "最新数据日的预警（规则见 analytics/alert_rules.yaml）；公开调用只含全省与市（区）",
             ALERT_FIELDS),
+    Dataset("reporting", "报送状态", PUBLIC, "某日各市（区）及有账号的县（区）日报是否按时入库；上报人仅内部可见",
+            REPORTING_FIELDS),
     Dataset("case_list", "病例个案", INTERNAL, "一行一例；不存姓名、电话、地址、行程，身份证号只存散列；"
             "只以县级计数（经小数抑制）对外", CASE_LIST_FIELDS),
     Dataset("ingest_rows", "未入库的行", INTERNAL, "上传文件中未入库的行及原因；病例个案的个人信息列不保存", ()),

@@ -15,6 +15,7 @@ from figures.metrics import METRICS
 from geo import regions
 from layouts import resources
 from layouts import alerts as alert_list
+from layouts import tasks as task_parts
 from layouts import view_state
 from security import current_scope
 from security.accounts import within_scope
@@ -148,7 +149,10 @@ def layout(**query) -> html.Div:
             palette_control(state.palette),
             html.Nav(className="nav", children=[dcc.Link("大屏", href="/wall"), dcc.Link("数据管理", href="/data")]),
         ]),
-        html.Section(className="controls", **{"aria-label": "筛选"}, children=[
+        # On a phone the controls fold away behind this button (assets/phone.js, style.css); hidden on a desktop.
+        html.Button("筛选与工具", id="controls-toggle", className="controls-toggle", type="button",
+                    **{"aria-expanded": "false", "aria-controls": "controls"}),
+        html.Section(id="controls", className="controls", **{"aria-label": "筛选"}, children=[
             html.Div(className="control", children=[
                 html.Label("地区", htmlFor="region-select"),
                 dcc.Dropdown(id="region-select", options=region_options(current_scope()), value=state.region,
@@ -205,9 +209,12 @@ def layout(**query) -> html.Div:
             html.Div(id="kpi-region", className="kpi-region"),
             *[_kpi(k, label) for k, label in KPIS],
         ]),
+        # 日报：已报 N/12 and who is missing, for the day shown (callbacks/report.py show_strip)
+        html.Div(id="reporting-strip", className="reporting-strip", role="status"),
         html.Section(id="assessment", className="assessment", **{"aria-label": "态势研判"},
                      children=assessment_skeleton()),
         alert_list.page_section(),
+        task_parts.page_section(),
         html.Main(className="main", children=[
             html.Div(className="card card-map", children=[
                 export_bar("region-map"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from data import reporting
 from data.ingest.reading import UPLOAD_MAX_BYTES
 
 # The browser sends files up to twice the limit, so that the server can say in words why a large one is refused;
@@ -44,6 +45,16 @@ def layout(**_query) -> html.Div:
             ]),
             html.Div(id="upload-result", className="result", role="status"),
             dcc.Download(id="upload-issues-download"),
+        ]),
+        html.Section(className="card board-card", **{"aria-label": "报送看板"}, children=[  # callbacks/report.py
+            html.Div(className="table-head", children=[
+                html.H2("报送看板：各市（区）日报"),
+                html.Div(children=[html.Label("日期 ", htmlFor="board-date"),
+                                   dcc.Input(id="board-date", type="date", className="board-date",
+                                             value=str(_query.get("date") or reporting.due_day()),  # ?date=
+                                             max=reporting.today().isoformat())]),
+            ]),
+            html.Div(id="reporting-board"),
         ]),
         html.Section(className="card", **{"aria-label": "批次记录"}, children=[
             html.H2("批次记录"),

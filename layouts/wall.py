@@ -10,6 +10,7 @@ from dash import dcc, html
 from data import queries
 from figures import formatting as fmt
 from layouts import alerts as alert_list
+from layouts import tasks as task_parts
 from layouts import view_state
 
 dash.register_page(__name__, path="/wall", title="陕西省疫情态势 · 大屏", name="大屏")
@@ -39,6 +40,7 @@ def layout(**query) -> html.Div:
         html.Header(className="wall-head", children=[
             html.H1(id="wall-title", children="陕西省新冠肺炎疫情态势"),
             html.Div(id="as-of", className="wall-asof", children=fmt.as_of(state.date)),
+            task_parts.wall_line(),
             html.Div(id="wall-clock", className="wall-clock"),
             html.Div(id="wall-fresh", className="wall-fresh"),
         ]),
@@ -60,6 +62,7 @@ def layout(**query) -> html.Div:
                     dcc.Graph(id="flow-chart", config=STATIC, responsive=True, style={"height": "100%"})]),
             ]),
             html.Div(className="wall-panel wall-risk", children=[
+                html.Div(id="wall-reporting", className="wall-reporting"),  # 日报未报的市（区）: callbacks/report.py
                 alert_list.wall_panel(),
                 html.H2("中高风险地区 · 近7日新增"),
                 html.Div(id="wall-risk-list"),

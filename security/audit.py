@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 BEIJING = ZoneInfo("Asia/Shanghai")
 ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "wall_login": "大屏登录", "upload": "上传入库",
            "rollback": "回滚批次", "export": "导出", "api_download": "接口下载", "user": "账号管理", "wall_token": "大屏令牌",
-           "db_upgrade": "结构升级", "backup": "备份", "restore": "恢复"}
+           "db_upgrade": "结构升级", "backup": "备份", "restore": "恢复", "task": "任务",
+           "report": "直报"}
 
 
 def record(action: str, detail: str = "", user: str | None = None, role: str | None = None, eng=None) -> None:

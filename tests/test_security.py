@@ -156,6 +156,10 @@ def _bodies(url: str) -> dict:
                                   [{"id": "batches-changed", "property": "data", "value": 0}],
                                   changed=['{"index":99999,"type":"batch-rollback"}.n_clicks']),
         "admin": callback_body(url, "..admin-users.children", [{"id": "admin-changed", "property": "data", "value": 0}]),
+        "report": callback_body(url, "report-history.children",
+                                [{"id": "report-region", "property": "value", "value": "610100"},
+                                 {"id": "report-date", "property": "value", "value": "2020-02-15"},
+                                 {"id": "report-saved", "property": "data", "value": 0}]),
         "page /data": callback_body(url, ".._pages_content", [{"id": "_pages_location", "property": "pathname", "value": "/data"},
                                                               {"id": "_pages_location", "property": "search", "value": ""}]),
     }
@@ -166,7 +170,8 @@ def bodies(site, sessions):
     return _bodies(site[0])
 
 
-CALLBACK_CASES = [(kind, role) for kind in ("view", "wall", "export", "upload", "rollback", "admin", "page /data")
+CALLBACK_CASES = [(kind, role) for kind in ("view", "wall", "export", "upload", "rollback", "admin", "report",
+                                            "page /data")
                   for role in [None, *roles.ROLES]]
 
 
@@ -295,6 +300,24 @@ def test_scoped_officer_uploads_only_their_region(site, sessions):
     assert "接收 1 行" in answer and "拒收 1 行" in answer
     admin = readable(post_callback(sessions["data_admin"], url, body))  # the province-wide admin takes both
     assert "接收 2 行" in admin and "不在您的数据范围" not in admin
+
+
+def test_scoped_officer_reports_only_for_their_region(site, sessions):
+    """/report: the 西安 officer may report for 西安 and its counties, not for 铜川 (checked as typed and at submit)."""
+    url = site[0]
+    ids = ["report-region", "report-date", "report-new-confirmed", "report-new-cured", "report-new-dead",
+           "report-new-asymptomatic", "report-contacts", "report-fever-visits", "report-mask-stock", "report-correction",
+           "report-revision-reason", "report-correction-reason"]
+
+    def check(region):
+        values = [region, "2020-02-15", "1", "0", "0", "", "", "", "", "", "", ""]
+        inputs = [{"id": i, "property": "value", "value": v} for i, v in zip(ids, values)]
+        body = callback_body(url, "..report-check.children", inputs + [{"id": "report-saved", "property": "data",
+                                                                         "value": 0}])
+        return readable(post_callback(sessions["officer"], url, body))
+
+    assert "您的账号只能为 西安市 及其所辖县（区）直报，不能为 铜川市 直报" in check("610200")
+    assert "不能为" not in check("610113") and "本次为修订" in check("610100")  # 雁塔区; 西安 reported that day
 
 
 def test_officer_sees_no_rollback_buttons(site, sessions, bodies):

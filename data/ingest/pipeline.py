@@ -608,19 +608,21 @@ PROCESS = {"cases": _cases, "case-list": _case_list, "facilities": _facilities, 
 
 # ---- the path -------------------------------------------------------------------------------------------------
 def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool = False, user: str = "system",
-           eng=None, source: str | None = None, scope: str | None = None, columns: dict[str, str] | None = None) -> Report:
+           eng=None, source: str | None = None, scope: str | None = None, columns: dict[str, str] | None = None,
+           also=None) -> Report:
     """Read, check and (unless ``dry_run``) store a file as one batch. Raises ReadError when nothing could be read;
     the store is then unchanged. With ``scope`` (an account's region), rows of other regions are rejected.
     ``columns``: field -> the file's column, for headers no synonym knows (kinds.parse_columns); a mapping given
-    for a stored file is remembered for its header and used for the next file with the same header."""
+    for a stored file is remembered for its header and used for the next file with the same header.
+    ``also(conn, batch_id)``: more rows to store with the batch, in its transaction (a direct report's extras)."""
     eng = eng or store.engine()
     try:
-        report = _ingest(data, file_name, kind, dry_run, user, eng, source, scope, columns)
+        report = _ingest(data, file_name, kind, dry_run, user, eng, source, scope, columns, also)
     except MissingColumns as missing:
         known = None if columns else column_maps.remembered(missing.headers, kind, eng)
         if known is None:
             raise
-        report = _ingest(data, file_name, known[0], dry_run, user, eng, source, scope, known[1])
+        report = _ingest(data, file_name, known[0], dry_run, user, eng, source, scope, known[1], also)
         report.notes.insert(0, "按此前为同一表头保存的列对应读取：" + "、".join(
             f"{kinds.FIELD_NAMES.get(k, k)}={c}" for k, c in known[1].items()))
         return report
@@ -630,7 +632,7 @@ def ingest(data: bytes, file_name: str, kind: str | None = None, dry_run: bool =
 
 
 def _ingest(data: bytes, file_name: str, kind: str | None, dry_run: bool, user: str, eng, source: str | None,
-            scope: str | None, columns: dict[str, str] | None) -> Report:
+            scope: str | None, columns: dict[str, str] | None, also=None) -> Report:
     """The work of ``ingest``, with the columns given (or remembered)."""
     file_name = safe_file_name(file_name)  # never a path from the client
     report = Report(file_name, hashlib.sha256(data).hexdigest(), len(data), dry_run=dry_run)
@@ -693,7 +695,7 @@ def _ingest(data: bytes, file_name: str, kind: str | None, dry_run: bool, user: 
         columns=PREVIEW_NAMES)
     if dry_run:
         return report
-    _store(report, user, source or f"{KIND_NAMES[kind]}导入：{file_name}", eng)
+    _store(report, user, source or f"{KIND_NAMES[kind]}导入：{file_name}", eng, also)
     return report
 
 
@@ -739,7 +741,7 @@ def _within_scope(report: Report, scope: str) -> list[dict]:
     return keep
 
 
-def _store(report: Report, user: str, source: str, eng) -> None:
+def _store(report: Report, user: str, source: str, eng, also=None) -> None:
     """The batch, its data rows and its issue rows in one transaction: all or nothing."""
     with eng.begin() as conn:
         batch_id = conn.execute(insert(store.batches).values(
@@ -753,6 +755,8 @@ def _store(report: Report, user: str, source: str, eng) -> None:
             conn.execute(insert(store.ingest_rows), [
                 {"batch_id": batch_id, "row_number": i.row, "status": i.status, "reasons": "；".join(i.reasons)[:2000],
                  "candidates": i.candidates[:500], "original": _jsonable(i.original)} for i in report.issues])
+        if also is not None:
+            also(conn, batch_id)
     report.batch_id = batch_id
 
 
