@@ -439,9 +439,8 @@ def forecast_on_day(day, region, view, options):
     if view not in (None, "region") or not day:
         return no_update
     fan = forecast_fan(region, day)
-    series = queries.region_series(region)
     per100k, log = "per100k" in (options or []), "log" in (options or [])
-    scale = 100_000 / regions.get(region).population if per100k and series is not None else 1.0
+    scale = 100_000 / regions.get(region).population if per100k else 1.0
     out = {"day": day, "x": [] if fan is None else [d.date().isoformat() for d in fan.index]}
     for field in forecast_model.FIELDS:
         values = [] if fan is None else (fan[field] * scale).tolist()

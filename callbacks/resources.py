@@ -237,6 +237,13 @@ def allocation_scope(region: str) -> tuple[str | None, str]:
 def allocation_view(region: str, day: str) -> dict:
     """Everything the card shows: title, sentence, table rows, unmet rows, the map figure, demo."""
     parent, name = allocation_scope(region)
+    return _scope_view(parent, name, day)
+
+
+@cache.memoize
+def _scope_view(parent: str | None, name: str, day: str) -> dict:
+    """The card of a scope and day, made once per data version: every county of a unit shares its unit's card, and a
+    step back to a day shown before redraws nothing on the server."""
     s = resources.mask_transfers(day, parent)
     members = len(s.counties)
     bounds = (regions.unit(parent) if parent else regions.province()).bounds
