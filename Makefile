@@ -1,14 +1,27 @@
 # The two commands of the README. Each does its own set-up on a fresh machine.
-.PHONY: run test fuzz bench bench-scale bench-forecast load geo
+.PHONY: run test test-fast lint fuzz bench bench-scale bench-forecast load geo
 
 run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data); upgrades the store's schema first
 	@scripts/setup.sh run
 	.venv/bin/flask --app app:server db upgrade
 	.venv/bin/python app.py
 
+# pytest-xdist workers: the 2 cores of the project's machines (TEST_WORKERS=0 runs in one process). Each test module
+# stays on one worker, with its module fixtures (a served app of its own, a filled store).
+TEST_WORKERS ?= 2
+
 test:  ## run the whole test suite (unit, API, browser)
 	@scripts/setup.sh test
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+test-fast:  ## the tests that need no browser, no served app or command and no fuzzing (~340, under a minute)
+	@scripts/setup.sh test
+	.venv/bin/python -m pytest -m "not browser and not server and not fuzz" -n $(TEST_WORKERS) --dist loadfile \
+		$(PYTEST_ARGS)
+
+lint:  ## check the code: imports point one way (the contracts in pyproject.toml)
+	@scripts/setup.sh test
+	.venv/bin/lint-imports
 
 fuzz:  ## 1,000 generated malformed and hostile files through the real ingest (CI runs a seeded 100); FUZZ_SEED= to vary
 	@scripts/setup.sh test

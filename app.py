@@ -1,7 +1,14 @@
 """陕西省疫情防控态势感知看板 — entry point.
 
-``python app.py`` serves on http://127.0.0.1:8050 (``HOST``/``PORT`` override); ``gunicorn app:server`` and
-``flask --app app:server ...`` use the Flask server below. The store is filled with the shipped data on first start.
+``create_app(config)`` builds the dashboard: a Flask server carrying the Dash app, the API and the commands. Building
+it reads no data; importing this module does nothing at all. What a process needs of the store happens when it is
+served or runs a command that needs it (``prepare``): the store's schema is checked, the shipped data loaded on a
+first start and the caches warmed.
+
+- ``python app.py`` serves on http://127.0.0.1:8050 (``HOST``/``PORT`` override).
+- ``gunicorn -c gunicorn.conf.py app:server`` and ``flask --app app:server ...`` take ``server`` from this module: the
+  process's app, created and prepared for its command on first access (``--help`` and the maintenance commands
+  ``db``, ``backup``, ``restore`` leave the store alone).
 """
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import dash
@@ -18,89 +26,109 @@ from dash import dcc, html
 from flask import jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import callbacks
 import cli
+import security
 from api.resources import bp as api_resources
 from api.v1 import bp as api_v1
-import security
-from data import cache, shipped, store
+from figures.metrics import DEFAULT_METRIC
+from data import cache, flow_queries, queries, resources, shipped, store
 from data.ingest.reading import UPLOAD_MAX_BYTES
 from security import banner
 from security import web as security_web
+from views import maps
 
 ROOT = Path(__file__).resolve().parent
-logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("dashboard")
-
-# Long work (the briefing pack) runs in background processes so the page stays live, shows progress, can cancel.
-background_manager = dash.DiskcacheManager(diskcache.Cache(str(ROOT / "instance" / "background")))
 
 # What is worth compressing: pages, scripts, callback JSON and the boundary files (served as application/geo+json,
 # which flask-compress leaves alone by default: 353 KB of counties over the wire instead of 90 KB).
-server = flask.Flask(__name__)
-server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
-                                       "application/json", "application/geo+json", "image/svg+xml", "image/x-icon", "text/csv"]
-
-app = dash.Dash(
-    __name__,
-    server=server,
-    use_pages=True,
-    pages_folder=str(ROOT / "layouts"),
-    title="陕西省疫情防控态势感知看板",
-    update_title=None,  # no "Updating..." flicker in the tab title
-    compress=True,  # gzip/brotli through flask-compress
-    serve_locally=True,  # every script from this server: the intranet has no internet
-    suppress_callback_exceptions=True,
-    background_callback_manager=background_manager,
-)
-# plotly.js comes from assets/plotly.min.js, a partial bundle of the trace types we draw (vendor/plotly/): the full
-# bundle Dash would add is 1.44 MB gzip of a first load we keep under 1.5 MB. dcc.Graph uses window.Plotly when set.
-dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001
-app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
-# Largest request body: an upload of twice the page's limit as base64 in a callback's JSON (4/3 of its size), so
-# the upload callback can still answer a too-large file in words; anything bigger gets 413 before it is read.
-server.config["MAX_CONTENT_LENGTH"] = 2 * UPLOAD_MAX_BYTES * 4 // 3 + 1024 * 1024
-server.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or os.urandom(32).hex()
-server.json.ensure_ascii = False  # readable Chinese in API responses
-# Behind the documented nginx (deploy/nginx.conf) the client's address comes in X-Forwarded-For: PROXY_COUNT=1 makes
-# the login limiter, the audit log and the sessions see it instead of nginx's own. Off by default: without a proxy
-# that header is whatever the client wrote, and trusting it would let anyone pick the address they are counted as.
-if int(os.environ.get("PROXY_COUNT", "0") or 0) > 0:
-    _hops = int(os.environ["PROXY_COUNT"])
-    server.wsgi_app = ProxyFix(server.wsgi_app, x_for=_hops, x_proto=_hops, x_host=_hops)
-server.register_blueprint(api_v1)
-server.register_blueprint(api_resources)
-cli.register(server)
-
-import callbacks.dashboard  # noqa: E402,F401  (registers the callbacks of `/`)
-import callbacks.flows  # noqa: E402,F401
-import callbacks.resources  # noqa: E402,F401
-import callbacks.data_page  # noqa: E402,F401
-import callbacks.exports  # noqa: E402,F401
-import callbacks.wall  # noqa: E402,F401
-import callbacks.alerts  # noqa: E402,F401
-import callbacks.tasks  # noqa: E402,F401  (follow-up tasks: `/`, `/report`, `/wall`)
-import callbacks.admin  # noqa: E402,F401
-import callbacks.models  # noqa: E402,F401  (`/models`: backtest and importation check)
-import callbacks.a11y  # noqa: E402,F401  (table alternatives, palette)
-import callbacks.report  # noqa: E402,F401  (`/report` direct reporting; the reporting board on `/data`, `/`, `/wall`)
-
-app.layout = lambda: html.Div([banner.banner(), dash.page_container])  # per visit: who is signed in
+COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
+                      "application/json", "application/geo+json", "image/svg+xml", "image/x-icon", "text/csv"]
+# Boundary files change only when geo/build.py runs; a content hash in their URL would be the cleanest key, but
+# plotly asks for the plain URL, so the browser may keep them a day and revalidate by ETag after that.
+GEO_MAX_AGE = 86_400
 
 
-def _cli_command() -> str | None:
-    """The `flask` command this process runs (`run`, `ingest`, `db`, ...), or None when it serves."""
-    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
-        return None
-    args = iter(sys.argv[1:])
-    for arg in args:
-        if arg in ("--app", "-A", "--env-file", "-e"):
-            next(args, None)  # the option's value
-        elif not arg.startswith("-"):
-            return arg
-    return None
+def settings(config: Mapping | None = None) -> dict:
+    """The app's configuration: ``config`` over the environment over the defaults."""
+    env = os.environ
+    values = {
+        "DATABASE_URL": env.get("DATABASE_URL") or None,  # None: the SQLite file in the instance folder
+        "INSTANCE_PATH": env.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
+        # Behind the documented nginx (deploy/nginx.conf) the client's address comes in X-Forwarded-For:
+        # PROXY_COUNT=1 makes the login limiter, the audit log and the sessions see it instead of nginx's own. Off by
+        # default: without a proxy that header is whatever the client wrote.
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", "0") or 0),
+    }
+    values.update(config or {})
+    return values
 
 
-def _open_store() -> None:
+def create_app(config: Mapping | None = None) -> dash.Dash:
+    """The dashboard for ``config`` (keys as in ``settings``). Reads and writes no data.
+
+    Dash keeps the callbacks of ``dash.callback`` in one registry per process, handed to the first app served: a
+    process serves one app."""
+    conf = settings(config)
+    store.configure(database_url=conf["DATABASE_URL"], instance_path=conf["INSTANCE_PATH"])
+
+    server = flask.Flask(__name__, instance_path=str(store.instance_path()))
+    server.config["COMPRESS_MIMETYPES"] = COMPRESS_MIMETYPES
+    # Largest request body: an upload of twice the page's limit as base64 in a callback's JSON (4/3 of its size), so
+    # the upload callback can still answer a too-large file in words; anything bigger gets 413 before it is read.
+    server.config["MAX_CONTENT_LENGTH"] = 2 * UPLOAD_MAX_BYTES * 4 // 3 + 1024 * 1024
+    server.config["SECRET_KEY"] = conf["SECRET_KEY"] or os.urandom(32).hex()
+    server.json.ensure_ascii = False  # readable Chinese in API responses
+    if conf["PROXY_COUNT"] > 0:
+        hops = conf["PROXY_COUNT"]
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    # Long work (the briefing pack) runs in background processes so the page stays live, shows progress, can cancel.
+    background = dash.DiskcacheManager(diskcache.Cache(str(store.instance_path() / "background")))
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(ROOT / "layouts"),
+        title="陕西省疫情防控态势感知看板",
+        update_title=None,  # no "Updating..." flicker in the tab title
+        compress=True,  # gzip/brotli through flask-compress
+        serve_locally=True,  # every script from this server: the intranet has no internet
+        suppress_callback_exceptions=True,
+        background_callback_manager=background,
+    )
+    # plotly.js comes from assets/plotly.min.js, a partial bundle of the trace types we draw (vendor/plotly/): the
+    # full bundle Dash would add is 1.44 MB gzip of a first load we keep under 1.5 MB. dcc.Graph uses window.Plotly
+    # when set. Dash has no public switch for this; its list of scripts is the one place to leave it out.
+    dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001
+    app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
+    app.layout = lambda: html.Div([banner.banner(), dash.page_container])  # per visit: who is signed in
+
+    server.register_blueprint(api_v1)
+    server.register_blueprint(api_resources)
+    cli.register(server)
+    callbacks.register()
+    security_web.init_app(server, app)  # after every callback exists: the CSP hashes Dash's inline scripts
+    # Last of the request hooks, so sign-in and CSRF checks run before an answer can come from the cache.
+    cache.init_callback_cache(server, audience=lambda: (security.clearance(),))
+
+    @server.after_request
+    def _cache_headers(response):
+        if request.path.startswith("/assets/geo/"):
+            response.headers["Cache-Control"] = f"public, max-age={GEO_MAX_AGE}"
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @server.get("/health")
+    def health():
+        return jsonify({"status": "ok", "data_version": store.data_version(store.engine())})
+
+    return app
+
+
+def open_store() -> None:
     """Check the store's schema (an empty store is created at the newest) and load the shipped data; a store whose
     schema is behind the code stops the process with one sentence saying what to run."""
     try:
@@ -110,59 +138,55 @@ def _open_store() -> None:
         raise SystemExit(2) from None
 
 
-_COMMAND = _cli_command()
-_SERVING = _COMMAND not in cli.MAINTENANCE_COMMANDS  # upgrade, backup and restore take the store as it is
-if _SERVING:
-    _open_store()
+def start_serving(app: dash.Dash) -> threading.Thread:
+    """What a serving process does before its first request: open the store, decide the local demo mode, set Dash
+    up (under threaded workers two first requests could otherwise race its own lazy set-up) and warm the caches in
+    a thread, so the first visitor does not wait for the day-by-day figures; a request that comes first waits on the
+    same lock."""
+    open_store()
+    security_web.decide_demo()
+    with app.server.test_client() as client:
+        client.get("/_favicon.ico")  # Dash sets itself up (scripts, callback maps) on a process's first request
+    thread = threading.Thread(target=warm_up, name="warm-caches", daemon=True)
+    thread.start()
+    return thread
 
 
-# Dash sets itself up (scripts, assets, callback maps) on the first request of a process, flagging it done first.
-# Under threaded gunicorn workers a second request can arrive meanwhile and find no scripts registered ("dash is
-# not a registered library"). Set up now, once, at import: under --preload the workers inherit it.
-with server.test_request_context("/"):
-    app._setup_server()  # noqa: SLF001
-security_web.init_app(server, app, serving=_SERVING)  # after every callback exists: the CSP hashes Dash's inline scripts
-
-# Last of the request hooks, so sign-in and CSRF checks run before an answer can come from the cache.
-cache.init_callback_cache(server, audience=lambda: (security.clearance(),))
-
-# Boundary files change only when geo/build.py runs; a content hash in their URL would be the cleanest key, but
-# plotly asks for the plain URL, so the browser may keep them a day and revalidate by ETag after that.
-GEO_MAX_AGE = 86_400
-
-
-@server.after_request
-def _cache_headers(response):
-    if request.path.startswith("/assets/geo/"):
-        response.headers["Cache-Control"] = f"public, max-age={GEO_MAX_AGE}"
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
-
-
-@server.get("/health")
-def health():
-    version = store.data_version(store.engine())
-    return jsonify({"status": "ok", "data_version": version})
-
-
-def _warm_caches() -> None:
-    """Derive the day-by-day figures and flow aggregates now, in the background, so the first visitor does not
-    wait for them (a few seconds on the shipped data); a request that comes first waits on the same lock."""
-    from data import flow_queries, queries, resources  # noqa: PLC0415
+def warm_up() -> None:
+    """Derive the day-by-day figures and flow aggregates now (a few seconds on the shipped data)."""
     try:
         queries.case_data()
         flow_queries.flow_data()
         # the province's day values for the default metric: what the first visitor's date steps recolour from
-        from callbacks.dashboard import clean_block, map_days  # noqa: PLC0415
-        from figures.metrics import DEFAULT_METRIC  # noqa: PLC0415
-        map_days("610000", DEFAULT_METRIC, clean_block(None))  # the latest day's block
+        maps.map_days("610000", DEFAULT_METRIC, maps.clean_block(None))  # the latest day's block
         resources.coverage()  # county polygons read and projected, default distance
     except Exception:  # never stop the server for this; the first request will try again and log
         log.exception("warming the caches failed")
 
 
-if _COMMAND in (None, "run"):  # a one-off command needs no warm-up
-    threading.Thread(target=_warm_caches, name="warm-caches", daemon=True).start()
+def prepare(app: dash.Dash, command: str | None) -> None:
+    """Make the store ready for what this process runs: serving (``command`` None or ``run``) opens it and warms the
+    caches; a data command opens it; ``--help`` and the maintenance commands take the store as it is."""
+    if command in cli.MAINTENANCE_COMMANDS or command == "--help":
+        return
+    if command in (None, "run"):
+        start_serving(app)
+    else:
+        open_store()
+
+
+def cli_command() -> str | None:
+    """The `flask` command this process runs (`run`, `ingest`, `db`, ...; `--help` when none), or None when it is not
+    the flask command (it serves)."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return None
+    args = iter(sys.argv[1:])
+    for arg in args:
+        if arg in ("--app", "-A", "--env-file", "-e"):
+            next(args, None)  # the option's value
+        elif not arg.startswith("-"):
+            return arg
+    return "--help"
 
 
 def _flask_run_host() -> str:
@@ -184,7 +208,7 @@ def _gunicorn_hosts() -> list[str] | None:
     ``self.cfg.bind`` a few frames up. A unix socket is this machine's only."""
     if "gunicorn" not in sys.modules:
         return None
-    frame = sys._getframe()  # noqa: SLF001
+    frame = sys._getframe()  # noqa: SLF001  (gunicorn offers no other way to ask an app what it is bound to)
     while frame is not None:
         bind = getattr(getattr(frame.f_locals.get("self"), "cfg", None), "bind", None)
         if isinstance(bind, list) and bind:
@@ -206,12 +230,39 @@ def refuse_unless_safe(host: str) -> None:
         log.warning("本地演示模式：没有账号，每位访问者都是演示值班员（只在 %s 上提供）", host)
 
 
-if os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "run" in sys.argv:
-    refuse_unless_safe(_flask_run_host())
-for _host in _gunicorn_hosts() or []:
-    refuse_unless_safe(_host)
+_process_app: dash.Dash | None = None
+_process_lock = threading.Lock()
+
+
+def process_app() -> dash.Dash:
+    """The app of this process, made and prepared on first use: what `app:server` names for gunicorn and flask."""
+    global _process_app  # noqa: PLW0603  (one app a process: see create_app)
+    with _process_lock:
+        if _process_app is None:
+            logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            app = create_app()
+            command = cli_command()
+            prepare(app, command)
+            if command == "run":
+                refuse_unless_safe(_flask_run_host())
+            for host in _gunicorn_hosts() or []:
+                refuse_unless_safe(host)
+            _process_app = app
+    return _process_app
+
+
+def __getattr__(name: str):
+    # `app:server` and `app:app` (gunicorn, flask --app, the tests) create the process's app on first access
+    if name == "server":
+        return process_app().server
+    if name == "app":
+        return process_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 if __name__ == "__main__":
     HOST = os.environ.get("HOST", "127.0.0.1")
+    dashboard = process_app()
     refuse_unless_safe(HOST)
-    app.run(host=HOST, port=int(os.environ.get("PORT", "8050")), debug=False)
+    dashboard.run(host=HOST, port=int(os.environ.get("PORT", "8050")), debug=False)

@@ -2,13 +2,18 @@
 and exits 2 (no stack trace for a user's mistake)."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
 
 import click
 import pandas as pd
+from sqlalchemy import select
 
+from data import backup, forecasts, migrate, open_data, queries, scale, store
+from data.ingest import kinds, pipeline
+from data.ingest.reading import ReadError
 from geo import regions
 from security import audit
 from security import cli as security_cli
@@ -20,7 +25,6 @@ def _fail(message: str):
 
 
 def kinds_columns(text: str, kind: str | None) -> dict[str, str]:
-    from data.ingest import kinds  # noqa: PLC0415
     return kinds.parse_columns(text, kind)
 
 
@@ -35,8 +39,6 @@ def register(server) -> None:
     @click.option("--columns", help="列对应：字段=文件中的列名，多对用逗号分隔，如 迁入地=dest,迁出地=origin,流量=idx")
     def ingest(file: str, kind: str | None, dry_run: bool, columns: str | None) -> None:
         """导入 CSV/XLSX（UTF-8 或 GBK）：校验、地区名称标准化，作为一个批次入库。"""
-        from data.ingest import pipeline  # noqa: PLC0415
-        from data.ingest.reading import ReadError  # noqa: PLC0415
         path = Path(file)
         if not path.is_file():
             _fail(f"找不到文件 {file}。")
@@ -66,7 +68,6 @@ def register(server) -> None:
     @click.argument("batch_id", type=int)
     def rollback(batch_id: int) -> None:
         """回滚一个批次：其数据不再计入，看板随之更新。"""
-        from data.ingest import pipeline  # noqa: PLC0415
         if not pipeline.rollback(batch_id, user="cli"):
             _fail(f"批次 {batch_id} 不存在或已回滚。")
         audit.record("rollback", f"批次 {batch_id}")
@@ -78,8 +79,7 @@ def register(server) -> None:
     @click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出文件 .pptx 或 .pdf")
     def brief(region: str, day: str, out: str) -> None:
         """生成汇报材料（PPTX 或 PDF）：标题、摘要、关键指标、地图、趋势、人口流动、风险等级。"""
-        from data import queries  # noqa: PLC0415
-        from reports import briefing  # noqa: PLC0415
+        from reports import briefing  # noqa: PLC0415  (kaleido loads only for this command, not with every app)
         if regions.get(region) is None:
             _fail(f"未知地区代码 {region}：请用六位行政区划代码，如 610000 或 610100。")
         try:
@@ -106,8 +106,6 @@ def register(server) -> None:
     @click.option("--out", type=click.Path(dir_okay=False), help="写入 JSON 文件；不指定时只打印摘要")
     def backtest(codes: tuple[str, ...], start: str | None, end: str | None, out: str | None) -> None:
         """预测模型回测：滚动起报日，1–14天，各模型的 WIS、相对WIS（对基线）与50%/90%区间覆盖率。"""
-        import json  # noqa: PLC0415
-        from data import forecasts  # noqa: PLC0415
         for code in codes:
             if regions.get(code) is None:
                 _fail(f"未知地区代码 {code}：请用六位行政区划代码，如 610000 或 610100。")
@@ -142,7 +140,6 @@ def register(server) -> None:
     @click.option("--out", required=True, type=click.Path(file_okay=False), help="输出目录（不存在则创建）")
     def export_open_data(out: str) -> None:
         """导出开放数据包（Frictionless Data Package：datapackage.json + CSV）：公开的汇总数据，县级数经小数抑制，不含个人信息。"""
-        from data import open_data  # noqa: PLC0415
         target = Path(out)
         if target.exists() and any(p.name != "datapackage.json" and p.suffix != ".csv" for p in target.iterdir()):
             _fail(f"{out} 中已有其他文件；请指定空目录或此前导出的开放数据目录。")
@@ -159,9 +156,6 @@ def register(server) -> None:
     @click.option("--flows", "flow_rows", type=int, default=5_000_000, show_default=True, help="人口流动行数")
     def scale_data(seed: int | None, case_rows: int, facility_rows: int, flow_rows: int) -> None:
         """写入规模测试数据（合成，标为演示数据）：107县×3年日报、病例个案、设施点、人口流动。请用单独的数据库。"""
-        from sqlalchemy import select  # noqa: PLC0415
-
-        from data import scale, store  # noqa: PLC0415
         with store.engine().connect() as conn:
             if conn.execute(select(store.batches.c.id).where(store.batches.c.created_by == "scale-data")).first():
                 _fail("该数据库已有规模测试数据；请换一个 DATABASE_URL。")
@@ -186,7 +180,6 @@ def register_store_commands(server) -> None:
     @db.command("upgrade")
     def db_upgrade() -> None:
         """把数据库升级到本程序的结构版本（先备份；已是最新则不做任何事）。"""
-        from data import migrate, store  # noqa: PLC0415
         eng = store.connect()
         t0 = time.perf_counter()
         try:
@@ -202,7 +195,6 @@ def register_store_commands(server) -> None:
     @db.command("current")
     def db_current() -> None:
         """显示数据库当前的结构版本，以及是否需要升级。"""
-        from data import migrate, store  # noqa: PLC0415
         what, revision = migrate.state(store.connect())
         words = {"current": "最新", "behind": f"需要升级（运行 {migrate.UPGRADE_COMMAND}）",
                  "unversioned": f"2026-12-04 版（未编号），需要升级（运行 {migrate.UPGRADE_COMMAND}）",
@@ -212,7 +204,6 @@ def register_store_commands(server) -> None:
     @db.command("history")
     def db_history() -> None:
         """列出全部结构版本（从旧到新）。"""
-        from data import migrate  # noqa: PLC0415
         for revision, doc in migrate.history():
             click.echo(f"{revision}  {doc}")
 
@@ -220,7 +211,6 @@ def register_store_commands(server) -> None:
     @click.option("--out", required=True, type=click.Path(dir_okay=False), help="备份文件路径")
     def backup_command(out: str) -> None:
         """备份数据库（看板运行时也可进行）：SQLite 用在线备份，PostgreSQL 用 pg_dump。"""
-        from data import backup, store  # noqa: PLC0415
         eng = store.connect()
         try:
             done = backup.backup(eng, Path(out))
@@ -235,7 +225,6 @@ def register_store_commands(server) -> None:
     @click.option("--replace", is_flag=True, help="覆盖非空的数据库（请先停止看板）")
     def restore_command(file: str, replace: bool) -> None:
         """从备份恢复数据库到 DATABASE_URL（默认须为空库）；旧版本的备份恢复后自动升级结构。"""
-        from data import backup, migrate, store  # noqa: PLC0415
         eng = store.connect()
         try:
             done = backup.restore(eng, Path(file), replace=replace, say=click.echo)

@@ -4,7 +4,7 @@ Environment: ``HOST``/``PORT`` (127.0.0.1:8050, as ``python app.py``), ``WEB_CON
 default one per core), ``GUNICORN_THREADS`` (threads per worker, default 4), ``GUNICORN_ACCESS_LOG`` (a file or
 ``-`` for stderr; off by default), ``GUNICORN_TIMEOUT`` (seconds, default 120), ``LOG_LEVEL``.
 
-Why these numbers (measured with ``make load`` on 2 cores / 24 GB, see README "部署 / Deployment"):
+Why these numbers (measured with ``make load`` on 2 cores / 24 GB, results in docs/benchmarks.md "负载测试"):
 
 - The callbacks are CPU-bound pandas/plotly work under the GIL, so more busy processes than cores only adds
   context switches; one process per core uses the machine. Threads (gthread) let a worker overlap the short
@@ -71,10 +71,5 @@ def when_ready(server):
             thread.join()
     gc.collect()
     gc.freeze()  # everything built so far is shared with the workers; keep the collector off those pages
-
-
-def post_fork(server, worker):
-    """Each worker gets database connections of its own: connections opened by the master (loading the shipped
-    data, warming the caches) must not be shared across processes. ``close=False`` leaves the master's alone."""
-    from data import store  # noqa: PLC0415
-    store.engine().dispose(close=False)
+    # Each forked worker opens database connections of its own and drops the locks of the master's threads:
+    # data/store.py and data/cache.py do that at any fork (os.register_at_fork), gunicorn's or another's.

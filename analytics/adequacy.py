@@ -1,6 +1,7 @@
 """Supply adequacy per region: fever-clinic capacity against cases, masks, supply points, fever-clinic coverage.
 
-``adequacy(day, level, parent)`` gives one row per region (index: adcode) with these columns:
+``table(regions, sums, cases, covered_share)`` (pure: frames in, the table out) gives one row per region (index:
+adcode) with these columns; ``data.resources.adequacy(day, level, parent)`` reads its inputs from the store:
 
 - ``clinics``, ``clinic_capacity``: open fever clinics and the sum of their daily capacity (人次/日, ``daily_capacity``)
 - ``new_7d_avg``: daily new confirmed cases, mean of the 7 days ending on ``day``; ``active``: active cases that day
@@ -20,7 +21,7 @@ bulletin's, so 西安's includes the 769,627 residents of 西咸新区 it admini
 are still counted where they stand). Cases: the region's own reports; counties have none until county data are
 ingested, so their load is unknown (NaN), never 0. Facilities of the shipped set are demo data (``demo`` column).
 
-All thresholds are in THRESHOLDS; the page and the README state them from there.
+All thresholds are in THRESHOLDS; the page and docs/methods.md state them from there.
 """
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ import math
 
 import numpy as np
 import pandas as pd
-
 
 
 def floored(value: float, digits: int) -> float:
@@ -52,7 +52,7 @@ COLUMNS = ["name", "population", "clinics", "clinic_capacity", "new_7d_avg", "ac
 
 
 def thresholds_text() -> str:
-    """The thresholds as the page and the README say them: 发热门诊负荷≥80%；口罩可用天数<7.0天；..."""
+    """The thresholds as the page and docs/methods.md say them: 发热门诊负荷≥80%；口罩可用天数<7.0天；..."""
     return "；".join(f"{label}{'≥' if op == '>=' else '<'}{write(limit)}"
                     for op, limit, label, write in THRESHOLDS.values())
 
@@ -120,43 +120,3 @@ def flag_reasons(row: dict) -> list[str]:
             out.append(f"{label} {shown}（{'≥' if op == '>=' else '<'}{write(limit)}）")
     return out
 
-
-def adequacy(day, level: str = "county", parent: str | None = None, distance_km: float | None = None,
-             eng=None) -> pd.DataFrame:
-    """The adequacy of every region of a level on a day: ``level`` "county" (all 107, or a unit's counties with
-    ``parent``), "unit" (the 12 reporting units) or "province". Index: adcode (unique within a level: 610403 and
-    610581 are both a unit and a county, so ask for one level at a time)."""
-    from analytics.coverage import DEFAULT_DISTANCE_KM  # noqa: PLC0415
-    from data import queries, resources  # noqa: PLC0415  (the inputs; the arithmetic above stays pure)
-    from geo import regions as geo_regions  # noqa: PLC0415
-    from geo.units import PROVINCE  # noqa: PLC0415
-
-    distance_km = distance_km or DEFAULT_DISTANCE_KM
-    coverage = resources.coverage(distance_km, eng)
-    totals = resources.facility_totals(eng)
-    if level == "county":
-        members = geo_regions.counties(parent if parent and parent != PROVINCE else None)
-        frame = pd.DataFrame({"name": [r.name for r in members], "population": [r.population for r in members]},
-                             index=pd.Index([r.adcode for r in members], name="adcode"))
-        sums = totals["county"]
-        cases = queries.on_day(day, "county", eng, parent=parent if parent and parent != PROVINCE else None)
-        share = coverage.counties["covered_share"]
-    elif level == "unit":
-        members = sorted(geo_regions.units(), key=lambda r: r.adcode)
-        frame = pd.DataFrame({"name": [r.display_name for r in members],
-                              "population": [coverage.units.loc[r.adcode, "population"] for r in members]},
-                             index=pd.Index([r.adcode for r in members], name="adcode"))
-        sums = totals["unit"]
-        cases = queries.on_day(day, "unit", eng)
-        share = coverage.units["covered_share"]
-    elif level == "province":
-        frame = pd.DataFrame({"name": [geo_regions.province().name], "population": [coverage.province["population"]]},
-                             index=pd.Index([PROVINCE], name="adcode"))
-        sums = totals["province"]
-        summary = queries.summary(PROVINCE, day, eng)
-        cases = pd.DataFrame({"new_7d_avg": [None if summary["new_7d"] is None else summary["new_7d"] / 7],
-                              "active": [summary["active"]]}, index=frame.index)
-        share = pd.Series({PROVINCE: coverage.province["covered_share"]})
-    else:
-        raise ValueError(f"level: 应为 county、unit 或 province，收到 {level!r}")
-    return table(frame, sums, cases, share)

@@ -11,12 +11,13 @@ import math
 from flask import Blueprint, Response, request
 
 from analytics import coverage as cov
-from analytics.adequacy import adequacy, flag_reasons
-from api.v1 import BadRequest, _bad_request, _date_arg, _in_range, _respond, _unexpected, check_request
+from analytics.adequacy import flag_reasons
+from api.v1 import BadRequest, _bad_request, _date_arg, _in_range, _respond, _unexpected, audience, check_request
 import security
 from data import cache, catalogue, queries, resources
+from data.catalogue import PUBLIC
+from data.resources import adequacy
 from geo import regions
-from security import PUBLIC
 
 bp = Blueprint("api_v1_resources", __name__, url_prefix="/api/v1")
 bp.register_error_handler(BadRequest, _bad_request)
@@ -74,7 +75,7 @@ def _clean(value):
 
 
 @bp.get("/coverage")
-@cache.cached_response
+@cache.cached_response(audience)
 def coverage():
     distance, level = _distance(), _level()
     parent = _parent(level)
@@ -103,7 +104,7 @@ def coverage_gaps():
 
 
 @bp.get("/adequacy")
-@cache.cached_response
+@cache.cached_response(audience)
 def adequacy_rows():
     level = _level()
     parent = _parent(level)

@@ -16,16 +16,24 @@ from werkzeug.exceptions import HTTPException
 from api import openapi
 from analytics.alerts import BEIJING
 from analytics import forecast as forecast_model
-from data import alerts, cache, catalogue, disclosure, forecasts, queries
+from data import alerts, cache, catalogue, disclosure, flow_queries, forecasts, queries, reporting, tasks
+from data.catalogue import PUBLIC
 from figures.maps import FACILITY_STYLE
 from figures.tables import to_csv
 from geo import regions
-from security import PUBLIC, audit, clearance
+import security
+from security import audit, clearance
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 # Responses are cached per query string and data version, shared by every worker when CACHE_REDIS_URL is set.
 bp.record_once(lambda state: cache.init_app(state.app))
+
+
+def audience() -> str:
+    """What a cached answer depends on besides its request: the caller's clearance (public callers get suppressed
+    county figures)."""
+    return security.clearance()
 
 
 class BadRequest(Exception):
@@ -145,7 +153,7 @@ def regions_list():
 
 
 @bp.get("/summary")
-@cache.cached_response
+@cache.cached_response(audience)
 def summary():
     region = _region_arg()
     day = _date_arg("date", default=queries.case_data().end)
@@ -155,7 +163,7 @@ def summary():
 
 
 @bp.get("/timeseries")
-@cache.cached_response
+@cache.cached_response(audience)
 def timeseries():
     region = _region_arg()
     data = queries.case_data()
@@ -169,7 +177,7 @@ def timeseries():
 
 
 @bp.get("/forecast")
-@cache.cached_response
+@cache.cached_response(audience)
 def forecast():
     """Daily new confirmed for the ``horizon`` days after ``date`` (the ensemble; analytics/forecast.py), made from
     the days up to ``date`` only. County forecasts go to signed-in staff: they carry the county's recent counts
@@ -187,7 +195,7 @@ def forecast():
 
 
 @bp.get("/facilities")
-@cache.cached_response
+@cache.cached_response(audience)
 def facilities():
     region = _region_arg()
     kinds = request.args.getlist("kind") or list(FACILITY_STYLE)
@@ -215,9 +223,8 @@ def facilities():
 
 
 @bp.get("/flows")
-@cache.cached_response
+@cache.cached_response(audience)
 def flows():
-    from data import flow_queries  # noqa: PLC0415
     region = _region_arg()
     direction = request.args.get("direction", "in")
     if direction not in ("in", "out"):
@@ -271,7 +278,6 @@ def reporting_status():
     """The reporting board of a day (data/reporting.py): reported / late / missing for the 12 units and the counties
     with accounts. Not cached: the deadline passes without a new data version. Who reported (``by``, usernames) goes
     to signed-in callers only."""
-    from data import reporting  # noqa: PLC0415
     today = reporting.today()
     day = _date_arg("date", default=today)
     if day.date() > today:
@@ -295,8 +301,6 @@ def task_rows(rows: list[dict]) -> list[dict]:
 def tasks_list():
     """Follow-up tasks, for signed-in users only (401 for anyone else), within the account's region; open ones first.
     Not cached with the other answers: a task moves on without a new data version. CSV: a row per step."""
-    from data import tasks  # noqa: PLC0415
-    import security  # noqa: PLC0415
     if clearance() == PUBLIC or security.current_role() is None:
         return jsonify({"error": "请先登录：任务接口只向登录用户提供"}), 401
     code = request.args.get("region")

@@ -1,21 +1,25 @@
 // Clientside callbacks of `/`: pure view changes that need no server round trip (a date step is the most frequent
 // interaction; doing it here saves a request before the views can even start to follow).
 // A date step recolours the drawn map from the day values around the shown day (the store `map-days`: three blocks
-// of DAY_BLOCK days, made on the server by the same code as the map; the block follows the slider): one
-// Plotly.update of four traces, no request. The drawn figure's data is the same object Dash keeps, so later partial
-// updates from the server still apply to what is shown. The rest of the page (`view-day`: KPIs, table, judgement,
-// trend marker) follows once the map is drawn, or after a second whatever happens. False when it cannot (no day
-// values yet, or for another region or metric, or the map still loading).
+// of DAY_BLOCK days, made on the server by the same code as the map, views/maps.py day_values; the block follows the
+// slider): one Plotly.update of the traces the values name (by index and key, never by position), no request. The
+// drawn figure's data is the same object Dash keeps, so later partial updates from the server still apply to what
+// is shown. The rest of the page (`view-day`: KPIs, table, judgement, trend marker) follows once the map is drawn,
+// or after a second whatever happens. False when it cannot (no day values yet, or for another region or metric, or
+// the map still loading).
 let recoloured = null;  // the day last recoloured here
 function recolourMap(day, store, region, metric) {
   const gd = document.querySelector('#region-map .js-plotly-plot');
   const values = store && store.key === region + '|' + metric && store.days[day] !== undefined
     && store.frames[store.days[day]];
-  if (!gd || !gd.data || gd.data.length < 4 || !values || !window.Plotly) { return false; }
-  const update = {locations: [], z: [], customdata: []};
-  for (let i = 0; i < 4; i++) {
-    update.locations.push(values[i][0]); update.z.push(values[i][1]); update.customdata.push(values[i][2]);
+  const traces = values && values.traces;
+  if (!gd || !gd.data || !traces || traces.some((t) => t.index >= gd.data.length) || !window.Plotly) {
+    return false;
   }
+  const update = {locations: [], z: [], customdata: []};
+  traces.forEach((t) => {
+    update.locations.push(t.locations); update.z.push(t.z); update.customdata.push(t.customdata);
+  });
   let done = false;
   const follow = () => { if (!done) { done = true; window.dash_clientside.set_props('view-day', {data: day}); } };
   gd.once('plotly_afterplot', follow);
@@ -23,8 +27,8 @@ function recolourMap(day, store, region, metric) {
   try {
     // the day's range, in the colours drawn (the palette, figures/theme.py, is the server's and does not change by day)
     const drawn = gd.layout.coloraxis && gd.layout.coloraxis.colorscale;
-    const axis = drawn ? Object.assign({}, values[4], {colorscale: drawn}) : values[4];
-    window.Plotly.update(gd, update, {coloraxis: axis}, [0, 1, 2, 3]);
+    const axis = drawn ? Object.assign({}, values.coloraxis, {colorscale: drawn}) : values.coloraxis;
+    window.Plotly.update(gd, update, {coloraxis: axis}, traces.map((t) => t.index));
   } catch (e) {  // not ready to take it
     done = true;
     return false;
@@ -33,7 +37,7 @@ function recolourMap(day, store, region, metric) {
   return true;
 }
 
-// The trend as of the day shown: the server's figure holds every day (callbacks/dashboard.py shared_trend), and the
+// The trend as of the day shown: the server's figure holds every day (views/trends.py shared_trend), and the
 // page hides the days after the one shown, so that a date step needs no new figure. The full traces of each figure
 // (by its layout.meta.figure_key) are kept on the chart; each step restyles them to the days up to the day and moves
 // the notes (first case, peak, last new case of the day's wave, layout.meta.gaps between waves) to what was known.
@@ -171,7 +175,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return key;
     },
 
-    // The forecast made on the day shown (callbacks/dashboard.py forecast_fan), put into the fan's traces of the
+    // The forecast made on the day shown (views/trends.py forecast_values), put into the fan's traces of the
     // drawn trend in place (see clipTrend): a date step needs no new trend figure.
     showForecast: function (fan) {
       const gd = document.querySelector('#trend-chart .js-plotly-plot');

@@ -3,12 +3,13 @@ written to the audit log; the gate lets only data_admin call these (security/rol
 from __future__ import annotations
 
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, ctx, html, no_update
 from flask import request
 
 from callbacks.data_page import _table
+from callbacks.declare import declared_callback
 from security import accounts, audit, user_name
-from security.roles import ROLES, requires
+from security.roles import ROLES
 
 
 def _when(value) -> str:
@@ -42,9 +43,11 @@ def tokens_table() -> html.Table:
     return html.Table(className="table", children=[head, html.Tbody(body)])
 
 
-@callback(Output("admin-users", "children"), Output("admin-tokens", "children"), Output("admin-audit", "children"),
-          Input("admin-changed", "data"))
-@requires("admin")
+@declared_callback(
+    Output("admin-users", "children"), Output("admin-tokens", "children"), Output("admin-audit", "children"),
+    Input("admin-changed", "data"),
+    permission="admin",
+)
 def show_admin(_changed):
     log, counts = audit.recent(), audit.download_counts()
     return users_table(), tokens_table(), [
@@ -53,11 +56,13 @@ def show_admin(_changed):
         _table(counts, 200) if len(counts) else html.P("暂无匿名下载", className="note")]
 
 
-@callback(Output("admin-user-result", "children"), Output("admin-changed", "data", allow_duplicate=True),
-          Input("admin-add-user", "n_clicks"), State("admin-new-name", "value"), State("admin-new-role", "value"),
-          State("admin-new-region", "value"), State("admin-new-password", "value"), State("admin-changed", "data"),
-          prevent_initial_call=True)
-@requires("admin")
+@declared_callback(
+    Output("admin-user-result", "children"), Output("admin-changed", "data", allow_duplicate=True),
+    Input("admin-add-user", "n_clicks"), State("admin-new-name", "value"), State("admin-new-role", "value"),
+    State("admin-new-region", "value"), State("admin-new-password", "value"), State("admin-changed", "data"),
+    prevent_initial_call=True,
+    permission="admin",
+)
 def add_user(_n, name, role, region, password, changed):
     try:
         accounts.create_user(name or "", password or "", role, (region or "").strip() or None, created_by=user_name())
@@ -67,10 +72,12 @@ def add_user(_n, name, role, region, password, changed):
     return html.P(f"已创建 {name}。", className="ok"), (changed or 0) + 1
 
 
-@callback(Output("admin-changed", "data", allow_duplicate=True),
-          Input({"type": "admin-toggle-user", "index": ALL}, "n_clicks"), State("admin-changed", "data"),
-          prevent_initial_call=True)
-@requires("admin")
+@declared_callback(
+    Output("admin-changed", "data", allow_duplicate=True),
+    Input({"type": "admin-toggle-user", "index": ALL}, "n_clicks"), State("admin-changed", "data"),
+    prevent_initial_call=True,
+    permission="admin",
+)
 def toggle_user(clicks, changed):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update
@@ -82,10 +89,12 @@ def toggle_user(clicks, changed):
     return (changed or 0) + 1
 
 
-@callback(Output("admin-token-result", "children"), Output("admin-changed", "data", allow_duplicate=True),
-          Input("admin-add-token", "n_clicks"), State("admin-token-label", "value"), State("admin-changed", "data"),
-          prevent_initial_call=True)
-@requires("admin")
+@declared_callback(
+    Output("admin-token-result", "children"), Output("admin-changed", "data", allow_duplicate=True),
+    Input("admin-add-token", "n_clicks"), State("admin-token-label", "value"), State("admin-changed", "data"),
+    prevent_initial_call=True,
+    permission="admin",
+)
 def add_token(_n, label, changed):
     try:
         token_id, token = accounts.create_wall_token(label or "", created_by=user_name())
@@ -97,10 +106,12 @@ def add_token(_n, label, changed):
                                               html.Code(link, id="admin-token-link")]), (changed or 0) + 1
 
 
-@callback(Output("admin-changed", "data", allow_duplicate=True),
-          Input({"type": "admin-revoke-token", "index": ALL}, "n_clicks"), State("admin-changed", "data"),
-          prevent_initial_call=True)
-@requires("admin")
+@declared_callback(
+    Output("admin-changed", "data", allow_duplicate=True),
+    Input({"type": "admin-revoke-token", "index": ALL}, "n_clicks"), State("admin-changed", "data"),
+    prevent_initial_call=True,
+    permission="admin",
+)
 def revoke_token(clicks, changed):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, ctx, html, no_update
 
 import security
 from analytics.alerts import SEVERITY_NAMES
+from callbacks.declare import declared_callback
 from data import alerts
-from figures import formatting as fmt
+from data import formatting as fmt
 from layouts.alerts import WALL_MAX
-from security.roles import requires
 
 SEVERITY_CLASS = {"红": "red", "橙": "orange", "黄": "yellow"}
 
@@ -102,12 +102,12 @@ def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str
     return [html.Ul(items)], title, f"另有 {rest} 条" if rest else ""
 
 
-@callback(
+@declared_callback(
     Output("alerts-list", "children"), Output("alerts-summary", "children"), Output("alerts-shown", "data"),
     Input("page-version", "data"), Input("page-poll", "n_intervals"),
     Input({"type": "alert-ack", "index": ALL}, "n_clicks"), Input("view-day", "data"), State("alerts-shown", "data"),
+    permission="view",
 )
-@requires("view")
 def update_page_alerts(_version, _tick, _clicks, day, shown):
     trigger = ctx.triggered_id
     may_acknowledge = security.may("acknowledge")
@@ -122,12 +122,12 @@ def update_page_alerts(_version, _tick, _clicks, day, shown):
     return rows, summary, key
 
 
-@callback(
+@declared_callback(
     Output("wall-alerts", "children"), Output("wall-alerts-title", "children"), Output("wall-alerts-more", "children"),
     Output("wall-alerts-shown", "data"),
     Input("data-poll", "n_intervals"), State("wall-alerts-shown", "data"), State("wall-state", "data"),
+    permission="wall",
 )
-@requires("wall")
 def update_wall_alerts(_tick, shown, state=None):
     pinned = state and state.get("pinned_date") and state.get("date")
     current = alerts.as_of(pinned) if pinned else alerts.current()  # a wall pinned to a day shows nothing later

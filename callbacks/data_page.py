@@ -6,14 +6,14 @@ import base64
 import logging
 
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
+from callbacks.declare import declared_callback
 from data import quality
 from data.ingest import kinds, pipeline
 from data.ingest.reading import UPLOAD_MAX_BYTES, MissingColumns, ReadError, safe_file_name
 from figures import tables
 from security import audit, current_scope, may, user_name
-from security.roles import requires
 
 log = logging.getLogger(__name__)
 PREVIEW_ROWS = 10
@@ -88,14 +88,14 @@ def preview(report) -> list:
     return parts
 
 
-@callback(
+@declared_callback(
     Output("upload-preview", "children"), Output("upload-commit", "disabled"),
     Output("upload-issues-button", "disabled"), Output("upload-columns", "data"),
     Input("upload", "contents"), Input("upload-kind", "value"), Input({"type": "colmap-apply", "index": ALL}, "n_clicks"),
     State("upload", "filename"), State({"type": "colmap", "field": ALL}, "value"),
     prevent_initial_call=True,
+    permission="upload",
 )
-@requires("upload")
 def preview_upload(contents, kind, _apply, filename, chosen):
     if not contents:
         return no_update, True, True, None
@@ -112,12 +112,12 @@ def preview_upload(contents, kind, _apply, filename, chosen):
             columns)
 
 
-@callback(
+@declared_callback(
     Output("upload-issues-download", "data"),
     Input("upload-issues-button", "n_clicks"), State("upload", "contents"), State("upload", "filename"),
     State("upload-kind", "value"), State("upload-columns", "data"), prevent_initial_call=True,
+    permission="upload", audit="下载预检问题行",
 )
-@requires("upload", audit="下载预检问题行")
 def download_preview_issues(_n, contents, filename, kind, columns=None):
     report, error = run(contents, filename or "upload", kind, dry_run=True, columns=columns)
     if error or not report.issues:
@@ -126,14 +126,14 @@ def download_preview_issues(_n, contents, filename, kind, columns=None):
             "type": "text/csv"}
 
 
-@callback(
+@declared_callback(
     Output("upload-result", "children"), Output("batches-changed", "data", allow_duplicate=True),
     Output("upload-commit", "disabled", allow_duplicate=True),
     Input("upload-commit", "n_clicks"), State("upload", "contents"), State("upload", "filename"),
     State("upload-kind", "value"), State("batches-changed", "data"), State("upload-columns", "data"),
     prevent_initial_call=True,
+    permission="upload",
 )
-@requires("upload")
 def commit_upload(_n, contents, filename, kind, changed, columns=None):
     report, error = run(contents, filename or "upload", kind, dry_run=False, columns=columns)
     if error:
@@ -167,8 +167,10 @@ def batch_rows() -> html.Table:
     return html.Table(className="table", children=[head, html.Tbody(body)])
 
 
-@callback(Output("batch-table", "children"), Output("quality", "children"), Input("batches-changed", "data"))
-@requires("upload")
+@declared_callback(
+    Output("batch-table", "children"), Output("quality", "children"), Input("batches-changed", "data"),
+    permission="upload",
+)
 def show_batches(_changed):
     sections = [("未上报（近14日；无则列出全部）", quality.missing_reports()), ("修订", quality.revisions()),
                 ("迟报（入库晚于截至日期一天以上）", quality.late_reports()), ("无法识别的地区名称", quality.unresolved_names()),
@@ -181,12 +183,12 @@ def show_batches(_changed):
     return batch_rows(), parts
 
 
-@callback(
+@declared_callback(
     Output("batches-changed", "data", allow_duplicate=True),
     Input({"type": "batch-rollback", "index": ALL}, "n_clicks"), State("batches-changed", "data"),
     prevent_initial_call=True,
+    permission="rollback",
 )
-@requires("rollback")
 def rollback_batch(clicks, changed):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update
@@ -195,11 +197,11 @@ def rollback_batch(clicks, changed):
     return (changed or 0) + 1
 
 
-@callback(
+@declared_callback(
     Output("batch-issues-download", "data"),
     Input({"type": "batch-issues", "index": ALL}, "n_clicks"), prevent_initial_call=True,
+    permission="upload", audit="下载批次问题行",
 )
-@requires("upload", audit="下载批次问题行")
 def download_batch_issues(clicks):
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update

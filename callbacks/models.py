@@ -2,12 +2,12 @@
 shown (about half a minute on two cores) and read from its file after that (data/forecasts.py)."""
 from __future__ import annotations
 
-from dash import Input, Output, callback, html
+from dash import Input, Output, html
 
 from analytics import forecast as forecast_model
+from callbacks.declare import declared_callback
 from data import forecasts
 from figures import models as model_figures
-from security.roles import requires
 
 SHOWN_HORIZONS = (1, 3, 7, 14)
 
@@ -37,13 +37,13 @@ def report_views(report: dict):
              backtest_table(report["by_horizon"], "全省与各报告单位合计")])
 
 
-@callback(
+@declared_callback(
     Output("models-status", "children"), Output("models-verdicts", "children"), Output("models-skill", "figure"),
     Output("models-coverage", "figure"), Output("models-backtest-table", "children"),
     Input("models-start", "data"),
     background=True,
     running=[(Output("models-running", "hidden"), False, True)],
+    permission="view",
 )
-@requires("view")
 def show_backtest(_start):
     return report_views(forecasts.evaluation())

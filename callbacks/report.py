@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
-from data import direct_report, reporting
+from callbacks.declare import declared_callback
+from data import direct_report, queries, reporting
+from data.catalogue import title
+from data.direct_report import CUMULATIVE
 from geo import regions
 from layouts.report import COUNT_IDS
 from security import audit, current_scope, user_name
-from security.roles import requires
 
 log = logging.getLogger(__name__)
 FORM = [State(i, "value") for i in ("report-region", "report-date", *COUNT_IDS, "report-revision-reason",
@@ -45,8 +47,9 @@ def check_view(chk: direct_report.Check, touched: bool, now: dt.datetime | None 
     cum = chk.decision.cumulative
     if cum is not None and chk.base is not None:
         parts.append(html.P(className="report-preview", children=[
-            "将存为：", html.B(f"累计确诊 {cum['confirmed_cum']:,}"), f"，累计治愈 {cum['cured_cum']:,}，",
-            f"累计死亡 {cum['dead_cum']:,}", f"（此前：累计确诊 {chk.base.confirmed_cum:,}，{chk.base.basis}）",
+            "将存为：", html.B(f"{CUMULATIVE['confirmed_cum']} {cum['confirmed_cum']:,}"),
+            f"，{CUMULATIVE['cured_cum']} {cum['cured_cum']:,}，", f"{CUMULATIVE['dead_cum']} {cum['dead_cum']:,}",
+            f"（此前：{CUMULATIVE['confirmed_cum']} {chk.base.confirmed_cum:,}，{chk.base.basis}）",
             "；本次为修订" if chk.decision.revision else ""]))
     if chk.day is not None and chk.region and not chk.decision.revision:
         due = reporting.due_at(chk.day)
@@ -55,14 +58,14 @@ def check_view(chk: direct_report.Check, touched: bool, now: dt.datetime | None 
     return parts
 
 
-@callback(
+@declared_callback(
     Output("report-check", "children"), Output("report-revision-box", "hidden"),
     Output("report-correction-box", "hidden"), Output("report-submit", "disabled"),
     Input("report-region", "value"), Input("report-date", "value"), *[Input(i, "value") for i in COUNT_IDS],
     Input("report-revision-reason", "value"), Input("report-correction-reason", "value"),
     Input("report-saved", "data"),
+    permission="report",
 )
-@requires("report")
 def check_form(region, day, *rest):
     *counts, revision_reason, correction_reason, _saved = rest
     chk = direct_report.check(region, day, _texts(counts), revision_reason or "", correction_reason or "",
@@ -72,12 +75,12 @@ def check_form(region, day, *rest):
             not chk.decision.needs_correction_reason, not chk.ok)
 
 
-@callback(
+@declared_callback(
     Output("report-result", "children"), Output("report-saved", "data"),
     Input("report-submit", "n_clicks"), *FORM, State("report-saved", "data"),
     prevent_initial_call=True,
+    permission="report",
 )
-@requires("report")
 def submit_report(n_clicks, region, day, *rest):
     *counts, revision_reason, correction_reason, saved = rest
     if not n_clicks:
@@ -92,8 +95,8 @@ def submit_report(n_clicks, region, day, *rest):
         log.exception("direct report of %s for %s failed", region, day)
         return html.P("保存时发生内部错误，未做任何改动；详情已写入日志，请联系管理员。", className="error", role="alert"), no_update
     cum = done.cumulative
-    what = (f"{done.region.display_name} {_day(done.day)}：累计确诊 {cum['confirmed_cum']:,}，累计治愈 {cum['cured_cum']:,}，"
-            f"累计死亡 {cum['dead_cum']:,}")
+    what = (f"{done.region.display_name} {_day(done.day)}："
+            + "，".join(f"{name} {cum[c]:,}" for c, name in CUMULATIVE.items()))
     reasons = "".join(f"；{name}：{text.strip()}" for name, text, needed in (
         ("修订原因", revision_reason, done.revision), ("订正原因", correction_reason, chk.decision.needs_correction_reason))
         if needed and text.strip())
@@ -104,11 +107,11 @@ def submit_report(n_clicks, region, day, *rest):
     ]), (saved or 0) + 1
 
 
-@callback(
+@declared_callback(
     Output("report-history", "children"),
     Input("report-region", "value"), Input("report-date", "value"), Input("report-saved", "data"),
+    permission="report",
 )
-@requires("report")
 def show_history(region, day, _saved):
     if not region or regions.get(region) is None:
         return html.P("选择地区后显示该地区近7日的上报。", className="note")
@@ -126,7 +129,8 @@ def show_history(region, day, _saved):
         html.Td(" ".join(filter(None, (_when(r["reported_at"]), r["by"])))),
     ]) for r in rows]
     table = html.Table(className="table report-table", children=[
-        html.Thead(html.Tr([html.Th(h) for h in ("日期", "新增确诊", "累计确诊", "状态", "入库")])), html.Tbody(body)])
+        html.Thead(html.Tr([html.Th(h) for h in ("日期", title("new_confirmed"), title("confirmed_cum"), "状态", "入库")])),
+        html.Tbody(body)])
     # scrolls sideways on a narrow phone: focusable, so it scrolls by keyboard too
     return html.Div(table, className="table-scroll", tabIndex="0", role="region", **{"aria-label": "近7日上报（表格）"})
 
@@ -161,8 +165,10 @@ def summary_line(day, rows: list[dict]) -> str:
     return text
 
 
-@callback(Output("reporting-board", "children"), Input("board-date", "value"), Input("batches-changed", "data"))
-@requires("upload")
+@declared_callback(
+    Output("reporting-board", "children"), Input("board-date", "value"), Input("batches-changed", "data"),
+    permission="upload",
+)
 def show_board(day, _changed):
     try:
         chosen = dt.date.fromisoformat(str(day)[:10])
@@ -174,9 +180,11 @@ def show_board(day, _changed):
                    "已回滚的批次不计。", className="note")]
 
 
-@callback(Output("reporting-strip", "children"), Output("reporting-strip", "className"),
-          Input("view-day", "data"), Input("page-version", "data"), Input("page-poll", "n_intervals"))
-@requires("view")
+@declared_callback(
+    Output("reporting-strip", "children"), Output("reporting-strip", "className"),
+    Input("view-day", "data"), Input("page-version", "data"), Input("page-poll", "n_intervals"),
+    permission="view",
+)
 def show_strip(day, _version, _n):
     if not day:
         return no_update, no_update
@@ -186,11 +194,12 @@ def show_strip(day, _version, _n):
     return summary_line(day, rows), "reporting-strip" + (" has-missing" if alarm else "")
 
 
-@callback(Output("wall-reporting", "children"), Output("wall-reporting", "className"),
-          Input("data-version", "data"), Input("data-poll", "n_intervals"), State("wall-state", "data"))
-@requires("wall")
+@declared_callback(
+    Output("wall-reporting", "children"), Output("wall-reporting", "className"),
+    Input("data-version", "data"), Input("data-poll", "n_intervals"), State("wall-state", "data"),
+    permission="wall",
+)
 def show_wall_line(_version, _n, state):
-    from data import queries  # noqa: PLC0415
     state = state or {}
     day = state["date"] if state.get("pinned_date") and state.get("date") else queries.view_range()[1].isoformat()
     rows = reporting.status(day)

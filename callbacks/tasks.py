@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dash import ALL, Input, Output, State, callback, ctx, html, dcc, no_update
+from dash import ALL, Input, Output, State, ctx, html, dcc, no_update
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
 
+from callbacks.declare import declared_callback
 import security
 from data import store
 from data import tasks
 from geo import regions
-from security.accounts import within_scope
-from security.roles import requires
+from geo.regions import within_scope
 
 
 # ---- `/`: sending a task -----------------------------------------------------------------------------------------
@@ -58,15 +58,16 @@ def prefill(alert_id=None, region: str | None = None, now: dt.datetime | None = 
             "alert": found["id"] if found is not None else None}
 
 
-def dispatch(region, title, detail, due, alert_id, by: str, scope: str | None, now=None) -> tuple[int, str]:
+def dispatch(region, title, detail, due, alert_id, by: str, scope: str | None, role: str | None,
+             now=None) -> tuple[int, str]:
     """Send the form's task: (id, the sentence that says so); TaskError in words when it cannot be sent."""
     due_at = tasks.parse_due(due)
-    task_id = tasks.create(region, title, detail, due_at, by, alert_id=alert_id, scope=scope, now=now)
+    task_id = tasks.create(region, title, detail, due_at, by, alert_id=alert_id, scope=scope, now=now, role=role)
     name = tasks.label(region)
     return task_id, f"已派发任务 #{task_id} 给{name}，截止 {tasks.shown(due_at)}"
 
 
-@callback(
+@declared_callback(
     Output("task-form", "hidden"), Output("task-region", "options"), Output("task-region", "value"),
     Output("task-title", "value"), Output("task-detail", "value"), Output("task-due", "value"),
     Output("task-alert", "data"), Output("task-form-error", "children"), Output("task-result", "children"),
@@ -77,8 +78,8 @@ def dispatch(region, title, detail, due, alert_id, by: str, scope: str | None, n
     State("task-detail", "value"), State("task-due", "value"), State("task-alert", "data"),
     State("tasks-changed", "data"),
     prevent_initial_call=True,
+    permission="dispatch",
 )
-@requires("dispatch")
 def task_form(_alert_clicks, _map_clicks, _cancel, _send, selected, region, title, detail, due, alert_id, changed):
     trigger = ctx.triggered_id
     if not ctx.triggered or not ctx.triggered[0]["value"]:  # a list redrawn: its new buttons were not clicked
@@ -88,7 +89,8 @@ def task_form(_alert_clicks, _map_clicks, _cancel, _send, selected, region, titl
         return True, keep, keep, keep, keep, keep, None, "", keep, keep
     if trigger == "task-send":
         try:
-            _id, said = dispatch(region, title, detail, due, alert_id, security.user_name(), security.current_scope())
+            _id, said = dispatch(region, title, detail, due, alert_id, security.user_name(), security.current_scope(),
+                                 security.current_role())
         except tasks.TaskError as err:
             return False, keep, keep, keep, keep, keep, keep, str(err), keep, keep
         return True, keep, None, "", "", keep, None, "", said, (changed or 0) + 1
@@ -106,11 +108,11 @@ def overdue_line(now=None) -> tuple[str, bool, str]:
     return text, bool(rows), repr([(r["id"], r["status"]) for r in rows])
 
 
-@callback(
+@declared_callback(
     Output("tasks-overdue", "children"), Output("tasks-overdue", "className"), Output("tasks-overdue-shown", "data"),
     Input("page-poll", "n_intervals"), Input("tasks-changed", "data"), State("tasks-overdue-shown", "data"),
+    permission="view",
 )
-@requires("view")
 def update_page_overdue(_tick, _changed, shown):
     text, late, key = overdue_line()
     if key == shown:
@@ -118,11 +120,11 @@ def update_page_overdue(_tick, _changed, shown):
     return (text or "无逾期任务"), "tasks-overdue late" if late else "tasks-overdue", key
 
 
-@callback(
+@declared_callback(
     Output("wall-tasks", "children"), Output("wall-tasks", "className"), Output("wall-tasks-shown", "data"),
     Input("data-poll", "n_intervals"), State("wall-tasks-shown", "data"),
+    permission="wall",
 )
-@requires("wall")
 def update_wall_overdue(_tick, shown):
     """On every tick of the wall's poll (15 s): a task is sent or answered without a new data version."""
     text, late, key = overdue_line()
@@ -184,14 +186,14 @@ def report_list(scope: str | None, region: str | None = None, now=None) -> tuple
     return cards, summary, key
 
 
-@callback(
+@declared_callback(
     Output("tasks-list", "children"), Output("tasks-summary", "children"), Output("tasks-message", "children"),
     Output("tasks-shown", "data"),
     Input("tasks-region", "data"), Input("tasks-poll", "n_intervals"),
     Input({"type": "task-step", "task": ALL, "status": ALL}, "n_clicks"),
     State({"type": "task-note", "task": ALL}, "value"), State("tasks-shown", "data"),
+    permission="report",
 )
-@requires("report")
 def update_report_tasks(region, _tick, _clicks, _notes, shown):
     trigger = ctx.triggered_id
     message = no_update
@@ -201,7 +203,7 @@ def update_report_tasks(region, _tick, _clicks, _notes, shown):
         notes = {item["id"]["task"]: item.get("value") for item in ctx.states_list[0]}
         try:
             task = tasks.advance(trigger["task"], trigger["status"], notes.get(trigger["task"]),
-                                 security.user_name(), scope=security.current_scope())
+                                 security.user_name(), scope=security.current_scope(), role=security.current_role())
             message = f"任务 #{task['id']} 已标为「{task['status_name']}」"
         except tasks.TaskError as err:
             message = html.Span(str(err), className="tasks-error", role="alert")

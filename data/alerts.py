@@ -2,7 +2,7 @@
 remembers when each alert was first raised and who acknowledged it.
 
 - The metrics table (region x day x metric, ``analytics.alerts.METRICS``) is built once per data version from the
-  derived daily figures, plus clinic load and stock days from ``analytics.adequacy`` where that module exists.
+  derived daily figures, plus clinic load and stock days from the adequacy table (``data.resources.adequacy``).
 - ``current()`` evaluates the rules (``analytics/alert_rules.yaml``, read again when the file changes) on the latest
   data day, stores alerts it has not seen before (raised now, with the data version that produced them) and
   returns them with their stored time and acknowledgement. Evaluating is cheap once the table is built, so the
@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from analytics import alerts as rules_engine
-from data import queries, store
+from data import queries, resources, store
 from geo import regions
 
 log = logging.getLogger(__name__)
@@ -64,15 +64,11 @@ def metrics_frame(daily: pd.DataFrame, end, adequacy: pd.DataFrame | None = None
 
 
 def _adequacy(day, eng) -> pd.DataFrame | None:
-    """Clinic load and stock days of every county, unit and the province on ``day`` from ``analytics.adequacy``
-    (another part of the dashboard), when it is there; without it the two facility rules raise nothing. 杨凌 and
-    韩城 are a unit and a county under one code: their unit row is kept, as in the case figures."""
+    """Clinic load and stock days of every county, unit and the province on ``day`` from the adequacy table; when
+    it cannot be read the two facility rules raise nothing. 杨凌 and 韩城 are a unit and a county under one code:
+    their unit row is kept, as in the case figures."""
     try:
-        from analytics import adequacy  # noqa: PLC0415
-    except ImportError:
-        return None
-    try:
-        frames = [adequacy.adequacy(day, level=level, eng=eng) for level in ("county", "unit", "province")]
+        frames = [resources.adequacy(day, level=level, eng=eng) for level in ("county", "unit", "province")]
     except Exception:  # noqa: BLE001  (the case alerts must not fail with the facility figures)
         log.exception("预警：读取发热门诊负荷与物资天数失败，相关规则本次不评估")
         return None

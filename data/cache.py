@@ -1,13 +1,30 @@
 """The shared cache of small results: Redis when ``CACHE_REDIS_URL`` is set (one cache for every worker and host),
 otherwise an in-process cache. Both are Flask-Caching backends.
 
-What goes here are small, JSON-sized things: API responses, a region's summary on a day, a day's ranking. The big
-derived frames stay in each process (``store.per_version``); they are never pickled into Redis.
+Which cache serves what (every data-derived entry is keyed by the database and its data version, so a new batch, a
+revision or a rollback makes the older ones unreachable):
 
-Every key holds the database (a hash of its URL) and its data version, so a new batch, a revision or a rollback
-makes every older entry unreachable (they expire by themselves). If Redis cannot be reached the app goes on with the
-in-process cache, says so once in the log, and tries Redis again every 30 s; a caller never sees a
-Redis error.
+- ``store.per_version``, in each process's memory: big derived frames and geometry (the case and flow tables,
+  coverage and its uncovered area, facility frames and totals, disclosure marks, alert metrics, the importation
+  check). Keyed by database, data version and arguments; a new version drops the older ones' entries, and a few
+  dozen argument sets a version are kept.
+- This shared cache, in Redis (or in each process's memory without it): small JSON-sized results, up to 2 MB and an
+  hour each: a day's figures and rankings (``memoize``), maps and trends as plotly JSON, API responses
+  (``cached_response``) and the answers of the callbacks declared ``cache="shared"`` (callbacks/declare.py). Keyed by
+  database, data version and arguments; API responses and callback answers also by audience (the clearance).
+- The instance folder, a file per store and data version: the published forecast backtest (data/forecasts.py, ~30 s
+  to make), read by every process and kept over restarts.
+- ``functools.lru_cache``, in each process's memory: what comes from files shipped with the code (boundaries and
+  county polygons, regions, the gazetteer, the OpenAPI text), read once. The alert rules are read again when their
+  file changes (data/alerts.py).
+- The browser: assets and boundary files (kept a day, then revalidated by ETag); the uncovered-area GeoJSON, whose URL
+  names the data version; the map's day values around the chosen day, which a date step recolours from without a
+  request.
+
+The data version itself is read at most once a second per process and database (``store.data_version``).
+
+If Redis cannot be reached the app goes on with the in-process cache, says so once in the log, and tries Redis again
+every 30 s; a caller never sees a Redis error. Big derived frames are never pickled into Redis.
 """
 from __future__ import annotations
 
@@ -15,15 +32,18 @@ import datetime as dt
 import functools
 import hashlib
 import inspect
+import json
 import logging
 import os
 import pickle
 import re
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
+from flask import Response, g, request
 from flask_caching.backends.simplecache import SimpleCache
 
 from data import store
@@ -267,57 +287,63 @@ def memoize(fn=None, *, timeout: int = TIMEOUT):
     return cached
 
 
-def cached_response(view):
-    """Cache a Flask view's response (body, status, type, headers) by path and query string, per data version.
-    Errors raised by the view are never cached."""
-    from flask import Response, request  # noqa: PLC0415
+def cached_response(audience: Callable[[], object]):
+    """Cache a Flask view's response (body, status, type, headers) by path, query string and ``audience()`` (what
+    else the answer depends on: who may see what), per data version. Errors raised by the view are never cached."""
 
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        cache = shared_cache()
-        from security import clearance  # noqa: PLC0415  (public callers get suppressed county figures)
-        query = sorted(request.args.items(multi=True))
-        k = key(f"response:{request.path}:{clearance()}", query)
-        found = cache.get(k)
-        if found is not MISSING:
-            body, status, content_type, headers = found
-            return Response(body, status=status, content_type=content_type, headers=headers)
-        response = view(*args, **kwargs)
-        if isinstance(response, Response) and response.status_code == 200 and not response.direct_passthrough:
-            headers = [(h, v) for h, v in response.headers.items() if h.lower() == "content-disposition"]
-            cache.set(k, (response.get_data(), response.status_code, response.content_type, headers))
-        return response
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            cache = shared_cache()
+            query = sorted(request.args.items(multi=True))
+            k = key(f"response:{request.path}:{audience()}", query)
+            found = cache.get(k)
+            if found is not MISSING:
+                body, status, content_type, headers = found
+                return Response(body, status=status, content_type=content_type, headers=headers)
+            response = view(*args, **kwargs)
+            if isinstance(response, Response) and response.status_code == 200 and not response.direct_passthrough:
+                headers = [(h, v) for h, v in response.headers.items() if h.lower() == "content-disposition"]
+                cache.set(k, (response.get_data(), response.status_code, response.content_type, headers))
+            return response
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
 # Callback answers that depend only on their request and the data (no side effect, no clock): the same request
 # for the same data version and audience gets the answer sent before, without running the callback or encoding its
 # figures again. A wall screen and dozens of officers ask for the same few views; the heaviest answers (a trend of
-# three years, the flow charts) cost 5-15 ms to encode each time.
-PURE_CALLBACK_OUTPUTS = (
-    "region-map.figure", "map-days.data", "trend-chart.figure", "kpi-confirmed.children", "unit-order.data",
-    '"type":"assess-item"', "flow-chart.figure", "scale-chart.figure", "od-chart.figure", "import-chart.figure",
-    "map-note.children", "adequacy-table.children",
-)
-
-
+# three years, the flow charts) cost 5-15 ms to encode each time. Which callbacks these are is declared beside each
+# one (``cache="shared"`` in callbacks/declare.py), which registers its Dash callback id here.
+CACHED_CALLBACKS: set[str] = set()
 CALLBACK_ANSWER_LIMIT = 4_000_000  # bytes; a 3-year trend is ~0.3 MB, a unit's map-days for a long epidemic a few MB
 _OUTPUT = re.compile(rb'\{\s*"output"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
+def cache_answers_of(callback_id: str) -> None:
+    """Answer the callback ``callback_id`` (Dash's id of it: its outputs) from the shared cache."""
+    CACHED_CALLBACKS.add(callback_id)
+
+
 def is_pure_callback(body: bytes) -> bool:
-    """Whether a callback request is for one of ``PURE_CALLBACK_OUTPUTS``. dash-renderer writes "output" first;
-    a request in any other shape is not recognised, so never answered from the cache."""
+    """Whether a callback request is for one of ``CACHED_CALLBACKS``. dash-renderer writes "output" (the callback's
+    id) first; a request in any other shape is not recognised, so never answered from the cache."""
     found = _OUTPUT.match(body[:2000])
-    return bool(found) and any(name.replace('"', '\\"').encode() in found.group(1) for name in PURE_CALLBACK_OUTPUTS)
+    if not found:
+        return False
+    try:
+        output = json.loads(b'"' + found.group(1) + b'"')
+    except ValueError:
+        return False
+    return output in CACHED_CALLBACKS
 
 
 def init_callback_cache(server, audience=lambda: ()) -> None:
-    """Serve repeated pure callback requests (``PURE_CALLBACK_OUTPUTS``) from the shared cache. Register it after
+    """Serve repeated requests of the ``CACHED_CALLBACKS`` from the shared cache. Register it after
     every other request hook (sign-in, CSRF), so those still run first; ``audience`` gives what else the answer
     depends on (who may see what)."""
-    from flask import Response, g, request  # noqa: PLC0415
 
     @server.before_request
     def _answer_from_cache():

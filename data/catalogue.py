@@ -9,14 +9,17 @@
 One list, read by the API (what each endpoint may return, and its OpenAPI schema), by the exports (which columns
 of an uploaded file may be echoed back) and by the open-data package (table schemas, titles, descriptions).
 A field that is not catalogued is not served.
+
+It is also the one place a field is named: its header (``title``) in tables, downloads and schemas, its name in
+controls and upload forms (``label``), its unit and the decimals the pages show. The map's metrics are listed here
+(``MAP_METRICS``); the pages, figures, downloads, the briefing pack and the ingest look names up rather than
+writing them again.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from security import INTERNAL, PUBLIC
-
-SENSITIVE = "敏感"
+PUBLIC, INTERNAL, SENSITIVE = "公开", "内部", "敏感"  # the levels of the classification
 LEVELS = (PUBLIC, INTERNAL, SENSITIVE)  # in order of how far a field may go
 _RANK = {level: i for i, level in enumerate(LEVELS)}
 
@@ -24,12 +27,20 @@ _RANK = {level: i for i, level in enumerate(LEVELS)}
 @dataclass(frozen=True)
 class Field:
     name: str
-    title: str  # Chinese, as in table headers
+    title: str  # Chinese, as in table headers, exports, the API's schema and the open-data package
     type: str  # Frictionless Table Schema type: string, integer, number, date, boolean, array, object
     level: str = PUBLIC
     description: str = ""
     nullable: bool = True
     stored: bool = True  # False: recognised in uploads only to be dropped
+    unit: str = ""  # what one of it counts, as a figure's axis or hover says it (例, 例/10万人); "" for an index
+    digits: int = 0  # decimals the pages show
+    display_label: str = ""  # its name in controls and upload forms where that is not its header (实时再生数 Rt)
+
+    @property
+    def label(self) -> str:
+        """The field's name in the pages' controls, legends and upload forms."""
+        return self.display_label or self.title
 
 
 @dataclass(frozen=True)
@@ -58,36 +69,39 @@ REGION_FIELDS = (
 )
 
 _COUNT = "例"
+_PER_100K = "例/10万人"
 SUMMARY_FIELDS = (
     _f("adcode", "地区代码", "string", nullable=False),
     _f("name", "地区", "string", nullable=False),
     _f("level", "层级", "string", nullable=False),
     _f("date", "截至日期", "date", description="数字为截至该日24时", nullable=False),
-    _f("confirmed_cum", "累计确诊", "integer", description=f"{_COUNT}；县级公开数据不给出（其逐日差会还原被抑制的小数）"),
-    _f("cured_cum", "累计治愈", "integer", description=_COUNT),
-    _f("dead_cum", "累计死亡", "integer", description=_COUNT),
-    _f("active", "现有确诊", "integer", description=_COUNT),
-    _f("new_confirmed", "新增确诊", "integer", description=f"{_COUNT}；县级公开数据中 1–2 例及互补抑制的格为空，见 suppression"),
-    _f("new_7d", "近7日新增", "integer", description=_COUNT),
-    _f("new_cured", "新增治愈", "integer"),
-    _f("new_dead", "新增死亡", "integer"),
-    _f("correction_confirmed", "核减订正", "integer", description="累计确诊下调的例数"),
+    _f("confirmed_cum", "累计确诊", "integer", description=f"{_COUNT}；县级公开数据不给出（其逐日差会还原被抑制的小数）",
+       unit=_COUNT),
+    _f("cured_cum", "累计治愈", "integer", description=_COUNT, unit=_COUNT),
+    _f("dead_cum", "累计死亡", "integer", description=_COUNT, unit=_COUNT),
+    _f("active", "现有确诊", "integer", description=_COUNT, unit=_COUNT),
+    _f("new_confirmed", "新增确诊", "integer", description=f"{_COUNT}；县级公开数据中 1–2 例及互补抑制的格为空，见 suppression",
+       unit=_COUNT),
+    _f("new_7d", "近7日新增", "integer", description=_COUNT, unit=_COUNT),
+    _f("new_cured", "新增治愈", "integer", unit=_COUNT),
+    _f("new_dead", "新增死亡", "integer", unit=_COUNT),
+    _f("correction_confirmed", "核减订正", "integer", description="累计确诊下调的例数", unit=_COUNT),
     _f("span_days", "跨越天数", "integer", description="本次上报覆盖此前未上报的天数"),
-    _f("incidence_7d_per_100k", "每10万人近7日新增", "number"),
-    _f("confirmed_per_100k", "每10万人累计确诊", "number"),
+    _f("incidence_7d_per_100k", "每10万人近7日新增", "number", unit=_PER_100K, digits=3),
+    _f("confirmed_per_100k", "每10万人累计确诊", "number", unit=_PER_100K, digits=2),
     _f("population", "常住人口", "integer"),
     _f("risk_level", "风险等级", "string",
        description="low / medium / high（2020-02-17 分区分级标准，用于市、县；全省不分级，为空）"),
-    _f("rt", "Rt", "number", description="有效再生数（后验中位数）"),
-    _f("rt_low", "Rt下限(95%)", "number"),
-    _f("rt_high", "Rt上限(95%)", "number"),
+    _f("rt", "Rt", "number", description="有效再生数（后验中位数）", digits=2, display_label="实时再生数 Rt"),
+    _f("rt_low", "Rt下限(95%)", "number", digits=2),
+    _f("rt_high", "Rt上限(95%)", "number", digits=2),
     _f("rt_cases_in_window", "Rt窗口内病例数", "integer"),
     _f("growth_rate", "日增长率", "number"),
-    _f("doubling_time_days", "倍增时间（天）", "number"),
-    _f("halving_time_days", "减半时间（天）", "number"),
+    _f("doubling_time_days", "倍增时间（天）", "number", unit="天", digits=1, display_label="倍增时间"),
+    _f("halving_time_days", "减半时间（天）", "number", unit="天", digits=1, display_label="减半时间"),
     _f("growth_trend", "增长趋势", "string",
        description="growing / declining / stable（日增长率在 ±ln2/60 以内为稳定，不给倍增或减半时间）"),
-    _f("days_since_last_case", "距最近新增（天）", "integer"),
+    _f("days_since_last_case", "距最近新增（天）", "integer", unit="天"),
     _f("status", "上报状态", "string", description="reported / missing / before_first / no_data / out_of_range",
        nullable=False),
     _f("basis", "口径", "string", description="本级通报数 / 下级合计 / 病例个案汇总 / 各市（区）、境外输入与未公布来源之和 / 未上报"),
@@ -107,7 +121,7 @@ SUMMARY_FIELDS = (
 FLOW_FIELDS = (
     _f("counterpart_adcode", "对方地区代码", "string", nullable=False),
     _f("counterpart_name", "对方地区", "string"),
-    _f("share_pct", "占比%", "number", nullable=False),
+    _f("share_pct", "占比%", "number", nullable=False, display_label="占比"),
     _f("index", "相对流量", "number", description="占比 × 百度迁徙规模指数 ÷ 100"),
     _f("share_change_7d", "占比较7日前（百分点）", "number"),
 )
@@ -118,7 +132,8 @@ FACILITY_FIELDS = (
     _f("county_adcode", "区县代码", "string"), _f("unit_adcode", "报告单位代码", "string"),
     _f("status", "状态", "string"), _f("daily_capacity", "日接诊能力", "integer"), _f("beds", "床位", "integer"),
     _f("hospital_level", "医院等级", "string"), _f("daily_visits", "日接诊量", "integer"),
-    _f("mask_stock", "口罩库存", "integer"), _f("vegetable_stock_t", "储备菜（吨）", "number"),
+    _f("mask_stock", "口罩库存", "integer"),
+    _f("vegetable_stock_t", "储备菜（吨）", "number", unit="吨", display_label="储备菜"),
     _f("opening_hours", "开放时间", "string"), _f("note", "说明", "string"),
     _f("is_demo", "演示数据", "boolean", nullable=False),
 )
@@ -205,6 +220,12 @@ REPORTING_FIELDS = (  # the reporting board (data/reporting.py, /api/v1/reportin
     _f("past_due", "已过截止时间", "boolean", nullable=False),
 )
 
+DERIVED_FIELDS = (  # figures of a region on a day that the pages and their downloads show and the API does not serve
+    _f("importation_risk", "输入风险指数", "number", INTERNAL,
+       "Σ 来源地（迁入占比% ÷ 100 × 来源地每10万人现有确诊）；杨凌、韩城无百度迁徙数据", digits=4),
+    _f("new_7d_avg", "7日平均", "number", INTERNAL, "每日新增确诊的7日平均", unit=_COUNT),
+)
+
 DATASETS = {d.name: d for d in (
     Dataset("regions", "行政区划与人口", PUBLIC, "省、12个报告单位、107个县（区）的代码、名称、上级与常住人口", REGION_FIELDS),
     Dataset("summary", "每日疫情数字", PUBLIC,
@@ -225,7 +246,35 @@ DATASETS = {d.name: d for d in (
             "只以县级计数（经小数抑制）对外", CASE_LIST_FIELDS),
     Dataset("ingest_rows", "未入库的行", INTERNAL, "上传文件中未入库的行及原因；病例个案的个人信息列不保存", ()),
     Dataset("batches", "导入批次", INTERNAL, "文件名、校验和、操作人、时间", ()),
+    Dataset("derived", "看板派生指标", INTERNAL, "看板地图、趋势图及其下载显示而 API 不提供的指标", DERIVED_FIELDS),
 )}
+
+# A region's figures on a day, looked up by name alone: the summary's fields and the derived ones (no name in both).
+_DAILY = {f.name: f for f in (*DERIVED_FIELDS, *SUMMARY_FIELDS)}
+
+# The metrics the map offers, in the order of metric-select. Listing a field here puts it in the select, gives it
+# a colour axis (figures/metrics.py: white to dark red by magnitude unless it says otherwise) and a column in the
+# map's download (figures/tables.units_table); its values are the column of that name in queries.on_day's frame.
+MAP_METRICS = ("confirmed_cum", "active", "new_7d", "confirmed_per_100k", "incidence_7d_per_100k", "rt",
+               "risk_level", "importation_risk")
+
+
+def field_named(name: str, dataset: str | None = None) -> Field:
+    """The field ``name`` of ``dataset``, or (no dataset) of a region's figures on a day; KeyError if not catalogued."""
+    found = DATASETS[dataset].field(name) if dataset else _DAILY.get(name)
+    if found is None:
+        raise KeyError(f"{name} is not catalogued" + (f" in {dataset}" if dataset else ""))
+    return found
+
+
+def title(name: str, dataset: str | None = None) -> str:
+    """The field's header: in tables, downloads, the API's schema and the open-data package."""
+    return field_named(name, dataset).title
+
+
+def label(name: str, dataset: str | None = None) -> str:
+    """The field's name in controls, legends and upload forms (its header unless the catalogue gives another)."""
+    return field_named(name, dataset).label
 
 
 def allowed(level: str, clearance: str) -> bool:
@@ -241,17 +290,6 @@ def only_visible(dataset: str, row: dict, clearance: str) -> dict:
     """The row with only the fields catalogued for this data set and allowed at this clearance."""
     names = set(visible_fields(dataset, clearance))
     return {k: v for k, v in row.items() if k in names}
-
-
-def sensitive_headers() -> set[str]:
-    """Every header under which an upload may carry personal data (the catalogue's sensitive fields and the
-    ingest synonyms for them), normalised as headers are."""
-    from data.ingest.kinds import PERSONAL_FIELDS, SYNONYMS  # noqa: PLC0415
-    from data.ingest.reading import normalise_header  # noqa: PLC0415
-    names = {f.name for f in CASE_LIST_FIELDS if f.level == SENSITIVE}
-    words = {w for key in names | set(PERSONAL_FIELDS) for w in (key, *SYNONYMS["case-list"].get(key, ()))}
-    words |= {f.title for f in CASE_LIST_FIELDS if f.level == SENSITIVE}
-    return {normalise_header(w) for w in words}
 
 
 # ---- the open-data package's table schemas -------------------------------------------------------------------

@@ -29,13 +29,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import insert, select
 
-from data import reporting, store
+from analytics.cases import BASIS
+from data import queries, reporting, store
+from data.catalogue import title
 from data.ingest import pipeline
 from data.ingest.reading import DATE_MIN
 from geo import regions
+from geo.regions import within_scope
 
 SOURCE = "各市（区）、县（区）直报"  # one source for every direct report: the pages list sources by name
-REQUIRED = {"new_confirmed": "新增确诊", "new_cured": "新增治愈", "new_dead": "新增死亡"}
+REQUIRED = {c: title(c) for c in ("new_confirmed", "new_cured", "new_dead")}
 EXTRAS = {"new_asymptomatic": "新增无症状感染者", "contacts_under_observation": "在观察密切接触者",
           "fever_clinic_visits": "发热门诊就诊人次", "pharmacy_mask_stock": "定点药店口罩库存"}
 CORRECTION = {"correction": "核减确诊（订正）"}
@@ -43,7 +46,7 @@ LABELS = {**REQUIRED, **EXTRAS, **CORRECTION}
 MAXIMUM = {"new_confirmed": 1_000_000, "new_cured": 1_000_000, "new_dead": 1_000_000, "correction": 1_000_000,
            "new_asymptomatic": 1_000_000, "contacts_under_observation": 10_000_000,
            "fever_clinic_visits": 10_000_000, "pharmacy_mask_stock": 100_000_000}
-CUMULATIVE = {"confirmed_cum": "累计确诊", "cured_cum": "累计治愈", "dead_cum": "累计死亡"}
+CUMULATIVE = {c: title(c) for c in ("confirmed_cum", "cured_cum", "dead_cum")}
 REASON_MAX = 200
 
 
@@ -89,7 +92,6 @@ def parse_day(text, today: dt.date) -> tuple[dt.date | None, str | None]:
 def reportable(adcode: str | None, scope: str | None) -> str | None:
     """Why the account cannot report for this region, or None. Units and counties only; a scoped account its own
     region and that region's counties."""
-    from security.accounts import within_scope  # noqa: PLC0415
     region = regions.get(adcode) if adcode else None
     if region is None:
         return "请选择地区" if not adcode else f"未知地区代码 {adcode}"
@@ -104,7 +106,6 @@ def reportable(adcode: str | None, scope: str | None) -> str | None:
 
 def region_choices(scope: str | None) -> list[regions.Region]:
     """What an account may report for: every unit and its counties, or its own region and that region's counties."""
-    from security.accounts import within_scope  # noqa: PLC0415
     out = []
     for unit in sorted(regions.units(), key=lambda r: r.adcode):
         if within_scope(unit.adcode, scope):
@@ -224,8 +225,6 @@ def previous(adcode: str, day: dt.date, own: pd.DataFrame | None = None, eng=Non
         values = {c: before[c].dropna() for c in CUMULATIVE}
         return Base(*(int(v.iloc[-1]) if len(v) else 0 for v in values.values()), day=before.index[-1],
                     basis=f"{_cn(before.index[-1])}本级上报")
-    from analytics.cases import BASIS  # noqa: PLC0415
-    from data import queries  # noqa: PLC0415
     series = queries.region_series(adcode, eng)
     if series is not None:
         known = series[(series.index < pd.Timestamp(day)) & series["confirmed_cum"].notna()]
@@ -313,7 +312,7 @@ def csv_bytes(chk: Check, revision_reason: str = "", correction_reason: str = ""
     cum = chk.decision.cumulative
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["地区代码", "地区", "日期", "累计确诊", "累计治愈", "累计死亡", "备注"])
+    writer.writerow(["地区代码", "地区", "日期", *CUMULATIVE.values(), "备注"])
     writer.writerow([region.adcode, region.name, chk.day.isoformat(), cum["confirmed_cum"], cum["cured_cum"],
                      cum["dead_cum"], "；".join(note)])
     return buffer.getvalue().encode("utf-8")

@@ -1,6 +1,6 @@
 """Small-count suppression of county figures for everything public (the anonymous API, the open-data package).
 
-Rules (README, 分级分类):
+Rules (docs/data.md, 分级分类):
 - A county's daily new count of 1 or 2 is shown as ``<3`` (``small_count``): a count that small, with a county and a
   day, can point at a person.
 - Complementary suppression: the unit (city) total is published exactly, so within each unit and day the hidden

@@ -86,13 +86,12 @@ def run_backtest(codes: list[str] | None = None, start=None, end=None, eng=None)
 
 # The published backtest takes ~30 s of one core: it is made once per data version and kept as a file that every
 # process (web workers, the page's background job, `flask backtest`) reads, and that a restart keeps.
-RESULTS = store.ROOT / "instance" / "models"
 
 
 def _result_path(eng) -> os.PathLike:
     eng = eng or store.engine()
     where = hashlib.sha1(str(eng.url).encode()).hexdigest()[:10]
-    return RESULTS / f"backtest-{where}-{store.data_version(eng)}.json"
+    return store.instance_path() / "models" / f"backtest-{where}-{store.data_version(eng)}.json"
 
 
 def published(eng=None) -> dict | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from data import catalogue, disclosure, queries, store
 from data.catalogue import PUBLIC, Field
+from data.spreadsheet import formula_safe
 from geo import regions
 
 LICENCE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International",
@@ -42,20 +44,21 @@ DAILY_FIELDS = (_summary("date"), _summary("adcode"), _summary("name"), _summary
                 _summary("cured_cum"), _summary("dead_cum"), _summary("active"), _summary("new_confirmed"),
                 _summary("status"))
 COUNTY_FIELDS = (_summary("date"), _summary("adcode"), _summary("name"), _region("parent_adcode"),
-                 _f("new_confirmed", "新增确诊", "integer",
-                    description="例；1–2 例及互补抑制的格为空，见 suppression 与 new_confirmed_shown"),
-                 _f("new_confirmed_shown", "新增确诊（显示）", "string", description="对外显示的值：数字，或 <3"),
+                 replace(_summary("new_confirmed"),
+                         description="例；1–2 例及互补抑制的格为空，见 suppression 与 new_confirmed_shown"),
+                 _f("new_confirmed_shown", f"{_summary('new_confirmed').title}（显示）", "string",
+                    description="对外显示的值：数字，或 <3"),
                  _summary("suppression"), _summary("status"))
-FACILITY_FIELDS = (_f("county_adcode", "区县代码", "string", nullable=False), _f("county_name", "区县", "string"),
-                   _region("parent_adcode"), _f("kind", "类型", "string", nullable=False,
-                                                description="fever_clinic 发热门诊 / pharmacy 定点药店 / supply_point 物资保障点"),
+_facility = catalogue.DATASETS["facilities"].field
+FACILITY_FIELDS = (replace(_facility("county_adcode"), nullable=False), _f("county_name", "区县", "string"),
+                   _region("parent_adcode"),
+                   replace(_facility("kind"), description="fever_clinic 发热门诊 / pharmacy 定点药店 / supply_point 物资保障点"),
                    _f("count", "数量", "integer", nullable=False),
                    _f("is_demo", DEMO, "boolean", nullable=False, description="true：系统按人口生成的演示数据，非真实设施"))
 
 
 def _write_csv(path: Path, frame: pd.DataFrame, columns: list[str]) -> None:
-    from figures.tables import csv_safe  # noqa: PLC0415  (no text here may run as a formula in Excel)
-    frame = csv_safe(frame[columns])
+    frame = formula_safe(frame[columns])  # no text here may run as a formula in Excel
     frame.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
 
 

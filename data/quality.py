@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from data import queries, store
-from figures import formatting as fmt
+from data import formatting as fmt
 from geo import regions
 from geo.units import PROVINCE
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from analytics.assess import assess
 from analytics.cases import (BASIS, compose_total, daily_from_cumulative, events_daily, finish, per_100k, prefer,
                              sum_of_parts)
-from data import cache, store
+from data import cache, flow_queries, store
 from geo import regions
 from geo.units import PROVINCE
 
@@ -200,7 +200,6 @@ def _unassigned_once(unassigned: pd.DataFrame, imported: pd.DataFrame) -> pd.Dat
 
 def view_range(eng=None) -> tuple[date, date]:
     """The days the page can show: from the earliest case or flow day to the latest case day."""
-    from data import flow_queries  # noqa: PLC0415
     cases = case_data(eng)
     flows = flow_queries.flow_data(eng)
     start = min(cases.start, flows.start.date()) if flows.start is not None else cases.start
@@ -237,7 +236,6 @@ def on_day(day, level: str = "unit", eng=None, parent: str | None = None) -> pd.
     frame["name"] = names
     frame["population"] = population
     if level == "unit":
-        from data import flow_queries  # noqa: PLC0415  (flows are optional; cases never need them)
         frame["importation_risk"] = flow_queries.risk_on_day(day).reindex(frame.index)
     return frame
 
@@ -257,7 +255,6 @@ def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=No
     frame["name"] = np.tile(names, len(days))
     frame["population"] = np.tile(population, len(days))
     if level == "unit" and (columns is None or "importation_risk" in columns):
-        from data import flow_queries  # noqa: PLC0415  (flows are optional; cases never need them)
         risk = flow_queries.flow_data().risk
         frame["importation_risk"] = risk.swaplevel().reindex(rows).to_numpy() if len(risk) else np.nan
     frame = frame.reset_index(level="date", drop=True)
@@ -265,27 +262,23 @@ def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=No
         yield day.date().isoformat(), frame.iloc[i * len(codes):(i + 1) * len(codes)]
 
 
+def _facilities(eng, version: str, kinds: tuple[str, ...], unit_adcode: str | None) -> pd.DataFrame:
+    f, b = store.facilities, store.batches
+    query = (select(f.c.id, f.c.kind, f.c.name, f.c.address, f.c.county_adcode, f.c.unit_adcode, f.c.lon,
+                    f.c.lat, f.c.status, f.c.attrs, f.c.is_demo)
+             .join(b, b.c.id == f.c.batch_id).where(b.c.status == "active", f.c.kind.in_(kinds)))
+    if unit_adcode and unit_adcode != PROVINCE:
+        query = query.where(f.c.unit_adcode == unit_adcode)
+    with eng.connect() as conn:
+        return store.frame(conn, query)
+
+
+_facility_frames = store.per_version(_facilities, keep=64)  # the kinds each view asks for, for each of a dozen units
+
+
 def facilities(kinds: list[str], unit_adcode: str | None = None, eng=None) -> pd.DataFrame:
     """Facilities of the given kinds, optionally inside one reporting unit, with whether they are demo data."""
-    eng = eng or store.engine()
-    version = store.data_version(eng)
-    key = (str(eng.url), version, tuple(sorted(kinds)), unit_adcode)
-    if key not in _facility_memo:
-        f, b = store.facilities, store.batches
-        query = (select(f.c.id, f.c.kind, f.c.name, f.c.address, f.c.county_adcode, f.c.unit_adcode, f.c.lon,
-                        f.c.lat, f.c.status, f.c.attrs, f.c.is_demo)
-                 .join(b, b.c.id == f.c.batch_id).where(b.c.status == "active", f.c.kind.in_(kinds)))
-        if unit_adcode and unit_adcode != PROVINCE:
-            query = query.where(f.c.unit_adcode == unit_adcode)
-        with eng.connect() as conn:
-            frame = store.frame(conn, query)
-        if len(_facility_memo) > 64:
-            _facility_memo.clear()
-        _facility_memo[key] = frame
-    return _facility_memo[key]
-
-
-_facility_memo: dict[tuple, pd.DataFrame] = {}
+    return _facility_frames(eng, tuple(sorted(kinds)), unit_adcode)
 
 
 SUMMARY_COUNTS = ("confirmed_cum", "cured_cum", "dead_cum", "active", "new_confirmed", "new_7d")

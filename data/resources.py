@@ -1,4 +1,4 @@
-"""Read side of the resource views: fever-clinic coverage per county and the uncovered area to draw.
+"""Read side of the resource views: fever-clinic coverage per county, the uncovered area to draw, supply adequacy.
 
 Computed once per process, database, data version and distance (a new facility batch or a rollback changes the
 version); the county polygons are read and projected once per process. The geometry stays in the process (it is
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,6 +18,8 @@ import shapely
 
 from analytics import allocation
 from analytics import coverage as cov
+from analytics.adequacy import facility_sums
+from analytics.adequacy import table as adequacy_table
 from data import cache, queries, store
 from data.demo_facilities import COUNTIES
 from geo import regions
@@ -70,21 +71,12 @@ def _build(eng, version: str, distance_km: float) -> Coverage:
     return Coverage(version, distance_km, table, units, province, gaps, len(clinics), demo)
 
 
-_memo: dict[tuple, Coverage] = {}
-_lock = threading.Lock()
+_coverage = store.per_version(_build)
 
 
 def coverage(distance_km: float = cov.DEFAULT_DISTANCE_KM, eng=None) -> Coverage:
     """Coverage at a distance for the store's current data version (built once per process, version, distance)."""
-    eng = eng or store.engine()
-    key = (str(eng.url), store.data_version(eng), float(distance_km))
-    if key not in _memo:
-        with _lock:
-            if key not in _memo:
-                for old in [k for k in _memo if k[0] == key[0] and k[1] != key[1]]:
-                    del _memo[old]  # an older version of the same store
-                _memo[key] = _build(eng, key[1], float(distance_km))
-    return _memo[key]
+    return _coverage(eng, float(distance_km))
 
 
 def region_coverage(adcode: str, distance_km: float = cov.DEFAULT_DISTANCE_KM, eng=None) -> pd.Series:
@@ -111,19 +103,12 @@ def _gaps_text(eng, version: str, distance_km: float) -> str:
                       separators=(",", ":"))
 
 
-_gap_memo: dict[tuple, str] = {}
+_gaps = store.per_version(_gaps_text)
 
 
 def gaps_geojson(distance_km: float = cov.DEFAULT_DISTANCE_KM, eng=None) -> str:
     """The uncovered part of each county as GeoJSON text (WGS84, simplified), one feature per county, id adcode."""
-    eng = eng or store.engine()
-    key = (str(eng.url), store.data_version(eng), float(distance_km))
-    if key not in _gap_memo:
-        with _lock:
-            for old in [k for k in _gap_memo if k[0] == key[0] and k[1] != key[1]]:
-                del _gap_memo[old]
-        _gap_memo[key] = _gaps_text(eng, key[1], float(distance_km))
-    return _gap_memo[key]
+    return _gaps(eng, float(distance_km))
 
 
 def gaps_url(distance_km: float = cov.DEFAULT_DISTANCE_KM, eng=None) -> str:
@@ -135,13 +120,49 @@ def gaps_url(distance_km: float = cov.DEFAULT_DISTANCE_KM, eng=None) -> str:
 def _facility_totals(eng, version: str) -> dict:
     """Open facilities summed per county and per unit (analytics.adequacy.facility_sums), once per data version:
     a date step then costs no pass over the facility rows (100,000 of them in the scale data set)."""
-    from analytics.adequacy import facility_sums  # noqa: PLC0415
     frame = queries.facilities(["fever_clinic", "pharmacy", "supply_point"], None, eng)
     return {"county": facility_sums(frame, "county_adcode"), "unit": facility_sums(frame, "unit_adcode"),
             "province": facility_sums(frame.assign(province=PROVINCE), "province")}
 
 
 facility_totals = store.per_version(_facility_totals)
+
+
+def adequacy(day, level: str = "county", parent: str | None = None, distance_km: float | None = None,
+             eng=None) -> pd.DataFrame:
+    """The adequacy (analytics.adequacy.table) of every region of a level on a day, its inputs read from the store:
+    ``level`` "county" (all 107, or a unit's counties with ``parent``), "unit" (the 12 reporting units) or
+    "province". Index: adcode (unique within a level: 610403 and 610581 are both a unit and a county, so ask for one
+    level at a time)."""
+    distance_km = distance_km or cov.DEFAULT_DISTANCE_KM
+    covered = coverage(distance_km, eng)
+    totals = facility_totals(eng)
+    if level == "county":
+        members = regions.counties(parent if parent and parent != PROVINCE else None)
+        frame = pd.DataFrame({"name": [r.name for r in members], "population": [r.population for r in members]},
+                             index=pd.Index([r.adcode for r in members], name="adcode"))
+        sums = totals["county"]
+        cases = queries.on_day(day, "county", eng, parent=parent if parent and parent != PROVINCE else None)
+        share = covered.counties["covered_share"]
+    elif level == "unit":
+        members = sorted(regions.units(), key=lambda r: r.adcode)
+        frame = pd.DataFrame({"name": [r.display_name for r in members],
+                              "population": [covered.units.loc[r.adcode, "population"] for r in members]},
+                             index=pd.Index([r.adcode for r in members], name="adcode"))
+        sums = totals["unit"]
+        cases = queries.on_day(day, "unit", eng)
+        share = covered.units["covered_share"]
+    elif level == "province":
+        frame = pd.DataFrame({"name": [regions.province().name], "population": [covered.province["population"]]},
+                             index=pd.Index([PROVINCE], name="adcode"))
+        sums = totals["province"]
+        summary = queries.summary(PROVINCE, day, eng)
+        cases = pd.DataFrame({"new_7d_avg": [None if summary["new_7d"] is None else summary["new_7d"] / 7],
+                              "active": [summary["active"]]}, index=frame.index)
+        share = pd.Series({PROVINCE: covered.province["covered_share"]})
+    else:
+        raise ValueError(f"level: 应为 county、unit 或 province，收到 {level!r}")
+    return adequacy_table(frame, sums, cases, share)
 
 
 @lru_cache(maxsize=1)
@@ -158,7 +179,6 @@ def mask_transfers(day, parent: str | None = None, eng=None):
     """Suggested mask transfers on ``day`` (analytics.allocation.Suggestion, ``demo`` set) among the province's 107
     counties, or among a unit's counties (``parent``: the unit's adcode): stock and use per day from the adequacy
     table, so its 口罩可用天数 and the transfers' safe level are the same numbers. Memoised per data version."""
-    from analytics.adequacy import adequacy  # noqa: PLC0415  (adequacy imports this module for its inputs)
     parent = None if parent in (None, PROVINCE) else parent
     table = adequacy(day, "county", parent, eng=eng)
     counties = pd.DataFrame({"name": table["name"], "stock": table["mask_stock"],

@@ -84,7 +84,7 @@ def ensure_loaded(eng: Engine) -> None:
     """Store the shipped data sets that are not in the store yet; one process at a time (several workers may start
     together), the others wait and then find everything there. On PostgreSQL the lock is the database's own, so
     app machines starting together on an empty database load the data once."""
-    lock_path = store.ROOT / "instance" / "seed.lock"
+    lock_path = store.instance_path() / "seed.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -27,6 +27,7 @@ import math
 import os
 import threading
 import time
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,7 +40,20 @@ from sqlalchemy.engine import Engine
 from data import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = f"sqlite:///{ROOT / 'instance' / 'dashboard.sqlite'}"
+
+# Where this process keeps its store and files (the instance folder: the default SQLite file, background jobs, the
+# pseudonymisation key, upload reports, model results): set by the app factory from its configuration, else from
+# the environment (DATABASE_URL, INSTANCE_PATH), else the repository's instance/.
+_configured: dict[str, str | None] = {"database_url": None, "instance_path": None}
+
+
+def configure(database_url: str | None = None, instance_path: str | Path | None = None) -> None:
+    _configured.update(database_url=database_url or None, instance_path=str(instance_path) if instance_path else None)
+
+
+def instance_path() -> Path:
+    return Path(_configured["instance_path"] or os.environ.get("INSTANCE_PATH") or ROOT / "instance")
+
 
 metadata = MetaData()
 
@@ -285,7 +299,8 @@ audit_log = Table(  # append-only: no code path updates or deletes it, and trigg
 )
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+    return (_configured["database_url"] or os.environ.get("DATABASE_URL")
+            or f"sqlite:///{instance_path() / 'dashboard.sqlite'}")
 
 
 @lru_cache(maxsize=4)
@@ -313,9 +328,12 @@ _engines: list[Engine] = []
 
 
 def _after_fork() -> None:
-    # a worker forked from a process that already connected (gunicorn --preload) must not share its connections
+    # a worker forked from a process that already connected (gunicorn --preload) must not share its connections,
+    # nor wait for a lock another thread of that process held at the fork
     for eng in _engines:
         eng.dispose(close=False)
+    for memo in _memos:
+        memo.after_fork()
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -373,23 +391,79 @@ def frame(conn, query) -> pd.DataFrame:
     return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
 
-def per_version(build):
-    """Memoise ``build(eng, version)`` per database and data version: derived tables are rebuilt once per process
-    when a batch is added, revised or rolled back, and never otherwise."""
-    memo: dict[tuple[str, str], object] = {}
-    lock = threading.Lock()
+PER_VERSION_KEEP = 32  # argument sets kept per function and data version (distances, facility kinds and units)
+
+
+class _VersionMemo:
+    """The entries of one ``per_version`` function: per database URL, those of its current data version only."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+        self.entries: dict[str, tuple[str, OrderedDict]] = {}  # url -> (data version, {args: value}, oldest first)
+        self.building: dict[tuple, threading.Lock] = {}  # (url, version, args) -> the lock of the thread building it
+        self.lock = threading.Lock()
+
+    def get(self, url: str, version: str, args: tuple):
+        with self.lock:
+            known = self.entries.get(url)
+            if known is None or known[0] != version or args not in known[1]:
+                return _MISSING
+            known[1].move_to_end(args)
+            return known[1][args]
+
+    def put(self, url: str, version: str, args: tuple, value) -> None:
+        with self.lock:
+            if self.entries.get(url, ("",))[0] != version:
+                self.entries[url] = (version, OrderedDict())  # an older version of the same store goes
+            values = self.entries[url][1]
+            values[args] = value
+            while len(values) > self.keep:
+                values.popitem(last=False)
+
+    def builder(self, key: tuple) -> threading.Lock:
+        with self.lock:
+            return self.building.setdefault(key, threading.Lock())
+
+    def built(self, key: tuple) -> None:
+        with self.lock:
+            self.building.pop(key, None)
+
+    def after_fork(self) -> None:
+        self.lock = threading.Lock()
+        self.building.clear()
+
+
+_MISSING = object()
+_memos: list[_VersionMemo] = []  # of every per_version function, for the forked child
+
+
+def per_version(build, keep: int = PER_VERSION_KEEP):
+    """Memoise ``build(eng, version, *args)`` per database, data version and arguments, in this process: derived
+    tables are rebuilt once per process when a batch is added, revised or rolled back, and never otherwise. The
+    memoised function is called as ``get(eng=None, *args)``; arguments must be hashable. A new data version of a
+    store drops the entries of its older ones; of one version, the ``keep`` argument sets used last are kept. One
+    thread builds an entry; the others that ask for it meanwhile wait for it (different entries build side by
+    side)."""
+    memo = _VersionMemo(keep)
+    _memos.append(memo)
 
     @functools.wraps(build)
-    def get(eng: Engine | None = None):
+    def get(eng: Engine | None = None, *args):
         eng = eng or engine()
-        key = (str(eng.url), data_version(eng))
-        if key not in memo:
-            with lock:
-                if key not in memo:
-                    for old in [k for k in memo if k[0] == key[0]]:
-                        del memo[old]  # an older version of the same store
-                    memo[key] = build(eng, key[1])
-        return memo[key]
+        url, version = str(eng.url), data_version(eng)
+        found = memo.get(url, version, args)
+        if found is not _MISSING:
+            return found
+        key = (url, version, args)
+        try:
+            with memo.builder(key):
+                found = memo.get(url, version, args)
+                if found is _MISSING:
+                    found = build(eng, version, *args)
+                    memo.put(url, version, args, found)
+        finally:
+            memo.built(key)
+        return found
 
     return get
 

@@ -14,9 +14,10 @@ import datetime as dt
 from sqlalchemy import func, insert, select, update
 
 from analytics.alerts import BEIJING
-from data import store
+from data import audit, store
 from data.alerts import utc
 from geo import regions
+from geo.regions import within_scope
 
 STATUSES = {"sent": "已派发", "received": "已接收", "in_progress": "处理中", "done": "已完成"}
 NEXT = {"sent": ("received",), "received": ("in_progress", "done"), "in_progress": ("done",), "done": ()}
@@ -83,26 +84,21 @@ def label(adcode: str) -> str:
     return f"{region.name}（{unit.name}）" if unit is not None and unit.adcode != adcode else region.display_name
 
 
-def _within(adcode: str, scope: str | None) -> bool:
-    from security.accounts import within_scope  # noqa: PLC0415  (security imports data)
-    return within_scope(adcode, scope)
-
-
-def _audit(task_id: int, status: str, region: str, title: str, note: str | None, by: str, eng) -> None:
-    from security import audit  # noqa: PLC0415  (security imports data)
+def _audit(task_id: int, status: str, region: str, title: str, note: str | None, by: str, role: str | None,
+           eng) -> None:
     name = label(region)
     text = f"任务 #{task_id} {STATUSES[status]}（{status}）：{name} {title}"
-    audit.record("task", text + (f"；说明：{note}" if note else ""), user=by, eng=eng)
+    audit.append("task", text + (f"；说明：{note}" if note else ""), by, role, eng)
 
 
 def create(region: str, title: str, detail: str | None, due_at: dt.datetime, by: str, alert_id: int | None = None,
-           eng=None, now: dt.datetime | None = None, scope: str | None = None) -> int:
+           eng=None, now: dt.datetime | None = None, scope: str | None = None, role: str | None = "cli") -> int:
     """Send a task to ``region``: status sent, one event, one audit line; returns its id. ``scope``: the sender's
-    region (a scoped officer sends only within it)."""
+    region (a scoped officer sends only within it); ``role``: the sender's, for the audit line (a script: cli)."""
     eng = eng or store.engine()
     now = utc(now) or now_utc()
     place = _region(region)
-    if not _within(place.adcode, scope):
+    if not within_scope(place.adcode, scope):
         raise TaskError(f"{place.display_name}不在本账号的地区范围内，不能派发。")
     title = (title or "").strip()
     if not title:
@@ -128,14 +124,15 @@ def create(region: str, title: str, detail: str | None, due_at: dt.datetime, by:
             alert_id=int(alert_id) if alert_id is not None else None, status="sent", created_by=by, created_at=now,
             updated_at=now)).inserted_primary_key[0]
         conn.execute(insert(store.task_events).values(task_id=task_id, status="sent", note=None, by=by, at=now))
-    _audit(task_id, "sent", place.adcode, title, None, by, eng)
+    _audit(task_id, "sent", place.adcode, title, None, by, role, eng)
     return int(task_id)
 
 
 def advance(task_id: int, status: str, note: str | None, by: str, eng=None, now: dt.datetime | None = None,
-            scope: str | None = None) -> dict:
+            scope: str | None = None, role: str | None = "cli") -> dict:
     """Take a task one step on (received, in_progress, done) with an optional note; returns the task as ``get``
-    gives it. ``scope``: the answering account's region (a task of another region is refused)."""
+    gives it. ``scope``: the answering account's region (a task of another region is refused); ``role``: the
+    answering account's, for the audit line (a script: cli)."""
     eng = eng or store.engine()
     now = utc(now) or now_utc()
     if status not in STATUSES or status == "sent":
@@ -148,7 +145,7 @@ def advance(task_id: int, status: str, note: str | None, by: str, eng=None, now:
         row = conn.execute(select(t.c.status, t.c.region_adcode, t.c.title).where(t.c.id == int(task_id))).first()
     if row is None:
         raise TaskError(f"任务 #{task_id} 不存在。")
-    if not _within(row.region_adcode, scope):
+    if not within_scope(row.region_adcode, scope):
         raise TaskError(f"任务 #{task_id} 不属于本账号的地区，不能处理。")
     _check_step(int(task_id), row.status, status)
     by = (by or "未知")[:64]
@@ -159,7 +156,7 @@ def advance(task_id: int, status: str, note: str | None, by: str, eng=None, now:
             current = conn.execute(select(t.c.status).where(t.c.id == int(task_id))).scalar_one()
             raise TaskError(f"任务 #{task_id} 刚被他人标为「{STATUSES[current]}」，请刷新后再操作。")
         conn.execute(insert(store.task_events).values(task_id=int(task_id), status=status, note=note, by=by, at=now))
-    _audit(int(task_id), status, row.region_adcode, row.title, note, by, eng)
+    _audit(int(task_id), status, row.region_adcode, row.title, note, by, role, eng)
     return get(int(task_id), eng=eng, now=now)
 
 
@@ -213,7 +210,7 @@ def list_tasks(region: str | None = None, include_done: bool = False, scope: str
     where = [] if include_done else [store.tasks.c.status != "done"]
     province = regions.province().adcode
     keep = [code for code in (region, scope) if code and code != province]
-    rows = [r for r in _rows(eng, where, now) if all(_within(r["region_adcode"], code) for code in keep)]
+    rows = [r for r in _rows(eng, where, now) if all(within_scope(r["region_adcode"], code) for code in keep)]
     open_ = sorted((r for r in rows if r["status"] != "done"), key=lambda r: (r["due_at"], r["id"]))
     done = sorted((r for r in rows if r["status"] == "done"), key=lambda r: r["updated_at"] or r["created_at"],
                   reverse=True)
@@ -226,7 +223,8 @@ def overdue(now: dt.datetime | None = None, eng=None, scope: str | None = None) 
     eng = eng or store.engine()
     t = store.tasks
     where = [t.c.status != "done", t.c.due_at < now]
-    rows = [r for r in _rows(eng, where, now) if r["overdue"] and (not scope or _within(r["region_adcode"], scope))]
+    rows = [r for r in _rows(eng, where, now)
+            if r["overdue"] and (not scope or within_scope(r["region_adcode"], scope))]
     return sorted(rows, key=lambda r: (r["due_at"], r["id"]))
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.importation import FORMULA
-from figures import formatting as fmt
+from data import catalogue
+from data import formatting as fmt
 from figures.maps import CHINA_URL, UNITS_URL, view_for
 from figures.trends import DATE_TICKS, FONT, selected_day_shape
 
@@ -66,7 +67,8 @@ def flow_map(ranking: pd.DataFrame, places: dict, focus_name: str, focus_point: 
         "customdata": np.stack([rows.counterpart_adcode, arrow, rows["share_pct"].round(2), volume_text],
                                axis=-1).tolist(),
         "hovertemplate": "<b>%{customdata[1]}</b><br>占比 %{customdata[2]}%<br>相对流量 %{customdata[3]}<extra></extra>",
-        "meta": {"columns": ["地区代码", "方向", "占比%", "相对流量"]},  # the table alternative's headers
+        # the table alternative's headers
+        "meta": {"columns": ["地区代码", "方向", *(catalogue.title(c, "flows") for c in ("share_pct", "index"))]},
     })
     traces.append({"type": "scattermap", "mode": "markers", "lon": [fx], "lat": [fy], "name": focus_name,
                    "marker": {"size": 14, "color": "#111111"}, "hovertemplate": f"<b>{focus_name}</b><extra></extra>"})
@@ -148,7 +150,8 @@ def od_heatmap(matrix: pd.DataFrame, names: dict[str, str], day, change: pd.Data
 def importation_chart(risk: pd.Series, names: dict[str, str], day, selected: str | None,
                       contributors: dict[str, str]) -> go.Figure:
     """Horizontal bars of the importation risk index per unit on a day; hover lists the top origins."""
-    title = f"输入风险指数 {fmt.day(day)}"
+    name = catalogue.title("importation_risk")
+    title = f"{name} {fmt.day(day)}"
     risk = risk.dropna()
     if risk.empty:
         return go.Figure(no_data(title, "该日无输入风险估计（无迁徙数据或全国病例数据）"))
@@ -157,7 +160,7 @@ def importation_chart(risk: pd.Series, names: dict[str, str], day, selected: str
         x=risk.values, y=[names.get(c, c) for c in risk.index], orientation="h",
         marker_color=[HIGHLIGHT if c == selected else LINE_COLOUR for c in risk.index],
         customdata=[contributors.get(c, "") for c in risk.index],
-        hovertemplate="%{y}：%{x:.4f}<br>主要来源：%{customdata}<extra></extra>", name="输入风险指数"))
+        hovertemplate="%{y}：%{x:.4f}<br>主要来源：%{customdata}<extra></extra>", name=name))
     fig.update_layout(title={"text": f"{title}<br><span style='font-size:11px;color:#555'>{FORMULA}</span>",
                              "x": 0.01, "font": {"size": 14}},
                       margin={"l": 90, "r": 10, "t": 56, "b": 40}, font={"family": FONT, "size": 12},

@@ -15,10 +15,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from figures import formatting as fmt
+from data import catalogue
+from data import formatting as fmt
 from analytics.adequacy import floored
 from analytics.risk import LEVEL_NAMES
-from figures.metrics import METRICS, NO_DATA_COLOUR, colour_axis, map_values
+from figures.metrics import NO_DATA_COLOUR, colour_axis, map_values
 
 UNITS_URL = "/assets/geo/units.geojson"
 COUNTIES_URL = "/assets/geo/counties.geojson"
@@ -37,7 +38,7 @@ POINT_LIMIT = 3000
 # The trace order is fixed so that a date or metric change can patch values in place (see callbacks).
 TRACE_UNITS, TRACE_UNITS_NODATA, TRACE_COUNTIES, TRACE_COUNTIES_NODATA, TRACE_SELECTED = range(5)
 # The page holds the map's values of the days around the chosen one, in blocks of this many days from the first
-# day of the range (callbacks.dashboard.map_days): a date step within them recolours the map with no request.
+# day of the range (views.maps.map_days): a date step within them recolours the map with no request.
 DAY_BLOCK = 64
 
 
@@ -57,6 +58,7 @@ def view_for(bounds: tuple[float, float, float, float], width_px: int = 900, hei
 
 
 HOVER_COLUMNS = ("confirmed_cum", "active", "new_7d", "confirmed_per_100k", "rt", "risk_level")
+_CUM, _ACTIVE, _NEW_7D, _PER_100K, _RT = (catalogue.field_named(c) for c in HOVER_COLUMNS[:5])
 
 
 def columns_for(metric: str) -> list[str]:
@@ -75,9 +77,9 @@ def _hover(frame: pd.DataFrame) -> np.ndarray:
             lines.append(fmt.MISSING)
             continue
         lines.append(
-            f"累计确诊 {fmt.count(cum)} 例<br>现有确诊 {fmt.count(active)} 例<br>"
-            f"近7日新增 {fmt.count(new_7d)} 例<br>每10万人累计 {fmt.rate(per_100k)}<br>"
-            f"Rt {fmt.rate(rt, missing='病例不足，不估计')}"
+            f"{_CUM.title} {fmt.count(cum)} {_CUM.unit}<br>{_ACTIVE.title} {fmt.count(active)} {_ACTIVE.unit}<br>"
+            f"{_NEW_7D.title} {fmt.count(new_7d)} {_NEW_7D.unit}<br>每10万人累计 {fmt.rate(per_100k, _PER_100K.digits)}<br>"
+            f"{_RT.title} {fmt.rate(rt, _RT.digits, missing='病例不足，不估计')}"
             + (f"<br>{LEVEL_NAMES[risk]}" if isinstance(risk, str) else ""))
     return np.array(lines, dtype=object)
 

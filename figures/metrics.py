@@ -1,9 +1,11 @@
-"""The map metrics offered in ``metric-select``: what each is called, its unit and how it is coloured."""
+"""The map metrics offered in ``metric-select``: the fields the catalogue lists as map metrics (their names, units
+and decimals are the catalogue's) and how each is coloured."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from analytics.risk import LEVEL_NAMES, LEVELS
+from data import catalogue
 from figures.theme import palette as palette_named
 
 # Colour scales are in figures/theme.py: white to dark red for case counts (as Chinese epidemic maps colour them;
@@ -22,16 +24,19 @@ class Metric:
     categories: tuple = field(default=())
 
 
-METRICS = {m.key: m for m in [
-    Metric("confirmed_cum", "累计确诊", "例"),
-    Metric("active", "现有确诊", "例"),
-    Metric("new_7d", "近7日新增", "例"),
-    Metric("confirmed_per_100k", "每10万人累计确诊", "例/10万人", 2),
-    Metric("incidence_7d_per_100k", "每10万人近7日新增", "例/10万人", 2),
-    Metric("rt", "实时再生数 Rt", "", 2, kind="diverging", mid=1.0),
-    Metric("risk_level", "风险等级", "", kind="categorical", categories=LEVELS),
-    Metric("importation_risk", "输入风险指数", "", 4),
-]}
+# How a metric is coloured when not white to dark red by magnitude: the one choice here, the rest is the catalogue's.
+COLOURING = {
+    "rt": {"kind": "diverging", "mid": 1.0},  # above or below 1: growing or shrinking
+    "risk_level": {"kind": "categorical", "categories": LEVELS},
+}
+
+
+def _metric(name: str) -> Metric:
+    f = catalogue.field_named(name)
+    return Metric(name, f.label, f.unit, f.digits, **COLOURING.get(name, {}))
+
+
+METRICS = {name: _metric(name) for name in catalogue.MAP_METRICS}
 DEFAULT_METRIC = "confirmed_cum"
 
 

@@ -14,13 +14,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from analytics.forecast import MODEL_NAMES, MODELS
-from figures import formatting as fmt
+from data import catalogue
+from data import formatting as fmt
 from figures.flows import no_data
 from figures.theme import palette as palette_named
 from figures.trends import FONT
 
 FIT_COLOUR = "#7f7f7f"
-COLUMNS = ["地区", "预期输入病例（相对值）", "累计确诊", "主要来源（占预期值）"]  # the table alternative's headers
+COLUMNS = ["地区", "预期输入病例（相对值）", catalogue.title("confirmed_cum"), "主要来源（占预期值）"]  # table alternative's headers
 
 
 def _number(value, digits: int = 2) -> str:
@@ -28,7 +29,7 @@ def _number(value, digits: int = 2) -> str:
 
 
 def importation_scatter(check, log: bool = False, palette: str | None = None) -> go.Figure:
-    """``check``: ``data.flow_queries.importation_check()`` (units, stats, window, observed_on). x: expected
+    """``check``: ``data.importation_check.result()`` (units, stats, window, observed_on). x: expected
     imported cases, y: confirmed cases by ``observed_on``; the line is observed = intercept + slope x expected.
     ``log``: both axes logarithmic and the line of the log(1+x) fit (units with 0 on an axis are not drawn)."""
     window, observed_on = check.window, check.observed_on

@@ -17,7 +17,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics import rt as rt_model
-from figures import formatting as fmt
+from data import catalogue
+from data import formatting as fmt
 from figures.theme import palette as palette_named
 
 # Okabe-Ito: distinguishable with colour-blindness, for several regions on one chart
@@ -201,12 +202,13 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
     fmt_y = "%{y:,.2f}" if per100k else "%{y:,}"
     fig.add_bar(x=x, y=_for_log(_scaled(s, "new_confirmed", per100k), log), name="每日新增",
                 marker_color=colours.new, hovertemplate=f"{fmt_y} {unit}")
-    fig.add_scatter(x=x, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), name="7日平均",
+    fig.add_scatter(x=x, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), name=catalogue.title("new_7d_avg"),
                     line={"color": colours.average, "width": 2.5},
                     hovertemplate=f"%{{y:,.{3 if per100k else 1}f}} {unit}")
-    fig.add_scatter(x=x, y=_for_log(_scaled(s, "confirmed_cum", per100k), log), name="累计确诊", yaxis="y2",
+    fig.add_scatter(x=x, y=_for_log(_scaled(s, "confirmed_cum", per100k), log), name=catalogue.title("confirmed_cum"),
+                    yaxis="y2",
                     line={"color": colours.cumulative, "width": 1.5}, hovertemplate=f"{fmt_y} {unit}")
-    fig.add_scatter(x=x, y=_for_log(_scaled(s, "active", per100k), log), name="现有确诊", yaxis="y2",
+    fig.add_scatter(x=x, y=_for_log(_scaled(s, "active", per100k), log), name=catalogue.title("active"), yaxis="y2",
                     line={"color": colours.active, "width": 1.5, "dash": "dash"}, hovertemplate=f"{fmt_y} {unit}")
     base = 0 if not log else None
     corrections = s[s["correction_confirmed"] < 0]
@@ -317,7 +319,7 @@ def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day, palett
                     meta={"column": "95%可信区间上限"})
     fig.add_scatter(x=s.index, y=s["rt_low"], fill="tonexty", fillcolor=colours.band, line={"width": 0},
                     name="95%可信区间", hovertemplate="%{y:.2f}", meta={"column": "95%可信区间下限"})
-    fig.add_scatter(x=s.index, y=s["rt"], line={"color": colours.average, "width": 2.5}, name="Rt",
+    fig.add_scatter(x=s.index, y=s["rt"], line={"color": colours.average, "width": 2.5}, name=catalogue.title("rt"),
                     hovertemplate="%{y:.2f}")
     too_few = s[s["rt"].isna() & (s["rt_cases"].notna())]
     if len(too_few):

@@ -94,3 +94,16 @@ def unit_of(adcode: str) -> Region | None:
     if r is None or r.level == "province":
         return None
     return r if r.level == "unit" else unit(r.parent_adcode)
+
+
+def within_scope(adcode: str | None, scope: str | None) -> bool:
+    """Is a region inside a scope (the scope itself, or a county of a scoped unit)? A scope of None is the whole
+    province (an account's region, for one: accounts of a city see its counties)."""
+    if scope is None:
+        return True
+    if not adcode:
+        return False
+    if adcode == scope:
+        return True
+    owner = unit_of(adcode)
+    return owner is not None and owner.adcode == scope

@@ -7,25 +7,26 @@ import pandas as pd
 from dash import dcc, html
 
 from data import queries, store
-from figures import formatting as fmt
+from data.catalogue import title
+from data import formatting as fmt
 from figures.flows import no_data
 from figures import tables
 from figures.maps import DAY_BLOCK, MAP_LAYERS
 from figures.metrics import METRICS
 from geo import regions
+from geo.regions import within_scope
 from layouts import resources
 from layouts import alerts as alert_list
 from layouts import tasks as task_parts
 from layouts import view_state
 from security import current_scope
-from security.accounts import within_scope
 from layouts.accessibility import hidden_label, palette_control, table_panel, table_toggle
+from views.kpis import KPI_COLUMNS
+from views.trends import TREND_VIEWS
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
 
-TREND_VIEWS = {"region": "单地区", "units": "各市（区）", "compare": "地区对比", "rt": "Rt"}
-KPIS = [("confirmed", "累计确诊"), ("active", "现有确诊"), ("new", "新增确诊"), ("cured", "累计治愈"),
-        ("dead", "累计死亡")]
+KPIS = [(key, title(column)) for key, column in KPI_COLUMNS.items()]
 DROPDOWN_LABELS = {"search": "输入名称搜索", "clear_search": "清除", "no_options_found": "无匹配项",
                    "clear_selection": "清除选择", "selected_count": "已选 {num_selected} 项",
                    "select_all": "全选", "deselect_all": "全不选"}
@@ -52,7 +53,7 @@ def date_options(start, end) -> list[dict]:
 
 
 def assessment_skeleton() -> list:
-    """The judgement strip's fixed parts; callbacks.dashboard.assessment fills in their text and shows or hides
+    """The judgement strip's fixed parts; views.assessment.assessment gives their text and shows or hides
     them (text-only updates on a date step)."""
     def part(name, tag=html.Span):
         return tag(id={"type": "assess", "part": name}, hidden=True)
@@ -275,7 +276,7 @@ def layout(**query) -> html.Div:
             ]),
             dcc.Store(id="flow-origin"),
             # A date step recolours the map in the browser from the values of the days around the chosen one
-            # (callbacks.dashboard.map_days, by blocks of days); the server is asked only when those are not there.
+            # (views.maps.map_days, by blocks of days); the server is asked only when those are not there.
             dcc.Store(id="map-days"), dcc.Store(id="map-day-missed"),
             dcc.Store(id="map-days-block", data={"size": DAY_BLOCK, "index": day_index // DAY_BLOCK}),
             dcc.Store(id="trend-day"),

@@ -46,7 +46,7 @@ def layout(**_query) -> html.Div:
             html.Div(id="upload-result", className="result", role="status"),
             dcc.Download(id="upload-issues-download"),
         ]),
-        html.Section(className="card board-card", **{"aria-label": "报送看板"}, children=[  # callbacks/report.py
+        html.Section(className="card board-card", tabIndex="0", **{"aria-label": "报送看板"}, children=[  # callbacks/report.py
             html.Div(className="table-head", children=[
                 html.H2("报送看板：各市（区）日报"),
                 html.Div(children=[html.Label("日期 ", htmlFor="board-date"),
@@ -56,13 +56,14 @@ def layout(**_query) -> html.Div:
             ]),
             html.Div(id="reporting-board"),
         ]),
-        html.Section(className="card", **{"aria-label": "批次记录"}, children=[
+        # the cards below scroll sideways when their tables are wide: focusable, so a keyboard can scroll them too
+        html.Section(className="card", tabIndex="0", **{"aria-label": "批次记录"}, children=[
             html.H2("批次记录"),
             html.Div(id="batch-table"),
             dcc.Download(id="batch-issues-download"),
             dcc.Store(id="batches-changed", data=0),
         ]),
-        html.Section(className="card", **{"aria-label": "数据质量"}, children=[
+        html.Section(className="card", tabIndex="0", **{"aria-label": "数据质量"}, children=[
             html.H2("数据质量"),
             html.Div(id="quality"),
         ]),

@@ -8,7 +8,7 @@ from dash import dcc, html
 
 from analytics import forecast as forecast_model
 from analytics import importation
-from data import flow_queries, forecasts
+from data import forecasts, importation_check
 from figures import models as model_figures
 from layouts.accessibility import table_panel, table_toggle
 from layouts.dashboard import GRAPH_CONFIG
@@ -26,7 +26,7 @@ def chart(chart_id: str, figure=None, height: int = 380) -> html.Div:
 
 
 def layout(**_query) -> html.Div:
-    check = flow_queries.importation_check()
+    check = importation_check.result()
     stats = check.stats
     return html.Div(className="page data-page models-page", children=[
         html.Header(className="topbar", children=[

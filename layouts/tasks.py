@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from security import may
+
 POLL_SECONDS = 30  # /report looks for new or changed tasks this often (and redraws only when something changed)
 
 
@@ -32,7 +34,6 @@ def page_section(may_dispatch: bool | None = None) -> html.Section:
     """`/`: the overdue line, and for a dispatcher (default: the signed-in account may ``dispatch``) the 派发任务
     button and the (hidden) form; a viewer gets neither."""
     if may_dispatch is None:
-        from security import may  # noqa: PLC0415
         may_dispatch = may("dispatch")
     children = [
         html.Div(className="tasks-bar", children=[

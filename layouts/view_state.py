@@ -13,9 +13,8 @@ from figures.metrics import DEFAULT_METRIC, METRICS
 from figures.theme import DEFAULT_PALETTE, PALETTES
 from geo import regions
 from geo.units import PROVINCE
+from views.trends import TREND_VIEWS
 
-
-TREND_VIEWS = ("region", "units", "compare", "rt")
 TREND_OPTIONS = ("log", "per100k")
 
 

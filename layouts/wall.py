@@ -8,15 +8,16 @@ import dash
 from dash import dcc, html
 
 from data import queries
-from figures import formatting as fmt
+from data.catalogue import title
+from data import formatting as fmt
 from layouts import alerts as alert_list
 from layouts import tasks as task_parts
 from layouts import view_state
+from views.kpis import KPI_COLUMNS
 
 dash.register_page(__name__, path="/wall", title="陕西省疫情态势 · 大屏", name="大屏")
 
-KPIS = [("confirmed", "累计确诊"), ("active", "现有确诊"), ("new", "新增确诊"), ("cured", "累计治愈"),
-        ("dead", "累计死亡")]
+KPIS = [(key, title(column)) for key, column in KPI_COLUMNS.items()]
 STATIC = {"displayModeBar": False, "staticPlot": False, "scrollZoom": False}
 POLL_SECONDS = 15
 

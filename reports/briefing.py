@@ -13,6 +13,7 @@ import base64
 import contextlib
 import datetime as dt
 import html
+import io
 import json
 import logging
 import os
@@ -28,14 +29,17 @@ import kaleido
 import pandas as pd
 import psutil
 
+from analytics import allocation
 from analytics import forecast as forecast_model
 from analytics.risk import LEVEL_NAMES, RULE_TEXT
-from callbacks.dashboard import build_map, forecast_fan, trend_figure
-from callbacks.flows import flow_view
-from data import flow_queries, forecasts, queries
-from figures import formatting as fmt
+from data import catalogue, flow_queries, forecasts, queries
+from data.resources import mask_transfers
+from data import formatting as fmt
 from figures import maps
 from geo import regions
+from views.flows import flow_view
+from views.maps import build_map
+from views.trends import forecast_fan, trend_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -43,6 +47,9 @@ SIZE = {"map": (1100, 820), "trend": (1200, 560), "flow": (1200, 640), "forecast
 PPTX_FONT = "Microsoft YaHei"
 PICTURES = {"map": "地图", "trend": "趋势图", "flow": "人口流动图", "forecast": "预测图"}
 STEPS = len(PICTURES) + 2  # gathering, the pictures, laying out
+KPI_FIELDS = ("confirmed_cum", "active", "new_confirmed", "new_7d", "cured_cum", "dead_cum")  # the key figures' table
+# the risk table's headers, in the order of Brief.risk_rows
+RISK_HEADS = tuple(catalogue.title(c) for c in ("name", "risk_level", "new_7d", "days_since_last_case"))
 
 
 @dataclass
@@ -237,10 +244,10 @@ def build(region: str, day: str, progress=None) -> Brief:
     s = queries.summary(region, day)
     name = regions.get(region).display_name
     kpis = []
-    for label, column in (("累计确诊", "confirmed_cum"), ("现有确诊", "active"), ("新增确诊", "new_confirmed"),
-                          ("近7日新增", "new_7d"), ("累计治愈", "cured_cum"), ("累计死亡", "dead_cum")):
+    missing = "未上报" if s["status"] == "missing" else "无数据"
+    for column in KPI_FIELDS:
         change = s.get(f"{column}_change")
-        kpis.append((label, fmt.count(s[column], missing="未上报" if s["status"] == "missing" else "无数据"),
+        kpis.append((catalogue.title(column), fmt.count(s[column], missing=missing),
                      "" if change is None else f"较前日 {fmt.signed(change)}"))
     units = queries.on_day(day, "unit")
     risk_rows = [(row["name"], LEVEL_NAMES.get(row["risk_level"], "—") if isinstance(row["risk_level"], str) else "—",
@@ -329,7 +336,7 @@ def _forecast_section(brief: Brief) -> str:
 
 # ---- PPTX ---------------------------------------------------------------------------------------------------
 def to_pptx(brief: Brief, path: Path) -> None:
-    from pptx import Presentation  # noqa: PLC0415
+    from pptx import Presentation  # noqa: PLC0415  (python-pptx only when a PPTX is made, not for a PDF)
     from pptx.util import Emu, Pt  # noqa: PLC0415
 
     deck = Presentation()
@@ -377,8 +384,7 @@ def to_pptx(brief: Brief, path: Path) -> None:
     _forecast_slide(deck, brief, text, m)
     slide = deck.slides.add_slide(blank)
     text(slide, f"各市（区）风险等级（{RULE_TEXT}）", m, 250000, w - 2 * m, 500000, 22, True)
-    _pptx_table(slide, ("地区", "风险等级", "近7日新增", "距最近新增（天）"), brief.risk_rows, m, 900000, w - 2 * m,
-                380000, 14)
+    _pptx_table(slide, RISK_HEADS, brief.risk_rows, m, 900000, w - 2 * m, 380000, 14)
     _transfer_slide(deck, brief, text, m)
     deck.save(str(path))
 
@@ -389,14 +395,13 @@ TRANSFER_ROWS = 10
 
 def _add_transfers(brief: Brief) -> None:
     """The suggested mask transfers of the brief's scope (the province's counties, or its unit's)."""
-    from analytics.allocation import DISTANCE_NOTE, summary_text  # noqa: PLC0415  (the slide's imports in its block)
-    from data.resources import mask_transfers  # noqa: PLC0415  (the slide's imports in its block)
     unit = regions.unit_of(brief.region)
     s = mask_transfers(brief.day, unit.adcode if unit else None)
     brief.transfers = [(t.from_name, t.to_name, f"{int(t.masks):,}", f"{t.distance_km:.1f}")
                        for t in s.transfers.head(TRANSFER_ROWS).itertuples()]
     shown = f"表中为口罩数量最多的{len(brief.transfers)}笔。" if len(s.transfers) > TRANSFER_ROWS else ""
-    brief.transfer_summary = f"{summary_text(s, unit.display_name if unit else '全省')}{shown}{DISTANCE_NOTE}。"
+    brief.transfer_summary = (f"{allocation.summary_text(s, unit.display_name if unit else '全省')}{shown}"
+                              f"{allocation.DISTANCE_NOTE}。")
     brief.demo = brief.demo or s.demo
 
 
@@ -422,7 +427,6 @@ def _transfer_section(brief: Brief) -> str:
 
 
 def _as_file(png: bytes):
-    import io  # noqa: PLC0415
     return io.BytesIO(png)
 
 
@@ -436,6 +440,7 @@ def to_html(brief: Brief) -> str:
 
     kpi_rows = "".join(f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td></tr>" for a, b, c in brief.kpis)
     risk_rows = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in brief.risk_rows)
+    risk_heads = "".join(f"<th>{e(h)}</th>" for h in RISK_HEADS)
     demo = "<p>本材料含演示数据（演示数据）</p>" if brief.demo else ""
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><style>
 @page {{ size: 297mm 167mm; margin: 10mm; }}
@@ -454,8 +459,7 @@ td, th {{ border: 1px solid #c8ced6; padding: 2mm 3mm; text-align: left; }}
 {kpi_rows}</table></section>
 {img("map")}{img("trend")}{img("flow")}
 {_forecast_section(brief)}
-<section><h2>各市（区）风险等级（{e(RULE_TEXT)}）</h2><table><tr><th>地区</th><th>风险等级</th><th>近7日新增</th>
-<th>距最近新增（天）</th></tr>{risk_rows}</table></section>
+<section><h2>各市（区）风险等级（{e(RULE_TEXT)}）</h2><table><tr>{risk_heads}</tr>{risk_rows}</table></section>
 {_transfer_section(brief)}
 </body></html>"""
 

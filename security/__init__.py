@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import flask
 
-PUBLIC, INTERNAL = "公开", "内部"  # the levels of the classification: 公开 public, 内部 internal (敏感 never leaves)
+from data.catalogue import INTERNAL, PUBLIC  # a caller's clearance is one of the catalogue's levels (敏感 never leaves)
+from security import roles, web
 
 
 def _account():
     if not flask.has_request_context():
         return None
-    from security import web  # noqa: PLC0415  (web imports flask-login etc.; this module stays light)
     return web.current()
 
 
@@ -54,15 +54,6 @@ def current_scope() -> str | None:
 
 def may(permission: str) -> bool:
     """May the acting account do ``permission`` (see roles.PERMISSIONS)? The command line may do everything."""
-    from security import roles  # noqa: PLC0415
     if not flask.has_request_context():
         return True
     return roles.allowed(current_role(), permission)
-
-
-def _demo_account():
-    from security.accounts import Account  # noqa: PLC0415
-    return Account("demo", "演示值班员", "officer", None)
-
-
-DEMO = _demo_account()

@@ -44,6 +44,9 @@ class Account:
         return regions.get(self.region).display_name if self.region else "全省"
 
 
+DEMO = Account("demo", "演示值班员", "officer", None)  # the local demo officer, before any account exists (web.py)
+
+
 def _eng(eng=None):
     return eng or store.engine()
 
@@ -210,14 +213,3 @@ def wall_tokens(eng=None) -> list[dict]:
                             .order_by(store.wall_tokens.c.id)).all()
     return [row._asdict() for row in rows]
 
-
-def within_scope(adcode: str | None, scope: str | None) -> bool:
-    """Is a region inside an account's scope (the scope itself, or a county of a scoped city)?"""
-    if scope is None:
-        return True
-    if not adcode:
-        return False
-    if adcode == scope:
-        return True
-    unit = regions.unit_of(adcode)
-    return unit is not None and unit.adcode == scope

@@ -1,20 +1,19 @@
-"""The audit log: who did what, when, from where. Append-only: this module only inserts and reads, and the store's
-triggers refuse UPDATE and DELETE on both SQLite and PostgreSQL."""
+"""The audit log: who did what, when, from where. Append-only: this module only inserts (through data/audit.py, the
+table's write) and reads, and the store's triggers refuse UPDATE and DELETE on both SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from zoneinfo import ZoneInfo
 
-import flask
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+import security
+from data import audit as data_audit
 from data import store
 
-log = logging.getLogger(__name__)
 BEIJING = ZoneInfo("Asia/Shanghai")
 ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "wall_login": "大屏登录", "upload": "上传入库",
            "rollback": "回滚批次", "export": "导出", "api_download": "接口下载", "user": "账号管理", "wall_token": "大屏令牌",
@@ -24,13 +23,7 @@ ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出"
 
 def record(action: str, detail: str = "", user: str | None = None, role: str | None = None, eng=None) -> None:
     """One line in the audit log, by the signed-in user (or ``user``) of the current request."""
-    from security import current_role, user_name  # noqa: PLC0415  (security imports this module)
-    address = flask.request.remote_addr if flask.has_request_context() else None
-    with (eng or store.engine()).begin() as conn:
-        conn.execute(insert(store.audit_log).values(
-            user_name=(user or user_name())[:64], role=role or current_role(), action=action,
-            detail=(detail or "")[:1000], address=address))
-    log.info("audit %s %s: %s", user or user_name(), action, detail)
+    data_audit.append(action, detail, user or security.user_name(), role or security.current_role(), eng)
 
 
 def count_download(endpoint: str, eng=None) -> None:

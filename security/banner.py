@@ -6,7 +6,8 @@ import flask
 from dash import dcc, html
 from flask_wtf.csrf import generate_csrf
 
-from security import DEMO, roles, web
+from security import roles, web
+from security.accounts import DEMO
 
 
 def banner() -> html.Div:

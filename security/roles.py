@@ -1,5 +1,5 @@
-"""Roles, what each may do, and which route needs what: the one table the gate enforces, the README shows and the
-tests walk through (tests/test_roles.py checks the README's table is this one)."""
+"""Roles, what each may do, and which route needs what: the one table the gate enforces, docs/accounts.md shows and
+the tests walk through (tests/test_security.py checks docs/accounts.md's tables are these)."""
 from __future__ import annotations
 
 ROLES = {  # role -> its Chinese name
@@ -44,29 +44,28 @@ ROUTES = [
 ]
 OTHER_PAGES = "view"  # any other path is a Dash page (or its 404): dashboard readers only
 
-# Dash callbacks declare what calling them needs where they are defined (``@requires`` under ``@callback``), so a new
-# or renamed callback carries its permission with it. A callback without a declaration is refused to everyone (and
-# logged): nothing falls back to a default. The registry, by "module.function":
+# Every server callback declares what calling it needs where it is defined (``callbacks/declare.py``:
+# ``@declared_callback(..., permission=..., audit=...)``), so a new or renamed callback carries its permission with it.
+# A callback without a declaration is refused to everyone (and logged): nothing falls back to a default. The registry
+# the gate reads, generated from those declarations, by "module.function": (permission, audit label or None).
 DECLARED: dict[str, tuple[str, str | None]] = {}
 UNDECLARED = "undeclared"  # the permission of an undeclared callback: no role has it
 
 
-def requires(permission: str, audit: str | None = None):
-    """Declare the permission a Dash callback needs; ``audit`` names an export, written to the audit log at each
-    call (callbacks that hand data out of the system)."""
+def declare(key: str, permission: str, audit: str | None = None) -> None:
+    """Record what calling the callback ``key`` ("module.function") needs; ``audit`` names an export, written to the
+    audit log at each call (callbacks that hand data out of the system)."""
     if permission not in ACTIONS:
         raise ValueError(f"unknown permission {permission!r}")
-
-    def declare(func):
-        declare_by_name(f"{func.__module__}.{func.__name__}", permission, audit)
-        return func
-
-    return declare
-
-
-def declare_by_name(key: str, permission: str, audit: str | None = None) -> None:
-    """For a callback whose function is not ours to decorate (Dash's own cancel of a background job)."""
+    known = DECLARED.get(key)
+    if known is not None and known != (permission, audit):
+        raise ValueError(f"{key} declared twice: {known} and {(permission, audit)}")
     DECLARED[key] = (permission, audit)
+
+
+def audited() -> dict[str, str]:
+    """The callbacks whose every call is written to the audit log, with their label: the exports."""
+    return {key: label for key, (_permission, label) in DECLARED.items() if label}
 
 
 def route_permission(path: str) -> str | None:
@@ -91,7 +90,7 @@ def allowed(role: str | None, permission: str | None) -> bool:
 
 
 def access_table() -> list[list[str]]:
-    """Route × role, as the README shows it: a header row, then one row a route."""
+    """Route × role, as docs/accounts.md shows it: a header row, then one row a route."""
     header = ["路径 · path", "内容", "匿名"] + [f"{name} `{role}`" for role, name in ROLES.items()]
     rows = [header]
     for route, prefix, what, permission in ROUTES:
@@ -108,7 +107,7 @@ ACTIONS = {"view": "看板 `/` 的全部视图与筛选", "wall": "大屏 `/wall
 
 
 def permission_table() -> list[list[str]]:
-    """What each role may do through the pages' callbacks (the gate checks each callback's ``@requires``)."""
+    """What each role may do through the pages' callbacks (the gate checks each callback's declared permission)."""
     rows = [["操作 · permission", "内容", "匿名"] + [f"{name} `{role}`" for role, name in ROLES.items()]]
     for permission, what in ACTIONS.items():
         rows.append([f"`{permission}`", what, "✗"] + ["✓" if allowed(role, permission) else "✗" for role in ROLES])

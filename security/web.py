@@ -27,7 +27,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
-from security import DEMO, accounts, audit, roles
+from security import accounts, audit, roles
+from security.accounts import DEMO
 
 log = logging.getLogger(__name__)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -210,7 +211,7 @@ def _callback_of(body: dict, dash_app) -> tuple[str, str | None]:
     func = spec.get("callback")
     permission, label = roles.callback_permission(getattr(func, "__module__", None), getattr(func, "__name__", None))
     if permission == roles.UNDECLARED:
-        log.error("callback %s has no @requires: refused", output)
+        log.error("callback %s has no declaration (callbacks/declare.py): refused", output)
     return permission, label
 
 
@@ -246,9 +247,16 @@ def _deny(account, path: str):
     return _page("无权访问", f"您的账号（{roles.ROLES[account.role]}）无权访问 {path}。", 403)
 
 
-def init_app(server: flask.Flask, dash_app, serving: bool = True) -> None:
-    """``serving=False`` for a command that only maintains the store (upgrade, backup): it serves nobody, and its
-    store may not be usable yet, so the demo mode is not decided."""
+def decide_demo() -> None:
+    """On a serving process's start: the local demo (every visitor a demo officer) while it listens on this machine
+    only and no account exists. Not decided for commands: they serve nobody, and a store being upgraded or restored
+    may not be readable yet."""
+    host = os.environ.get("HOST", "127.0.0.1")  # `python app.py` and gunicorn.conf.py listen here
+    _demo.update(on=is_loopback(host) and not accounts.has_accounts(), checked=time.monotonic())
+
+
+def init_app(server: flask.Flask, dash_app) -> None:
+    """The sign-in, CSRF, rate limits and the gate in front of every route and callback. Reads no data."""
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE") == "1",
@@ -256,8 +264,6 @@ def init_app(server: flask.Flask, dash_app, serving: bool = True) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session: a page left open over night still works
         WTF_CSRF_SSL_STRICT=False,  # the Referer check breaks behind proxies that drop it; SameSite + token suffice
     )
-    host = os.environ.get("HOST", "127.0.0.1")  # `python app.py` and gunicorn.conf.py listen here
-    _demo.update(on=serving and is_loopback(host) and not accounts.has_accounts(), checked=time.monotonic())
     csrf.init_app(server)
     login_manager.init_app(server)
     login_manager.user_loader(accounts.load)

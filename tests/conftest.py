@@ -7,6 +7,7 @@ prefix of this session's own.
 """
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import socket
@@ -95,6 +96,8 @@ def pytest_report_header(config):
 
 BROWSER_FIXTURES = {"page", "browser"}
 SERVER_FIXTURES = {"server_url", "own_server", "serve", "site", "deployed", "package"}
+# a process of its own: a command, a served app, or the Chromium that draws the briefing's pictures (kaleido)
+STARTS_A_PROCESS = re.compile(r"\bsubprocess\.|\bPopen\(|\bbriefing\.(?:write|_png)\(")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -103,18 +106,47 @@ def pytest_collection_modifyitems(config, items):
         used = set(getattr(item, "fixturenames", ()))
         if used & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
-        if used & (SERVER_FIXTURES | BROWSER_FIXTURES) or re.search(r"subprocess\.|_cli\(|flask_cli\(", _source(item)):
+        if used & (SERVER_FIXTURES | BROWSER_FIXTURES) or _reaches(item, STARTS_A_PROCESS):
             item.add_marker(pytest.mark.server)
         if item.module.__name__.endswith("test_fuzz"):
             item.add_marker(pytest.mark.fuzz)
+        if item.nodeid.endswith(f"::{getattr(item, 'originalname', item.name)}") and "[" in item.name:
+            # schemathesis' items (one per API operation) all get the function's node id under pytest 9: give each its
+            # own, so they are reported apart and pytest-xdist does not take them for one test
+            item._id = type(item._id).parse(f"{item.nodeid}[{item.name.split('[', 1)[1]}")  # noqa: SLF001
 
 
-def _source(item) -> str:
-    import inspect  # noqa: PLC0415
+def _reaches(item, pattern: re.Pattern) -> bool:
+    """Whether the source of the test, of its fixtures or of the helpers of tests/ they name (followed name by name)
+    matches ``pattern``: a test that starts a process through a helper or a fixture is found like one that does
+    it itself."""
+    info = getattr(item, "_fixtureinfo", None)
+    fixtures = [d.func for defs in info.name2fixturedefs.values() for d in defs] if info else []
+    todo, seen = [getattr(item, "function", None), *filter(_in_tests, fixtures)], set()
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        try:
+            source = inspect.getsource(obj)
+        except (OSError, TypeError):
+            continue
+        if pattern.search(source):
+            return True
+        namespace = getattr(obj, "__globals__", None) or vars(sys.modules.get(obj.__module__, sys))
+        for name in set(re.findall(r"[A-Za-z_]\w*", source)):
+            helper = namespace.get(name)
+            if (inspect.isfunction(helper) or inspect.isclass(helper)) and _in_tests(helper):
+                todo.append(helper)
+    return False
+
+
+def _in_tests(obj) -> bool:
     try:
-        return inspect.getsource(item.function)
-    except (OSError, TypeError):
-        return ""
+        return Path(inspect.getsourcefile(obj)).is_relative_to(ROOT / "tests")
+    except TypeError:
+        return False
 
 
 def pytest_unconfigure(config):
@@ -124,7 +156,9 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(scope="session")
 def app_module():
+    """The app module with the process's app made and serving (store opened and filled, callbacks registered)."""
     import app  # noqa: PLC0415  (imported here so DATABASE_URL above is in force)
+    app.process_app()
     return app
 
 
@@ -224,6 +258,20 @@ def artifacts() -> Path:
 def new_store():
     """new_store(label) -> the URL of a new, empty store on the session's backend."""
     return new_database
+
+
+@pytest.fixture(scope="session")
+def shipped_sqlite(tmp_path_factory) -> Path:
+    """A SQLite store with the schema and the shipped data, as on a first start, made once a session: a test that
+    needs a store of its own to write to starts from a copy of this file (filling one takes ~5 s). Never written to."""
+    from data import migrate, shipped, store  # noqa: PLC0415  (after DATABASE_URL is set above)
+    path = tmp_path_factory.mktemp("shipped") / "shipped.sqlite"
+    eng = store.connect(f"sqlite:///{path}")
+    migrate.upgrade(eng)  # the schema as every new store gets it
+    shipped.ensure_loaded(eng)
+    eng.dispose()  # the last connection closed: SQLite has moved the write-ahead log into the file
+    assert not path.with_name(f"{path.name}-wal").exists(), "a copy of the file alone would miss rows"
+    return path
 
 
 @pytest.fixture()

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from figures import theme
 from figures.metrics import colour_axis
 from layouts import view_state
+from waiting import callbacks_done, frames_drawn, map_drawn
 
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -59,7 +60,8 @@ def test_colour_blind_palette_keeps_risk_levels_and_trend_lines_apart(vision):
 
 def test_palette_is_part_of_the_view_and_changes_colours_only(app_module):
     from callbacks import dashboard as cb  # noqa: PLC0415
-    from callbacks.wall import wall_view  # noqa: PLC0415
+    from views.maps import build_map  # noqa: PLC0415
+    from views.wall import wall_view  # noqa: PLC0415
     state = view_state.parse({"palette": "cb", "date": "2020-02-15"}, "2020-01-01", "2020-12-31")
     assert state.palette == "cb" and "palette=cb" in state.query()
     assert view_state.parse({"palette": "nonsense"}, "2020-01-01", "2020-12-31").palette == "standard"
@@ -70,8 +72,8 @@ def test_palette_is_part_of_the_view_and_changes_colours_only(app_module):
     risk = colour_axis("risk_level", pd.Series([0, 2]), "cb")
     assert risk["colorbar"]["ticktext"] == ["低风险", "中风险", "高风险"]  # levels named in words, not colour alone
 
-    standard = cb.build_map("610000", "2020-02-15", "confirmed_cum", [])
-    blind = cb.build_map("610000", "2020-02-15", "confirmed_cum", [], "cb")
+    standard = build_map("610000", "2020-02-15", "confirmed_cum", [])
+    blind = build_map("610000", "2020-02-15", "confirmed_cum", [], "cb")
     assert [t.get("z") for t in standard["data"]] == [t.get("z") for t in blind["data"]]
     patch = cb.colour_patch(blind).to_plotly_json()["operations"]
     assert {tuple(op["location"][:1]) for op in patch} <= {("data",), ("layout",)}
@@ -96,8 +98,10 @@ def _settle(page, path: str) -> None:
         expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=30_000)
         page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')]
                                       .every(gd => gd.data && gd._fullLayout)""", timeout=30_000)
-    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading]')", timeout=30_000)
-    page.wait_for_timeout(800)  # the last redraws and assets/a11y.js's corrections (once a frame)
+    callbacks_done(page)
+    if page.locator("#region-map").count():
+        map_drawn(page)
+    frames_drawn(page)  # the last redraws and assets/a11y.js's corrections (once a frame)
 
 
 def serious_violations(page) -> list[str]:
@@ -122,7 +126,10 @@ def serious_violations(page) -> list[str]:
     ("/data", (1366, 768)),
     pytest.param("/models", (1366, 768), marks=pytest.mark.once),  # its backtest's first run: ~25 s, one pass
 ])
-def test_pages_have_no_serious_wcag_violations(server_url, browser, artifacts, path, size):
+def test_pages_have_no_serious_wcag_violations(own_server, browser, artifacts, path, size):
+    # an app of the module's own: the pages as the shipped data draws them, whatever another module (on the same
+    # pytest-xdist worker, in any order) has stored in the shared served app
+    server_url = own_server[0]
     # bypass_csp: the page's Content-Security-Policy rightly refuses inline scripts; axe is the test's own one
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="zh-CN", bypass_csp=True)
     page = context.new_page()
@@ -134,8 +141,8 @@ def test_pages_have_no_serious_wcag_violations(server_url, browser, artifacts, p
             page.locator("footer.footer").scroll_into_view_if_needed()
             page.wait_for_function("() => document.querySelector('#od-chart .js-plotly-plot')?.data?.length > 0",
                                    timeout=30_000)
-            page.wait_for_function("() => !document.querySelector('[data-dash-is-loading]')")
-            page.wait_for_timeout(500)
+            callbacks_done(page)
+            frames_drawn(page)
         found = serious_violations(page) + unnamed_controls(page)
         name = path.strip("/?").replace("&", "_").replace("=", "-").replace("?", "_") or "dashboard"
         page.screenshot(path=str(artifacts / f"a11y_{name[:80]}.png"))
@@ -264,7 +271,7 @@ def test_controls_work_from_the_keyboard(server_url, page):
     assert outline != "none"
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.id") == "date-prev"
-    page.wait_for_timeout(100)  # a person's next key press: assets/a11y.js re-corrects the dropdown once a frame
+    frames_drawn(page)  # a person's next key press: assets/a11y.js re-corrects the dropdown once a frame
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("() => document.activeElement.id") == "region-select"
     page.keyboard.press("ArrowDown")  # opens the list; Escape closes it

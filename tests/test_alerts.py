@@ -19,6 +19,7 @@ from analytics.alerts import BEIJING, RuleError, evaluate, load_rules, parse_rul
 from callbacks import alerts as alert_views
 from data import alerts, queries, store
 from data.ingest import pipeline
+from waiting import callbacks_done, map_drawn
 
 DAYS = pd.date_range("2020-12-01", "2020-12-08")
 DAY = DAYS[-1]
@@ -280,7 +281,7 @@ def test_api_lists_current_alerts(client):
 
 def test_the_public_sees_no_county_alert_and_not_who_acknowledged(app_module):
     from api.v1 import alert_rows  # noqa: PLC0415
-    from security import INTERNAL, PUBLIC  # noqa: PLC0415
+    from data.catalogue import INTERNAL, PUBLIC  # noqa: PLC0415
     current = _current(2, acked=(0,))
     current.alerts[1]["adcode"], current.alerts[1]["region"] = "610113", "雁塔区"
     internal, public = alert_rows(current, INTERNAL), alert_rows(current, PUBLIC)
@@ -352,7 +353,8 @@ def test_the_wall_still_fits_with_alerts_and_the_longest_risk_list(own_server, b
     page.goto(f"{url}/wall?date=2020-02-05")
     expect(page.locator("#wall-alerts li")).to_have_count(3, timeout=30_000)
     expect(page.locator("#wall-risk-list li")).to_have_count(12, timeout=30_000)
-    page.wait_for_timeout(1500)
+    callbacks_done(page)
+    map_drawn(page)
     size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
                          " innerWidth, innerHeight]")
     assert size[0] <= size[2] and size[1] <= size[3], size

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from analytics import allocation as al
-from analytics.adequacy import adequacy
 from data import resources
+from data.resources import adequacy
 from geo import regions
 
 DEG_KM = al.EARTH_RADIUS_KM * math.pi / 180  # 111.195 km: one degree of latitude on the haversine sphere
@@ -121,7 +121,7 @@ def test_shipped_data_province_and_units(app_module):
 
 
 def test_card_download_and_map_say_what_a_user_needs(app_module):
-    import callbacks.resources as panel  # noqa: PLC0415  (after the app: its callbacks register on the app)
+    import views.resources as panel  # noqa: PLC0415
 
     view = panel.allocation_view("610100", "2020-02-15")  # a county of 西安 is chosen in the scope of its unit
     s = resources.mask_transfers("2020-02-15", "610100")

@@ -122,8 +122,10 @@ def test_a_hung_renderer_is_restarted_once_then_reported(app_module, monkeypatch
     def keep_stopping():
         while not done.is_set():
             stopped.extend(stop_renderers())
-            time.sleep(0.1)
+            done.wait(0.1)
 
+    # nothing has to start within the timeout now: a short one makes the two waits for a hung renderer short
+    monkeypatch.setattr(briefing, "RENDER_TIMEOUT", 3.0)
     stopper = threading.Thread(target=keep_stopping, daemon=True)
     stopper.start()
     started = time.monotonic()

@@ -6,6 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
+from waiting import callbacks_done, map_drawn, until
+
 
 def _map_values(page) -> dict:
     """The unit values the map is drawing now, read from plotly's own state in the page."""
@@ -30,7 +32,7 @@ def test_region_and_date_drive_every_view(server_url, page, artifacts):
     page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 6")
     assert _map_values(page)["610100"] == 114
     assert _trend_title(page).startswith("陕西省")
-    page.wait_for_timeout(1500)  # let MapLibre finish painting before the picture
+    map_drawn(page)
     page.screenshot(path=str(artifacts / "dashboard_province_1920x1080.png"))
 
     # region: choose 汉中市 in the region control
@@ -55,7 +57,7 @@ def test_region_and_date_drive_every_view(server_url, page, artifacts):
     expect(page.locator("#kpi-confirmed")).to_have_text("117")  # 西安 on 2月16日
     page.wait_for_function("() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
                            " return d.z[d.locations.indexOf('610100')] === 117; }")
-    page.wait_for_timeout(1500)
+    map_drawn(page)
     page.screenshot(path=str(artifacts / "dashboard_xian_1920x1080.png"))
 
     copied = page.url
@@ -84,9 +86,8 @@ def test_date_controls_step_and_stay_in_range(server_url, page):
     page.goto(f"{server_url}/?region=610100&date=2020-12-07")
     expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时", timeout=20_000)
     page.click("#date-next")  # already the last day of the data
-    page.wait_for_timeout(500)
     expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时")
-    page.click("#date-prev")
+    page.click("#date-prev")  # the steps are taken in order: had "next" moved on, this would come back to 12月7日
     expect(page.locator("#as-of")).to_have_text("截至2020年12月6日24时")
     assert "date=2020-12-06" in page.url
     # the slider, moved by keyboard to its start, goes to the first day of the range
@@ -113,11 +114,7 @@ def test_date_steps_recolour_the_map_in_the_browser_and_playback_follows(server_
                                                         timeout=20_000)
     expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=20_000)
     page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5")
-    for _ in range(100):  # the day values of the view arrive after the map
-        if "map-days.data" in answered:
-            break
-        page.wait_for_timeout(200)
-    assert "map-days.data" in answered
+    until(page, lambda: "map-days.data" in answered, what="the day values of the view (after the map)")
 
     sent = []
     page.on("request", lambda r: r.method == "POST" and sent.append(r.post_data_json["output"]))
@@ -139,14 +136,16 @@ def test_date_steps_recolour_the_map_in_the_browser_and_playback_follows(server_
     page.click("#play-toggle")
     expect(page.locator("#play-toggle")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#as-of")).to_have_text(re.compile("截至2020年2月1[4-9]日24时"), timeout=15_000)
-    page.wait_for_timeout(500)
+    map_drawn(page)
     page.screenshot(path=str(artifacts / "dashboard_playing_1920x1080.png"))
     page.click("#play-toggle")
     expect(page.locator("#play-toggle")).to_have_attribute("aria-pressed", "false")
-    page.wait_for_timeout(1500)
+    # paused: the playback's tick is off, and the page has caught up with the day it stopped on
+    page.wait_for_function("() => window.dash_component_api.getLayout('play-tick').props.disabled === true")
+    page.wait_for_function("""() => { const [y, m, d] = new URLSearchParams(location.search).get('date').split('-');
+        return document.querySelector('#as-of').textContent === `截至${y}年${+m}月${+d}日24时`; }""")
+    callbacks_done(page)
     shown = page.locator("#as-of").text_content()
-    page.wait_for_timeout(1500)
-    assert page.locator("#as-of").text_content() == shown  # paused
     day = re.search(r"date=([0-9-]+)", page.url).group(1)
     assert shown == f"截至2020年{int(day[5:7])}月{int(day[8:])}日24时"
     assert _map_values(page)["610100"] == _api_confirmed(server_url, "610100", day)
@@ -163,11 +162,8 @@ def test_date_steps_into_the_next_block_of_days_recolour_without_map_requests(se
             and asked.append(r.post_data_json))
     page.goto(f"{server_url}/?region=610100&date=2020-03-03")  # the range starts 2020-01-01: block 1 is 3月5日 on
     page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5")
-    for _ in range(100):
-        if any(a["output"] == "map-days.data" for a in asked):
-            break
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(1000)
+    until(page, lambda: any(a["output"] == "map-days.data" for a in asked), what="the day values of the view")
+    callbacks_done(page)  # nothing of the first load still to come
     asked.clear()
     for day in ("4", "5", "6"):
         page.click("#date-next")
@@ -205,20 +201,20 @@ def test_map_after_date_steps_draws_what_a_fresh_page_draws(server_url, page, br
         page.goto(f"{server_url}/?{view}&date=2020-02-08")
         expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=20_000)
         page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 7")
-        page.wait_for_timeout(1500)
+        map_drawn(page)
         start = _drawn(page)
         for day in ("9", "10", "11"):
             page.click("#date-next")
             expect(page.locator("#as-of")).to_have_text(f"截至2020年2月{day}日24时")
         page.wait_for_function("() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
                                f" return d.z[d.locations.indexOf('610100')] === {_api_confirmed(server_url, '610100', '2020-02-11')}; }}")
-        page.wait_for_timeout(500)
+        map_drawn(page)
         stepped = _drawn(page)
 
         fresh.goto(f"{server_url}/?{view}&date=2020-02-11")
         expect(fresh.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=20_000)
         fresh.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 7")
-        fresh.wait_for_timeout(1500)
+        map_drawn(fresh)
         opened = _drawn(fresh)
 
         units = fresh.evaluate("() => document.querySelector('#region-map .js-plotly-plot').data[0].locations.length")
@@ -248,7 +244,7 @@ def test_trend_views_risk_map_and_ranking(server_url, page, artifacts):
     page.get_by_role("button", name="Rt", exact=True).click()
     expect(page.locator("#unit-table tbody tr").first).to_contain_text("西安市")
     expect(page.locator("#unit-table tbody tr").nth(1)).to_contain_text("汉中市")
-    page.wait_for_timeout(1500)
+    map_drawn(page)
     page.screenshot(path=str(artifacts / "dashboard_risk_rt_1920x1080.png"))
     with page.expect_download() as download:
         page.click("#table-download-button")
@@ -276,7 +272,7 @@ def test_flow_views_follow_region_and_origin_clicks(server_url, page, artifacts)
     expect(page.locator("#flow-table tr.highlight")).to_contain_text("北京市")
     page.wait_for_function("() => { const d = document.querySelector('#flow-chart .js-plotly-plot').data;"
                            " return d[d.length - 1].line && d[d.length - 1].line.color === '#1f3a93'; }")
-    page.wait_for_timeout(1500)
+    map_drawn(page, "#flow-chart")
     page.locator(".flows").screenshot(path=str(artifacts / "flows_xian_0120.png"))
     # another region: every flow view follows
     page.locator("#unit-table").get_by_role("button", name="汉中市", exact=True).click()
@@ -296,7 +292,8 @@ def test_first_load_stays_within_budget(server_url, page):
     page.goto(f"{server_url}/?region=610000&date=2020-02-15")
     page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5"
                            " && document.querySelector('#region-map .maplibregl-canvas')", timeout=30_000)
-    page.wait_for_timeout(2000)
+    callbacks_done(page)  # every answer of the first load in, and the map's boundaries loaded and drawn
+    map_drawn(page)
     entries = page.evaluate("""() => performance.getEntriesByType('navigation').concat(
         performance.getEntriesByType('resource')).map(e => [e.name, e.transferSize, e.decodedBodySize])""")
     transferred = sum(t for _, t, _ in entries)

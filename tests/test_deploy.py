@@ -1,4 +1,4 @@
-"""The deployment as the README describes it: `gunicorn -c gunicorn.conf.py app:server` with two workers, behind
+"""The deployment as docs/deployment.md describes it: `gunicorn -c gunicorn.conf.py app:server` with two workers, behind
 deploy/nginx.conf (Debian's nginx; the upstream port, the listen port and the log/pid paths substituted into a
 copy). Through nginx: the page, a callback, a compressed and long-cached Dash bundle, the API; and both workers
 answer. Skipped only where nginx is not installed and this is not CI (in CI, scripts/setup.sh installs it)."""

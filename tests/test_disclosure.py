@@ -16,8 +16,8 @@ from conftest import PLANTED, planted_case_list
 
 import security
 from data import catalogue, disclosure
+from data.catalogue import INTERNAL, PUBLIC
 from data.ingest import pipeline
-from security import INTERNAL, PUBLIC
 
 NAN = float("nan")
 
@@ -157,8 +157,7 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
     import callbacks.dashboard as dash_cb  # noqa: PLC0415
     import callbacks.data_page as data_cb  # noqa: PLC0415
     import callbacks.exports as exports  # noqa: PLC0415
-    import callbacks.flows as flows_cb  # noqa: PLC0415
-    import callbacks.wall as wall_cb  # noqa: PLC0415
+    from views import assessment, flows, maps, ranking, trends, wall  # noqa: PLC0415
     from figures import tables  # noqa: PLC0415
 
     file = planted_case_list()
@@ -201,18 +200,18 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
     for region, day in [("611000", "2020-02-10"), ("611002", "2020-02-10"), ("611024", "2020-02-11")]:
         scan(f"kpis {region}", dash_cb.update_kpis(region, day))
         for metric in ("confirmed_cum", "new_7d", "incidence_7d_per_100k", "rt", "risk_level"):
-            scan(f"map {region} {metric}", dash_cb.build_map(region, day, metric, ["fever_clinic"]))
+            scan(f"map {region} {metric}", maps.build_map(region, day, metric, ["fever_clinic"]))
         for view in ("single", "units", "compare", "rt"):
-            scan(f"trend {region} {view}", dash_cb.trend_figure(view, region, day, [], [region]).to_plotly_json())
-        scan(f"assessment {region}", dash_cb.assessment(region, day))
-        scan(f"flows {region}", flows_cb.flow_view(region, day, "in", "national", "city", None))
-        scan(f"wall {region}", wall_cb.wall_view({"region": region, "date": day, "pinned_date": True, "metric": "confirmed_cum"}, 0))
+            scan(f"trend {region} {view}", trends.trend_figure(view, region, day, [], [region]).to_plotly_json())
+        scan(f"assessment {region}", assessment.assessment(region, day))
+        scan(f"flows {region}", flows.flow_view(region, day, "in", "national", "city", None))
+        scan(f"wall {region}", wall.wall_view({"region": region, "date": day, "pinned_date": True, "metric": "confirmed_cum"}, 0))
         for chart in exports.CHART_NAMES:
             frame = exports.chart_table(chart, region, day)
             scan(f"export {chart} {region} csv", tables.to_csv(frame))
             scan(f"export {chart} {region} xlsx", tables.to_xlsx(frame, "数据"))
         for kind in ("csv", "xlsx"):
-            scan(f"ranking {kind} {day}", dash_cb.ranking_download(day, None, kind))
+            scan(f"ranking {kind} {day}", ranking.ranking_download(day, None, kind))
     # one more blank line: not the stored file (which previews as 已导入), so the page lists every row, each now a
     # repeated report of a stored case
     contents = "data:text/csv;base64," + base64.b64encode(file + b"\n").decode()

@@ -8,6 +8,8 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
+from waiting import callbacks_done, map_drawn
+
 
 @pytest.fixture()
 def dashboard(server_url, browser):
@@ -17,7 +19,8 @@ def dashboard(server_url, browser):
     expect(page.locator("#kpi-confirmed")).to_have_text("114", timeout=30_000)
     page.wait_for_function("() => document.querySelector('#region-map .maplibregl-canvas')"
                            " && document.querySelector('#trend-chart .js-plotly-plot')?.data?.length > 0")
-    page.wait_for_timeout(1500)
+    callbacks_done(page)
+    map_drawn(page)
     yield page
     context.close()
 

@@ -89,13 +89,14 @@ def test_wuhan_dominates_xian_importation_risk_until_the_lockdown(fq):
 
 def test_flow_views_follow_the_region(fq):
     import callbacks.flows as cbf
-    fig, rows, title, note = cbf.flow_view("610100", "2020-01-20", "in", "national", "city", None)
+    import views.flows as flow_views
+    fig, rows, title, note = flow_views.flow_view("610100", "2020-01-20", "in", "national", "city", None)
     assert title.startswith("西安市") and rows
-    fig2, _, title2, _ = cbf.flow_view("610700", "2020-01-20", "in", "national", "city", None)
+    fig2, _, title2, _ = flow_views.flow_view("610700", "2020-01-20", "in", "national", "city", None)
     assert title2.startswith("汉中市") and fig2["data"][-1]["name"] == "汉中市"
-    _, _, _, note = cbf.flow_view("610403", "2020-01-20", "in", "national", "city", None)
+    _, _, _, note = flow_views.flow_view("610403", "2020-01-20", "in", "national", "city", None)
     assert "不单列" in note
-    fig3, _, _, _ = cbf.flow_view("610100", "2020-01-20", "in", "national", "city", "110000")
+    fig3, _, _, _ = flow_views.flow_view("610100", "2020-01-20", "in", "national", "city", "110000")
     assert fig3["data"][-1]["line"]["color"] == "#1f3a93"  # the clicked origin is highlighted
     assert cbf.picked_origin("flow-chart", {"points": [{"customdata": ["420100", "武汉市 → 西安市", 0.45, "0.02"]}]},
                              [], None) == "420100"

@@ -119,7 +119,7 @@ def test_the_openapi_document_names_the_model_and_method(client):
 
 
 def test_the_trend_draws_the_fan_after_the_day(app_module):
-    from callbacks.dashboard import trend_figure  # noqa: PLC0415
+    from views.trends import trend_figure  # noqa: PLC0415
     fig = trend_figure("region", "610000", "2020-02-05", [], [])
     fan = [t for t in fig.data if t.meta and t.meta.get("forecast")]
     assert {t.meta["forecast"] for t in fan} == set(FIELDS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import traceback
 import pytest
 
 from conftest import ROOT
-from data import migrate, shipped, store
+from data import store
 from data.ingest import pipeline
 from data.ingest.reading import ReadError
 from fuzz_files import generate
@@ -30,13 +31,11 @@ MAX_RSS_GB = 3.0
 
 
 @pytest.fixture(scope="module")
-def fuzz_store(tmp_path_factory):
+def fuzz_store(shipped_sqlite, tmp_path_factory):
     """A SQLite store with the shipped data, as on a first start (its own file: the writes are watched)."""
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite"
-    eng = store.connect(f"sqlite:///{path}")
-    migrate.upgrade(eng)
-    shipped.ensure_loaded(eng)
-    return eng, path
+    shutil.copyfile(shipped_sqlite, path)
+    return store.engine(f"sqlite:///{path}"), path
 
 
 def dump(path) -> str:

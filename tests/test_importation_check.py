@@ -1,5 +1,5 @@
 """The importation model checked against what happened (issue 19, item 3): the statistic by hand, the expectation by
-hand, and the check on the shipped 2020 data as the view and the README state it."""
+hand, and the check on the shipped 2020 data as the view and docs/methods.md state it."""
 from __future__ import annotations
 
 import math
@@ -57,8 +57,8 @@ def test_expected_imports_by_hand():
 
 @pytest.fixture(scope="module")
 def checked(app_module):
-    from data import flow_queries
-    return flow_queries.importation_check()
+    from data import importation_check
+    return importation_check.result()
 
 
 def test_shipped_check_covers_the_ten_baidu_units(checked):
@@ -81,13 +81,13 @@ def test_shipped_check_numbers_the_readme_states(checked):
     stats = checked.stats
     assert stats["rho"] == pytest.approx(0.523, abs=0.005) and stats["p"] == pytest.approx(0.121, abs=0.005)
     assert stats["r2"] == pytest.approx(0.814, abs=0.005) and stats["r2_log"] == pytest.approx(0.574, abs=0.005)
-    from data.flow_queries import VARIANT_WUHAN
+    from data.importation_check import VARIANT_WUHAN
     assert checked.variants[VARIANT_WUHAN]["rho"] > stats["rho"]  # Wuhan arrivals alone rank the units better
 
 
 def test_the_check_is_built_once_per_data_version(checked):
-    from data import flow_queries
-    assert flow_queries.importation_check() is checked
+    from data import importation_check
+    assert importation_check.result() is checked
 
 
 def test_scatter_has_one_labelled_point_per_unit(checked):

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import new_wave
-from data import flow_queries, migrate, queries, shipped, store
+from data import flow_queries, queries, store
 from data.ingest import pipeline
 from geo import regions
 from geo.units import PROVINCE
@@ -25,22 +25,11 @@ pytestmark = pytest.mark.once  # stores of its own on SQLite (nothing backend-sp
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    """A store with the shipped 2020 data, as a duty office's would be, made once for the module."""
-    path = tmp_path_factory.mktemp("wave") / "template.sqlite"
-    engine = store.connect(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    shipped.ensure_loaded(engine)
-    engine.dispose()
-    return path
-
-
 @pytest.fixture()
-def eng(template, tmp_path):
-    """A copy of the template for each test."""
+def eng(shipped_sqlite, tmp_path):
+    """A store with the shipped 2020 data, as a duty office's would be: the test's own copy."""
     path = tmp_path / "store.sqlite"
-    shutil.copy(template, path)
+    shutil.copyfile(shipped_sqlite, path)
     engine = store.engine(f"sqlite:///{path}")
     yield engine
     engine.dispose()

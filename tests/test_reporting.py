@@ -19,6 +19,7 @@ from data import direct_report as dr
 from data import reporting, shipped, store
 from data.ingest import pipeline
 from security import accounts, roles
+from waiting import eventually
 
 UTC = dt.timezone.utc
 DAY = dt.date(2026, 3, 1)  # a day's report is due 2026-03-02 09:00 Beijing = 01:00 UTC
@@ -264,7 +265,7 @@ def test_a_correction_below_the_previous_cumulative_reaches_the_store_with_its_r
 # ---- the API and the permissions -----------------------------------------------------------------------------------
 def test_api_reporting_status(client, monkeypatch):
     import api.v1  # noqa: PLC0415
-    from security import INTERNAL, PUBLIC  # noqa: PLC0415
+    from data.catalogue import INTERNAL, PUBLIC  # noqa: PLC0415
     monkeypatch.setattr(api.v1, "clearance", lambda: INTERNAL)
     rows = client.get("/api/v1/reporting-status?date=2020-12-07").get_json()
     assert len([r for r in rows if r["level"] == "unit"]) == 12
@@ -352,6 +353,7 @@ def test_a_report_typed_on_a_phone_reaches_the_api_and_the_wall(own_server, brow
     wall.close()
 
     assert pipeline.rollback(batch, user="test", eng=store.engine(db))
-    time.sleep(1.1)  # the served app's data version is read at most once a second
-    assert _json(f"{url}/api/v1/summary?region=610200&date=2020-12-07")["confirmed_cum"] == 8
+    # the served app reads the data version at most once a second
+    eventually(lambda: _json(f"{url}/api/v1/summary?region=610200&date=2020-12-07")["confirmed_cum"] == 8,
+               timeout=5, what="the rollback in the served app")
     assert _by_code(_json(f"{url}/api/v1/reporting-status?date=2020-12-08"))["610200"]["status"] == "missing"

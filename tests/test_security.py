@@ -20,6 +20,7 @@ from sqlalchemy import text
 from conftest import ROOT, _serve, new_database
 from data import store
 from security import accounts, audit, roles
+from waiting import callbacks_done, map_drawn, next_tick
 
 PASSWORD = "correct horse battery"
 USERS = {"viewer": ("guanzhong-viewer", None), "officer": ("xian-officer", "610100"),
@@ -67,10 +68,10 @@ def sessions(site):
     return {role: signed_in(url, role, token) for role in [None, *roles.ROLES]}
 
 
-def test_readme_shows_the_access_table_the_gate_enforces():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert roles.access_table_markdown() in readme
-    assert roles.permission_table_markdown() in readme
+def test_accounts_doc_shows_the_access_tables_the_gate_enforces():
+    accounts_doc = (ROOT / "docs" / "accounts.md").read_text(encoding="utf-8")
+    assert roles.access_table_markdown() in accounts_doc
+    assert roles.permission_table_markdown() in accounts_doc
 
 
 ROUTE_CASES = [(route, role) for route, _prefix, _what, _perm in roles.ROUTES if route != "/logout"
@@ -478,7 +479,7 @@ def test_browser_signs_in_works_under_the_csp_and_signs_out(site, page, artifact
     page.click("#date-next")
     expect(page.locator("#as-of")).to_have_text("截至2020年2月16日24时")
     expect(page.locator("#kpi-confirmed")).to_have_text("240", timeout=20_000)
-    page.wait_for_timeout(1500)
+    map_drawn(page)
     page.screenshot(path=str(artifacts / "signed_in_officer_1920x1080.png"))
     assert _no_errors(page) == [], page.errors  # no CSP violation, no refused callback
     page.goto(f"{url}/admin")
@@ -521,11 +522,12 @@ def test_browser_admin_page_and_wall_link(site, page, artifacts):
     errors = []
     wall.on("console", lambda m: m.type == "error" and "GL" not in m.text and errors.append(m.text))
     wall.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url} {r.request.post_data}"[:300]))
+    wall.clock.install()  # its timers, so the test can bring its next poll forward
     wall.goto(wall_link)
     expect(wall).to_have_url(re.compile(r"/wall$"))
     expect(wall.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=30_000)
     expect(wall.locator("#kpi-confirmed")).not_to_have_text("–", timeout=20_000)
-    wall.wait_for_timeout(1500)
+    map_drawn(wall)
     wall.screenshot(path=str(artifacts / "wall_by_token_1920x1080.png"))
     shown_errors = list(errors)
     assert wall.goto(f"{url}/").status == 403
@@ -533,7 +535,8 @@ def test_browser_admin_page_and_wall_link(site, page, artifacts):
     expect(wall.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=30_000)
     token_id = max(t["id"] for t in accounts.wall_tokens(eng=store.engine(site[1])))
     accounts.revoke_wall_token(token_id, eng=store.engine(site[1]))
-    # the next poll (every 15 s) is refused; the screen leaves the figures for the sign-in page
+    # the next poll (every 15 s, brought forward here) is refused; the screen leaves the figures for the sign-in page
+    next_tick(wall, "data-poll")
     expect(wall).to_have_url(re.compile(r"/login\?next=/wall"), timeout=40_000)
     wall.context.close()
     assert shown_errors == [] and _no_errors(page) == [], (shown_errors, page.errors)
@@ -545,12 +548,12 @@ def test_browser_local_demo_pages_without_csp_violations(server_url, page):
         page.goto(server_url + path)
         expect(page.locator(ready)).to_be_visible(timeout=30_000)
         expect(page.locator("#account-banner")).to_contain_text("本地演示模式")
-    page.wait_for_timeout(1000)
+    callbacks_done(page)  # every callback of the page answered: a refused one would be in the errors by now
     assert _no_errors(page) == [], page.errors
 
 
 def test_every_server_callback_declares_its_permission(app_module):
-    """Declared where it is defined (@requires): a new or renamed callback cannot fall back to a default."""
+    """Declared where it is defined (@declared_callback): a new or renamed callback cannot fall back to a default."""
     undeclared = [key for key, spec in app_module.app.callback_map.items() if spec.get("callback") is not None
                   and "_pages_content" not in key  # Dash's page router: the route table decides (ROUTES)
                   and roles.callback_permission(spec["callback"].__module__, spec["callback"].__name__)[0] == roles.UNDECLARED]

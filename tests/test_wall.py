@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, insert
 
 from data import store
+from waiting import api_answers, callbacks_done, eventually, map_drawn, next_tick
 
 
 @pytest.mark.parametrize("width, height", [(1920, 1080), (3840, 2160)])
@@ -24,7 +25,8 @@ def test_wall_fills_the_screen(server_url, browser, artifacts, width, height):
         assert re.fullmatch(r"[\d,.万]+", page.inner_text(f"#kpi-{key}")), key
     page.wait_for_function("() => document.querySelector('#region-map .maplibregl-canvas')"
                            " && document.querySelector('#flow-chart .js-plotly-plot')?.data?.length > 0")
-    page.wait_for_timeout(2500)
+    callbacks_done(page)
+    map_drawn(page)
     size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
                          " innerWidth, innerHeight]")
     assert size[0] <= size[2] and size[1] <= size[3], size  # nothing to scroll
@@ -57,11 +59,15 @@ def _report_arrives(db_url: str, checksum: str, day: dt.date, confirmed: int, cu
 def test_wall_picks_up_new_data_without_a_reload(own_server, browser):
     server_url, server_db = own_server
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.clock.install()  # the page's own timers, so the test can move it on to its next poll instead of waiting
     page.goto(f"{server_url}/wall")  # no date pinned: the wall shows the latest day
     expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时", timeout=30_000)
     page.evaluate("() => { window.__marker = 'same page'; }")
     _report_arrives(server_db, "wall-test", dt.date(2020, 12, 8), 200, 150, 3)  # a new day's report
-    expect(page.locator("#as-of")).to_have_text("截至2020年12月8日24时", timeout=40_000)
+    eventually(lambda: (api_answers(f"{server_url}/api/v1/summary?region=610100&date=2020-12-08") or {})
+               .get("confirmed_cum") == 200, what="the new day in the served app")  # it reads the version each second
+    next_tick(page, "data-poll")
+    expect(page.locator("#as-of")).to_have_text("截至2020年12月8日24时", timeout=20_000)
     assert page.evaluate("() => window.__marker") == "same page"  # no reload
     page.close()
 
@@ -69,11 +75,15 @@ def test_wall_picks_up_new_data_without_a_reload(own_server, browser):
 def test_dashboard_redraws_in_place_after_a_new_batch(own_server, browser):
     server_url, server_db = own_server
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.clock.install()
     page.goto(f"{server_url}/?region=610100&date=2020-02-15")
     expect(page.locator("#kpi-confirmed")).to_have_text("114", timeout=30_000)
     page.evaluate("() => { window.__marker = 'same page'; }")
     _report_arrives(server_db, "dashboard-test", dt.date(2020, 2, 15), 115, 25, 0)  # a revision of 2月15日
-    expect(page.locator("#kpi-confirmed")).to_have_text("115", timeout=45_000)
+    eventually(lambda: (api_answers(f"{server_url}/api/v1/summary?region=610100&date=2020-02-15") or {})
+               .get("confirmed_cum") == 115, what="the revision in the served app")
+    next_tick(page, "page-poll")
+    expect(page.locator("#kpi-confirmed")).to_have_text("115", timeout=20_000)
     assert page.evaluate("() => window.__marker") == "same page"
     page.close()
 
@@ -82,14 +92,17 @@ def test_wall_rotates_through_metrics_and_views(server_url, browser):
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.clock.install()
     page.goto(f"{server_url}/wall?date=2020-02-15&rotate=5")
     expect(page.locator("#kpi-confirmed")).to_have_text(re.compile(r"\d"), timeout=30_000)
-    seen = set()
-    for _ in range(4):
-        page.wait_for_timeout(5200)
-        seen.add(page.evaluate("() => document.querySelector('#region-map .js-plotly-plot').layout.coloraxis"
-                               ".colorbar.title.text + '|' + document.querySelector('#trend-chart .js-plotly-plot')"
-                               ".layout.title.text"))
-    assert len(seen) >= 3, seen  # the panels moved on by themselves
+    shown = ("() => document.querySelector('#region-map .js-plotly-plot').layout.coloraxis.colorbar.title.text"
+             " + '|' + document.querySelector('#trend-chart .js-plotly-plot').layout.title.text")
+    page.wait_for_function(f"() => {{ try {{ return ({shown})(); }} catch (e) {{ return false; }} }}")
+    seen = [page.evaluate(shown)]
+    for _ in range(3):
+        next_tick(page, "wall-rotate")  # the next turn of the rotation, without waiting its 5 s
+        page.wait_for_function(f"(before) => ({shown})() !== before", arg=seen[-1], timeout=20_000)
+        seen.append(page.evaluate(shown))
+    assert len(set(seen)) >= 3, seen  # the panels moved on by themselves
     assert errors == []
     page.close()

@@ -8,6 +8,9 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from data import catalogue
+from data.ingest.reading import ReadError
+
 SYNONYMS = {
     "cases": {
         "region": ("地区", "区县", "所在区县", "区域", "地市", "城市", "市区", "行政区", "行政区划", "单位", "报告地区",
@@ -85,12 +88,23 @@ FACILITY_KINDS = {"发热门诊": "fever_clinic", "发热": "fever_clinic", "fev
                   "定点药店": "pharmacy", "药店": "pharmacy", "pharmacy": "pharmacy",
                   "物资保障点": "supply_point", "储备菜投放点": "supply_point", "保障点": "supply_point",
                   "supply_point": "supply_point"}
-FIELD_NAMES = {"region": "地区", "date": "日期", "confirmed_cum": "累计确诊", "new_confirmed": "新增确诊",
-               "cured_cum": "累计治愈", "dead_cum": "累计死亡", "age": "年龄", "sex": "性别", "lon": "经度",
-               "lat": "纬度", "share_pct": "占比", "volume": "流量", "origin": "迁出地", "destination": "迁入地",
-               "kind": "类型", "name": "名称", "daily_capacity": "日接诊能力", "beds": "床位", "severity": "病情", "detection": "发现方式",
-               "mask_stock": "口罩库存", "vegetable_stock_t": "储备菜", "address": "现住址", "note": "备注",
-               "county": "区县", "status": "状态"}
+
+
+def _labels(dataset: str, *names: str) -> dict[str, str]:
+    return {name: catalogue.label(name, dataset) for name in names}
+
+
+# Each field's name in the upload forms, error messages and ``--columns`` (docs/data.md lists them): the catalogue's
+# name for a catalogued field; the rest are what a file holds before it is stored (the region and date as written,
+# coordinates, a flow's two ends).
+FIELD_NAMES = {"region": "地区", "date": "日期",
+               **_labels("summary", "confirmed_cum", "new_confirmed", "cured_cum", "dead_cum"),
+               **_labels("case_list", "age", "sex"), "lon": "经度", "lat": "纬度", **_labels("flows", "share_pct"),
+               "volume": "流量", "origin": "迁出地", "destination": "迁入地",
+               **_labels("facilities", "kind", "name", "daily_capacity", "beds"),
+               **_labels("case_list", "severity", "detection"),
+               **_labels("facilities", "mask_stock", "vegetable_stock_t"), "address": "现住址", "note": "备注",
+               "county": "区县", **_labels("facilities", "status")}
 
 _strict = ConfigDict(extra="ignore")
 
@@ -175,7 +189,7 @@ FORM_FIELDS = {"cases": ("region", "date", "confirmed_cum", "new_confirmed", "cu
 
 
 def field_key(name: str, kind: str | None = None) -> str | None:
-    """A field as the README names it (迁入地, 累计确诊) or by its key (destination), for the given kind or any."""
+    """A field as docs/data.md names it (迁入地, 累计确诊) or by its key (destination), for the given kind or any."""
     name = name.strip()
     keys = [k for k, words in (SYNONYMS[kind] if kind else
                                {k: w for kind_words in SYNONYMS.values() for k, w in kind_words.items()}).items()
@@ -186,7 +200,6 @@ def field_key(name: str, kind: str | None = None) -> str | None:
 def parse_columns(text: str, kind: str | None = None) -> dict[str, str]:
     """``迁入地=dest,迁出地=origin,流量=idx`` -> {"destination": "dest", ...}; an unknown field is a ValueError naming
     the fields there are."""
-    from data.ingest.reading import ReadError  # noqa: PLC0415
     mapping = {}
     for pair in filter(None, (p.strip() for p in text.replace("，", ",").split(","))):
         field, sep, column = pair.partition("=")

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import signal
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,25 +25,33 @@ import shapely
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import insert, select, update
 
-from data import store
+from data import demo_facilities, queries, store
 from data.ingest import kinds
 from data import catalogue
 from data.ingest import column_maps
 from data.ingest.reading import (MissingColumns, ReadError, date_reasons, normalise_header, parse_dates, read_table,
                                  safe_file_name, year_hint)
+from data.spreadsheet import formula_safe
 from geo import china, gazetteer, regions
+from geo.regions import within_scope
 
-ROOT = Path(__file__).resolve().parents[2]
-REPORTS = ROOT / "instance" / "reports"
 TARGET = {"cases": store.case_reports, "case-list": store.case_list, "facilities": store.facilities,
           "flows": store.flows}
 KIND_NAMES = {"cases": "每日病例", "case-list": "病例个案", "facilities": "设施", "flows": "人口流动"}
-PREVIEW_NAMES = {"region_adcode": "地区代码", "focus_adcode": "本地代码", "county_adcode": "区县代码",
-                 "as_of_date": "截至日期", "report_date": "报告日期", "date": "日期", "confirmed_cum": "累计确诊",
-                 "cured_cum": "累计治愈", "dead_cum": "累计死亡", "source_name": "原地区名称", "source_row": "行号",
-                 "sex": "性别", "age": "年龄", "severity": "病情", "detection": "发现方式", "kind": "类型",
-                 "name": "名称", "address": "地址", "lon": "经度", "lat": "纬度", "status": "状态",
-                 "direction": "方向", "zone": "功能区", "counterpart_name": "对方地区", "share_pct": "占比%", "volume": "流量"}
+
+
+def _titles(dataset: str, *names: str) -> dict[str, str]:
+    return {name: catalogue.title(name, dataset) for name in names}
+
+
+# stored column -> header of the preview: the catalogue's for a catalogued field, else the store's own columns
+PREVIEW_NAMES = {"region_adcode": "地区代码", "focus_adcode": "本地代码", **_titles("facilities", "county_adcode"),
+                 "as_of_date": "截至日期", **_titles("case_list", "report_date"), "date": "日期",
+                 **_titles("summary", "confirmed_cum", "cured_cum", "dead_cum"), "source_name": "原地区名称",
+                 "source_row": "行号", **_titles("case_list", "sex", "age", "severity", "detection"),
+                 **_titles("facilities", "kind", "name", "address"), "lon": "经度", "lat": "纬度",
+                 **_titles("facilities", "status"), "direction": "方向", "zone": "功能区",
+                 **_titles("flows", "counterpart_name", "share_pct"), "volume": "流量"}
 STATUS_NAMES = {"rejected": "拒收", "unresolved": "地区未识别", "duplicate": "重复", "revision": "修订",
                 "partial": "未定位到区县（已计入上级）"}
 
@@ -101,6 +110,16 @@ class Report:
 # ---- helpers --------------------------------------------------------------------------------------------------
 # Largest magnitude any count, stock or volume may have: beyond it a cell is a typing error (or 1e400), not data.
 MAX_VALUE = 1e9
+
+
+def sensitive_headers() -> set[str]:
+    """Every header under which an upload may carry personal data (the catalogue's sensitive fields and the
+    ingest synonyms for them), normalised as headers are."""
+    sensitive = [f for f in catalogue.CASE_LIST_FIELDS if f.level == catalogue.SENSITIVE]
+    keys = {f.name for f in sensitive} | set(kinds.PERSONAL_FIELDS)
+    words = {w for key in keys for w in (key, *kinds.SYNONYMS["case-list"].get(key, ()))}
+    words |= {f.title for f in sensitive}
+    return {normalise_header(w) for w in words}
 
 
 def _number(text: str):
@@ -179,7 +198,7 @@ def _hmac_base():
 
 
 def _instance_secret() -> str:
-    path = ROOT / "instance" / "pii-key"
+    path = store.instance_path() / "pii-key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(os.urandom(32).hex())
@@ -215,7 +234,6 @@ def _dates(table: pd.DataFrame, name: str, report: Report) -> pd.Series:
 
 
 def _cases(table: pd.DataFrame, rows: list[int], name: str, report: Report, eng) -> list[dict]:
-    from data import queries  # noqa: PLC0415
     resolved, _ = _resolve_regions(table)
     dates = _dates(table, name, report)
     numbers = {c: _numbers(table[c]) if c in table else pd.Series([None] * len(table), index=table.index, dtype=object)
@@ -454,14 +472,12 @@ def _case_list(table: pd.DataFrame, rows: list[int], name: str, report: Report, 
 @lru_cache(maxsize=1)
 def county_shapes() -> dict:
     """Full-resolution county polygons by adcode, read once per process."""
-    from data import demo_facilities  # noqa: PLC0415  (the full-resolution county polygons)
     features = json.loads(demo_facilities.COUNTIES.read_text(encoding="utf-8"))["features"]
     return {str(f["properties"]["adcode"]): shapely.geometry.shape(f["geometry"]) for f in features}
 
 
 def gcj_to_wgs(lon: float, lat: float) -> tuple[float, float]:
     """Approximate inverse of the GCJ-02 offset (one Newton step of the standard forward formula; < 1 m in Shaanxi)."""
-    import math  # noqa: PLC0415
     a, ee = 6378245.0, 0.00669342162296594323
 
     def forward(x, y):
@@ -679,7 +695,7 @@ def _ingest(data: bytes, file_name: str, kind: str | None, dry_run: bool, user: 
     report.rows = PROCESS[kind](frame, rows, file_name, report, eng)
     if scope:
         report.rows = _within_scope(report, scope)
-    personal = catalogue.sensitive_headers() if kind == "case-list" else set()
+    personal = sensitive_headers() if kind == "case-list" else set()
     for issue in report.issues:  # the officer's own headers, so the report can be fixed and uploaded again
         labelled = {table.mapping.get(k, str(k).split(":", 1)[-1]): v for k, v in issue.original.items()}
         # never echo personal data back: a case list's personal columns under any header we know, and anything
@@ -722,7 +738,6 @@ MAX_CELL_CHARS = 1_000
 
 def _within_scope(report: Report, scope: str) -> list[dict]:
     """The rows of the account's region; every other row is rejected, naming its line (or record) and region."""
-    from security.accounts import within_scope  # noqa: PLC0415
     keep, scope_name = [], regions.get(scope).display_name
     for row in report.rows:
         code = next((row[c] for c in ("region_adcode", "county_adcode", "focus_adcode") if row.get(c)), None)
@@ -757,22 +772,31 @@ def _store(report: Report, user: str, source: str, eng, also=None) -> None:
                  "candidates": i.candidates[:500], "original": _jsonable(i.original)} for i in report.issues])
         if also is not None:
             also(conn, batch_id)
+        _fault_point("before-commit")
     report.batch_id = batch_id
+
+
+def _fault_point(name: str) -> None:
+    """A test's chosen moment to die: with ``DASHBOARD_FAULT_AT=<name>`` in its environment the process kills itself
+    here (SIGKILL: no clean-up, no rollback of its own), so tests/test_ingest.py can show that a write cut off at that
+    point leaves the store as it was. Does nothing when the variable is unset."""
+    if os.environ.get("DASHBOARD_FAULT_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _jsonable(original: dict) -> dict:
     return {str(k): str(v) for k, v in original.items()}
 
 
-def write_issues(report: Report, directory: Path = REPORTS) -> Path | None:
+def write_issues(report: Report, directory: Path | None = None) -> Path | None:
     """The rows that were not stored, with reasons, as a CSV the officer can fix and upload again."""
     if not report.issues:
         return None
+    directory = directory or store.instance_path() / "reports"
     directory.mkdir(parents=True, exist_ok=True)
     stem = f"batch_{report.batch_id}" if report.batch_id else f"dryrun_{report.checksum[:8]}"
     path = directory / f"{stem}_问题行.csv"
-    from figures.tables import csv_safe  # noqa: PLC0415  (formulas in the officer's cells are not run by Excel)
-    csv_safe(report.issues_frame()).to_csv(path, index=False, encoding="utf-8-sig")
+    formula_safe(report.issues_frame()).to_csv(path, index=False, encoding="utf-8-sig")
     return path
 
 

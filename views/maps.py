@@ -1,0 +1,115 @@
+"""The map of `/` (and the wall's, the briefing's): the units on the day, the counties of the chosen unit, the
+facility and coverage layers; and the map's day values, which let the browser recolour it on a date step."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from analytics import risk, rt
+from analytics.coverage import DEFAULT_DISTANCE_KM
+from data import cache, catalogue, queries, resources
+from figures import maps
+from geo import regions
+from geo.units import PROVINCE
+
+
+def map_frames(region: str, day: str):
+    """The units on the day, and the counties of the selected unit (None at province level)."""
+    units = queries.on_day(day, "unit")
+    unit = regions.unit_of(region)
+    counties = queries.on_day(day, "county", parent=unit.adcode) if unit else None
+    return units, counties, unit
+
+
+def build_map(region: str, day: str, metric: str, layers, distance_km: float = DEFAULT_DISTANCE_KM,
+              palette: str | None = None) -> dict:
+    units, counties, unit = map_frames(region, day)
+    bounds = (unit or regions.province()).bounds
+    kinds = [k for k in layers or [] if k in maps.FACILITY_STYLE]
+    facilities = queries.facilities(kinds, unit.adcode if unit else None) if kinds else None
+    gaps = None
+    if maps.GAP_LAYER in (layers or []):
+        covered = resources.coverage(distance_km)
+        gaps = maps.gap_trace(resources.gaps_url(distance_km), covered.counties, distance_km, covered.demo)
+    return maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties, facilities, gaps=gaps,
+                           palette=palette)
+
+
+@cache.memoize
+def shared_map(region: str, day: str, metric: str, layers: tuple, distance_km: float = DEFAULT_DISTANCE_KM,
+               palette: str | None = None) -> dict:
+    """build_map, kept per data version in the shared cache: the wall, dozens of officers and the replays of a
+    benchmark ask for the same few views; each is built once."""
+    return build_map(region, day, metric, layers, distance_km, palette)
+
+
+MAP_DAY_TRACES = (maps.TRACE_UNITS, maps.TRACE_UNITS_NODATA, maps.TRACE_COUNTIES, maps.TRACE_COUNTIES_NODATA)
+DAY_VALUE_KEYS = ("locations", "z", "customdata")
+
+
+def day_values(fig: dict) -> dict:
+    """What a date step changes in the map, by name: each choropleth's trace index with its locations, values and
+    hover text, and the colour axis. The browser (assets/dashboard.js recolourMap) and ``values_patch`` read it
+    by these names, so neither depends on the order of the traces."""
+    return {"traces": [{"index": i, **{k: fig["data"][i][k] for k in DAY_VALUE_KEYS}} for i in MAP_DAY_TRACES],
+            "coloraxis": fig["layout"]["coloraxis"]}
+
+
+def clean_block(block) -> int:
+    """The block of days (``maps.DAY_BLOCK`` long, counted from the first day of the view range) a request asks
+    for, kept inside the range; the last block (the latest day's, the default view) when it makes no sense."""
+    start, end = queries.view_range()
+    last = (end - start).days // maps.DAY_BLOCK
+    index = block.get("index") if isinstance(block, dict) else block
+    return min(max(index, 0), last) if isinstance(index, int) and not isinstance(index, bool) else last
+
+
+@cache.memoize
+def map_days(region: str, metric: str, block: int) -> dict:
+    """The map's day values for the days around the chosen one (its block of ``maps.DAY_BLOCK`` days and the
+    blocks either side: a step into the next block still finds its day while the page asks for the next window),
+    built with the same code as the map itself; kept per data version. A window, not the whole range: three years
+    of a city's days were 9 MB and 9 s to build at scale, too big to keep in the shared cache. Days with the same
+    values share one entry of ``frames`` (``days``: day -> its index): after an outbreak most days repeat."""
+    unit = regions.unit_of(region)
+    bounds = (unit or regions.province()).bounds
+    start, _ = queries.view_range()
+    first = start + dt.timedelta(days=(block - 1) * maps.DAY_BLOCK)
+    window = {"first": first, "last": first + dt.timedelta(days=3 * maps.DAY_BLOCK - 1),
+              "columns": maps.columns_for(metric)}
+    frames, seen, days = [], {}, {}
+    county_days = (queries.on_days("county", parent=unit.adcode, **window) if unit
+                   else itertools.repeat((None, None)))
+    for (day, units), (_, counties) in zip(queries.on_days("unit", **window), county_days):
+        values = day_values(maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties))
+        days[day] = seen.setdefault(repr(values), len(frames))
+        if days[day] == len(frames):
+            frames.append(values)
+    return {"key": f"{region}|{metric}", "block": block, "frames": frames, "days": days}
+
+
+_IMPORTATION = catalogue.field_named("importation_risk")
+MAP_NOTES = {
+    "importation_risk": f"{_IMPORTATION.label}：{_IMPORTATION.description}。",
+    "rt": f"Rt：Cori 等（2013）方法，{rt.WINDOW}日窗口；灰色为窗口内病例少于{rt.MIN_CASES}例，不作估计。",
+    "risk_level": f"风险等级：{risk.RULE_TEXT}。{risk.CLUSTER_ASSUMPTION}。",
+}
+
+
+def map_note_text(metric: str, region: str) -> str:
+    """The line under the map: where a click leads (or where it led), and how the metric is made."""
+    unit = regions.unit_of(region)
+    drill = f"已下钻至{unit.display_name}各县（区）；灰色为无县级数据。" if unit else "点击地图上的市（区）可下钻到县（区）。"
+    return f"{drill}{MAP_NOTES.get(metric, '')}"
+
+
+def facility_traces_in(region: str, layers, bounds) -> dict[int, dict]:
+    """The facility layers' traces for the visible box after a zoom or pan (clusters coarse to fine, then single
+    points), by their index in the map's figure; empty when no facility layer is on."""
+    kinds = [k for k in layers or [] if k in maps.FACILITY_STYLE]
+    if not kinds or not bounds:
+        return {}
+    unit = regions.unit_of(region)
+    frame = queries.facilities(kinds, unit.adcode if unit else None)
+    first = maps.TRACE_SELECTED + 1 + (maps.GAP_LAYER in layers)  # the uncovered area comes before the points
+    return {first + i: trace for i, trace in enumerate(maps.facility_traces(frame, tuple(bounds)))}
