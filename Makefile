@@ -19,8 +19,10 @@ test-fast:  ## the tests that need no browser, no served app or command and no f
 	.venv/bin/python -m pytest -m "not browser and not server and not fuzz" -n $(TEST_WORKERS) --dist loadfile \
 		$(PYTEST_ARGS)
 
-lint:  ## check the code: imports point one way (the contracts in pyproject.toml)
+lint:  ## check the code: one style (ruff format and ruff check) and imports pointing one way (pyproject.toml)
 	@scripts/setup.sh test
+	.venv/bin/ruff format --check .
+	.venv/bin/ruff check .
 	.venv/bin/lint-imports
 
 fuzz:  ## 1,000 generated malformed and hostile files through the real ingest (CI runs a seeded 100); FUZZ_SEED= to vary

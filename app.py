@@ -10,6 +10,7 @@ first start and the caches warmed.
   process's app, created and prepared for its command on first access (``--help`` and the maintenance commands
   ``db``, ``backup``, ``restore`` leave the store alone).
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,9 +32,9 @@ import cli
 import security
 from api.resources import bp as api_resources
 from api.v1 import bp as api_v1
-from figures.metrics import DEFAULT_METRIC
 from data import cache, flow_queries, queries, resources, shipped, store
 from data.ingest.reading import UPLOAD_MAX_BYTES
+from figures.metrics import DEFAULT_METRIC
 from security import banner
 from security import web as security_web
 from views import maps
@@ -43,8 +44,18 @@ log = logging.getLogger("dashboard")
 
 # What is worth compressing: pages, scripts, callback JSON and the boundary files (served as application/geo+json,
 # which flask-compress leaves alone by default: 353 KB of counties over the wire instead of 90 KB).
-COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
-                      "application/json", "application/geo+json", "image/svg+xml", "image/x-icon", "text/csv"]
+COMPRESS_MIMETYPES = [
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/geo+json",
+    "image/svg+xml",
+    "image/x-icon",
+    "text/csv",
+]
 # Boundary files change only when geo/build.py runs; a content hash in their URL would be the cleanest key, but
 # plotly asks for the plain URL, so the browser may keep them a day and revalidate by ETag after that.
 GEO_MAX_AGE = 86_400
@@ -102,7 +113,7 @@ def create_app(config: Mapping | None = None) -> dash.Dash:
     # plotly.js comes from assets/plotly.min.js, a partial bundle of the trace types we draw (vendor/plotly/): the
     # full bundle Dash would add is 1.44 MB gzip of a first load we keep under 1.5 MB. dcc.Graph uses window.Plotly
     # when set. Dash has no public switch for this; its list of scripts is the one place to leave it out.
-    dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001
+    dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001  (see above)
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
     app.layout = lambda: html.Div([banner.banner(), dash.page_container])  # per visit: who is signed in
 
@@ -191,7 +202,7 @@ def cli_command() -> str | None:
 
 def _flask_run_host() -> str:
     """The address `flask --app app:server run [--host H | -hH | --host=H]` will listen on."""
-    args = sys.argv[sys.argv.index("run") + 1:]
+    args = sys.argv[sys.argv.index("run") + 1 :]
     for i, arg in enumerate(args):
         if arg in ("--host", "-h") and i + 1 < len(args):
             return args[i + 1]
@@ -212,8 +223,10 @@ def _gunicorn_hosts() -> list[str] | None:
     while frame is not None:
         bind = getattr(getattr(frame.f_locals.get("self"), "cfg", None), "bind", None)
         if isinstance(bind, list) and bind:
-            return ["127.0.0.1" if b.startswith(("unix:", "fd://")) else b.rsplit(":", 1)[0].strip("[]") or "0.0.0.0"
-                    for b in bind]
+            return [
+                "127.0.0.1" if b.startswith(("unix:", "fd://")) else b.rsplit(":", 1)[0].strip("[]") or "0.0.0.0"
+                for b in bind
+            ]
         frame = frame.f_back
     return None
 
@@ -239,8 +252,9 @@ def process_app() -> dash.Dash:
     global _process_app  # noqa: PLW0603  (one app a process: see create_app)
     with _process_lock:
         if _process_app is None:
-            logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            logging.basicConfig(
+                level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+            )
             app = create_app()
             command = cli_command()
             prepare(app, command)

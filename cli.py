@@ -1,5 +1,6 @@
 """Command-line interface: `flask --app app:server COMMAND`. Each command prints one clear sentence on failure
 and exits 2 (no stack trace for a user's mistake)."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,9 @@ def register(server) -> None:
 
     @server.cli.command("ingest")
     @click.argument("file", type=click.Path(dir_okay=False))
-    @click.option("--kind", type=click.Choice(["cases", "case-list", "facilities", "flows"]),
-                  help="文件类型；不指定时按表头判断")
+    @click.option(
+        "--kind", type=click.Choice(["cases", "case-list", "facilities", "flows"]), help="文件类型；不指定时按表头判断"
+    )
     @click.option("--dry-run", is_flag=True, help="只检查不入库")
     @click.option("--columns", help="列对应：字段=文件中的列名，多对用逗号分隔，如 迁入地=dest,迁出地=origin,流量=idx")
     def ingest(file: str, kind: str | None, dry_run: bool, columns: str | None) -> None:
@@ -45,8 +47,7 @@ def register(server) -> None:
         t0 = time.perf_counter()
         try:
             mapping = kinds_columns(columns, kind) if columns else None
-            report = pipeline.ingest(path.read_bytes(), path.name, kind, dry_run=dry_run, user="cli",
-                                     columns=mapping)
+            report = pipeline.ingest(path.read_bytes(), path.name, kind, dry_run=dry_run, user="cli", columns=mapping)
         except ReadError as exc:
             _fail(f"{exc} 未做任何改动。")
         except Exception:  # a fault of ours, not the officer's: details to the log, one sentence to them
@@ -80,6 +81,7 @@ def register(server) -> None:
     def brief(region: str, day: str, out: str) -> None:
         """生成汇报材料（PPTX 或 PDF）：标题、摘要、关键指标、地图、趋势、人口流动、风险等级。"""
         from reports import briefing  # noqa: PLC0415  (kaleido loads only for this command, not with every app)
+
         if regions.get(region) is None:
             _fail(f"未知地区代码 {region}：请用六位行政区划代码，如 610000 或 610100。")
         try:
@@ -124,12 +126,16 @@ def register(server) -> None:
             report = forecasts.report(forecasts.run_backtest(list(codes) or None, days[0], days[1]))
         if not report["by_horizon"]:
             _fail("所选范围内没有可回测的起报日（每个起报日之后须有14天实际数据）。")
-        click.echo(f"起报日 {report['first_origin']} 至 {report['last_origin']}（{report['origins']} 个），"
-                   f"{report['regions']} 个地区，用时 {time.perf_counter() - t0:.1f} 秒")
+        click.echo(
+            f"起报日 {report['first_origin']} 至 {report['last_origin']}（{report['origins']} 个），"
+            f"{report['regions']} 个地区，用时 {time.perf_counter() - t0:.1f} 秒"
+        )
         for row in report["province_by_horizon"] or report["by_horizon"]:
             if row["horizon"] in (1, 7, 14):
-                click.echo(f"  {row['model']:>8}  {row['horizon']:>2}天  WIS {row['wis']:.3f}  相对WIS "
-                           f"{row['relative_wis']:.2f}  覆盖 50% {row['coverage_50']:.0%} / 90% {row['coverage_90']:.0%}")
+                click.echo(
+                    f"  {row['model']:>8}  {row['horizon']:>2}天  WIS {row['wis']:.3f}  相对WIS "
+                    f"{row['relative_wis']:.2f}  覆盖 50% {row['coverage_50']:.0%} / 90% {row['coverage_90']:.0%}"
+                )
         for verdict in report["verdicts"]:
             click.echo(verdict)
         if out:
@@ -139,7 +145,8 @@ def register(server) -> None:
     @server.cli.command("export-open-data")
     @click.option("--out", required=True, type=click.Path(file_okay=False), help="输出目录（不存在则创建）")
     def export_open_data(out: str) -> None:
-        """导出开放数据包（Frictionless Data Package：datapackage.json + CSV）：公开的汇总数据，县级数经小数抑制，不含个人信息。"""
+        """导出开放数据包（Frictionless Data Package：datapackage.json + CSV）：
+        公开的汇总数据，县级数经小数抑制，不含个人信息。"""
         target = Path(out)
         if target.exists() and any(p.name != "datapackage.json" and p.suffix != ".csv" for p in target.iterdir()):
             _fail(f"{out} 中已有其他文件；请指定空目录或此前导出的开放数据目录。")
@@ -160,8 +167,13 @@ def register(server) -> None:
             if conn.execute(select(store.batches.c.id).where(store.batches.c.created_by == "scale-data")).first():
                 _fail("该数据库已有规模测试数据；请换一个 DATABASE_URL。")
         t0 = time.perf_counter()
-        counts = scale.generate(seed=seed or scale.SEED, case_rows=case_rows, facility_rows=facility_rows,
-                                flow_rows=flow_rows, say=click.echo)
+        counts = scale.generate(
+            seed=seed or scale.SEED,
+            case_rows=case_rows,
+            facility_rows=facility_rows,
+            flow_rows=flow_rows,
+            say=click.echo,
+        )
         click.echo(f"已写入 {sum(counts.values()):,} 行（{time.perf_counter() - t0:.0f} 秒）：{counts}")
 
     register_store_commands(server)
@@ -196,9 +208,14 @@ def register_store_commands(server) -> None:
     def db_current() -> None:
         """显示数据库当前的结构版本，以及是否需要升级。"""
         what, revision = migrate.state(store.connect())
-        words = {"current": "最新", "behind": f"需要升级（运行 {migrate.UPGRADE_COMMAND}）",
-                 "unversioned": f"2026-12-04 版（未编号），需要升级（运行 {migrate.UPGRADE_COMMAND}）",
-                 "empty": "空数据库（首次启动时建立）", "ahead": "比本程序新", "foreign": "不是本看板的数据库"}
+        words = {
+            "current": "最新",
+            "behind": f"需要升级（运行 {migrate.UPGRADE_COMMAND}）",
+            "unversioned": f"2026-12-04 版（未编号），需要升级（运行 {migrate.UPGRADE_COMMAND}）",
+            "empty": "空数据库（首次启动时建立）",
+            "ahead": "比本程序新",
+            "foreign": "不是本看板的数据库",
+        }
         click.echo(f"{revision or '-'}  {words[what]}；本程序的结构版本 {migrate.head()}")
 
     @db.command("history")
@@ -217,8 +234,10 @@ def register_store_commands(server) -> None:
         except backup.BackupError as exc:
             _fail(str(exc))
         audit.record("backup", f"备份到 {done.path.name}（{done.size_bytes / 1e6:.1f} MB）", user="命令行", eng=eng)
-        click.echo(f"已备份到 {done.path}（{done.size_bytes / 1e6:.1f} MB，结构版本 {done.revision or '未编号'}，"
-                   f"用时 {done.seconds:.1f} 秒）。")
+        click.echo(
+            f"已备份到 {done.path}（{done.size_bytes / 1e6:.1f} MB，结构版本 {done.revision or '未编号'}，"
+            f"用时 {done.seconds:.1f} 秒）。"
+        )
 
     @server.cli.command("restore")
     @click.argument("file", type=click.Path(dir_okay=False))
@@ -232,5 +251,7 @@ def register_store_commands(server) -> None:
             _fail(str(exc))
         counts = backup.table_counts(eng)
         audit.record("restore", f"从 {done.path.name} 恢复", user="命令行", eng=eng)
-        click.echo(f"已从 {done.path} 恢复（结构版本 {done.revision}，用时 {done.seconds:.1f} 秒）："
-                   f"批次 {counts.get('batches', 0)}，账号 {counts.get('users', 0)}，审计记录 {counts.get('audit_log', 0)}。")
+        click.echo(
+            f"已从 {done.path} 恢复（结构版本 {done.revision}，用时 {done.seconds:.1f} 秒）："
+            f"批次 {counts.get('batches', 0)}，账号 {counts.get('users', 0)}，审计记录 {counts.get('audit_log', 0)}。"
+        )

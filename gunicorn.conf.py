@@ -16,6 +16,7 @@ Why these numbers (measured with ``make load`` on 2 cores / 24 GB, results in do
 - ``max_requests`` with jitter recycles a worker now and then (a fresh fork of the warm master, not a cold start),
   which bounds any slow growth of a long-lived process; the jitter keeps the workers from restarting together.
 """
+
 from __future__ import annotations
 
 import gc
@@ -57,7 +58,8 @@ def when_ready(server):
     without accounts and a SECRET_KEY (whatever -b says), then let the cache warm-up that app.py
     started in a thread finish. A thread does not survive fork, and a lock it held at that moment would stay held
     in the child for ever, so forking mid-warm-up could hang a worker's first request."""
-    from security import web  # noqa: PLC0415
+    from security import web  # noqa: PLC0415  (the config file is read before the app is imported)
+
     for address in server.cfg.bind:
         host = address.rsplit(":", 1)[0].strip("[]") if not address.startswith("unix:") else "127.0.0.1"
         try:

@@ -23,6 +23,7 @@ ingested, so their load is unknown (NaN), never 0. Facilities of the shipped set
 
 All thresholds are in THRESHOLDS; the page and docs/methods.md state them from there.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,7 +34,7 @@ import pandas as pd
 
 def floored(value: float, digits: int) -> float:
     """Rounded down, so a written value never reads as the threshold it misses (6.98 days is 6.9, not 7.0 < 7.0)."""
-    return math.floor(value * 10 ** digits + 1e-9) / 10 ** digits
+    return math.floor(value * 10**digits + 1e-9) / 10**digits
 
 
 # column -> (comparison, limit, Chinese label, how the value is written). One place for every threshold.
@@ -46,15 +47,32 @@ THRESHOLDS = {
 MASK_USE_PER_1000_PER_DAY = 20.0  # assumed: no sales data; see mask_use_per_day
 RATE_NOTE = f"口罩消耗速度按每千人每日{MASK_USE_PER_1000_PER_DAY:g}只假定（无药店销售数据）"
 LOAD_NOTE = "发热门诊负荷 = 近7日日均新增确诊 ÷ 开放发热门诊日接诊能力（仅计确诊病例，为负荷下限）"
-COLUMNS = ["name", "population", "clinics", "clinic_capacity", "new_7d_avg", "active", "clinic_load", "mask_stock",
-           "masks_per_1000", "mask_use_per_day", "stock_days", "supply_points", "supply_per_10k", "covered_share",
-           "flagged", "flag", "demo"]
+COLUMNS = [
+    "name",
+    "population",
+    "clinics",
+    "clinic_capacity",
+    "new_7d_avg",
+    "active",
+    "clinic_load",
+    "mask_stock",
+    "masks_per_1000",
+    "mask_use_per_day",
+    "stock_days",
+    "supply_points",
+    "supply_per_10k",
+    "covered_share",
+    "flagged",
+    "flag",
+    "demo",
+]
 
 
 def thresholds_text() -> str:
     """The thresholds as the page and docs/methods.md say them: 发热门诊负荷≥80%；口罩可用天数<7.0天；..."""
-    return "；".join(f"{label}{'≥' if op == '>=' else '<'}{write(limit)}"
-                    for op, limit, label, write in THRESHOLDS.values())
+    return "；".join(
+        f"{label}{'≥' if op == '>=' else '<'}{write(limit)}" for op, limit, label, write in THRESHOLDS.values()
+    )
 
 
 def mask_use_per_day(population: pd.Series) -> pd.Series:
@@ -70,13 +88,15 @@ def facility_sums(facilities: pd.DataFrame, key: str) -> pd.DataFrame:
     def attr(name):
         return open_["attrs"].map(lambda a: float(a.get(name) or 0) if isinstance(a, dict) else 0.0)
 
-    frame = pd.DataFrame({
-        "region": open_[key].astype(str),
-        "clinics": (open_["kind"] == "fever_clinic").astype(int),
-        "clinic_capacity": attr("daily_capacity").where(open_["kind"] == "fever_clinic", 0.0),
-        "mask_stock": attr("mask_stock").where(open_["kind"] == "pharmacy", 0.0),
-        "supply_points": (open_["kind"] == "supply_point").astype(int),
-    })
+    frame = pd.DataFrame(
+        {
+            "region": open_[key].astype(str),
+            "clinics": (open_["kind"] == "fever_clinic").astype(int),
+            "clinic_capacity": attr("daily_capacity").where(open_["kind"] == "fever_clinic", 0.0),
+            "mask_stock": attr("mask_stock").where(open_["kind"] == "pharmacy", 0.0),
+            "supply_points": (open_["kind"] == "supply_point").astype(int),
+        }
+    )
     sums = frame.groupby("region").sum()
     demo = facilities.groupby(facilities[key].astype(str))["is_demo"].any()
     return sums.join(demo.rename("demo"), how="outer")
@@ -119,4 +139,3 @@ def flag_reasons(row: dict) -> list[str]:
             shown = "无开放发热门诊" if np.isinf(value) else write(value)
             out.append(f"{label} {shown}（{'≥' if op == '>=' else '<'}{write(limit)}）")
     return out
-

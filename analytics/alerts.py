@@ -13,15 +13,17 @@ The metrics table is wide: index (adcode, date), one column per metric (see ``ME
 A metric the table lacks (clinic load before the adequacy data exist) raises nothing.
 Pure: no store, no clock (``now`` is an argument), no formatting beyond the alert's own text.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import math
 import operator
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import pandas as pd
 import yaml
@@ -59,12 +61,19 @@ METRICS = {
     "rt": Metric("有效再生数 Rt", lambda v: f"{v:.2f}"),
     "risk_rank": Metric("风险等级", lambda v: RANK_NAMES.get(float(v), _number(v))),
     "reported": Metric("当日是否上报", lambda v: "已上报" if v else "未上报"),
-    "clinic_load": Metric("发热门诊负荷", lambda v: "超出接诊能力（无发热门诊）" if math.isinf(v) else f"{_number(v * 100, 0)}%",
-                          "facility_demo"),
+    "clinic_load": Metric(
+        "发热门诊负荷",
+        lambda v: "超出接诊能力（无发热门诊）" if math.isinf(v) else f"{_number(v * 100, 0)}%",
+        "facility_demo",
+    ),
     "stock_days": Metric("口罩可用天数", lambda v: f"{_number(v)}天", "facility_demo"),
 }
-OPERATORS = {">": (operator.gt, "高于"), ">=": (operator.ge, "不低于"), "<": (operator.lt, "低于"),
-             "<=": (operator.le, "不高于")}
+OPERATORS = {
+    ">": (operator.gt, "高于"),
+    ">=": (operator.ge, "不低于"),
+    "<": (operator.lt, "低于"),
+    "<=": (operator.le, "不高于"),
+}
 PLACEHOLDERS = ("region", "day", "value", "threshold", "days", "previous", "deadline")
 
 
@@ -116,7 +125,7 @@ class Rule(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _complete(self) -> "Rule":
+    def _complete(self) -> Rule:
         if self.kind == "threshold" and (self.op is None or self.threshold is None):
             raise ValueError("threshold 类规则须写 op（>、>=、<、<=）和 threshold（阈值）")
         return self
@@ -141,10 +150,17 @@ class Alert:
 
 # ---- reading the rules ------------------------------------------------------------------------------------------
 ERROR_TEXT = {
-    "missing": "缺少此项", "extra_forbidden": "不认识的项（拼写错了？）", "float_parsing": "应为数字",
-    "float_type": "应为数字", "int_parsing": "应为整数", "int_type": "应为整数", "string_type": "应为文字",
-    "time_parsing": "应为时间，如 \"09:00\"", "time_type": "应为时间，如 \"09:00\"",
-    "string_pattern_mismatch": "只能用英文小写字母、数字和下划线", "string_too_short": "不能为空",
+    "missing": "缺少此项",
+    "extra_forbidden": "不认识的项（拼写错了？）",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "string_type": "应为文字",
+    "time_parsing": '应为时间，如 "09:00"',
+    "time_type": '应为时间，如 "09:00"',
+    "string_pattern_mismatch": "只能用英文小写字母、数字和下划线",
+    "string_too_short": "不能为空",
 }
 
 
@@ -169,7 +185,9 @@ def parse_rules(text: str, source: str = RULES_PATH.name) -> tuple[Rule, ...]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"第{mark.line + 1}行" if mark is not None else ""
-        raise RuleError(f"预警规则文件 {source} {where}不是有效的 YAML（{getattr(err, 'problem', '') or err}）") from None
+        raise RuleError(
+            f"预警规则文件 {source} {where}不是有效的 YAML（{getattr(err, 'problem', '') or err}）"
+        ) from None
     entries = document.get("rules") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise RuleError(f"预警规则文件 {source}：应有 rules: 列表（每条规则一段，以 - 开头）")
@@ -208,8 +226,9 @@ def _deadline_text(moment: dt.datetime) -> str:
     return f"{moment.month}月{moment.day}日{moment.hour}时" + (f"{moment.minute:02d}分" if moment.minute else "")
 
 
-def _fired(rule: Rule, wide: pd.DataFrame, day: pd.Timestamp, now: dt.datetime | None
-           ) -> tuple[pd.Series, pd.Series | None]:
+def _fired(
+    rule: Rule, wide: pd.DataFrame, day: pd.Timestamp, now: dt.datetime | None
+) -> tuple[pd.Series, pd.Series | None]:
     """Which regions (columns of ``wide``: dates x adcodes) the rule fires for on ``day``, and their earlier value
     (``rise`` only)."""
     today = wide.loc[day]
@@ -218,7 +237,7 @@ def _fired(rule: Rule, wide: pd.DataFrame, day: pd.Timestamp, now: dt.datetime |
         window = wide.reindex(pd.date_range(day - pd.Timedelta(days=rule.days - 1), day, freq="D"))
         return compare(window, rule.threshold).all(axis=0) & window.notna().all(axis=0), None
     if rule.kind == "rise":
-        previous = wide.loc[:day - pd.Timedelta(days=1)].ffill()
+        previous = wide.loc[: day - pd.Timedelta(days=1)].ffill()
         if previous.empty:
             return pd.Series(False, index=wide.columns), None
         previous = previous.iloc[-1]
@@ -248,19 +267,37 @@ def evaluate(metrics: pd.DataFrame, rules, day, now: dt.datetime | None = None) 
             continue
         fired, previous = _fired(rule, wide, day, now)
         metric = METRICS[rule.metric]
-        demo = (metrics[metric.demo_column].xs(day, level="date")
-                if metric.demo_column in metrics.columns else pd.Series(dtype="float64"))
+        demo = (
+            metrics[metric.demo_column].xs(day, level="date")
+            if metric.demo_column in metrics.columns
+            else pd.Series(dtype="float64")
+        )
         for adcode in fired.index[fired.to_numpy(dtype=bool)]:
             value = wide.at[day, adcode]
             fields = {
-                "region": about.at[adcode, "name"], "day": _day_text(day), "days": rule.days,
+                "region": about.at[adcode, "name"],
+                "day": _day_text(day),
+                "days": rule.days,
                 "value": metric.text(value) if not math.isnan(value) else "未上报",
                 "threshold": metric.text(rule.threshold) if rule.threshold is not None else "",
                 "previous": metric.text(previous[adcode]) if previous is not None else "",
                 "deadline": _deadline_text(rule.deadline.of(day.date())) if rule.kind == "overdue" else "",
             }
-            alerts.append((SEVERITIES.index(rule.severity), order, adcode, Alert(
-                rule.id, rule.name, rule.severity, adcode, fields["region"], day.date(),
-                None if math.isnan(value) else float(value),
-                rule.message.format(**fields) + (DEMO_NOTE if demo.get(adcode, 0) == 1 else ""))))
+            alerts.append(
+                (
+                    SEVERITIES.index(rule.severity),
+                    order,
+                    adcode,
+                    Alert(
+                        rule.id,
+                        rule.name,
+                        rule.severity,
+                        adcode,
+                        fields["region"],
+                        day.date(),
+                        None if math.isnan(value) else float(value),
+                        rule.message.format(**fields) + (DEMO_NOTE if demo.get(adcode, 0) == 1 else ""),
+                    ),
+                )
+            )
     return [a for *_, a in sorted(alerts, key=lambda t: t[:3])]

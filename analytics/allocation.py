@@ -24,6 +24,7 @@ Distance. Great-circle (haversine, R = 6,371.0088 km) between county centroids (
 polygon, computed in EPSG:4545 by ``data.resources.county_centroids``): a straight line, not a road network, which the
 project does not have. The page says 直线距离（县区中心点之间），未用路网.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,8 +43,19 @@ DISTANCE_BASIS = "直线距离（县区中心点之间），未用路网"
 DISTANCE_NOTE = f"距离为{DISTANCE_BASIS}"
 ROUNDING_NOTE = "需求量向上取整、可调出量向下取整，调出后各县区仍不低于安全库存"
 TRANSFER_COLUMNS = ["from_adcode", "from_name", "to_adcode", "to_name", "masks", "distance_km"]
-COUNTY_COLUMNS = ["name", "stock", "use_per_day", "safe_stock", "need", "received", "unmet", "surplus", "given",
-                  "stock_after", "days_after"]
+COUNTY_COLUMNS = [
+    "name",
+    "stock",
+    "use_per_day",
+    "safe_stock",
+    "need",
+    "received",
+    "unmet",
+    "surplus",
+    "given",
+    "stock_after",
+    "days_after",
+]
 
 
 @dataclass(frozen=True)
@@ -94,8 +106,17 @@ def balances(counties: pd.DataFrame, safe_days: float = SAFE_DAYS) -> pd.DataFra
     # 1e-9: 700.0000000001 masks of need is 700, not 701 (float noise in safe_days x use)
     need = np.where(gap > 1e-9, np.ceil(gap - 1e-9), 0).astype(np.int64)
     surplus = np.where(-gap > 1e-9, np.floor(-gap + 1e-9), 0).astype(np.int64)
-    return pd.DataFrame({"name": counties["name"], "stock": stock, "use_per_day": use, "safe_stock": safe,
-                         "need": need, "surplus": surplus}, index=counties.index)
+    return pd.DataFrame(
+        {
+            "name": counties["name"],
+            "stock": stock,
+            "use_per_day": use,
+            "safe_stock": safe,
+            "need": need,
+            "surplus": surplus,
+        },
+        index=counties.index,
+    )
 
 
 def transport(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -115,9 +136,14 @@ def transport(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray) -> np.nd
     # x[i, j] flattened row-major: row i's sum is one block, column j's sum every cols-th variable
     supply_rows = sparse.kron(sparse.eye(rows), np.ones((1, cols)))
     demand_rows = sparse.kron(np.ones((1, rows)), sparse.eye(cols))
-    result = linprog(cost.ravel(), A_eq=sparse.vstack([supply_rows, demand_rows]).tocsr(),
-                     b_eq=np.concatenate([supply, demand]), bounds=(0, None), method="highs",
-                     integrality=np.ones(rows * cols))
+    result = linprog(
+        cost.ravel(),
+        A_eq=sparse.vstack([supply_rows, demand_rows]).tocsr(),
+        b_eq=np.concatenate([supply, demand]),
+        bounds=(0, None),
+        method="highs",
+        integrality=np.ones(rows * cols),
+    )
     if result.status != 0:
         raise RuntimeError(f"口罩调配求解失败：{result.message}")
     flows = np.floor(result.x.reshape(rows, cols) + 1e-6).astype(np.int64)[:n_from, :n_to]
@@ -131,20 +157,31 @@ def suggest(counties: pd.DataFrame, safe_days: float = SAFE_DAYS) -> Suggestion:
     recipients = table[table["need"] > 0]
     frm = counties.loc[donors.index]
     to = counties.loc[recipients.index]
-    distance = great_circle_km(frm["lon"].to_numpy()[:, None], frm["lat"].to_numpy()[:, None],
-                               to["lon"].to_numpy()[None, :], to["lat"].to_numpy()[None, :])
+    distance = great_circle_km(
+        frm["lon"].to_numpy()[:, None],
+        frm["lat"].to_numpy()[:, None],
+        to["lon"].to_numpy()[None, :],
+        to["lat"].to_numpy()[None, :],
+    )
     flows = transport(donors["surplus"].to_numpy(), recipients["need"].to_numpy(), distance)
     given, received = flows.sum(axis=1), flows.sum(axis=0)
     if (given > donors["surplus"].to_numpy()).any() or (received > recipients["need"].to_numpy()).any():
         raise RuntimeError("口罩调配结果超出可调出量或需求量")  # cannot happen with a correct solver; never shown wrong
     i, j = np.nonzero(flows)
-    transfers = pd.DataFrame({
-        "from_adcode": donors.index[i].astype(str), "from_name": donors["name"].to_numpy()[i],
-        "to_adcode": recipients.index[j].astype(str), "to_name": recipients["name"].to_numpy()[j],
-        "masks": flows[i, j].astype(np.int64), "distance_km": distance[i, j].astype(float),
-    }, columns=TRANSFER_COLUMNS)
-    transfers = transfers.sort_values(["masks", "from_adcode", "to_adcode"], ascending=[False, True, True],
-                                      kind="stable").reset_index(drop=True)
+    transfers = pd.DataFrame(
+        {
+            "from_adcode": donors.index[i].astype(str),
+            "from_name": donors["name"].to_numpy()[i],
+            "to_adcode": recipients.index[j].astype(str),
+            "to_name": recipients["name"].to_numpy()[j],
+            "masks": flows[i, j].astype(np.int64),
+            "distance_km": distance[i, j].astype(float),
+        },
+        columns=TRANSFER_COLUMNS,
+    )
+    transfers = transfers.sort_values(
+        ["masks", "from_adcode", "to_adcode"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
     out = table.copy()
     out["received"] = pd.Series(received, index=recipients.index).reindex(out.index).fillna(0).astype(np.int64)
     out["given"] = pd.Series(given, index=donors.index).reindex(out.index).fillna(0).astype(np.int64)
@@ -164,8 +201,10 @@ def summary_text(s: Suggestion, scope_name: str) -> str:
     if s.transfers.empty:
         return f"{head}；范围内没有高于安全库存的县（区）可调出，缺口{s.unmet:,}只未能满足。"
     mean_km = s.mask_km / s.masks_moved
-    text = (f"{head}。建议调拨{len(s.transfers)}笔，从{len(s.donors)}个县（区）共调出口罩{s.masks_moved:,}只，"
-            f"总运量{math.floor(s.mask_km):,}只·公里（平均每只{mean_km:.1f}公里）")
+    text = (
+        f"{head}。建议调拨{len(s.transfers)}笔，从{len(s.donors)}个县（区）共调出口罩{s.masks_moved:,}只，"
+        f"总运量{math.floor(s.mask_km):,}只·公里（平均每只{mean_km:.1f}公里）"
+    )
     if s.unmet:
         short = recipients[recipients["unmet"] > 0]
         text += f"；可调出量不足，仍缺{s.unmet:,}只（{'、'.join(short['name'])}）"

@@ -1,4 +1,5 @@
 """Judgement columns added to a region's daily frame: Rt, growth, doubling time, risk level, days since last case."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,7 +20,7 @@ def spread_catch_ups(new: pd.Series, span_days: pd.Series) -> pd.Series:
     span = span_days.fillna(1).to_numpy()
     for i in np.flatnonzero(span > 1):
         lo = max(0, i - int(span[i]) + 1)
-        out[lo:i + 1] = values[i] / (i - lo + 1)
+        out[lo : i + 1] = values[i] / (i - lo + 1)
     return pd.Series(out, index=new.index)
 
 
@@ -44,8 +45,11 @@ def assess(daily: pd.DataFrame, imported_new: pd.Series | None = None, province:
     fitted = growth.log_linear_growth(incidence.rolling(7, min_periods=7).mean())
     for column in fitted:
         out[column] = fitted[column].where(has_figure)
-    out["risk_level"] = (pd.Series(np.nan, index=out.index, dtype=object) if province
-                         else risk.risk_level(out["confirmed_cum"], out["new_confirmed"]))
+    out["risk_level"] = (
+        pd.Series(np.nan, index=out.index, dtype=object)
+        if province
+        else risk.risk_level(out["confirmed_cum"], out["new_confirmed"])
+    )
     out["days_since_last_case"] = risk.days_since_last_case(out["new_confirmed"], out["confirmed_cum"])
     return out
 
@@ -55,13 +59,23 @@ def _quiet(out: pd.DataFrame, has_figure: np.ndarray, province: bool) -> pd.Data
     growth, 低风险 wherever its count is known, no last case. The same as the full path gives, at a fraction of its
     cost (the build assesses every region of the province)."""
     nothing = np.full(len(out), np.nan)
-    for column in ("rt", "rt_low", "rt_high", "growth_rate", "doubling_time_days", "halving_time_days",
-                   "days_since_last_case"):
+    for column in (
+        "rt",
+        "rt_low",
+        "rt_high",
+        "growth_rate",
+        "doubling_time_days",
+        "halving_time_days",
+        "days_since_last_case",
+    ):
         out[column] = nothing
     cases = np.zeros(len(out))
-    cases[:rt.WINDOW - 1] = np.nan  # as the full path's 7-day sum: no window before the 7th day
+    cases[: rt.WINDOW - 1] = np.nan  # as the full path's 7-day sum: no window before the 7th day
     out["rt_cases"] = np.where(has_figure | (out["status"].to_numpy() == "missing"), cases, np.nan)
     out["growth_trend"] = pd.Series(np.nan, index=out.index, dtype=object)
-    out["risk_level"] = (pd.Series(np.nan, index=out.index, dtype=object) if province
-                         else pd.Series("low", index=out.index, dtype=object).where(out["confirmed_cum"].notna()))
+    out["risk_level"] = (
+        pd.Series(np.nan, index=out.index, dtype=object)
+        if province
+        else pd.Series("low", index=out.index, dtype=object).where(out["confirmed_cum"].notna())
+    )
     return out

@@ -2,6 +2,7 @@
 
 Pure functions: frames in, frames out; no store, no cache, no plotting.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,8 +48,11 @@ def daily_from_cumulative(reports: pd.DataFrame, start, end, source_days=None) -
         out[f"new_{c}"] = diff.clip(lower=0)
         out[f"correction_{c}"] = diff.clip(upper=0).fillna(0.0)
     last_known_day = pd.Series(np.where(out[cum_cols[0]].notna(), np.arange(len(days)), np.nan), index=days)
-    out["span_days"] = (np.arange(len(days)) - last_known_day.ffill().shift(1).fillna(-1)).where(
-        out[cum_cols[0]].notna()).astype("float64")
+    out["span_days"] = (
+        (np.arange(len(days)) - last_known_day.ffill().shift(1).fillna(-1))
+        .where(out[cum_cols[0]].notna())
+        .astype("float64")
+    )
     out["active"] = out["confirmed_cum"] - out["cured_cum"] - out["dead_cum"]
     # A 7-day sum over a window with an unreported day is still a sum of what was reported (the gap's cases
     # arrive with the next report); on the unreported day itself there is no figure.
@@ -63,8 +67,9 @@ def per_100k(values: pd.Series | float, population: pd.Series | float):
     return values / population * 100_000
 
 
-def compose_total(own: pd.DataFrame, units: list[pd.DataFrame], extras: list[pd.DataFrame],
-                  use_own_before) -> tuple[pd.DataFrame, pd.Series]:
+def compose_total(
+    own: pd.DataFrame, units: list[pd.DataFrame], extras: list[pd.DataFrame], use_own_before
+) -> tuple[pd.DataFrame, pd.Series]:
     """A region's cumulative counts, from its own reported row or from the sum of its parts, day by day.
 
     Used for the province: its own row is the official total, but from March 2020 the shipped file's province
@@ -86,8 +91,13 @@ def compose_total(own: pd.DataFrame, units: list[pd.DataFrame], extras: list[pd.
 
 
 # Figures of a region on a day come from one of these (the API's ``basis``); see queries._build.
-BASIS = {"own_row": "本级通报数", "case_list": "病例个案汇总", "sum_of_parts": "下级合计",
-         "sum_of_units": "各市（区）、境外输入与未公布来源之和（省级行自3月起疑差一日）", "missing": "未上报"}
+BASIS = {
+    "own_row": "本级通报数",
+    "case_list": "病例个案汇总",
+    "sum_of_parts": "下级合计",
+    "sum_of_units": "各市（区）、境外输入与未公布来源之和（省级行自3月起疑差一日）",
+    "missing": "未上报",
+}
 FIGURES = ("reported", "before_first")  # statuses with a number (before_first: 0 before the first report)
 
 
@@ -148,22 +158,34 @@ def sum_of_parts(parts: list[pd.DataFrame], days: pd.DatetimeIndex) -> pd.DataFr
     stretch = (~active).cumsum()  # a new stretch of reporting starts after every day without a figure
     out = pd.DataFrame(index=days)
     for c in COUNTS:
-        cum = pd.concat([p[f"{c}_cum"].where(p["status"].isin(FIGURES)) for p in parts], axis=1,
-                        ignore_index=True).groupby(stretch).ffill()
+        cum = (
+            pd.concat([p[f"{c}_cum"].where(p["status"].isin(FIGURES)) for p in parts], axis=1, ignore_index=True)
+            .groupby(stretch)
+            .ffill()
+        )
         out[f"{c}_cum"] = cum.sum(axis=1, min_count=1).where(active)
         new = pd.concat([p[f"new_{c}"].where(p["status"] == "reported") for p in parts], axis=1)
         out[f"new_{c}"] = new.sum(axis=1, min_count=1 if c != "confirmed" else 0).where(active)
-        out[f"correction_{c}"] = pd.concat([p[f"correction_{c}"].where(p["status"] == "reported") for p in parts],
-                                           axis=1).sum(axis=1).where(active, 0.0)
-    out["status"] = np.where(reported, "reported", np.where(before, "before_first", np.where(
-        (status == "missing").any(axis=1), "missing", "no_data")))
+        out[f"correction_{c}"] = (
+            pd.concat([p[f"correction_{c}"].where(p["status"] == "reported") for p in parts], axis=1)
+            .sum(axis=1)
+            .where(active, 0.0)
+        )
+    out["status"] = np.where(
+        reported,
+        "reported",
+        np.where(before, "before_first", np.where((status == "missing").any(axis=1), "missing", "no_data")),
+    )
     out["span_days"] = np.where(reported, 1.0, np.nan)
     out["parts_missing"] = (status == "missing").sum(axis=1).where(active)  # said with the figure (a lower bound)
     from_list = pd.concat([p["basis"].eq("case_list") | ~p["status"].eq("reported") for p in parts], axis=1).all(axis=1)
     out["basis"] = np.where(active, np.where(from_list, "case_list", "sum_of_parts"), "missing")
     # a cumulative of case-list parts counts from the first day case lists cover
-    out["cum_from"] = pd.concat([p["cum_from"] if "cum_from" in p else pd.Series(pd.NaT, index=days) for p in parts],
-                                axis=1).max(axis=1).where(active)
+    out["cum_from"] = (
+        pd.concat([p["cum_from"] if "cum_from" in p else pd.Series(pd.NaT, index=days) for p in parts], axis=1)
+        .max(axis=1)
+        .where(active)
+    )
     return out
 
 
@@ -172,8 +194,9 @@ def finish(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     # one dtype in every region's frame: a column of datetimes in some and objects in others costs the final concat
     # a conversion of every value (over a second at a few years of days)
-    out["cum_from"] = (pd.to_datetime(out["cum_from"]) if "cum_from" in out else pd.Series(pd.NaT, index=out.index)
-                       ).astype("datetime64[ns]")
+    out["cum_from"] = (
+        pd.to_datetime(out["cum_from"]) if "cum_from" in out else pd.Series(pd.NaT, index=out.index)
+    ).astype("datetime64[ns]")
     out["active"] = out["confirmed_cum"] - out["cured_cum"] - out["dead_cum"]
     out["new_7d"] = out["new_confirmed"].fillna(0).rolling(7, min_periods=1).sum().where(out["status"].isin(FIGURES))
     out["new_7d_avg"] = out["new_7d"] / 7

@@ -14,6 +14,7 @@ in one function, ``covered_population``: people are spread evenly over the count
 the population equals the covered share of the area. A population grid can replace that function without touching
 anything else.
 """
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -48,8 +49,9 @@ def reach(points: gpd.GeoSeries, distance_m: float):
     return shapely.union_all(shapely.buffer(points.values, distance_m, quad_segs=BUFFER_SEGMENTS))
 
 
-def county_coverage(counties: gpd.GeoDataFrame, clinics: gpd.GeoSeries, distance_m: float
-                    ) -> tuple[pd.DataFrame, gpd.GeoSeries]:
+def county_coverage(
+    counties: gpd.GeoDataFrame, clinics: gpd.GeoSeries, distance_m: float
+) -> tuple[pd.DataFrame, gpd.GeoSeries]:
     """Per county (index as ``counties``, which has ``population`` and a metric ``geometry``):
     area_km2, covered_km2, population, covered_population, covered_share (0..1); and each county's uncovered part.
 
@@ -61,19 +63,25 @@ def county_coverage(counties: gpd.GeoDataFrame, clinics: gpd.GeoSeries, distance
     area = shapely.area(counties.geometry.values)
     covered_area = shapely.area(shapely.intersection(counties.geometry.values, covered))
     people = covered_population(counties, covered)
-    table = pd.DataFrame({
-        "area_km2": area / 1e6, "covered_km2": covered_area / 1e6,
-        "population": counties["population"].astype(float).to_numpy(),
-        "covered_population": people.to_numpy(),
-    }, index=counties.index)
-    table["covered_share"] = np.where(table["population"] > 0, table["covered_population"] / table["population"],
-                                      np.nan)
-    gaps = gpd.GeoSeries(shapely.difference(counties.geometry.values, covered), index=counties.index,
-                         crs=counties.crs)
+    table = pd.DataFrame(
+        {
+            "area_km2": area / 1e6,
+            "covered_km2": covered_area / 1e6,
+            "population": counties["population"].astype(float).to_numpy(),
+            "covered_population": people.to_numpy(),
+        },
+        index=counties.index,
+    )
+    table["covered_share"] = np.where(
+        table["population"] > 0, table["covered_population"] / table["population"], np.nan
+    )
+    gaps = gpd.GeoSeries(shapely.difference(counties.geometry.values, covered), index=counties.index, crs=counties.crs)
     return table, gaps
 
 
-def combine(table: pd.DataFrame, members: dict[str, list[str]], population: dict[str, int] | None = None) -> pd.DataFrame:
+def combine(
+    table: pd.DataFrame, members: dict[str, list[str]], population: dict[str, int] | None = None
+) -> pd.DataFrame:
     """Coverage of larger regions from their counties' rows: sums of areas and people, the share of the sums.
     ``members``: region -> the county indices it is made of. ``population``: each region's residents as its case
     figures count them, where that differs from its counties' sum (西安's census figure includes the 769,627

@@ -15,6 +15,7 @@ Two models and their combination, each made only from the days up to the origin 
 Counts are integers >= 0 and the quantiles ordered. The scores (weighted interval score, coverage) are below; the
 rolling-origin backtest over the real series is in ``backtest``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,7 +37,7 @@ K_MIN, K_MAX = 0.5, 100.0
 # meant to be outweighed by data; for a projection from a week of one or two sporadic cases it would say R ~ 5 and
 # compound that for 14 days (2020-04-20, 20 imported cases in a day: a median of 1.6 million in a week).
 PRIOR_MEAN, PRIOR_SD = 1.0, 0.5
-PRIOR_SHAPE, PRIOR_SCALE = (PRIOR_MEAN / PRIOR_SD) ** 2, PRIOR_SD ** 2 / PRIOR_MEAN
+PRIOR_SHAPE, PRIOR_SCALE = (PRIOR_MEAN / PRIOR_SD) ** 2, PRIOR_SD**2 / PRIOR_MEAN
 METHOD = (
     "预测（每日新增确诊，起报日之后1–14天，50%与90%预测区间），仅用起报日及以前的数据。"
     "更新方程模型：新增 ~ 负二项（均值 R × 感染力），感染力按计算Rt所用的序列间隔加权既往病例，"
@@ -52,8 +53,13 @@ def incidence(series: pd.Series) -> np.ndarray:
     return np.nan_to_num(np.asarray(series, float), nan=0.0).clip(min=0)
 
 
-def renewal(counts: np.ndarray, horizon: int = HORIZON, imported: np.ndarray | None = None, samples: int = SAMPLES,
-            seed: int = SEED) -> np.ndarray:
+def renewal(
+    counts: np.ndarray,
+    horizon: int = HORIZON,
+    imported: np.ndarray | None = None,
+    samples: int = SAMPLES,
+    seed: int = SEED,
+) -> np.ndarray:
     """Quantiles (horizon x len(LEVELS)) of the renewal projection from ``counts`` (days up to the origin).
 
     ``imported``: the part of each day's count infected elsewhere (the province's 境外输入): as in EpiEstim they
@@ -72,11 +78,11 @@ def renewal(counts: np.ndarray, horizon: int = HORIZON, imported: np.ndarray | N
     back = len(si) - 1
     paths = np.zeros((samples, back + horizon))
     tail = counts[-back:]
-    paths[:, back - len(tail):back] = tail
+    paths[:, back - len(tail) : back] = tail
     arrivals = rng.poisson(imported[-7:].mean() if len(imported) else 0.0, size=(samples, horizon))
     weights = si[1:][::-1]  # w_back .. w_1, against the days t-back .. t-1
     for h in range(horizon):
-        mean = r * (paths[:, h:h + back] @ weights)
+        mean = r * (paths[:, h : h + back] @ weights)
         paths[:, back + h] = negative_binomial(rng, mean, k) + arrivals[:, h]
     return np.quantile(paths[:, back:], LEVELS, axis=0).T
 
@@ -158,8 +164,12 @@ def covered(y, q: pd.DataFrame, width: int) -> np.ndarray:
     return (q[lo].to_numpy() <= y) & (y <= q[hi].to_numpy())
 
 
-def backtest(series: dict[str, pd.Series], origins: pd.DatetimeIndex, horizon: int = HORIZON,
-             imported: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+def backtest(
+    series: dict[str, pd.Series],
+    origins: pd.DatetimeIndex,
+    horizon: int = HORIZON,
+    imported: dict[str, pd.Series] | None = None,
+) -> pd.DataFrame:
     """Rolling-origin forecasts scored against what happened: one row per region, origin, model and horizon day
     (region, origin, model, horizon, date, truth, FIELDS, wis, in_50, in_90). Only origins whose horizon days are
     all in the series are scored; every forecast sees only its origin's past."""
@@ -176,7 +186,7 @@ def backtest(series: dict[str, pd.Series], origins: pd.DatetimeIndex, horizon: i
                 continue
             i = s.index.get_loc(origin) + 1
             made = quantiles(counts[:i], horizon, None if arrived is None else arrived[:i])
-            truth = counts[i:i + horizon]
+            truth = counts[i : i + horizon]
             for name, q in made.items():
                 parts.append((region, origin, name, truth, q))
     if not parts:
@@ -199,12 +209,19 @@ def backtest(series: dict[str, pd.Series], origins: pd.DatetimeIndex, horizon: i
 def summarise(scores: pd.DataFrame, by=("model", "horizon")) -> pd.DataFrame:
     """Mean WIS, relative WIS (against the baseline on the same forecasts), 50 %/90 % coverage and counts."""
     by = list(by)
-    table = scores.groupby(by).agg(wis=("wis", "mean"), coverage_50=("in_50", "mean"), coverage_90=("in_90", "mean"),
-                                   forecasts=("wis", "size")).reset_index()
+    table = (
+        scores.groupby(by)
+        .agg(
+            wis=("wis", "mean"), coverage_50=("in_50", "mean"), coverage_90=("in_90", "mean"), forecasts=("wis", "size")
+        )
+        .reset_index()
+    )
     keys = [c for c in by if c != "model"]
     baseline = table[table.model == "baseline"]
     if keys:
-        table["relative_wis"] = table["wis"] / table.set_index(keys).index.map(baseline.set_index(keys)["wis"]).to_numpy()
+        table["relative_wis"] = (
+            table["wis"] / table.set_index(keys).index.map(baseline.set_index(keys)["wis"]).to_numpy()
+        )
     else:
         table["relative_wis"] = table["wis"] / baseline["wis"].iloc[0]
     return table

@@ -8,6 +8,7 @@ is young (its first 14 days of cases, when a 14-day window cannot exist yet and 
 window is used. A rate within ±STABLE_RATE a day is 稳定 (stable): a doubling time of a year says nothing a 14-day
 fit can support, so none is given.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,8 +30,8 @@ def _rates(y: np.ndarray, window: int) -> np.ndarray:
     windows = np.lib.stride_tricks.sliding_window_view(y, window)
     ok = np.all(np.isfinite(windows) & (windows > 0), axis=1)
     logs = np.log(np.where(ok[:, None], windows, 1.0))
-    fitted = (logs - logs.mean(axis=1, keepdims=True)) @ s_centered / (s_centered ** 2).sum()
-    rates[window - 1:] = np.where(ok, fitted, np.nan)
+    fitted = (logs - logs.mean(axis=1, keepdims=True)) @ s_centered / (s_centered**2).sum()
+    rates[window - 1 :] = np.where(ok, fitted, np.nan)
     return rates
 
 
@@ -42,13 +43,16 @@ def log_linear_growth(values: pd.Series, window: int = WINDOW) -> pd.DataFrame:
     positive = np.flatnonzero(np.isfinite(y) & (y > 0))
     if len(positive):  # young: the first `window` days after the first positive average
         young = np.zeros(len(y), bool)
-        young[positive[0]: positive[0] + window] = True
+        young[positive[0] : positive[0] + window] = True
         rates = np.where(np.isnan(rates) & young, _rates(y, YOUNG_WINDOW), rates)
     rate = pd.Series(rates, index=values.index)
-    trend = pd.Series(np.where(rate > STABLE_RATE, "growing", np.where(rate < -STABLE_RATE, "declining", "stable")),
-                      index=values.index).where(rate.notna())
+    trend = pd.Series(
+        np.where(rate > STABLE_RATE, "growing", np.where(rate < -STABLE_RATE, "declining", "stable")),
+        index=values.index,
+    ).where(rate.notna())
     with np.errstate(divide="ignore"):
         doubling = (np.log(2) / rate).where(trend == "growing")
         halving = (np.log(2) / -rate).where(trend == "declining")
-    return pd.DataFrame({"growth_rate": rate, "growth_trend": trend, "doubling_time_days": doubling,
-                         "halving_time_days": halving})
+    return pd.DataFrame(
+        {"growth_rate": rate, "growth_trend": trend, "doubling_time_days": doubling, "halving_time_days": halving}
+    )

@@ -15,6 +15,7 @@ cured counts before 2020-02-07 are incomplete, so early active counts are overst
 risk times the move-in scale index, summed over the first three weeks after 2020-01-20, against each unit's
 confirmed cases by 2020-02-15.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,9 +33,9 @@ def origin_incidence(cases: pd.DataFrame, population: pd.Series, days: pd.Dateti
     ``cases``: as_of_date, adcode, confirmed_cum, cured_cum, dead_cum (one row per reported city and day).
     Between reports the last value holds; before a city's first report it has 0 active cases.
     """
-    active = (cases.assign(active=cases.confirmed_cum - cases.cured_cum - cases.dead_cum,
-                           as_of_date=pd.to_datetime(cases.as_of_date))
-              .pivot_table(index="as_of_date", columns="adcode", values="active", aggfunc="last"))
+    active = cases.assign(
+        active=cases.confirmed_cum - cases.cured_cum - cases.dead_cum, as_of_date=pd.to_datetime(cases.as_of_date)
+    ).pivot_table(index="as_of_date", columns="adcode", values="active", aggfunc="last")
     first = active.index.min()
     active = active.reindex(days).ffill().fillna(0.0)
     active.loc[active.index < first] = float("nan")  # no national series yet: no estimate, not zero
@@ -72,7 +73,8 @@ METHOD = (
     "其流动分别含在咸阳、渭南中，故两地的确诊并入咸阳、渭南（共10个单位）。"
     "统计量：Spearman 秩相关 ρ 及其 p 值；观察值对预期值线性回归的 R²；两者取 log(1+x) 后线性回归的 R²。"
     "只有10个单位，p 值和 R² 都很粗；一个单位病例远多于其他单位时（如西安），线性 R² 主要由这一点决定，ρ 和对数 R² "
-    "受其影响小。对照：武汉迁入量（1月1日至24日，迁入规模指数 × 武汉占比，不乘病例），即 Jia 等（Nature 2020）的口径。")
+    "受其影响小。对照：武汉迁入量（1月1日至24日，迁入规模指数 × 武汉占比，不乘病例），即 Jia 等（Nature 2020）的口径。"
+)
 
 
 def expected_imports(contrib: pd.DataFrame, scale_in: pd.Series, start, end) -> pd.DataFrame:
@@ -98,14 +100,30 @@ def check(expected: pd.Series, observed: pd.Series) -> dict:
     p-value, R² of the least-squares line observed = intercept + slope x expected, the same on log(1+x) of both,
     and n. Statistics that cannot be computed (fewer than 3 units, or a constant side) are NaN."""
     both = pd.concat([expected.rename("e"), observed.rename("o")], axis=1, join="inner").astype(float).dropna()
-    out = {"n": len(both), "rho": math.nan, "p": math.nan, "r2": math.nan, "r2_log": math.nan,
-           "slope": math.nan, "intercept": math.nan, "slope_log": math.nan, "intercept_log": math.nan}
+    out = {
+        "n": len(both),
+        "rho": math.nan,
+        "p": math.nan,
+        "r2": math.nan,
+        "r2_log": math.nan,
+        "slope": math.nan,
+        "intercept": math.nan,
+        "slope_log": math.nan,
+        "intercept_log": math.nan,
+    }
     if len(both) < 3 or both["e"].nunique() < 2 or both["o"].nunique() < 2:
         return out
     rho, p = stats.spearmanr(both["e"], both["o"])
     line = stats.linregress(both["e"], both["o"])
     log = stats.linregress(np.log1p(both["e"]), np.log1p(both["o"]))
-    out.update(rho=float(rho), p=float(p), r2=float(line.rvalue ** 2), slope=float(line.slope),
-               intercept=float(line.intercept), r2_log=float(log.rvalue ** 2), slope_log=float(log.slope),
-               intercept_log=float(log.intercept))
+    out.update(
+        rho=float(rho),
+        p=float(p),
+        r2=float(line.rvalue**2),
+        slope=float(line.slope),
+        intercept=float(line.intercept),
+        r2_log=float(log.rvalue**2),
+        slope_log=float(log.slope),
+        intercept_log=float(log.intercept),
+    )
     return out

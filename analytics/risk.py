@@ -10,6 +10,7 @@ Cluster information is not in the daily counts. Assumption used until case lists
 a region is taken to have had a cluster within 14 days when it reported 2 or more new cases in those 14 days
 (the smallest cluster is 2 linked cases). This errs towards the higher level.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,10 @@ def risk_2020(confirmed_cum: pd.Series, new_confirmed: pd.Series, cluster: pd.Se
     new_14 = new_confirmed.fillna(0).rolling(14, min_periods=1).sum()
     cluster = cluster_proxy(new_confirmed) if cluster is None else cluster.astype(bool)
     level = np.where(
-        (confirmed_cum.fillna(0) == 0) | (new_14 == 0), "low",
-        np.where((confirmed_cum > 50) & cluster, "high", "medium"))
+        (confirmed_cum.fillna(0) == 0) | (new_14 == 0),
+        "low",
+        np.where((confirmed_cum > 50) & cluster, "high", "medium"),
+    )
     return pd.Series(level, index=confirmed_cum.index).where(confirmed_cum.notna())
 
 

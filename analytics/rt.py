@@ -19,6 +19,7 @@ of novel coronavirus (COVID-19) infections. Int J Infect Dis 2020;93:284-6), dis
 
 Caveat: the incidence used is cases by report date, not by onset, so Rt lags infections by the reporting delay.
 """
+
 from __future__ import annotations
 
 import functools
@@ -44,7 +45,7 @@ def discrete_serial_interval(mean: float = SI_MEAN, sd: float = SI_SD, max_days:
 def _serial_interval(mean: float, sd: float, max_days: int) -> np.ndarray:  # the same weights for every region
     k = np.arange(max_days + 1, dtype=float)
     a = ((mean - 1) / sd) ** 2
-    b = sd ** 2 / (mean - 1)
+    b = sd**2 / (mean - 1)
 
     def cdf(x, shape):
         return gamma_dist.cdf(np.clip(x, 0, None), shape, scale=b)
@@ -62,8 +63,15 @@ def infectivity(incidence: np.ndarray, si: np.ndarray) -> np.ndarray:
     return np.convolve(padded, si, mode="valid")
 
 
-def cori(local: pd.Series, imported: pd.Series | None = None, si: np.ndarray | None = None, window: int = WINDOW,
-         prior_mean: float = PRIOR_MEAN, prior_sd: float = PRIOR_SD, min_cases: int = MIN_CASES) -> pd.DataFrame:
+def cori(
+    local: pd.Series,
+    imported: pd.Series | None = None,
+    si: np.ndarray | None = None,
+    window: int = WINDOW,
+    prior_mean: float = PRIOR_MEAN,
+    prior_sd: float = PRIOR_SD,
+    min_cases: int = MIN_CASES,
+) -> pd.DataFrame:
     """Rt for each day's window ending that day.
 
     ``local``: daily local cases (>= 0); ``imported``: daily imported cases, which infect others but were not
@@ -76,16 +84,20 @@ def cori(local: pd.Series, imported: pd.Series | None = None, si: np.ndarray | N
     total = local + (imported.reindex(local.index).fillna(0) if imported is not None else 0)
     lam = pd.Series(infectivity(total.to_numpy(), si), index=local.index)
     a_prior = (prior_mean / prior_sd) ** 2
-    b_prior = prior_sd ** 2 / prior_mean
+    b_prior = prior_sd**2 / prior_mean
     cases = local.rolling(window).sum()
     lam_sum = lam.rolling(window).sum()
     shape = a_prior + cases
     scale = 1 / (1 / b_prior + lam_sum)
     ok = (cases >= min_cases) & (lam_sum > 0)
-    out = pd.DataFrame({
-        "rt": (shape * scale).where(ok),
-        "rt_low": pd.Series(gammaincinv(shape, 0.025) * scale, index=local.index).where(ok),
-        "rt_high": pd.Series(gammaincinv(shape, 0.975) * scale, index=local.index).where(ok),
-        "rt_shape": shape.where(ok), "rt_scale": scale.where(ok), "rt_cases": cases,
-    })
+    out = pd.DataFrame(
+        {
+            "rt": (shape * scale).where(ok),
+            "rt_low": pd.Series(gammaincinv(shape, 0.025) * scale, index=local.index).where(ok),
+            "rt_high": pd.Series(gammaincinv(shape, 0.975) * scale, index=local.index).where(ok),
+            "rt_shape": shape.where(ok),
+            "rt_scale": scale.where(ok),
+            "rt_cases": cases,
+        }
+    )
     return out

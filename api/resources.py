@@ -4,16 +4,17 @@ A blueprint of its own under the same prefix, with the same error handling as ap
 naming the parameter, never a trace). Facility-derived figures carry ``demo: true`` while the facilities are demo
 data.
 """
+
 from __future__ import annotations
 
 import math
 
 from flask import Blueprint, Response, request
 
+import security
 from analytics import coverage as cov
 from analytics.adequacy import flag_reasons
 from api.v1 import BadRequest, _bad_request, _date_arg, _in_range, _respond, _unexpected, audience, check_request
-import security
 from data import cache, catalogue, queries, resources
 from data.catalogue import PUBLIC
 from data.resources import adequacy
@@ -85,12 +86,25 @@ def coverage():
         frame = frame.assign(name=regions.province().name)
     if parent:
         frame = frame.loc[[r.adcode for r in regions.counties(parent)]]
-    rows = [catalogue.only_visible("coverage", {"adcode": code, "name": row["name"], "level": level, "distance_km": distance,
-             "population": int(round(row["population"])), "area_km2": round(float(row["area_km2"]), 3),
-             "covered_km2": round(float(row["covered_km2"]), 3),
-             "covered_population": round(float(row["covered_population"])),
-             "covered_share": _clean(float(row["covered_share"])), "demo": c.demo}, security.clearance())
-            for code, row in frame.iterrows()]
+    rows = [
+        catalogue.only_visible(
+            "coverage",
+            {
+                "adcode": code,
+                "name": row["name"],
+                "level": level,
+                "distance_km": distance,
+                "population": int(round(row["population"])),
+                "area_km2": round(float(row["area_km2"]), 3),
+                "covered_km2": round(float(row["covered_km2"]), 3),
+                "covered_population": round(float(row["covered_population"])),
+                "covered_share": _clean(float(row["covered_share"])),
+                "demo": c.demo,
+            },
+            security.clearance(),
+        )
+        for code, row in frame.iterrows()
+    ]
     return _respond(rows, f"coverage_{level}_{distance:g}km")
 
 
@@ -99,8 +113,11 @@ def coverage_gaps():
     """The uncovered part of each county (one feature per county, id adcode). The map asks for it with the data
     version in the URL (``v=``), so the browser may keep it a day."""
     distance = _distance()
-    return Response(resources.gaps_geojson(distance), content_type="application/geo+json; charset=utf-8",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return Response(
+        resources.gaps_geojson(distance),
+        content_type="application/geo+json; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 @bp.get("/adequacy")
@@ -112,11 +129,16 @@ def adequacy_rows():
     _in_range("date", day)
     frame = adequacy(day, level, parent, _distance())
     # clinic_load is null where unknown (no case data) and where there is no open clinic; the flag says which
-    rows = [{"adcode": code, "level": level, "date": day.date().isoformat(),
-             **{k: _clean(v.item() if hasattr(v, "item") else v) for k, v in row.items()}}
-            for code, row in frame.iterrows()]
+    rows = [
+        {
+            "adcode": code,
+            "level": level,
+            "date": day.date().isoformat(),
+            **{k: _clean(v.item() if hasattr(v, "item") else v) for k, v in row.items()},
+        }
+        for code, row in frame.iterrows()
+    ]
     if level == "county" and security.clearance() == PUBLIC:
         rows = [public_county(row) for row in rows]
     rows = [catalogue.only_visible("adequacy", row, security.clearance()) for row in rows]
     return _respond(rows, f"adequacy_{level}_{day.date()}")
-

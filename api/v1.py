@@ -3,6 +3,7 @@
 Errors are JSON ``{"error": ...}`` naming the bad parameter: 400 for a bad value, 404 for an unknown region.
 Nothing here ever returns a stack trace; failures are logged for the operators.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,15 +14,15 @@ import pandas as pd
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from api import openapi
-from analytics.alerts import BEIJING
+import security
 from analytics import forecast as forecast_model
+from analytics.alerts import BEIJING
+from api import openapi
 from data import alerts, cache, catalogue, disclosure, flow_queries, forecasts, queries, reporting, tasks
 from data.catalogue import PUBLIC
 from figures.maps import FACILITY_STYLE
 from figures.tables import to_csv
 from geo import regions
-import security
 from security import audit, clearance
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,11 @@ def _unexpected(err: Exception):
 def _respond(rows: list[dict], name: str, body=None):
     """``rows`` as JSON (or ``body`` when the JSON answer has another shape), or as CSV with ``format=csv``."""
     if request.args.get("format", "json") == "csv":
-        return Response(to_csv(pd.DataFrame(rows)), content_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
-                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+        return Response(
+            to_csv(pd.DataFrame(rows)),
+            content_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
+            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+        )
     return jsonify(rows if body is None else body)
 
 
@@ -146,9 +150,21 @@ def openapi_document():
 @bp.get("/regions")
 def regions_list():
     table = regions.table()
-    rows = [catalogue.only_visible("regions", {"adcode": r.adcode, "name": r.name, "level": r.level, "parent_adcode": r.parent_adcode or None,
-             "admin_parent_adcode": r.admin_parent_adcode or None, "population": int(r.population)}, clearance())
-            for r in table.itertuples()]
+    rows = [
+        catalogue.only_visible(
+            "regions",
+            {
+                "adcode": r.adcode,
+                "name": r.name,
+                "level": r.level,
+                "parent_adcode": r.parent_adcode or None,
+                "admin_parent_adcode": r.admin_parent_adcode or None,
+                "population": int(r.population),
+            },
+            clearance(),
+        )
+        for r in table.itertuples()
+    ]
     return _respond(rows, "regions")
 
 
@@ -206,20 +222,43 @@ def facilities():
     frame = queries.facilities(kinds, unit.adcode if unit else None)
     if region.level == "county":
         frame = frame[frame.county_adcode == region.adcode]
-    features = [{
-        "type": "Feature", "id": int(row.id),
-        "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
-        "properties": catalogue.only_visible("facilities", {
-            "kind": row.kind, "name": row.name, "address": row.address, "county_adcode": row.county_adcode,
-            "unit_adcode": row.unit_adcode, "status": row.status, **row.attrs, "is_demo": bool(row.is_demo)},
-            clearance()),
-    } for row in frame.itertuples()]
+    features = [
+        {
+            "type": "Feature",
+            "id": int(row.id),
+            "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+            "properties": catalogue.only_visible(
+                "facilities",
+                {
+                    "kind": row.kind,
+                    "name": row.name,
+                    "address": row.address,
+                    "county_adcode": row.county_adcode,
+                    "unit_adcode": row.unit_adcode,
+                    "status": row.status,
+                    **row.attrs,
+                    "is_demo": bool(row.is_demo),
+                },
+                clearance(),
+            ),
+        }
+        for row in frame.itertuples()
+    ]
     demo = bool(frame.is_demo.any()) if len(frame) else False
-    rows = [{**f["properties"], "lon": f["geometry"]["coordinates"][0], "lat": f["geometry"]["coordinates"][1]}
-            for f in features]  # the CSV: one row a facility
-    return _respond(rows, f"facilities_{region.adcode}", body={
-        "type": "FeatureCollection", "features": features, "demo": demo,
-        "notice": "演示数据：系统按人口生成，非真实设施" if demo else ""})
+    rows = [
+        {**f["properties"], "lon": f["geometry"]["coordinates"][0], "lat": f["geometry"]["coordinates"][1]}
+        for f in features
+    ]  # the CSV: one row a facility
+    return _respond(
+        rows,
+        f"facilities_{region.adcode}",
+        body={
+            "type": "FeatureCollection",
+            "features": features,
+            "demo": demo,
+            "notice": "演示数据：系统按人口生成，非真实设施" if demo else "",
+        },
+    )
 
 
 @bp.get("/flows")
@@ -240,10 +279,20 @@ def flows():
     if data.start is None or not data.start <= day <= data.end:
         raise BadRequest(f"date: {day.date()} 不在迁徙数据范围 {data.start.date()} 至 {data.end.date()} 内")
     ranking = flow_queries.ranking(focus, day, direction, level)
-    rows = [catalogue.only_visible("flows", {"counterpart_adcode": r.counterpart_adcode, "counterpart_name": r.counterpart_name,
-             "share_pct": float(r.share_pct), "index": None if pd.isna(r.volume) else round(float(r.volume), 6),
-             "share_change_7d": None if pd.isna(r.share_change_7d) else round(float(r.share_change_7d), 4)},
-             clearance()) for r in ranking.itertuples()]
+    rows = [
+        catalogue.only_visible(
+            "flows",
+            {
+                "counterpart_adcode": r.counterpart_adcode,
+                "counterpart_name": r.counterpart_name,
+                "share_pct": float(r.share_pct),
+                "index": None if pd.isna(r.volume) else round(float(r.volume), 6),
+                "share_change_7d": None if pd.isna(r.share_change_7d) else round(float(r.share_change_7d), 4),
+            },
+            clearance(),
+        )
+        for r in ranking.itertuples()
+    ]
     return _respond(rows, f"flows_{focus}_{day.date()}_{direction}")
 
 
@@ -254,12 +303,34 @@ def _iso(moment) -> str | None:
 def alert_rows(current: alerts.Current, level: str) -> list[dict]:
     """The alerts as a caller of ``level`` may see them: county alerts and who acknowledged go to internal callers
     only (county figures are suppressed for the public)."""
-    return [catalogue.only_visible("alerts", {
-        **{k: a[k] for k in ("id", "rule_id", "rule_name", "severity", "adcode", "region", "value", "message",
-                             "acknowledged_by")},
-        "day": a["day"].isoformat(), "raised_at": _iso(a["raised_at"]), "acknowledged": a["acknowledged_at"] is not None,
-        "acknowledged_at": _iso(a["acknowledged_at"])}, level)
-        for a in current.alerts if level != PUBLIC or regions.get(a["adcode"]).level != "county"]
+    return [
+        catalogue.only_visible(
+            "alerts",
+            {
+                **{
+                    k: a[k]
+                    for k in (
+                        "id",
+                        "rule_id",
+                        "rule_name",
+                        "severity",
+                        "adcode",
+                        "region",
+                        "value",
+                        "message",
+                        "acknowledged_by",
+                    )
+                },
+                "day": a["day"].isoformat(),
+                "raised_at": _iso(a["raised_at"]),
+                "acknowledged": a["acknowledged_at"] is not None,
+                "acknowledged_at": _iso(a["acknowledged_at"]),
+            },
+            level,
+        )
+        for a in current.alerts
+        if level != PUBLIC or regions.get(a["adcode"]).level != "county"
+    ]
 
 
 @bp.get("/alerts")
@@ -282,19 +353,31 @@ def reporting_status():
     day = _date_arg("date", default=today)
     if day.date() > today:
         raise BadRequest(f"date: {day.date()} 晚于今天 {today}（北京时间），尚无报送")
-    rows = [catalogue.only_visible("reporting", {**row, "reported_at": _iso(row["reported_at"]),
-                                                 "due_at": _iso(row["due_at"])}, clearance())
-            for row in reporting.status(day.date())]
+    rows = [
+        catalogue.only_visible(
+            "reporting", {**row, "reported_at": _iso(row["reported_at"]), "due_at": _iso(row["due_at"])}, clearance()
+        )
+        for row in reporting.status(day.date())
+    ]
     return _respond(rows, f"reporting_status_{day.date()}")
 
 
 def task_rows(rows: list[dict]) -> list[dict]:
     """Tasks as the API gives them (data/tasks.py), times in Beijing time."""
-    return [{**{k: t[k] for k in ("id", "region_adcode", "region", "title", "detail")}, "due_at": _iso(t["due_at"]),
-             "status": t["status"], "overdue": t["overdue"], "created_by": t["created_by"],
-             "created_at": _iso(t["created_at"]),
-             "events": [{"status": e["status"], "note": e["note"], "by": e["by"], "at": _iso(e["at"])}
-                        for e in t["events"]]} for t in rows]
+    return [
+        {
+            **{k: t[k] for k in ("id", "region_adcode", "region", "title", "detail")},
+            "due_at": _iso(t["due_at"]),
+            "status": t["status"],
+            "overdue": t["overdue"],
+            "created_by": t["created_by"],
+            "created_at": _iso(t["created_at"]),
+            "events": [
+                {"status": e["status"], "note": e["note"], "by": e["by"], "at": _iso(e["at"])} for e in t["events"]
+            ],
+        }
+        for t in rows
+    ]
 
 
 @bp.get("/tasks")
@@ -313,7 +396,10 @@ def tasks_list():
     if status is not None:
         rows = [r for r in rows if r["status"] == status]
     if request.args.get("format", "json") == "csv":
-        flat = [{**{k: v for k, v in r.items() if k != "events"}, **{f"event_{k}": v for k, v in e.items()}}
-                for r in rows for e in r["events"]]
+        flat = [
+            {**{k: v for k, v in r.items() if k != "events"}, **{f"event_{k}": v for k, v in e.items()}}
+            for r in rows
+            for e in r["events"]
+        ]
         return _respond(flat, "tasks")
     return _respond(rows, "tasks")

@@ -11,6 +11,7 @@
 4. Times in the browser from a date change to the map redrawn (plotly_afterplot), median of several.
 Prints a table; writes benchmarks/results/latest.json (or scale.json).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from plotly.io.json import to_json_plotly
 from playwright.sync_api import sync_playwright
+from plotly.io.json import to_json_plotly
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -49,17 +50,26 @@ def scale_store() -> str:
         RESULTS.mkdir(parents=True, exist_ok=True)
         print("generating the scale data set (once) ...", flush=True)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", "scale-data"], cwd=ROOT, check=True,
-                       env={**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app:server", "scale-data"],
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"},
+        )
         print(f"... {time.perf_counter() - t0:.0f} s", flush=True)
     return url
 
 
 def start_app(database_url: str | None = None, day: str = "2020-02-15") -> tuple[str, subprocess.Popen]:
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING",
-           "DATABASE_URL": database_url or os.environ.get("DATABASE_URL")
-           or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": database_url
+        or os.environ.get("DATABASE_URL")
+        or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite",
+    }
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 900
@@ -94,9 +104,11 @@ def replay(url: str, body: bytes, n: int) -> tuple[list[float], bytes]:
     """Server time of a callback request, n times; and its last (uncompressed) answer."""
     times, answer = [], b""
     for _ in range(n):
-        request = urllib.request.Request(f"{url}/_dash-update-component", data=body,
-                                         headers={"Content-Type": "application/json",
-                                                  "X-CSRFToken": _csrf_token(url)})
+        request = urllib.request.Request(
+            f"{url}/_dash-update-component",
+            data=body,
+            headers={"Content-Type": "application/json", "X-CSRFToken": _csrf_token(url)},
+        )
         t0 = time.perf_counter()
         with _BROWSER.open(request) as response:
             answer = response.read()
@@ -136,14 +148,17 @@ def run(url: str, n: int, day: str = "2020-02-15") -> dict:
         posts: list[tuple[str, bytes]] = []
         page.on("request", lambda r: r.method == "POST" and "_dash-update-component" in r.url and posts.append(r))
         pending_days: set = set()  # requests for the map's day values not answered yet
-        page.on("request", lambda r: r.method == "POST" and "map-days.data" in (r.post_data or "")
-                and pending_days.add(r))
+        page.on(
+            "request", lambda r: r.method == "POST" and "map-days.data" in (r.post_data or "") and pending_days.add(r)
+        )
         page.on("requestfinished", lambda r: pending_days.discard(r))
         page.on("requestfailed", lambda r: pending_days.discard(r))
         t0 = time.perf_counter()
         page.goto(f"{url}/?region=610000&date={day}")
-        page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5"
-                               " && document.querySelector('#region-map .maplibregl-canvas')")
+        page.wait_for_function(
+            "() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5"
+            " && document.querySelector('#region-map .maplibregl-canvas')"
+        )
         page.wait_for_timeout(1500)
         results["first_load_map_drawn_ms"] = round((time.perf_counter() - t0) * 1000 - 1500)
         sizes = page.evaluate("""() => performance.getEntriesByType('resource').concat(
@@ -183,9 +198,12 @@ def run(url: str, n: int, day: str = "2020-02-15") -> dict:
                 p95 = percentile(times, 95)
                 per_callback[output.split("..")[1] if output.startswith("..") else output] = {
                     "first_ms": round(first, 1) if first is not None else None,
-                    "p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1),
-                    "floor_ms": round(floor, 2), "p95_over_floor": round(p95 / floor, 1) if floor > 0.05 else None,
-                    "bytes": len(answer)}
+                    "p50_ms": round(statistics.median(times), 1),
+                    "p95_ms": round(p95, 1),
+                    "floor_ms": round(floor, 2),
+                    "p95_over_floor": round(p95 / floor, 1) if floor > 0.05 else None,
+                    "bytes": len(answer),
+                }
             results["callbacks"][label] = per_callback
 
         # browser: date change -> map redrawn. A date step recolours the map from the view's day values (the
@@ -203,14 +221,21 @@ def run(url: str, n: int, day: str = "2020-02-15") -> dict:
                 document.getElementById('date-next').click(); })""")
             redraws.append(ms)
             page.wait_for_timeout(300)
-        results["browser_date_change_to_map_redrawn_ms"] = {"median": round(statistics.median(redraws)),
-                                                            "max": round(max(redraws))}
+        results["browser_date_change_to_map_redrawn_ms"] = {
+            "median": round(statistics.median(redraws)),
+            "max": round(max(redraws)),
+        }
         browser.close()
     # the wall screen's poll: the callback it sends every 15 s, replayed
-    poll = json.dumps({"output": "data-version.data", "outputs": {"id": "data-version", "property": "data"},
-                       "inputs": [{"id": "data-poll", "property": "n_intervals", "value": 1}],
-                       "changedPropIds": ["data-poll.n_intervals"],
-                       "state": [{"id": "data-version", "property": "data", "value": "stale"}]}).encode()
+    poll = json.dumps(
+        {
+            "output": "data-version.data",
+            "outputs": {"id": "data-version", "property": "data"},
+            "inputs": [{"id": "data-poll", "property": "n_intervals", "value": 1}],
+            "changedPropIds": ["data-poll.n_intervals"],
+            "state": [{"id": "data-version", "property": "data", "value": "stale"}],
+        }
+    ).encode()
     times, _ = replay(url, poll, n)
     results["wall_poll_ms"] = {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 95), 2)}
     return results
@@ -235,22 +260,33 @@ def main() -> None:
     results["data"] = "scale" if args.scale else "default"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / ("scale.json" if args.scale else "latest.json")).write_text(
-        json.dumps(results, ensure_ascii=False, indent=2))
+        json.dumps(results, ensure_ascii=False, indent=2)
+    )
     b = results["first_load_bytes"]
-    print(f"first load of /: {b['transferred'] / 1e6:.2f} MB transferred, {b['uncompressed'] / 1e6:.2f} MB uncompressed;"
-          f" map drawn after {results['first_load_map_drawn_ms']} ms")
-    print(f"browser, date change -> map redrawn: median {results['browser_date_change_to_map_redrawn_ms']['median']} ms")
+    print(
+        f"first load of /: {b['transferred'] / 1e6:.2f} MB transferred, {b['uncompressed'] / 1e6:.2f} MB uncompressed;"
+        f" map drawn after {results['first_load_map_drawn_ms']} ms"
+    )
+    print(
+        f"browser, date change -> map redrawn: median {results['browser_date_change_to_map_redrawn_ms']['median']} ms"
+    )
     print(f"wall poll: p50 {results['wall_poll_ms']['p50_ms']} ms, p95 {results['wall_poll_ms']['p95_ms']} ms")
-    print("first: the browser's own request (the first time the server saw those inputs); p50/p95: the same request"
-          " replayed (shared cache warm); floor: serialising the answer")
-    print(f"{'interaction':<14} {'callback output':<46} {'first':>7} {'p50 ms':>7} {'p95 ms':>7} {'floor ms':>8}"
-          f" {'p95/floor':>9} {'bytes':>8}")
+    print(
+        "first: the browser's own request (the first time the server saw those inputs); p50/p95: the same request"
+        " replayed (shared cache warm); floor: serialising the answer"
+    )
+    print(
+        f"{'interaction':<14} {'callback output':<46} {'first':>7} {'p50 ms':>7} {'p95 ms':>7} {'floor ms':>8}"
+        f" {'p95/floor':>9} {'bytes':>8}"
+    )
     for label, callbacks in results["callbacks"].items():
         for output, t in callbacks.items():
             ratio = "" if t["p95_over_floor"] is None else t["p95_over_floor"]
             first = "" if t["first_ms"] is None else t["first_ms"]
-            print(f"{label:<14} {output[:46]:<46} {first:>7} {t['p50_ms']:>7} {t['p95_ms']:>7} {t['floor_ms']:>8}"
-                  f" {ratio:>9} {t['bytes']:>8}")
+            print(
+                f"{label:<14} {output[:46]:<46} {first:>7} {t['p50_ms']:>7} {t['p95_ms']:>7} {t['floor_ms']:>8}"
+                f" {ratio:>9} {t['bytes']:>8}"
+            )
 
 
 if __name__ == "__main__":

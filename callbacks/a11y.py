@@ -2,6 +2,7 @@
 palette as a page attribute. Both run in the browser (assets/a11y.js): the table is read from the figure as drawn,
 so it needs no request and always shows the chart's own numbers. The palette's effect on the figures is in
 callbacks/dashboard.py (a colour-only ``Patch``) and callbacks/wall.py."""
+
 from __future__ import annotations
 
 from dash import MATCH, ClientsideFunction, Input, Output, State, clientside_callback

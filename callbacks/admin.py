@@ -1,5 +1,6 @@
 """Callbacks of `/admin`: add and disable users, create and revoke wall tokens, read the audit log. Every action is
 written to the audit log; the gate lets only data_admin call these (security/roles.py)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -22,44 +23,86 @@ def _when(value) -> str:
 
 
 def users_table() -> html.Table:
-    head = html.Thead(html.Tr([html.Th(h) for h in ("序号", "用户名", "角色", "地区范围", "状态", "创建时间", "创建人", "操作")]))
-    body = [html.Tr([
-        html.Td(str(u["id"])), html.Td(u["username"]), html.Td(ROLES[u["role"]]),
-        html.Td(u["region_adcode"] or "全省"), html.Td("启用" if u["active"] else "停用"), html.Td(_when(u["created_at"])),
-        html.Td(u["created_by"] or ""),
-        html.Td(html.Button("停用" if u["active"] else "启用", className="small-button",
-                            id={"type": "admin-toggle-user", "index": u["id"]}))]) for u in accounts.users()]
+    head = html.Thead(
+        html.Tr([html.Th(h) for h in ("序号", "用户名", "角色", "地区范围", "状态", "创建时间", "创建人", "操作")])
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(str(u["id"])),
+                html.Td(u["username"]),
+                html.Td(ROLES[u["role"]]),
+                html.Td(u["region_adcode"] or "全省"),
+                html.Td("启用" if u["active"] else "停用"),
+                html.Td(_when(u["created_at"])),
+                html.Td(u["created_by"] or ""),
+                html.Td(
+                    html.Button(
+                        "停用" if u["active"] else "启用",
+                        className="small-button",
+                        id={"type": "admin-toggle-user", "index": u["id"]},
+                    )
+                ),
+            ]
+        )
+        for u in accounts.users()
+    ]
     return html.Table(className="table", children=[head, html.Tbody(body)])
 
 
 def tokens_table() -> html.Table:
     head = html.Thead(html.Tr([html.Th(h) for h in ("序号", "大屏", "创建时间", "创建人", "状态", "操作")]))
-    body = [html.Tr([
-        html.Td(str(t["id"])), html.Td(t["label"]), html.Td(_when(t["created_at"])), html.Td(t["created_by"] or ""),
-        html.Td(f"已撤销（{_when(t['revoked_at'])}）" if t["revoked_at"] else "有效"),
-        html.Td([] if t["revoked_at"] else html.Button("撤销", className="small-button",
-                                                       id={"type": "admin-revoke-token", "index": t["id"]}))])
-        for t in accounts.wall_tokens()]
+    body = [
+        html.Tr(
+            [
+                html.Td(str(t["id"])),
+                html.Td(t["label"]),
+                html.Td(_when(t["created_at"])),
+                html.Td(t["created_by"] or ""),
+                html.Td(f"已撤销（{_when(t['revoked_at'])}）" if t["revoked_at"] else "有效"),
+                html.Td(
+                    []
+                    if t["revoked_at"]
+                    else html.Button(
+                        "撤销", className="small-button", id={"type": "admin-revoke-token", "index": t["id"]}
+                    )
+                ),
+            ]
+        )
+        for t in accounts.wall_tokens()
+    ]
     return html.Table(className="table", children=[head, html.Tbody(body)])
 
 
 @declared_callback(
-    Output("admin-users", "children"), Output("admin-tokens", "children"), Output("admin-audit", "children"),
+    Output("admin-users", "children"),
+    Output("admin-tokens", "children"),
+    Output("admin-audit", "children"),
     Input("admin-changed", "data"),
     permission="admin",
 )
 def show_admin(_changed):
     log, counts = audit.recent(), audit.download_counts()
-    return users_table(), tokens_table(), [
-        _table(log, 500) if len(log) else html.P("暂无记录", className="note"),
-        html.H3("开放接口的匿名 CSV 下载（按日、按接口计数，不逐条记录）"),
-        _table(counts, 200) if len(counts) else html.P("暂无匿名下载", className="note")]
+    return (
+        users_table(),
+        tokens_table(),
+        [
+            _table(log, 500) if len(log) else html.P("暂无记录", className="note"),
+            html.H3("开放接口的匿名 CSV 下载（按日、按接口计数，不逐条记录）"),
+            _table(counts, 200) if len(counts) else html.P("暂无匿名下载", className="note"),
+        ],
+    )
 
 
 @declared_callback(
-    Output("admin-user-result", "children"), Output("admin-changed", "data", allow_duplicate=True),
-    Input("admin-add-user", "n_clicks"), State("admin-new-name", "value"), State("admin-new-role", "value"),
-    State("admin-new-region", "value"), State("admin-new-password", "value"), State("admin-changed", "data"),
+    Output("admin-user-result", "children"),
+    Output("admin-changed", "data", allow_duplicate=True),
+    Input("admin-add-user", "n_clicks"),
+    State("admin-new-name", "value"),
+    State("admin-new-role", "value"),
+    State("admin-new-region", "value"),
+    State("admin-new-password", "value"),
+    State("admin-changed", "data"),
     prevent_initial_call=True,
     permission="admin",
 )
@@ -74,7 +117,8 @@ def add_user(_n, name, role, region, password, changed):
 
 @declared_callback(
     Output("admin-changed", "data", allow_duplicate=True),
-    Input({"type": "admin-toggle-user", "index": ALL}, "n_clicks"), State("admin-changed", "data"),
+    Input({"type": "admin-toggle-user", "index": ALL}, "n_clicks"),
+    State("admin-changed", "data"),
     prevent_initial_call=True,
     permission="admin",
 )
@@ -90,8 +134,11 @@ def toggle_user(clicks, changed):
 
 
 @declared_callback(
-    Output("admin-token-result", "children"), Output("admin-changed", "data", allow_duplicate=True),
-    Input("admin-add-token", "n_clicks"), State("admin-token-label", "value"), State("admin-changed", "data"),
+    Output("admin-token-result", "children"),
+    Output("admin-changed", "data", allow_duplicate=True),
+    Input("admin-add-token", "n_clicks"),
+    State("admin-token-label", "value"),
+    State("admin-changed", "data"),
     prevent_initial_call=True,
     permission="admin",
 )
@@ -102,13 +149,19 @@ def add_token(_n, label, changed):
         return html.P(str(exc), className="error", role="alert"), no_update
     audit.record("wall_token", f"创建大屏令牌 {token_id}（{label}）")
     link = f"{request.host_url.rstrip('/')}/wall?token={token}"
-    return html.Div(className="ok", children=[html.P(f"大屏令牌 {token_id}（{label}）已创建。链接只显示这一次，请在大屏上打开："),
-                                              html.Code(link, id="admin-token-link")]), (changed or 0) + 1
+    return html.Div(
+        className="ok",
+        children=[
+            html.P(f"大屏令牌 {token_id}（{label}）已创建。链接只显示这一次，请在大屏上打开："),
+            html.Code(link, id="admin-token-link"),
+        ],
+    ), (changed or 0) + 1
 
 
 @declared_callback(
     Output("admin-changed", "data", allow_duplicate=True),
-    Input({"type": "admin-revoke-token", "index": ALL}, "n_clicks"), State("admin-changed", "data"),
+    Input({"type": "admin-revoke-token", "index": ALL}, "n_clicks"),
+    State("admin-changed", "data"),
     prevent_initial_call=True,
     permission="admin",
 )

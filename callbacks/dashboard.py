@@ -6,6 +6,7 @@ Linking: a click on the map selects the region, a click on the trend sets the da
 controls. A date or metric change patches the map's values in place (``Patch``): the boundaries are a cached URL
 and the trace structure stays, so the browser redraws colours only.
 """
+
 from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, clientside_callback, ctx, html, no_update
@@ -17,8 +18,7 @@ from geo import regions
 from layouts.view_state import ViewState
 from views.assessment import assessment
 from views.kpis import KPI_COLUMNS, kpi_texts
-from views.maps import (DAY_VALUE_KEYS, clean_block, day_values, facility_traces_in, map_days, map_note_text,
-                        shared_map)
+from views.maps import DAY_VALUE_KEYS, clean_block, day_values, facility_traces_in, map_days, map_note_text, shared_map
 from views.ranking import DEFAULT_SORT, next_sort, ranking_cells, ranking_download, ranking_title
 from views.trends import forecast_values, shared_trend, trend_note
 
@@ -34,10 +34,17 @@ def only_triggered_by(*ids: str) -> bool:
 # (assets/dashboard.js): no request before the views can start to follow.
 clientside_callback(
     ClientsideFunction("dashboard", "syncDate"),
-    Output("date-select", "value"), Output("date-slider", "value"),
-    Input("date-select", "value"), Input("date-slider", "value"), Input("date-prev", "n_clicks"),
-    Input("date-next", "n_clicks"), Input("trend-chart", "clickData"), State("date-select", "options"),
-    State("map-days", "data"), State("region-select", "value"), State("metric-select", "value"),
+    Output("date-select", "value"),
+    Output("date-slider", "value"),
+    Input("date-select", "value"),
+    Input("date-slider", "value"),
+    Input("date-prev", "n_clicks"),
+    Input("date-next", "n_clicks"),
+    Input("trend-chart", "clickData"),
+    State("date-select", "options"),
+    State("map-days", "data"),
+    State("region-select", "value"),
+    State("metric-select", "value"),
     prevent_initial_call=True,
 )
 
@@ -57,7 +64,8 @@ def picked_region(trigger, map_click: dict | None, row_clicks, order: list[str] 
 
 @declared_callback(
     Output("region-select", "value"),
-    Input("region-map", "clickData"), Input({"type": "unit-row", "index": ALL}, "n_clicks"),
+    Input("region-map", "clickData"),
+    Input({"type": "unit-row", "index": ALL}, "n_clicks"),
     State("unit-order", "data"),
     prevent_initial_call=True,
     permission="view",
@@ -68,7 +76,9 @@ def select_region(map_click, row_clicks, order):
 
 
 @declared_callback(
-    Output("page-version", "data"), Input("page-poll", "n_intervals"), State("page-version", "data"),
+    Output("page-version", "data"),
+    Input("page-poll", "n_intervals"),
+    State("page-version", "data"),
     prevent_initial_call=True,
     permission="view",
 )
@@ -81,46 +91,86 @@ def poll_page_version(_n, current):
 # ---- URL ----------------------------------------------------------------------------------------------------
 @declared_callback(
     Output("url", "search"),
-    Input("region-select", "value"), Input("view-day", "data"), Input("metric-select", "value"),
-    Input("layer-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
-    Input("compare-select", "value"), Input("flow-direction", "value"), Input("flow-scope", "value"),
-    Input("flow-level", "value"), Input("coverage-distance", "value"), Input("palette-select", "value"),
+    Input("region-select", "value"),
+    Input("view-day", "data"),
+    Input("metric-select", "value"),
+    Input("layer-select", "value"),
+    Input("trend-view", "value"),
+    Input("trend-options", "value"),
+    Input("compare-select", "value"),
+    Input("flow-direction", "value"),
+    Input("flow-scope", "value"),
+    Input("flow-level", "value"),
+    Input("coverage-distance", "value"),
+    Input("palette-select", "value"),
     permission="view",
 )
-def write_url(region, day, metric, layers, trend, options, compare, flow, scope, flow_level, distance_km=None,
-              palette=None):
-    return ViewState(region, day, metric, tuple(layers or ()), trend or "region", tuple(options or ()),
-                     tuple(compare or ()) if trend == "compare" else (), flow, scope, flow_level,
-                     int(distance_km or DEFAULT_DISTANCE_KM), palette or "standard").query()
+def write_url(
+    region, day, metric, layers, trend, options, compare, flow, scope, flow_level, distance_km=None, palette=None
+):
+    return ViewState(
+        region,
+        day,
+        metric,
+        tuple(layers or ()),
+        trend or "region",
+        tuple(options or ()),
+        tuple(compare or ()) if trend == "compare" else (),
+        flow,
+        scope,
+        flow_level,
+        int(distance_km or DEFAULT_DISTANCE_KM),
+        palette or "standard",
+    ).query()
 
 
 clientside_callback(
     "function(n) { return window.location.href; }",
-    Output("share-link", "content"), Input("share-link", "n_clicks"), prevent_initial_call=True,
+    Output("share-link", "content"),
+    Input("share-link", "n_clicks"),
+    prevent_initial_call=True,
 )
 
 
 # ---- KPIs and notes -----------------------------------------------------------------------------------------
 @declared_callback(
-    *[Output(f"kpi-{k}", "children") for k in KPI_COLUMNS], *[Output(f"kpi-{k}-delta", "children") for k in KPI_COLUMNS],
-    Output("kpi-region", "children"), Output("as-of", "children"), Output("data-notes", "children"),
+    *[Output(f"kpi-{k}", "children") for k in KPI_COLUMNS],
+    *[Output(f"kpi-{k}-delta", "children") for k in KPI_COLUMNS],
+    Output("kpi-region", "children"),
+    Output("as-of", "children"),
+    Output("data-notes", "children"),
     Output("sources-text", "children"),
-    Input("region-select", "value"), Input("view-day", "data"), Input("page-version", "data"),
-    permission="view", cache="shared",
+    Input("region-select", "value"),
+    Input("view-day", "data"),
+    Input("page-version", "data"),
+    permission="view",
+    cache="shared",
 )
 def update_kpis(region, day, _version=None):
     t = kpi_texts(region, day)
-    return (*[t[k] for k in KPI_COLUMNS], *[t[f"{k}-delta"] for k in KPI_COLUMNS], t["region"], t["as_of"],
-            t["notes"], t["sources"])
+    return (
+        *[t[k] for k in KPI_COLUMNS],
+        *[t[f"{k}-delta"] for k in KPI_COLUMNS],
+        t["region"],
+        t["as_of"],
+        t["notes"],
+        t["sources"],
+    )
 
 
 # ---- map ----------------------------------------------------------------------------------------------------
 @declared_callback(
     Output("region-map", "figure"),
-    Input("region-select", "value"), Input("metric-select", "value"), Input("layer-select", "value"),
-    Input("page-version", "data"), Input("map-day-missed", "data"), Input("coverage-distance", "value"),
-    Input("palette-select", "value"), State("date-select", "value"),
-    permission="view", cache="shared",
+    Input("region-select", "value"),
+    Input("metric-select", "value"),
+    Input("layer-select", "value"),
+    Input("page-version", "data"),
+    Input("map-day-missed", "data"),
+    Input("coverage-distance", "value"),
+    Input("palette-select", "value"),
+    State("date-select", "value"),
+    permission="view",
+    cache="shared",
 )
 def update_map(region, metric, layers, _version=None, _missed=None, distance_km=None, palette=None, day=None):
     """The map for the view. A date step does not come here: the browser recolours the map from ``map-days``
@@ -136,9 +186,12 @@ def update_map(region, metric, layers, _version=None, _missed=None, distance_km=
 
 @declared_callback(
     Output("map-days", "data"),
-    Input("region-select", "value"), Input("metric-select", "value"), Input("map-days-block", "data"),
+    Input("region-select", "value"),
+    Input("metric-select", "value"),
+    Input("map-days-block", "data"),
     Input("page-version", "data"),
-    permission="view", cache="shared",
+    permission="view",
+    cache="shared",
 )
 def update_map_days(region, metric, block, _version=None):
     return map_days(region, metric, clean_block(block))
@@ -151,7 +204,9 @@ clientside_callback(
         const at = Math.floor((index || 0) / block.size);
         return at === block.index ? window.dash_clientside.no_update : Object.assign({}, block, {index: at});
     }""",
-    Output("map-days-block", "data"), Input("date-slider", "value"), State("map-days-block", "data"),
+    Output("map-days-block", "data"),
+    Input("date-slider", "value"),
+    State("map-days-block", "data"),
     prevent_initial_call=True,
 )
 
@@ -159,7 +214,9 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction("dashboard", "stepMap"),
     Output("map-day-missed", "data"),
-    Input("date-select", "value"), State("map-days", "data"), State("region-select", "value"),
+    Input("date-select", "value"),
+    State("map-days", "data"),
+    State("region-select", "value"),
     State("metric-select", "value"),
     prevent_initial_call=True,
 )
@@ -177,15 +234,20 @@ clientside_callback(
         const b = sub.map.getBounds();
         return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => Math.round(v * 1e4) / 1e4);
     }""",
-    Output("map-bounds", "data"), Input("region-map", "relayoutData"), prevent_initial_call=True,
+    Output("map-bounds", "data"),
+    Input("region-map", "relayoutData"),
+    prevent_initial_call=True,
 )
 
 
 @declared_callback(
     Output("region-map", "figure", allow_duplicate=True),
-    Input("map-bounds", "data"), State("region-select", "value"), State("layer-select", "value"),
+    Input("map-bounds", "data"),
+    State("region-select", "value"),
+    State("layer-select", "value"),
     prevent_initial_call=True,
-    permission="view", cache="shared",
+    permission="view",
+    cache="shared",
 )
 def refine_facilities(bounds, region, layers):
     traces = facility_traces_in(region, layers, bounds)
@@ -225,11 +287,17 @@ def values_patch(fig: dict) -> Patch:
 
 # ---- trend and table ----------------------------------------------------------------------------------------
 @declared_callback(
-    Output("trend-chart", "figure"), Output("trend-note", "children"),
-    Input("region-select", "value"), Input("trend-view", "value"), Input("trend-options", "value"),
-    Input("compare-select", "value"), Input("page-version", "data"), Input("palette-select", "value"),
+    Output("trend-chart", "figure"),
+    Output("trend-note", "children"),
+    Input("region-select", "value"),
+    Input("trend-view", "value"),
+    Input("trend-options", "value"),
+    Input("compare-select", "value"),
+    Input("page-version", "data"),
+    Input("palette-select", "value"),
     State("date-select", "value"),
-    permission="view", cache="shared",
+    permission="view",
+    cache="shared",
 )
 def update_trend(region, view, options, compare, _version=None, palette=None, day=None):
     """The trend view. A date step only moves the day marker and hides the days after it, in the browser
@@ -245,14 +313,24 @@ def trend_note_children(view: str):
     shown = trend_note(view)
     if shown["method"] is None:
         return shown["note"]
-    return [shown["note"], html.Details(className="forecast-method", children=[
-        html.Summary("预测方法与检验"), html.P(shown["method"]),
-        html.A("各模型回测成绩（模型评估）", href="/models")])]
+    return [
+        shown["note"],
+        html.Details(
+            className="forecast-method",
+            children=[
+                html.Summary("预测方法与检验"),
+                html.P(shown["method"]),
+                html.A("各模型回测成绩（模型评估）", href="/models"),
+            ],
+        ),
+    ]
 
 
 @declared_callback(
     Output("trend-forecast", "data"),
-    Input("view-day", "data"), State("region-select", "value"), State("trend-view", "value"),
+    Input("view-day", "data"),
+    State("region-select", "value"),
+    State("trend-view", "value"),
     State("trend-options", "value"),
     prevent_initial_call=True,
     permission="view",
@@ -267,20 +345,24 @@ def forecast_on_day(day, region, view, options):
 
 clientside_callback(
     ClientsideFunction("dashboard", "showForecast"),
-    Output("trend-forecast-shown", "data"), Input("trend-forecast", "data"),
+    Output("trend-forecast-shown", "data"),
+    Input("trend-forecast", "data"),
     prevent_initial_call=True,
 )
 
 
 clientside_callback(  # a figure from the server shows nothing after the day shown, once drawn
     ClientsideFunction("dashboard", "clipNewTrend"),
-    Output("trend-clipped", "data"), Input("trend-chart", "figure"), State("view-day", "data"),
+    Output("trend-clipped", "data"),
+    Input("trend-chart", "figure"),
+    State("view-day", "data"),
     State("trend-view", "value"),
 )
 clientside_callback(
     ClientsideFunction("dashboard", "stepTrend"),
     Output("trend-day", "data"),  # the day the marker was moved to
-    Input("view-day", "data"), State("trend-view", "value"),
+    Input("view-day", "data"),
+    State("trend-view", "value"),
     prevent_initial_call=True,
 )
 
@@ -288,22 +370,31 @@ clientside_callback(
 # ---- playback -----------------------------------------------------------------------------------------------
 clientside_callback(
     ClientsideFunction("dashboard", "togglePlay"),
-    Output("play-tick", "disabled"), Output("play-tick", "interval"), Output("play-toggle", "children"),
-    Output("play-toggle", "aria-pressed"), Output("date-select", "value", allow_duplicate=True),
-    Input("play-toggle", "n_clicks"), Input("play-speed", "value"),
-    State("play-tick", "disabled"), State("date-select", "value"), State("date-select", "options"),
+    Output("play-tick", "disabled"),
+    Output("play-tick", "interval"),
+    Output("play-toggle", "children"),
+    Output("play-toggle", "aria-pressed"),
+    Output("date-select", "value", allow_duplicate=True),
+    Input("play-toggle", "n_clicks"),
+    Input("play-speed", "value"),
+    State("play-tick", "disabled"),
+    State("date-select", "value"),
+    State("date-select", "options"),
     prevent_initial_call=True,
 )
 clientside_callback(
     ClientsideFunction("dashboard", "playStep"),
     Output("date-select", "value", allow_duplicate=True),
-    Input("play-tick", "n_intervals"), State("date-select", "value"), State("date-select", "options"),
+    Input("play-tick", "n_intervals"),
+    State("date-select", "value"),
+    State("date-select", "options"),
     prevent_initial_call=True,
 )
 
 
 @declared_callback(
-    Output("compare-box", "hidden"), Input("trend-view", "value"),
+    Output("compare-box", "hidden"),
+    Input("trend-view", "value"),
     permission="view",
 )
 def show_compare(view):
@@ -313,22 +404,31 @@ def show_compare(view):
 # ---- assessment ---------------------------------------------------------------------------------------------
 @declared_callback(
     Output({"type": "assess-item", "part": ALL}, "hidden"),
-    Output({"type": "assess", "part": ALL}, "children"), Output({"type": "assess", "part": ALL}, "hidden"),
+    Output({"type": "assess", "part": ALL}, "children"),
+    Output({"type": "assess", "part": ALL}, "hidden"),
     Output({"type": "assess", "part": ALL}, "className"),
-    Input("region-select", "value"), Input("view-day", "data"), Input("page-version", "data"),
-    permission="view", cache="shared",
+    Input("region-select", "value"),
+    Input("view-day", "data"),
+    Input("page-version", "data"),
+    permission="view",
+    cache="shared",
 )
 def update_assessment(region, day, _version=None):
     parts = assessment(region, day)
     items = [o["id"]["part"] for o in ctx.outputs_list[0]]
     names = [o["id"]["part"] for o in ctx.outputs_list[1]]
-    return ([parts[n]["hidden"] for n in items], [parts[n]["children"] for n in names],
-            [parts[n]["hidden"] for n in names], [parts[n]["className"] for n in names])
+    return (
+        [parts[n]["hidden"] for n in items],
+        [parts[n]["children"] for n in names],
+        [parts[n]["hidden"] for n in names],
+        [parts[n]["className"] for n in names],
+    )
 
 
 @declared_callback(
     Output("table-sort", "data"),
-    Input({"type": "sort", "index": ALL}, "n_clicks"), State("table-sort", "data"),
+    Input({"type": "sort", "index": ALL}, "n_clicks"),
+    State("table-sort", "data"),
     prevent_initial_call=True,
     permission="view",
 )
@@ -339,47 +439,64 @@ def sort_table(clicks, current):
 
 
 @declared_callback(
-    Output("unit-order", "data"), Output({"type": "unit-row", "index": ALL}, "children"),
+    Output("unit-order", "data"),
+    Output({"type": "unit-row", "index": ALL}, "children"),
     Output({"type": "rank-tr", "index": ALL}, "className"),
     Output({"type": "rank-cell", "row": ALL, "col": ALL}, "children"),
-    Output({"type": "sort", "index": ALL}, "children"), Output({"type": "sort-th", "index": ALL}, "aria-sort"),
+    Output({"type": "sort", "index": ALL}, "children"),
+    Output({"type": "sort-th", "index": ALL}, "aria-sort"),
     Output("table-title", "children"),
-    Input("region-select", "value"), Input("view-day", "data"), Input("table-sort", "data"),
+    Input("region-select", "value"),
+    Input("view-day", "data"),
+    Input("table-sort", "data"),
     Input("page-version", "data"),
-    permission="view", cache="shared",
+    permission="view",
+    cache="shared",
 )
 def update_table(region, day, sort, _version=None):
     unit = regions.unit_of(region)
     sort = sort or DEFAULT_SORT
     t = ranking_cells(day, unit.adcode if unit else "", sort["column"], sort["ascending"])
     rows, cells, heads, aria = (ctx.outputs_list[i] for i in (1, 3, 4, 5))  # in the page's order of the ids
-    return (t["order"], [t["names"][o["id"]["index"]] for o in rows], t["row_class"],
-            [t["cells"][(o["id"]["row"], o["id"]["col"])] for o in cells],
-            [t["heads"][o["id"]["index"]] for o in heads], [t["aria_sort"][o["id"]["index"]] for o in aria],
-            ranking_title(day))
+    return (
+        t["order"],
+        [t["names"][o["id"]["index"]] for o in rows],
+        t["row_class"],
+        [t["cells"][(o["id"]["row"], o["id"]["col"])] for o in cells],
+        [t["heads"][o["id"]["index"]] for o in heads],
+        [t["aria_sort"][o["id"]["index"]] for o in aria],
+        ranking_title(day),
+    )
 
 
 @declared_callback(
     Output("table-download", "data"),
-    Input("table-download-button", "n_clicks"), Input("table-download-xlsx", "n_clicks"),
-    State("date-select", "value"), State("table-sort", "data"),
+    Input("table-download-button", "n_clicks"),
+    Input("table-download-xlsx", "n_clicks"),
+    State("date-select", "value"),
+    State("table-sort", "data"),
     prevent_initial_call=True,
-    permission="export", audit="导出排名表",
+    permission="export",
+    audit="导出排名表",
 )
 def download_table(_csv, _xlsx, day, sort):
     return ranking_download(day, sort, "xlsx" if ctx.triggered_id == "table-download-xlsx" else "csv")
 
 
 @declared_callback(
-    Output("map-note", "children"), Input("metric-select", "value"), Input("region-select", "value"),
-    permission="view", cache="shared",
+    Output("map-note", "children"),
+    Input("metric-select", "value"),
+    Input("region-select", "value"),
+    permission="view",
+    cache="shared",
 )
 def map_note(metric, region):
     return map_note_text(metric, region)
 
 
 @declared_callback(
-    Output("demo-badge", "hidden"), Input("layer-select", "value"),
+    Output("demo-badge", "hidden"),
+    Input("layer-select", "value"),
     permission="view",
 )
 def demo_badge(layers):

@@ -13,6 +13,7 @@ The gate's permissions and audit labels (security.roles.DECLARED) and the cached
 declarations, nowhere written by hand; tests/test_declarations.py fails when a server callback has none. Clientside
 callbacks need none: they never reach the server.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

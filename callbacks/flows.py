@@ -4,6 +4,7 @@ origin (on the flow map, in the ranking or in the matrix) highlights it across t
 The views follow only while their section is on screen and catch up when it scrolls in: ``flows-visible`` (set by
 assets/dashboard.js) gates, in the browser, the region and day they get (``flows-args``), so a date step below the
 fold sends no flow request and costs the browser no redraw of four charts."""
+
 from __future__ import annotations
 
 from dash import ALL, Input, Output, State, clientside_callback, ctx, html, no_update
@@ -23,12 +24,22 @@ def ranking_table(rows: list[dict] | None) -> list:
     if rows is None:
         return []
     head = html.Thead(html.Tr([html.Th(h) for h in RANKING_HEADS]))
-    body = [html.Tr(className="highlight" if row["highlighted"] else "", children=[
-        html.Td(row["rank"]),
-        html.Td(html.Button(row["name"], id={"type": "flow-row", "index": row["adcode"]}, className="row-button")),
-        html.Td(row["province"]), html.Td(row["share"]), html.Td(row["volume"]),
-        html.Td(row["change"], className=row["change_class"]),
-    ]) for row in rows]
+    body = [
+        html.Tr(
+            className="highlight" if row["highlighted"] else "",
+            children=[
+                html.Td(row["rank"]),
+                html.Td(
+                    html.Button(row["name"], id={"type": "flow-row", "index": row["adcode"]}, className="row-button")
+                ),
+                html.Td(row["province"]),
+                html.Td(row["share"]),
+                html.Td(row["volume"]),
+                html.Td(row["change"], className=row["change_class"]),
+            ],
+        )
+        for row in rows
+    ]
     return [html.Table(className="table", children=[head, html.Tbody(body)])]
 
 
@@ -36,17 +47,25 @@ clientside_callback(
     """function(region, day, visible) {
         return visible ? [region, day] : window.dash_clientside.no_update;
     }""",
-    Output("flows-args", "data"), Input("region-select", "value"), Input("view-day", "data"),
+    Output("flows-args", "data"),
+    Input("region-select", "value"),
+    Input("view-day", "data"),
     Input("flows-visible", "data"),
 )
 
 
 @declared_callback(
-    Output("flow-chart", "figure"), Output("flow-table", "children"), Output("flow-table-title", "children"),
+    Output("flow-chart", "figure"),
+    Output("flow-table", "children"),
+    Output("flow-table-title", "children"),
     Output("flow-note", "children"),
-    Input("flows-args", "data"), Input("flow-direction", "value"), Input("flow-scope", "value"),
-    Input("flow-level", "value"), Input("flow-origin", "data"),
-    permission="view", cache="shared",
+    Input("flows-args", "data"),
+    Input("flow-direction", "value"),
+    Input("flow-scope", "value"),
+    Input("flow-level", "value"),
+    Input("flow-origin", "data"),
+    permission="view",
+    cache="shared",
 )
 def update_flows(args, direction, scope, level, origin):
     if not args:
@@ -71,8 +90,10 @@ def picked_origin(trigger, map_click, row_clicks, od_click) -> str | None:
 
 @declared_callback(
     Output("flow-origin", "data"),
-    Input("flow-chart", "clickData"), Input({"type": "flow-row", "index": ALL}, "n_clicks"),
-    Input("od-chart", "clickData"), State("flow-origin", "data"),
+    Input("flow-chart", "clickData"),
+    Input({"type": "flow-row", "index": ALL}, "n_clicks"),
+    Input("od-chart", "clickData"),
+    State("flow-origin", "data"),
     prevent_initial_call=True,
     permission="view",
 )
@@ -84,8 +105,10 @@ def select_origin(map_click, row_clicks, od_click, current):
 
 
 @declared_callback(
-    Output("scale-chart", "figure"), Input("flows-args", "data"),
-    permission="view", cache="shared",
+    Output("scale-chart", "figure"),
+    Input("flows-args", "data"),
+    permission="view",
+    cache="shared",
 )
 def update_scale(args):
     if not args:
@@ -96,8 +119,11 @@ def update_scale(args):
 
 @declared_callback(
     Output("od-chart", "figure"),
-    Input("flows-args", "data"), Input("od-mode", "value"), Input("flow-origin", "data"),
-    permission="view", cache="shared",
+    Input("flows-args", "data"),
+    Input("od-mode", "value"),
+    Input("flow-origin", "data"),
+    permission="view",
+    cache="shared",
 )
 def update_od(args, mode, origin):
     if not args:
@@ -106,8 +132,10 @@ def update_od(args, mode, origin):
 
 
 @declared_callback(
-    Output("import-chart", "figure"), Input("flows-args", "data"),
-    permission="view", cache="shared",
+    Output("import-chart", "figure"),
+    Input("flows-args", "data"),
+    permission="view",
+    cache="shared",
 )
 def update_importation(args):
     if not args:

@@ -1,5 +1,6 @@
 """Callbacks of `/report` (the form, checked as typed; the submit; the last 7 days) and of the reporting board on
 `/data`, its strip on `/` and its line on `/wall`. Decisions live in data/direct_report.py and data/reporting.py."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,10 @@ from layouts.report import COUNT_IDS
 from security import audit, current_scope, user_name
 
 log = logging.getLogger(__name__)
-FORM = [State(i, "value") for i in ("report-region", "report-date", *COUNT_IDS, "report-revision-reason",
-                                    "report-correction-reason")]
+FORM = [
+    State(i, "value")
+    for i in ("report-region", "report-date", *COUNT_IDS, "report-revision-reason", "report-correction-reason")
+]
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -25,7 +28,7 @@ def _when(moment: dt.datetime | None) -> str:
 
 
 def _day(day) -> str:
-    day = reporting._date(day)  # noqa: SLF001
+    day = reporting.as_date(day)
     return f"{day.year}年{day.month}月{day.day}日"
 
 
@@ -46,11 +49,19 @@ def check_view(chk: direct_report.Check, touched: bool, now: dt.datetime | None 
         parts.append(html.P("请填写本日新增确诊、新增治愈、新增死亡（没有请填 0）。", className="note"))
     cum = chk.decision.cumulative
     if cum is not None and chk.base is not None:
-        parts.append(html.P(className="report-preview", children=[
-            "将存为：", html.B(f"{CUMULATIVE['confirmed_cum']} {cum['confirmed_cum']:,}"),
-            f"，{CUMULATIVE['cured_cum']} {cum['cured_cum']:,}，", f"{CUMULATIVE['dead_cum']} {cum['dead_cum']:,}",
-            f"（此前：{CUMULATIVE['confirmed_cum']} {chk.base.confirmed_cum:,}，{chk.base.basis}）",
-            "；本次为修订" if chk.decision.revision else ""]))
+        parts.append(
+            html.P(
+                className="report-preview",
+                children=[
+                    "将存为：",
+                    html.B(f"{CUMULATIVE['confirmed_cum']} {cum['confirmed_cum']:,}"),
+                    f"，{CUMULATIVE['cured_cum']} {cum['cured_cum']:,}，",
+                    f"{CUMULATIVE['dead_cum']} {cum['dead_cum']:,}",
+                    f"（此前：{CUMULATIVE['confirmed_cum']} {chk.base.confirmed_cum:,}，{chk.base.basis}）",
+                    "；本次为修订" if chk.decision.revision else "",
+                ],
+            )
+        )
     if chk.day is not None and chk.region and not chk.decision.revision:
         due = reporting.due_at(chk.day)
         if reporting.now_beijing(now) > due:
@@ -59,25 +70,38 @@ def check_view(chk: direct_report.Check, touched: bool, now: dt.datetime | None 
 
 
 @declared_callback(
-    Output("report-check", "children"), Output("report-revision-box", "hidden"),
-    Output("report-correction-box", "hidden"), Output("report-submit", "disabled"),
-    Input("report-region", "value"), Input("report-date", "value"), *[Input(i, "value") for i in COUNT_IDS],
-    Input("report-revision-reason", "value"), Input("report-correction-reason", "value"),
+    Output("report-check", "children"),
+    Output("report-revision-box", "hidden"),
+    Output("report-correction-box", "hidden"),
+    Output("report-submit", "disabled"),
+    Input("report-region", "value"),
+    Input("report-date", "value"),
+    *[Input(i, "value") for i in COUNT_IDS],
+    Input("report-revision-reason", "value"),
+    Input("report-correction-reason", "value"),
     Input("report-saved", "data"),
     permission="report",
 )
 def check_form(region, day, *rest):
     *counts, revision_reason, correction_reason, _saved = rest
-    chk = direct_report.check(region, day, _texts(counts), revision_reason or "", correction_reason or "",
-                              scope=current_scope())
+    chk = direct_report.check(
+        region, day, _texts(counts), revision_reason or "", correction_reason or "", scope=current_scope()
+    )
     touched = any((c or "").strip() for c in counts)
-    return (check_view(chk, touched), not chk.decision.needs_revision_reason,
-            not chk.decision.needs_correction_reason, not chk.ok)
+    return (
+        check_view(chk, touched),
+        not chk.decision.needs_revision_reason,
+        not chk.decision.needs_correction_reason,
+        not chk.ok,
+    )
 
 
 @declared_callback(
-    Output("report-result", "children"), Output("report-saved", "data"),
-    Input("report-submit", "n_clicks"), *FORM, State("report-saved", "data"),
+    Output("report-result", "children"),
+    Output("report-saved", "data"),
+    Input("report-submit", "n_clicks"),
+    *FORM,
+    State("report-saved", "data"),
     prevent_initial_call=True,
     permission="report",
 )
@@ -93,23 +117,38 @@ def submit_report(n_clicks, region, day, *rest):
         return html.P(str(refused), className="error", role="alert"), no_update
     except Exception:
         log.exception("direct report of %s for %s failed", region, day)
-        return html.P("保存时发生内部错误，未做任何改动；详情已写入日志，请联系管理员。", className="error", role="alert"), no_update
+        return html.P(
+            "保存时发生内部错误，未做任何改动；详情已写入日志，请联系管理员。", className="error", role="alert"
+        ), no_update
     cum = done.cumulative
-    what = (f"{done.region.display_name} {_day(done.day)}："
-            + "，".join(f"{name} {cum[c]:,}" for c, name in CUMULATIVE.items()))
-    reasons = "".join(f"；{name}：{text.strip()}" for name, text, needed in (
-        ("修订原因", revision_reason, done.revision), ("订正原因", correction_reason, chk.decision.needs_correction_reason))
-        if needed and text.strip())
+    what = f"{done.region.display_name} {_day(done.day)}：" + "，".join(
+        f"{name} {cum[c]:,}" for c, name in CUMULATIVE.items()
+    )
+    reasons = "".join(
+        f"；{name}：{text.strip()}"
+        for name, text, needed in (
+            ("修订原因", revision_reason, done.revision),
+            ("订正原因", correction_reason, chk.decision.needs_correction_reason),
+        )
+        if needed and text.strip()
+    )
     audit.record("report", f"{'修订' if done.revision else '直报'} 批次 {done.batch_id}：{what}{reasons}")
-    return html.Div(className="ok", children=[
-        html.P(f"已{'修订' if done.revision else '上报'}，存为批次 {done.batch_id}。{what}。看板与大屏将自动更新。"),
-        dcc.Link("在态势总览查看", href=f"/?region={done.region.adcode}&date={done.day.isoformat()}"),
-    ]), (saved or 0) + 1
+    return html.Div(
+        className="ok",
+        children=[
+            html.P(
+                f"已{'修订' if done.revision else '上报'}，存为批次 {done.batch_id}。{what}。看板与大屏将自动更新。"
+            ),
+            dcc.Link("在态势总览查看", href=f"/?region={done.region.adcode}&date={done.day.isoformat()}"),
+        ],
+    ), (saved or 0) + 1
 
 
 @declared_callback(
     Output("report-history", "children"),
-    Input("report-region", "value"), Input("report-date", "value"), Input("report-saved", "data"),
+    Input("report-region", "value"),
+    Input("report-date", "value"),
+    Input("report-saved", "data"),
     permission="report",
 )
 def show_history(region, day, _saved):
@@ -121,16 +160,28 @@ def show_history(region, day, _saved):
     except ValueError:
         last = today
     rows = direct_report.history(region, last)
-    body = [html.Tr(className=f"status-{r['status']}", children=[
-        html.Td(f"{r['day'].month}月{r['day'].day}日"),
-        html.Td("—" if r["new_confirmed"] is None else f"{r['new_confirmed']:,}"),
-        html.Td("—" if r["confirmed_cum"] is None else f"{r['confirmed_cum']:,}"),
-        html.Td(reporting.status_words(r)),
-        html.Td(" ".join(filter(None, (_when(r["reported_at"]), r["by"])))),
-    ]) for r in rows]
-    table = html.Table(className="table report-table", children=[
-        html.Thead(html.Tr([html.Th(h) for h in ("日期", title("new_confirmed"), title("confirmed_cum"), "状态", "入库")])),
-        html.Tbody(body)])
+    body = [
+        html.Tr(
+            className=f"status-{r['status']}",
+            children=[
+                html.Td(f"{r['day'].month}月{r['day'].day}日"),
+                html.Td("—" if r["new_confirmed"] is None else f"{r['new_confirmed']:,}"),
+                html.Td("—" if r["confirmed_cum"] is None else f"{r['confirmed_cum']:,}"),
+                html.Td(reporting.status_words(r)),
+                html.Td(" ".join(filter(None, (_when(r["reported_at"]), r["by"])))),
+            ],
+        )
+        for r in rows
+    ]
+    table = html.Table(
+        className="table report-table",
+        children=[
+            html.Thead(
+                html.Tr([html.Th(h) for h in ("日期", title("new_confirmed"), title("confirmed_cum"), "状态", "入库")])
+            ),
+            html.Tbody(body),
+        ],
+    )
     # scrolls sideways on a narrow phone: focusable, so it scrolls by keyboard too
     return html.Div(table, className="table-scroll", tabIndex="0", role="region", **{"aria-label": "近7日上报（表格）"})
 
@@ -138,19 +189,27 @@ def show_history(region, day, _saved):
 # ---- the reporting board ----------------------------------------------------------------------------------------
 def board_table(rows: list[dict]) -> html.Table:
     """The board as a table: region, status in words, when, by; missing rows marked (red)."""
-    body = [html.Tr(className=f"status-{r['status']}" + (" past-due" if r["past_due"] else ""), children=[
-        html.Td(r["name"] + ("" if r["level"] == "unit" else "（县区）")),
-        html.Td(reporting.status_words(r), className="board-status"),
-        html.Td(_when(r["reported_at"]) or ("—" if r["status"] == "missing" else "")),
-        html.Td(r["by"] or "—"),
-    ]) for r in rows]
-    return html.Table(className="table board-table", children=[
-        html.Thead(html.Tr([html.Th(h) for h in ("地区", "状态", "入库时间", "上报人")])), html.Tbody(body)])
+    body = [
+        html.Tr(
+            className=f"status-{r['status']}" + (" past-due" if r["past_due"] else ""),
+            children=[
+                html.Td(r["name"] + ("" if r["level"] == "unit" else "（县区）")),
+                html.Td(reporting.status_words(r), className="board-status"),
+                html.Td(_when(r["reported_at"]) or ("—" if r["status"] == "missing" else "")),
+                html.Td(r["by"] or "—"),
+            ],
+        )
+        for r in rows
+    ]
+    return html.Table(
+        className="table board-table",
+        children=[html.Thead(html.Tr([html.Th(h) for h in ("地区", "状态", "入库时间", "上报人")])), html.Tbody(body)],
+    )
 
 
 def summary_line(day, rows: list[dict]) -> str:
     """已报 N/12, the late and the missing units (short names: 西安、宝鸡), and the deadline when it has not passed."""
-    day = reporting._date(day)  # noqa: SLF001
+    day = reporting.as_date(day)
     units = [r for r in rows if r["level"] == "unit"]
     late = [regions.get(r["adcode"]).short_name for r in units if r["status"] == "late"]
     missing = [regions.get(r["adcode"]).short_name for r in units if r["status"] == "missing"]
@@ -166,7 +225,9 @@ def summary_line(day, rows: list[dict]) -> str:
 
 
 @declared_callback(
-    Output("reporting-board", "children"), Input("board-date", "value"), Input("batches-changed", "data"),
+    Output("reporting-board", "children"),
+    Input("board-date", "value"),
+    Input("batches-changed", "data"),
     permission="upload",
 )
 def show_board(day, _changed):
@@ -175,14 +236,23 @@ def show_board(day, _changed):
     except ValueError:
         return html.P("请选择日期。", className="note")
     rows = reporting.status(chosen)
-    return [html.P(summary_line(chosen, rows), className="board-summary"), board_table(rows),
-            html.P(f"截止时间：{reporting.deadline_text()}；随系统提供的历史数据记为已报（上报人“{reporting.HISTORY_BY}”）；"
-                   "已回滚的批次不计。", className="note")]
+    return [
+        html.P(summary_line(chosen, rows), className="board-summary"),
+        board_table(rows),
+        html.P(
+            f"截止时间：{reporting.deadline_text()}；随系统提供的历史数据记为已报（上报人“{reporting.HISTORY_BY}”）；"
+            "已回滚的批次不计。",
+            className="note",
+        ),
+    ]
 
 
 @declared_callback(
-    Output("reporting-strip", "children"), Output("reporting-strip", "className"),
-    Input("view-day", "data"), Input("page-version", "data"), Input("page-poll", "n_intervals"),
+    Output("reporting-strip", "children"),
+    Output("reporting-strip", "className"),
+    Input("view-day", "data"),
+    Input("page-version", "data"),
+    Input("page-poll", "n_intervals"),
     permission="view",
 )
 def show_strip(day, _version, _n):
@@ -195,8 +265,11 @@ def show_strip(day, _version, _n):
 
 
 @declared_callback(
-    Output("wall-reporting", "children"), Output("wall-reporting", "className"),
-    Input("data-version", "data"), Input("data-poll", "n_intervals"), State("wall-state", "data"),
+    Output("wall-reporting", "children"),
+    Output("wall-reporting", "className"),
+    Input("data-version", "data"),
+    Input("data-poll", "n_intervals"),
+    State("wall-state", "data"),
     permission="wall",
 )
 def show_wall_line(_version, _n, state):
@@ -204,18 +277,21 @@ def show_wall_line(_version, _n, state):
     day = state["date"] if state.get("pinned_date") and state.get("date") else queries.view_range()[1].isoformat()
     rows = reporting.status(day)
     return wall_line(day, rows), "wall-reporting" + (
-        " has-missing" if reporting.counts(rows)["missing"] and rows[0]["past_due"] else "")
+        " has-missing" if reporting.counts(rows)["missing"] and rows[0]["past_due"] else ""
+    )
 
 
 def wall_line(day, rows: list[dict]) -> str:
     """One short line for the wall: the units that have not reported the day shown, by their short names."""
-    day = reporting._date(day)  # noqa: SLF001
+    day = reporting.as_date(day)
     units = [r for r in rows if r["level"] == "unit"]
     missing = [regions.get(r["adcode"]).short_name for r in units if r["status"] == "missing"]
     if not missing:  # nothing to act on: the wall keeps its room for the risk list (the line hides when empty)
         return ""
-    text = (f"{day.month}月{day.day}日日报 已报 {len(units) - len(missing)}/{len(units)} · 未报 {len(missing)}："
-            + "、".join(missing))
+    text = (
+        f"{day.month}月{day.day}日日报 已报 {len(units) - len(missing)}/{len(units)} · 未报 {len(missing)}："
+        + "、".join(missing)
+    )
     if not rows[0]["past_due"]:
         text += "（未到截止时间）"
     return text

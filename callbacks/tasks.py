@@ -8,18 +8,18 @@
 
 The parts are plain functions (``dispatch``, ``report_list``, ``overdue_line``), tested without a browser.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 
-from dash import ALL, Input, Output, State, ctx, html, dcc, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
 
-from callbacks.declare import declared_callback
 import security
-from data import store
-from data import tasks
+from callbacks.declare import declared_callback
+from data import store, tasks
 from geo import regions
 from geo.regions import within_scope
 
@@ -54,12 +54,17 @@ def prefill(alert_id=None, region: str | None = None, now: dt.datetime | None = 
         title = ""
     if region == regions.province().adcode or regions.get(str(region or "")) is None:
         region = None
-    return {"region": region, "title": title, "due": tasks.due_text(now + tasks.DEFAULT_DUE),
-            "alert": found["id"] if found is not None else None}
+    return {
+        "region": region,
+        "title": title,
+        "due": tasks.due_text(now + tasks.DEFAULT_DUE),
+        "alert": found["id"] if found is not None else None,
+    }
 
 
-def dispatch(region, title, detail, due, alert_id, by: str, scope: str | None, role: str | None,
-             now=None) -> tuple[int, str]:
+def dispatch(
+    region, title, detail, due, alert_id, by: str, scope: str | None, role: str | None, now=None
+) -> tuple[int, str]:
     """Send the form's task: (id, the sentence that says so); TaskError in words when it cannot be sent."""
     due_at = tasks.parse_due(due)
     task_id = tasks.create(region, title, detail, due_at, by, alert_id=alert_id, scope=scope, now=now, role=role)
@@ -68,14 +73,26 @@ def dispatch(region, title, detail, due, alert_id, by: str, scope: str | None, r
 
 
 @declared_callback(
-    Output("task-form", "hidden"), Output("task-region", "options"), Output("task-region", "value"),
-    Output("task-title", "value"), Output("task-detail", "value"), Output("task-due", "value"),
-    Output("task-alert", "data"), Output("task-form-error", "children"), Output("task-result", "children"),
+    Output("task-form", "hidden"),
+    Output("task-region", "options"),
+    Output("task-region", "value"),
+    Output("task-title", "value"),
+    Output("task-detail", "value"),
+    Output("task-due", "value"),
+    Output("task-alert", "data"),
+    Output("task-form-error", "children"),
+    Output("task-result", "children"),
     Output("tasks-changed", "data"),
-    Input({"type": "alert-task", "index": ALL}, "n_clicks"), Input("task-map-button", "n_clicks"),
-    Input("task-cancel", "n_clicks"), Input("task-send", "n_clicks"),
-    State("region-select", "value"), State("task-region", "value"), State("task-title", "value"),
-    State("task-detail", "value"), State("task-due", "value"), State("task-alert", "data"),
+    Input({"type": "alert-task", "index": ALL}, "n_clicks"),
+    Input("task-map-button", "n_clicks"),
+    Input("task-cancel", "n_clicks"),
+    Input("task-send", "n_clicks"),
+    State("region-select", "value"),
+    State("task-region", "value"),
+    State("task-title", "value"),
+    State("task-detail", "value"),
+    State("task-due", "value"),
+    State("task-alert", "data"),
     State("tasks-changed", "data"),
     prevent_initial_call=True,
     permission="dispatch",
@@ -89,15 +106,33 @@ def task_form(_alert_clicks, _map_clicks, _cancel, _send, selected, region, titl
         return True, keep, keep, keep, keep, keep, None, "", keep, keep
     if trigger == "task-send":
         try:
-            _id, said = dispatch(region, title, detail, due, alert_id, security.user_name(), security.current_scope(),
-                                 security.current_role())
+            _id, said = dispatch(
+                region,
+                title,
+                detail,
+                due,
+                alert_id,
+                security.user_name(),
+                security.current_scope(),
+                security.current_role(),
+            )
         except tasks.TaskError as err:
             return False, keep, keep, keep, keep, keep, keep, str(err), keep, keep
         return True, keep, None, "", "", keep, None, "", said, (changed or 0) + 1
     alert = trigger.get("index") if isinstance(trigger, dict) else None
     filled = prefill(alert, selected)
-    return (False, region_options(security.current_scope()), filled["region"], filled["title"], "", filled["due"],
-            filled["alert"], "", "", keep)
+    return (
+        False,
+        region_options(security.current_scope()),
+        filled["region"],
+        filled["title"],
+        "",
+        filled["due"],
+        filled["alert"],
+        "",
+        "",
+        keep,
+    )
 
 
 # ---- `/` and `/wall`: the overdue line ------------------------------------------------------------------------------
@@ -109,8 +144,12 @@ def overdue_line(now=None) -> tuple[str, bool, str]:
 
 
 @declared_callback(
-    Output("tasks-overdue", "children"), Output("tasks-overdue", "className"), Output("tasks-overdue-shown", "data"),
-    Input("page-poll", "n_intervals"), Input("tasks-changed", "data"), State("tasks-overdue-shown", "data"),
+    Output("tasks-overdue", "children"),
+    Output("tasks-overdue", "className"),
+    Output("tasks-overdue-shown", "data"),
+    Input("page-poll", "n_intervals"),
+    Input("tasks-changed", "data"),
+    State("tasks-overdue-shown", "data"),
     permission="view",
 )
 def update_page_overdue(_tick, _changed, shown):
@@ -121,8 +160,11 @@ def update_page_overdue(_tick, _changed, shown):
 
 
 @declared_callback(
-    Output("wall-tasks", "children"), Output("wall-tasks", "className"), Output("wall-tasks-shown", "data"),
-    Input("data-poll", "n_intervals"), State("wall-tasks-shown", "data"),
+    Output("wall-tasks", "children"),
+    Output("wall-tasks", "className"),
+    Output("wall-tasks-shown", "data"),
+    Input("data-poll", "n_intervals"),
+    State("wall-tasks-shown", "data"),
     permission="wall",
 )
 def update_wall_overdue(_tick, shown):
@@ -135,36 +177,76 @@ def update_wall_overdue(_tick, shown):
 
 # ---- `/report`: answering -----------------------------------------------------------------------------------------
 def _history(task: dict) -> html.Ol:
-    return html.Ol(className="task-history", children=[
-        html.Li([html.Span(tasks.shown(e["at"]), className="task-when"), " ",
-                 html.Span(e["status_name"], className=f"task-ev-status status-{e['status']}"), f" · {e['by']}",
-                 f"：{e['note']}" if e["note"] else ""])
-        for e in task["events"]])
+    return html.Ol(
+        className="task-history",
+        children=[
+            html.Li(
+                [
+                    html.Span(tasks.shown(e["at"]), className="task-when"),
+                    " ",
+                    html.Span(e["status_name"], className=f"task-ev-status status-{e['status']}"),
+                    f" · {e['by']}",
+                    f"：{e['note']}" if e["note"] else "",
+                ]
+            )
+            for e in task["events"]
+        ],
+    )
 
 
 def task_card(task: dict) -> html.Article:
     status = task["status"]
-    head = [html.Span(task["status_name"], className=f"task-status status-{status}"),
-            html.Span("逾期", className="task-late-badge") if task["overdue"] else None,
-            html.Span(f"#{task['id']}", className="task-id")]
-    body = [html.Div(className="task-card-head", children=head),
-            html.H3(task["title"], className="task-what"),
-            html.Div(className="task-meta", children=[
-                html.Span(task["region"], className="task-region-name"), " · 截止 ",
+    head = [
+        html.Span(task["status_name"], className=f"task-status status-{status}"),
+        html.Span("逾期", className="task-late-badge") if task["overdue"] else None,
+        html.Span(f"#{task['id']}", className="task-id"),
+    ]
+    body = [
+        html.Div(className="task-card-head", children=head),
+        html.H3(task["title"], className="task-what"),
+        html.Div(
+            className="task-meta",
+            children=[
+                html.Span(task["region"], className="task-region-name"),
+                " · 截止 ",
                 html.Span(tasks.shown(task["due_at"]), className="task-due-at"),
-                f" · 派发：{task['created_by']}"]),
-            html.P(task["detail"], className="task-detail-text") if task["detail"] else None,
-            _history(task)]
+                f" · 派发：{task['created_by']}",
+            ],
+        ),
+        html.P(task["detail"], className="task-detail-text") if task["detail"] else None,
+        _history(task),
+    ]
     steps = tasks.NEXT[status]
     if steps:
-        body.append(html.Label(className="task-note", children=[
-            html.Span("说明（可选）"),
-            dcc.Input(id={"type": "task-note", "task": task["id"]}, type="text", maxLength=tasks.NOTE_MAX,
-                      placeholder="如：已安排人员核查", className="task-note-input")]))
-        body.append(html.Div(className="task-steps", children=[
-            html.Button(tasks.STATUSES[s], id={"type": "task-step", "task": task["id"], "status": s},
-                        className=f"task-step step-{s}", title=f"把任务 #{task['id']} 标为「{tasks.STATUSES[s]}」")
-            for s in steps]))
+        body.append(
+            html.Label(
+                className="task-note",
+                children=[
+                    html.Span("说明（可选）"),
+                    dcc.Input(
+                        id={"type": "task-note", "task": task["id"]},
+                        type="text",
+                        maxLength=tasks.NOTE_MAX,
+                        placeholder="如：已安排人员核查",
+                        className="task-note-input",
+                    ),
+                ],
+            )
+        )
+        body.append(
+            html.Div(
+                className="task-steps",
+                children=[
+                    html.Button(
+                        tasks.STATUSES[s],
+                        id={"type": "task-step", "task": task["id"], "status": s},
+                        className=f"task-step step-{s}",
+                        title=f"把任务 #{task['id']} 标为「{tasks.STATUSES[s]}」",
+                    )
+                    for s in steps
+                ],
+            )
+        )
     klass = f"task-card task-{status}" + (" overdue" if task["overdue"] else "")
     return html.Article(className=klass, id=f"task-{task['id']}", children=body)
 
@@ -181,17 +263,24 @@ def report_list(scope: str | None, region: str | None = None, now=None) -> tuple
     summary = f"未完成 {len(open_)} 项" + (f"，逾期 {late} 项" if late else "") if rows else ""
     cards = [task_card(r) for r in open_] or [html.P("暂无待办任务", className="tasks-none")]
     if done:
-        cards.append(html.Details(className="tasks-done", children=[
-            html.Summary(f"已完成 {len(done)} 项"), *[task_card(r) for r in done]]))
+        cards.append(
+            html.Details(
+                className="tasks-done", children=[html.Summary(f"已完成 {len(done)} 项"), *[task_card(r) for r in done]]
+            )
+        )
     return cards, summary, key
 
 
 @declared_callback(
-    Output("tasks-list", "children"), Output("tasks-summary", "children"), Output("tasks-message", "children"),
+    Output("tasks-list", "children"),
+    Output("tasks-summary", "children"),
+    Output("tasks-message", "children"),
     Output("tasks-shown", "data"),
-    Input("tasks-region", "data"), Input("tasks-poll", "n_intervals"),
+    Input("tasks-region", "data"),
+    Input("tasks-poll", "n_intervals"),
     Input({"type": "task-step", "task": ALL, "status": ALL}, "n_clicks"),
-    State({"type": "task-note", "task": ALL}, "value"), State("tasks-shown", "data"),
+    State({"type": "task-note", "task": ALL}, "value"),
+    State("tasks-shown", "data"),
     permission="report",
 )
 def update_report_tasks(region, _tick, _clicks, _notes, shown):
@@ -202,8 +291,14 @@ def update_report_tasks(region, _tick, _clicks, _notes, shown):
             raise PreventUpdate
         notes = {item["id"]["task"]: item.get("value") for item in ctx.states_list[0]}
         try:
-            task = tasks.advance(trigger["task"], trigger["status"], notes.get(trigger["task"]),
-                                 security.user_name(), scope=security.current_scope(), role=security.current_role())
+            task = tasks.advance(
+                trigger["task"],
+                trigger["status"],
+                notes.get(trigger["task"]),
+                security.user_name(),
+                scope=security.current_scope(),
+                role=security.current_role(),
+            )
             message = f"任务 #{task['id']} 已标为「{task['status_name']}」"
         except tasks.TaskError as err:
             message = html.Span(str(err), className="tasks-error", role="alert")

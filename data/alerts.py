@@ -13,6 +13,7 @@ Deadline of a daily report: the report for day D is due by D+1 09:00 Beijing tim
 latest data day is checked: a day no region has reported yet is not known to be due (the shipped 2020 series would
 otherwise be overdue every day since it ended).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,16 +45,24 @@ def metrics_frame(daily: pd.DataFrame, end, adequacy: pd.DataFrame | None = None
     end = pd.Timestamp(end)
     dates = daily.index.get_level_values("date")
     window = daily[(dates > end - pd.Timedelta(days=WINDOW_DAYS)) & (dates <= end)]
-    out = pd.DataFrame({
-        "new_24h": window["new_confirmed"], "new_7d": window["new_7d"], "rt": window["rt"],
-        "risk_rank": window["risk_level"].map(RANKS), "reported": window["status"].map(REPORTED),
-    }, index=window.index).astype("float64")
+    out = pd.DataFrame(
+        {
+            "new_24h": window["new_confirmed"],
+            "new_7d": window["new_7d"],
+            "rt": window["rt"],
+            "risk_rank": window["risk_level"].map(RANKS),
+            "reported": window["status"].map(REPORTED),
+        },
+        index=window.index,
+    ).astype("float64")
     if adequacy is not None and len(adequacy):
         facility = adequacy.reindex(columns=["clinic_load", "stock_days"]).astype("float64")
-        facility["facility_demo"] = (adequacy["demo"].fillna(False).astype(bool).astype("float64")
-                                     if "demo" in adequacy else 0.0)
-        facility.index = pd.MultiIndex.from_arrays([facility.index.astype(str), [end] * len(facility)],
-                                                   names=["adcode", "date"])
+        facility["facility_demo"] = (
+            adequacy["demo"].fillna(False).astype(bool).astype("float64") if "demo" in adequacy else 0.0
+        )
+        facility.index = pd.MultiIndex.from_arrays(
+            [facility.index.astype(str), [end] * len(facility)], names=["adcode", "date"]
+        )
         out = out.join(facility, how="outer")
     known = {code: regions.get(code) for code in out.index.get_level_values("adcode").unique()}
     out = out[[known[c] is not None for c in out.index.get_level_values("adcode")]]
@@ -69,7 +78,7 @@ def _adequacy(day, eng) -> pd.DataFrame | None:
     their unit row is kept, as in the case figures."""
     try:
         frames = [resources.adequacy(day, level=level, eng=eng) for level in ("county", "unit", "province")]
-    except Exception:  # noqa: BLE001  (the case alerts must not fail with the facility figures)
+    except Exception:
         log.exception("预警：读取发热门诊负荷与物资天数失败，相关规则本次不评估")
         return None
     combined = pd.concat(frames)
@@ -108,6 +117,7 @@ def rules(path: Path = rules_engine.RULES_PATH) -> tuple:
 @dataclass
 class Current:
     """The alerts of the latest data day, most pressing first, with their stored state."""
+
     day: dt.date | None
     alerts: list[dict] = field(default_factory=list)
     error: str | None = None  # why no rules could be evaluated (a bad rules file), in Chinese
@@ -123,12 +133,12 @@ def utc(moment) -> dt.datetime | None:
     if moment is None or pd.isna(moment):
         return None
     moment = pd.Timestamp(moment).to_pydatetime()
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def current(eng=None, now: dt.datetime | None = None, path: Path = rules_engine.RULES_PATH) -> Current:
     eng = eng or store.engine()
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     table, day = metrics(eng)
     if table.empty:
         return Current(None)
@@ -152,10 +162,20 @@ def _listed(alert, stored: dict | None = None) -> dict:
     """An alert as the lists and the API show it, with its stored time and acknowledgement (none: worked out again
     for an earlier day, never stored)."""
     stored = stored or {}
-    return {"id": stored.get("id"), "rule_id": alert.rule_id, "rule_name": alert.rule_name,
-            "severity": alert.severity, "adcode": alert.adcode, "region": alert.region, "day": alert.day,
-            "value": alert.value, "message": alert.message, "raised_at": utc(stored.get("raised_at")),
-            "acknowledged_by": stored.get("acknowledged_by"), "acknowledged_at": utc(stored.get("acknowledged_at"))}
+    return {
+        "id": stored.get("id"),
+        "rule_id": alert.rule_id,
+        "rule_name": alert.rule_name,
+        "severity": alert.severity,
+        "adcode": alert.adcode,
+        "region": alert.region,
+        "day": alert.day,
+        "value": alert.value,
+        "message": alert.message,
+        "raised_at": utc(stored.get("raised_at")),
+        "acknowledged_by": stored.get("acknowledged_by"),
+        "acknowledged_at": utc(stored.get("acknowledged_at")),
+    }
 
 
 def as_of(day, eng=None, path: Path = rules_engine.RULES_PATH) -> Current:
@@ -189,15 +209,28 @@ def _remember(found: list, eng, now: dt.datetime) -> None:
     if not new:
         return
     version = store.data_version(eng)
-    rows = [{"rule_id": a.rule_id, "adcode": a.adcode, "day": a.day, "severity": a.severity, "message": a.message,
-             "value": a.value, "raised_at": now, "data_version": version} for a in new]
+    rows = [
+        {
+            "rule_id": a.rule_id,
+            "adcode": a.adcode,
+            "day": a.day,
+            "severity": a.severity,
+            "message": a.message,
+            "value": a.value,
+            "raised_at": now,
+            "data_version": version,
+        }
+        for a in new
+    ]
     t = store.alerts
     with _persist_lock, eng.begin() as conn:
         _insert_new(conn, rows)
         for a in new:  # same rule, region and day, another figure: keep the time raised, say the new figure
-            conn.execute(update(t).where(t.c.rule_id == a.rule_id, t.c.adcode == a.adcode, t.c.day == a.day,
-                                         t.c.message != a.message)
-                         .values(message=a.message, value=a.value, severity=a.severity))
+            conn.execute(
+                update(t)
+                .where(t.c.rule_id == a.rule_id, t.c.adcode == a.adcode, t.c.day == a.day, t.c.message != a.message)
+                .values(message=a.message, value=a.value, severity=a.severity)
+            )
     if len(_persisted) > 20_000:
         _persisted.clear()
     _persisted.update((url, *a.key, a.message) for a in new)
@@ -222,8 +255,11 @@ def _insert_new(conn, rows: list[dict]) -> None:
 def _stored(eng, day: dt.date) -> dict[tuple, dict]:
     t = store.alerts
     with eng.connect() as conn:
-        result = conn.execute(select(t.c.id, t.c.rule_id, t.c.adcode, t.c.day, t.c.raised_at, t.c.acknowledged_by,
-                                     t.c.acknowledged_at).where(t.c.day == day))
+        result = conn.execute(
+            select(
+                t.c.id, t.c.rule_id, t.c.adcode, t.c.day, t.c.raised_at, t.c.acknowledged_by, t.c.acknowledged_at
+            ).where(t.c.day == day)
+        )
         return {(r.rule_id, r.adcode, r.day): r._asdict() for r in result}
 
 
@@ -233,7 +269,9 @@ def acknowledge(alert_id: int, user: str, eng=None, now: dt.datetime | None = No
     eng = eng or store.engine()
     t = store.alerts
     with eng.begin() as conn:
-        done = conn.execute(update(t).where(t.c.id == int(alert_id), t.c.acknowledged_at.is_(None))
-                            .values(acknowledged_by=user[:64],
-                                    acknowledged_at=now or dt.datetime.now(dt.timezone.utc)))
+        done = conn.execute(
+            update(t)
+            .where(t.c.id == int(alert_id), t.c.acknowledged_at.is_(None))
+            .values(acknowledged_by=user[:64], acknowledged_at=now or dt.datetime.now(dt.UTC))
+        )
     return done.rowcount == 1

@@ -8,6 +8,7 @@
 A restore goes into an empty store (or replaces one with ``replace=True``) and then upgrades the restored schema if
 it is older than the code, so a backup of an earlier release comes back usable.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,8 +53,10 @@ def backup(eng: Engine, out: Path) -> Done:
         if eng.dialect.name == "sqlite":
             _sqlite_backup(_sqlite_path(eng), partial)
         elif eng.dialect.name == "postgresql":
-            _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}", _libpq(eng)],
-                 "pg_dump")
+            _run(
+                ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}", _libpq(eng)],
+                "pg_dump",
+            )
             _run(["pg_restore", "--list", str(partial)], "pg_restore --list")  # readable before it counts
         else:
             raise BackupError(f"不支持备份 {eng.dialect.name} 数据库：仅支持 SQLite 和 PostgreSQL。")
@@ -75,11 +78,15 @@ def restore(eng: Engine, source: Path, replace: bool = False, say=None) -> Done:
     if kind is None:
         raise BackupError(f"{source.name} 不是本看板的备份文件（既不是 SQLite 数据库，也不是 pg_dump 自定义格式）。")
     if kind != eng.dialect.name:
-        raise BackupError(f"{source.name} 是 {_NAMES[kind]} 的备份，当前数据库是 {_NAMES.get(eng.dialect.name, eng.dialect.name)}："
-                          "请恢复到同类数据库（跨库迁移请用开放数据导出和导入）。")
+        raise BackupError(
+            f"{source.name} 是 {_NAMES[kind]} 的备份，当前数据库是 {_NAMES.get(eng.dialect.name, eng.dialect.name)}："
+            "请恢复到同类数据库（跨库迁移请用开放数据导出和导入）。"
+        )
     if _has_tables(eng) and not replace:
-        raise BackupError(f"目标数据库 {eng.url.render_as_string(hide_password=True)} 不是空的：请指定一个空的 DATABASE_URL，"
-                          "或确认覆盖后加 --replace（请先停止看板）。")
+        raise BackupError(
+            f"目标数据库 {eng.url.render_as_string(hide_password=True)} 不是空的：请指定一个空的 DATABASE_URL，"
+            "或确认覆盖后加 --replace（请先停止看板）。"
+        )
     if kind == "sqlite":
         _sqlite_restore(source, _sqlite_path(eng))
     else:
@@ -145,8 +152,19 @@ def _pg_restore(eng: Engine, source: Path, replace: bool) -> None:
     # One transaction, ended at the first error: a damaged dump (or a failed replacement) changes nothing. The
     # replacement drops each object of the dump before recreating it (--clean), inside that transaction.
     clean = ["--clean", "--if-exists"] if replace else []
-    _run(["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", *clean,
-          f"--dbname={_libpq(eng)}", str(source)], "pg_restore")
+    _run(
+        [
+            "pg_restore",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            *clean,
+            f"--dbname={_libpq(eng)}",
+            str(source),
+        ],
+        "pg_restore",
+    )
 
 
 def _has_tables(eng: Engine) -> bool:
@@ -161,7 +179,9 @@ def _libpq(eng: Engine) -> str:
 
 def _run(args: list[str], name: str) -> str:
     if shutil.which(args[0]) is None:
-        raise BackupError(f"找不到 {args[0]}：PostgreSQL 的备份与恢复需要客户端工具（Debian：apt-get install postgresql-client）。")
+        raise BackupError(
+            f"找不到 {args[0]}：PostgreSQL 的备份与恢复需要客户端工具（Debian：apt-get install postgresql-client）。"
+        )
     done = subprocess.run(args, capture_output=True, text=True)
     if done.returncode != 0:
         detail = (done.stderr.strip().splitlines() or ["(无输出)"])[-1]

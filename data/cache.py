@@ -26,6 +26,7 @@ The data version itself is read at most once a second per process and database (
 If Redis cannot be reached the app goes on with the in-process cache, says so once in the log, and tries Redis again
 every 30 s; a caller never sees a Redis error. Big derived frames are never pickled into Redis.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -78,9 +79,10 @@ class SharedCache:
 
     def _connect(self, url: str):
         import redis  # noqa: PLC0415  (only needed with CACHE_REDIS_URL)
-        from flask_caching.backends.rediscache import RedisCache  # noqa: PLC0415
-        from redis.backoff import NoBackoff  # noqa: PLC0415
-        from redis.retry import Retry  # noqa: PLC0415
+        from flask_caching.backends.rediscache import RedisCache  # noqa: PLC0415  (as above)
+        from redis.backoff import NoBackoff  # noqa: PLC0415  (as above)
+        from redis.retry import Retry  # noqa: PLC0415  (as above)
+
         # short timeouts and no retries: a missing Redis must cost a request almost nothing
         client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0, retry=Retry(NoBackoff(), 0))
         return RedisCache(host=client, key_prefix=self.prefix, default_timeout=TIMEOUT)
@@ -117,7 +119,7 @@ class SharedCache:
         if self.redis is None:
             return False
         try:
-            self.redis._read_client.ping()
+            self.redis._read_client.ping()  # noqa: SLF001  (flask-caching offers no ping of its own)
         except Exception as err:  # noqa: BLE001  (any failure of the cache means: go on without it)
             self._failed(err)
             return False
@@ -130,7 +132,7 @@ class SharedCache:
         if remote is not None:
             try:
                 found = remote.get(key)
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001  (any failure of Redis means: go on without it)
                 self._failed(err)
             else:
                 self._worked()
@@ -149,14 +151,14 @@ class SharedCache:
         if remote is not None:
             try:
                 remote.set(key, boxed, timeout=timeout)
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001  (any failure of Redis means: go on without it)
                 self._failed(err)
             else:
                 self._worked()
                 return
         try:
             self.local.set(key, boxed, timeout=timeout)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001  (a value the local cache cannot keep is simply not cached)
             pass
 
     def clear(self) -> None:
@@ -173,7 +175,7 @@ _building_lock = threading.Lock()
 
 def shared_cache() -> SharedCache:
     """The process's cache, made on first use from the environment."""
-    global _cache
+    global _cache  # noqa: PLW0603  (one cache a process, shared by every caller)
     if _cache is None:
         with _cache_lock:
             if _cache is None:
@@ -183,7 +185,7 @@ def shared_cache() -> SharedCache:
 
 def reset(url: str | None = None, prefix: str | None = None) -> SharedCache:
     """Make the cache again (tests, or after the environment changed)."""
-    global _cache
+    global _cache  # noqa: PLW0603  (one cache a process, shared by every caller)
     with _cache_lock:
         _cache = SharedCache(url, prefix)
     return _cache
@@ -200,7 +202,7 @@ def init_app(server) -> None:
 
 def _after_fork() -> None:
     # a worker forked from a preloaded master: a lock taken by another thread at fork time would stay taken
-    global _building_lock
+    global _building_lock  # noqa: PLW0603  (the child's own lock replaces the one copied in mid-use)
     if _cache is not None:
         _cache.lock = threading.Lock()
     _building_lock = threading.Lock()
@@ -218,7 +220,7 @@ def _safe_url(url: str | None) -> str:
         if parts.password:
             netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
             return urlunsplit(parts._replace(netloc=netloc))
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001  (an unparsable URL is shown as written: it has no password to hide)
         pass
     return url
 
@@ -362,7 +364,12 @@ def init_callback_cache(server, audience=lambda: ()) -> None:
     @server.after_request
     def _keep_answer(response):
         k = g.pop("callback_key", None)
-        if k and response.status_code == 200 and not response.direct_passthrough \
-                and response.content_length and response.content_length <= CALLBACK_ANSWER_LIMIT:
+        if (
+            k
+            and response.status_code == 200
+            and not response.direct_passthrough
+            and response.content_length
+            and response.content_length <= CALLBACK_ANSWER_LIMIT
+        ):
             shared_cache().set(k, response.get_data())
         return response

@@ -5,6 +5,7 @@ No public list of Shaanxi's facilities with coordinates exists, so the dashboard
 per county): fever clinics ~1 per 100,000 people, pharmacies ~5, supply points ~4. Points lie inside the real
 county polygons: most near the county's representative point (where towns are), the rest spread over the county.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,18 +47,26 @@ def _attrs(kind: str, rng: np.random.Generator) -> dict:
     if kind == "fever_clinic":
         level = str(rng.choice(["三级", "二级", "一级"], p=[0.2, 0.5, 0.3]))
         capacity = int({"三级": 300, "二级": 120, "一级": 40}[level] * rng.uniform(0.7, 1.3))
-        return {"hospital_level": level, "beds": int(capacity * rng.uniform(0.1, 0.3)),
-                "daily_capacity": capacity, "daily_visits": int(capacity * rng.uniform(0.2, 0.95))}
+        return {
+            "hospital_level": level,
+            "beds": int(capacity * rng.uniform(0.1, 0.3)),
+            "daily_capacity": capacity,
+            "daily_visits": int(capacity * rng.uniform(0.2, 0.95)),
+        }
     if kind == "pharmacy":
         return {"mask_stock": int(rng.integers(200, 6000))}
-    return {"vegetable_stock_t": round(float(rng.uniform(0.5, 20)), 1),
-            "opening_hours": str(rng.choice(["07:00-21:00", "08:00-20:00", "全天"]))}
+    return {
+        "vegetable_stock_t": round(float(rng.uniform(0.5, 20)), 1),
+        "opening_hours": str(rng.choice(["07:00-21:00", "08:00-20:00", "全天"])),
+    }
 
 
 def _name(kind: str, county: str, i: int, rng: np.random.Generator) -> str:
     short = county if len(county) <= 2 else county[:-1]
     if kind == "fever_clinic":
-        return f"{short}{_HOSPITALS[i % len(_HOSPITALS)]}发热门诊" + (f"（{i // len(_HOSPITALS) + 1}）" if i >= len(_HOSPITALS) else "")
+        return f"{short}{_HOSPITALS[i % len(_HOSPITALS)]}发热门诊" + (
+            f"（{i // len(_HOSPITALS) + 1}）" if i >= len(_HOSPITALS) else ""
+        )
     if kind == "pharmacy":
         return f"{short}惠民大药房第{i + 1}店"
     return f"{short}储备菜投放点{i + 1:02d}"
@@ -77,13 +86,19 @@ def generate(seed: int = SEED, per_100k: dict[str, float] | None = None) -> pd.D
         for kind, rate in (per_100k or PER_100K).items():
             n = max(1, round(population[adcode] / 100_000 * rate))
             for i, (lon, lat) in enumerate(_points_in(polygon, n, rng)):
-                rows.append({
-                    "kind": kind, "name": _name(kind, county, i, rng),
-                    "address": f"陕西省{props['parent_name']}{county}{_ROADS[int(rng.integers(len(_ROADS)))]}路"
-                               f"{int(rng.integers(1, 400))}号",
-                    "county_adcode": adcode, "unit_adcode": unit_of_county(adcode, str(props["parent_adcode"])),
-                    "lon": round(float(lon), 6), "lat": round(float(lat), 6),
-                    "status": "open" if rng.random() > 0.05 else "closed",
-                    "attrs": _attrs(kind, rng), "is_demo": True,
-                })
+                rows.append(
+                    {
+                        "kind": kind,
+                        "name": _name(kind, county, i, rng),
+                        "address": f"陕西省{props['parent_name']}{county}{_ROADS[int(rng.integers(len(_ROADS)))]}路"
+                        f"{int(rng.integers(1, 400))}号",
+                        "county_adcode": adcode,
+                        "unit_adcode": unit_of_county(adcode, str(props["parent_adcode"])),
+                        "lon": round(float(lon), 6),
+                        "lat": round(float(lat), 6),
+                        "status": "open" if rng.random() > 0.05 else "closed",
+                        "attrs": _attrs(kind, rng),
+                        "is_demo": True,
+                    }
+                )
     return pd.DataFrame(rows)

@@ -17,6 +17,7 @@ Rules, each with a Chinese sentence naming the field:
 - a cumulative that goes down (核减 more than the new cases, or a later day already reported lower than the new
   figure) is a 订正: a 订正原因 is required; the note then carries 订正, which the ingest path accepts.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,13 +40,24 @@ from geo.regions import within_scope
 
 SOURCE = "各市（区）、县（区）直报"  # one source for every direct report: the pages list sources by name
 REQUIRED = {c: title(c) for c in ("new_confirmed", "new_cured", "new_dead")}
-EXTRAS = {"new_asymptomatic": "新增无症状感染者", "contacts_under_observation": "在观察密切接触者",
-          "fever_clinic_visits": "发热门诊就诊人次", "pharmacy_mask_stock": "定点药店口罩库存"}
+EXTRAS = {
+    "new_asymptomatic": "新增无症状感染者",
+    "contacts_under_observation": "在观察密切接触者",
+    "fever_clinic_visits": "发热门诊就诊人次",
+    "pharmacy_mask_stock": "定点药店口罩库存",
+}
 CORRECTION = {"correction": "核减确诊（订正）"}
 LABELS = {**REQUIRED, **EXTRAS, **CORRECTION}
-MAXIMUM = {"new_confirmed": 1_000_000, "new_cured": 1_000_000, "new_dead": 1_000_000, "correction": 1_000_000,
-           "new_asymptomatic": 1_000_000, "contacts_under_observation": 10_000_000,
-           "fever_clinic_visits": 10_000_000, "pharmacy_mask_stock": 100_000_000}
+MAXIMUM = {
+    "new_confirmed": 1_000_000,
+    "new_cured": 1_000_000,
+    "new_dead": 1_000_000,
+    "correction": 1_000_000,
+    "new_asymptomatic": 1_000_000,
+    "contacts_under_observation": 10_000_000,
+    "fever_clinic_visits": 10_000_000,
+    "pharmacy_mask_stock": 100_000_000,
+}
 CUMULATIVE = {c: title(c) for c in ("confirmed_cum", "cured_cum", "dead_cum")}
 REASON_MAX = 200
 
@@ -110,14 +122,18 @@ def region_choices(scope: str | None) -> list[regions.Region]:
     for unit in sorted(regions.units(), key=lambda r: r.adcode):
         if within_scope(unit.adcode, scope):
             out.append(unit)
-        out += [c for c in sorted(regions.counties(unit.adcode), key=lambda r: r.adcode)
-                if c.adcode != unit.adcode and within_scope(c.adcode, scope)]
+        out += [
+            c
+            for c in sorted(regions.counties(unit.adcode), key=lambda r: r.adcode)
+            if c.adcode != unit.adcode and within_scope(c.adcode, scope)
+        ]
     return out
 
 
 @dataclass
 class Base:
     """The cumulative figures a report adds to."""
+
     confirmed_cum: int = 0
     cured_cum: int = 0
     dead_cum: int = 0
@@ -140,8 +156,15 @@ class Decision:
         return not self.errors
 
 
-def decide(values: dict, base: Base, stored: dict | None = None, later: tuple[dt.date, dict] | None = None,
-           revision_reason: str = "", correction_reason: str = "", stored_extras: dict | None = None) -> Decision:
+def decide(
+    values: dict,
+    base: Base,
+    stored: dict | None = None,
+    later: tuple[dt.date, dict] | None = None,
+    revision_reason: str = "",
+    correction_reason: str = "",
+    stored_extras: dict | None = None,
+) -> Decision:
     """What a report of ``values`` (the parsed counts, None where empty or wrong) would store, and what stops it.
 
     ``base``: the cumulative before the day; ``stored``: the figures already stored for the day (a revision);
@@ -150,15 +173,22 @@ def decide(values: dict, base: Base, stored: dict | None = None, later: tuple[dt
     if any(values.get(k) is None for k in REQUIRED):
         return out  # the parse errors (or 请填写) are the caller's; nothing to compute yet
     correction = values.get("correction") or 0
-    cum = {"confirmed_cum": base.confirmed_cum + values["new_confirmed"] - correction,
-           "cured_cum": base.cured_cum + values["new_cured"], "dead_cum": base.dead_cum + values["new_dead"]}
+    cum = {
+        "confirmed_cum": base.confirmed_cum + values["new_confirmed"] - correction,
+        "cured_cum": base.cured_cum + values["new_cured"],
+        "dead_cum": base.dead_cum + values["new_dead"],
+    }
     out.cumulative = cum
     if cum["confirmed_cum"] < 0:
-        out.errors.append(f"核减确诊（{correction}）大于此前累计确诊（{base.confirmed_cum}）加本日新增确诊（{values['new_confirmed']}）")
+        out.errors.append(
+            f"核减确诊（{correction}）大于此前累计确诊（{base.confirmed_cum}）加本日新增确诊（{values['new_confirmed']}）"
+        )
         return out
     if cum["cured_cum"] + cum["dead_cum"] > cum["confirmed_cum"]:
-        out.errors.append(f"累计治愈（{cum['cured_cum']}）与累计死亡（{cum['dead_cum']}）之和大于累计确诊"
-                          f"（{cum['confirmed_cum']}）：请核对新增治愈、新增死亡")
+        out.errors.append(
+            f"累计治愈（{cum['cured_cum']}）与累计死亡（{cum['dead_cum']}）之和大于累计确诊"
+            f"（{cum['confirmed_cum']}）：请核对新增治愈、新增死亡"
+        )
     if correction:
         out.drops.append(f"核减确诊 {correction} 例")
     if cum["confirmed_cum"] < base.confirmed_cum:
@@ -168,14 +198,17 @@ def decide(values: dict, base: Base, stored: dict | None = None, later: tuple[dt
         for column, label in CUMULATIVE.items():
             value = figures.get(column)
             if value is not None and not pd.isna(value) and int(value) < cum[column]:
-                out.drops.append(f"{later_day.month}月{later_day.day}日已报的{label} {int(value)} 将低于本日的 {cum[column]}")
+                out.drops.append(
+                    f"{later_day.month}月{later_day.day}日已报的{label} {int(value)} 将低于本日的 {cum[column]}"
+                )
     if out.drops:
         out.needs_correction_reason = True
         if not (correction_reason or "").strip():
             out.errors.append("属于订正（" + "；".join(out.drops) + "）：请填写订正原因")
     if stored is not None:
-        same = all(stored.get(c) is not None and not pd.isna(stored.get(c)) and int(stored[c]) == cum[c]
-                   for c in CUMULATIVE)
+        same = all(
+            stored.get(c) is not None and not pd.isna(stored.get(c)) and int(stored[c]) == cum[c] for c in CUMULATIVE
+        )
         extras = {k: values.get(k) for k in EXTRAS if values.get(k) is not None}
         if same and all((stored_extras or {}).get(k) == v for k, v in extras.items()):
             out.unchanged = True
@@ -203,15 +236,18 @@ def own_reports(adcode: str, eng=None) -> pd.DataFrame:
     """The region's own reports of active batches, one row a day (the latest batch's figure wins), index: date."""
     eng = eng or store.engine()
     cr, b = store.case_reports, store.batches
-    query = (select(cr.c.as_of_date, cr.c.confirmed_cum, cr.c.cured_cum, cr.c.dead_cum, cr.c.batch_id)
-             .join(b, b.c.id == cr.c.batch_id)
-             .where(b.c.status == "active", cr.c.region_adcode == adcode, cr.c.category == "reported"))
+    query = (
+        select(cr.c.as_of_date, cr.c.confirmed_cum, cr.c.cured_cum, cr.c.dead_cum, cr.c.batch_id)
+        .join(b, b.c.id == cr.c.batch_id)
+        .where(b.c.status == "active", cr.c.region_adcode == adcode, cr.c.category == "reported")
+    )
     with eng.connect() as conn:
         rows = store.frame(conn, query)
     if rows.empty:
-        return pd.DataFrame(columns=["confirmed_cum", "cured_cum", "dead_cum", "batch_id"],
-                            index=pd.Index([], name="as_of_date"))
-    rows["as_of_date"] = [reporting._date(d) for d in rows["as_of_date"]]  # noqa: SLF001
+        return pd.DataFrame(
+            columns=["confirmed_cum", "cured_cum", "dead_cum", "batch_id"], index=pd.Index([], name="as_of_date")
+        )
+    rows["as_of_date"] = [reporting.as_date(d) for d in rows["as_of_date"]]
     rows = rows.sort_values("batch_id").drop_duplicates("as_of_date", keep="last")
     return rows.set_index("as_of_date").sort_index()
 
@@ -223,15 +259,21 @@ def previous(adcode: str, day: dt.date, own: pd.DataFrame | None = None, eng=Non
     before = own[own.index < day]
     if len(before):
         values = {c: before[c].dropna() for c in CUMULATIVE}
-        return Base(*(int(v.iloc[-1]) if len(v) else 0 for v in values.values()), day=before.index[-1],
-                    basis=f"{_cn(before.index[-1])}本级上报")
+        return Base(
+            *(int(v.iloc[-1]) if len(v) else 0 for v in values.values()),
+            day=before.index[-1],
+            basis=f"{_cn(before.index[-1])}本级上报",
+        )
     series = queries.region_series(adcode, eng)
     if series is not None:
         known = series[(series.index < pd.Timestamp(day)) & series["confirmed_cum"].notna()]
         if len(known):
             last = known.iloc[-1]
-            return Base(*(0 if pd.isna(last[c]) else int(last[c]) for c in CUMULATIVE), day=known.index[-1].date(),
-                        basis=f"{_cn(known.index[-1])}看板数字（{BASIS.get(last['basis'], last['basis'])}）")
+            return Base(
+                *(0 if pd.isna(last[c]) else int(last[c]) for c in CUMULATIVE),
+                day=known.index[-1].date(),
+                basis=f"{_cn(known.index[-1])}看板数字（{BASIS.get(last['basis'], last['basis'])}）",
+            )
     return Base()
 
 
@@ -240,9 +282,13 @@ def stored_extras(adcode: str, day: dt.date, eng=None) -> dict:
     eng = eng or store.engine()
     x, b = store.report_extras, store.batches
     with eng.connect() as conn:
-        row = conn.execute(select(*[x.c[k] for k in EXTRAS]).join(b, b.c.id == x.c.batch_id)
-                           .where(b.c.status == "active", x.c.region_adcode == adcode, x.c.as_of_date == day)
-                           .order_by(x.c.batch_id.desc()).limit(1)).first()
+        row = conn.execute(
+            select(*[x.c[k] for k in EXTRAS])
+            .join(b, b.c.id == x.c.batch_id)
+            .where(b.c.status == "active", x.c.region_adcode == adcode, x.c.as_of_date == day)
+            .order_by(x.c.batch_id.desc())
+            .limit(1)
+        ).first()
     return {} if row is None else {k: v for k, v in row._asdict().items() if v is not None}
 
 
@@ -261,8 +307,16 @@ class Check:
         return not self.errors and self.decision.cumulative is not None
 
 
-def check(region: str | None, day_text, texts: dict, revision_reason: str = "", correction_reason: str = "",
-          scope: str | None = None, now: dt.datetime | None = None, eng=None) -> Check:
+def check(
+    region: str | None,
+    day_text,
+    texts: dict,
+    revision_reason: str = "",
+    correction_reason: str = "",
+    scope: str | None = None,
+    now: dt.datetime | None = None,
+    eng=None,
+) -> Check:
     """Everything the form checks as it is typed: the region, the day, each count, and the decision."""
     errors = []
     problem = reportable(region, scope)
@@ -283,8 +337,15 @@ def check(region: str | None, day_text, texts: dict, revision_reason: str = "", 
     stored = own.loc[day].to_dict() if day in own.index else None
     after = own[own.index > day]
     later = (after.index[0], after.iloc[0].to_dict()) if len(after) else None
-    decision = decide(values, base, stored, later, revision_reason, correction_reason,
-                      stored_extras(region, day, eng) if stored is not None else None)
+    decision = decide(
+        values,
+        base,
+        stored,
+        later,
+        revision_reason,
+        correction_reason,
+        stored_extras(region, day, eng) if stored is not None else None,
+    )
     return Check(region, day, values, errors + decision.errors, decision, base, stored)
 
 
@@ -299,8 +360,9 @@ class Stored:
     report: pipeline.Report
 
 
-def csv_bytes(chk: Check, revision_reason: str = "", correction_reason: str = "",
-              now: dt.datetime | None = None) -> bytes:
+def csv_bytes(
+    chk: Check, revision_reason: str = "", correction_reason: str = "", now: dt.datetime | None = None
+) -> bytes:
     """The report as a one-row daily-cases file (kind ``cases``), as an upload would have it."""
     region = regions.get(chk.region)
     stamp = reporting.now_beijing(now)
@@ -313,13 +375,29 @@ def csv_bytes(chk: Check, revision_reason: str = "", correction_reason: str = ""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["地区代码", "地区", "日期", *CUMULATIVE.values(), "备注"])
-    writer.writerow([region.adcode, region.name, chk.day.isoformat(), cum["confirmed_cum"], cum["cured_cum"],
-                     cum["dead_cum"], "；".join(note)])
+    writer.writerow(
+        [
+            region.adcode,
+            region.name,
+            chk.day.isoformat(),
+            cum["confirmed_cum"],
+            cum["cured_cum"],
+            cum["dead_cum"],
+            "；".join(note),
+        ]
+    )
     return buffer.getvalue().encode("utf-8")
 
 
-def submit(chk: Check, user: str, scope: str | None, revision_reason: str = "", correction_reason: str = "",
-           now: dt.datetime | None = None, eng=None) -> Stored:
+def submit(
+    chk: Check,
+    user: str,
+    scope: str | None,
+    revision_reason: str = "",
+    correction_reason: str = "",
+    now: dt.datetime | None = None,
+    eng=None,
+) -> Stored:
     """Store a checked report as a batch (the ingest path, with the account's scope), its optional figures in
     ``report_extras`` in the same transaction. Refused (nothing stored) when the check or the ingest says no."""
     if not chk.ok:
@@ -337,8 +415,11 @@ def submit(chk: Check, user: str, scope: str | None, revision_reason: str = "", 
 
     def also(conn, batch_id):
         if extras:
-            conn.execute(insert(store.report_extras).values(batch_id=batch_id, region_adcode=region.adcode,
-                                                            as_of_date=chk.day, **extras))
+            conn.execute(
+                insert(store.report_extras).values(
+                    batch_id=batch_id, region_adcode=region.adcode, as_of_date=chk.day, **extras
+                )
+            )
 
     report = pipeline.ingest(data, name, "cases", user=user, eng=eng, scope=scope, source=SOURCE, also=also)
     if not report.batch_id:
@@ -363,12 +444,18 @@ def history(adcode: str, last_day: dt.date, days: int = 7, now: dt.datetime | No
             new = int(figures["confirmed_cum"]) - (int(before.iloc[-1]) if len(before) else 0)
         first = firsts.get((adcode, day))
         due = reporting.due_at(day)
-        state = "missing" if first is None else (
-            "reported" if first["history"] or first["at"] <= due else "late")
-        rows.append({"day": day, "new_confirmed": new,
-                     "confirmed_cum": None if figures is None or pd.isna(figures["confirmed_cum"])
-                     else int(figures["confirmed_cum"]),
-                     "status": state, "past_due": moment > due,
-                     "reported_at": None if first is None or first["history"] else first["at"],
-                     "by": None if first is None else (reporting.HISTORY_BY if first["history"] else first["by"])})
+        state = "missing" if first is None else ("reported" if first["history"] or first["at"] <= due else "late")
+        rows.append(
+            {
+                "day": day,
+                "new_confirmed": new,
+                "confirmed_cum": None
+                if figures is None or pd.isna(figures["confirmed_cum"])
+                else int(figures["confirmed_cum"]),
+                "status": state,
+                "past_due": moment > due,
+                "reported_at": None if first is None or first["history"] else first["at"],
+                "by": None if first is None else (reporting.HISTORY_BY if first["history"] else first["by"]),
+            }
+        )
     return rows

@@ -12,6 +12,7 @@ Rules (docs/data.md, 分级分类):
   their day-to-day differences would give a hidden daily count back. Units and the province stay exact; so does
   everything for internal clearance (signed-in staff).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,20 @@ SMALL_MAX = 2  # counts 1..SMALL_MAX are suppressed
 SHOWN = "<3"
 SMALL, COMPLEMENTARY = "small_count", "complementary"
 # county summary fields that stay public (new_confirmed only where not suppressed); every other count goes
-PUBLIC_COUNTY_FIELDS = ("adcode", "name", "level", "date", "new_confirmed", "population", "risk_level", "status",
-                        "basis", "data_as_of", "sources", "suppression")
+PUBLIC_COUNTY_FIELDS = (
+    "adcode",
+    "name",
+    "level",
+    "date",
+    "new_confirmed",
+    "population",
+    "risk_level",
+    "status",
+    "basis",
+    "data_as_of",
+    "sources",
+    "suppression",
+)
 
 
 def protected(n_small: int, hidden_sum: float, n_other: int) -> bool:
@@ -52,8 +65,9 @@ def suppress(values: pd.DataFrame) -> pd.DataFrame:
         row = v[i]
         m = int(small[i].sum())
         total = float(row[small[i]].sum())
-        candidates = sorted((j for j in range(len(row)) if not small[i, j] and row[j] > 0),
-                            key=lambda j: (row[j], columns[j]))
+        candidates = sorted(
+            (j for j in range(len(row)) if not small[i, j] and row[j] > 0), key=lambda j: (row[j], columns[j])
+        )
         k = 0
         for j in candidates:
             if protected(m, total, k):

@@ -1,5 +1,6 @@
 """Read side of population flows: rankings, the origin-destination matrix, the scale index and importation risk,
 computed once per data version (like data/queries.py) and sliced per request."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,34 +33,65 @@ def _build(eng, version: str) -> FlowData:
     f, m, n, b = store.flows, store.migration_index, store.national_cases, store.batches
     active = b.c.status == "active"
     with eng.connect() as conn:
-        flows = store.frame(conn, select(f.c.date, f.c.direction, f.c.focus_adcode, f.c.counterpart_adcode,
-                                    f.c.counterpart_name, f.c.counterpart_level, f.c.share_pct, f.c.batch_id)
-                       .join(b, b.c.id == f.c.batch_id).where(active))
-        scale = store.frame(conn, select(m.c.date, m.c.adcode, m.c.direction, m.c.scale_index, m.c.batch_id)
-                       .join(b, b.c.id == m.c.batch_id).where(active))
-        cases = store.frame(conn, select(n.c.as_of_date, n.c.adcode, n.c.confirmed_cum, n.c.cured_cum, n.c.dead_cum)
-                       .join(b, b.c.id == n.c.batch_id).where(active))
-        sources = tuple(s for (s, _) in conn.execute(select(b.c.source, func.min(b.c.id)).where(
-            active, b.c.kind.in_(["flows", "migration-index", "national-cases"]))
-            .group_by(b.c.source).order_by(func.min(b.c.id))) if s)  # first stored first, on every backend
+        flows = store.frame(
+            conn,
+            select(
+                f.c.date,
+                f.c.direction,
+                f.c.focus_adcode,
+                f.c.counterpart_adcode,
+                f.c.counterpart_name,
+                f.c.counterpart_level,
+                f.c.share_pct,
+                f.c.batch_id,
+            )
+            .join(b, b.c.id == f.c.batch_id)
+            .where(active),
+        )
+        scale = store.frame(
+            conn,
+            select(m.c.date, m.c.adcode, m.c.direction, m.c.scale_index, m.c.batch_id)
+            .join(b, b.c.id == m.c.batch_id)
+            .where(active),
+        )
+        cases = store.frame(
+            conn,
+            select(n.c.as_of_date, n.c.adcode, n.c.confirmed_cum, n.c.cured_cum, n.c.dead_cum)
+            .join(b, b.c.id == n.c.batch_id)
+            .where(active),
+        )
+        sources = tuple(
+            s
+            for (s, _) in conn.execute(
+                select(b.c.source, func.min(b.c.id))
+                .where(active, b.c.kind.in_(["flows", "migration-index", "national-cases"]))
+                .group_by(b.c.source)
+                .order_by(func.min(b.c.id))
+            )
+            if s
+        )  # first stored first, on every backend
     if flows.empty:
         empty = pd.DataFrame(columns=["date", "focus_adcode", "counterpart_adcode", "share_pct", "contribution"])
         return FlowData(version, flows, scale, empty, pd.Series(dtype=float), None, None, sources)
     # a later batch revises an earlier one for the same focus, day, direction and counterpart
-    flows = (flows.sort_values("batch_id")
-             .drop_duplicates(["date", "direction", "focus_adcode", "counterpart_adcode", "counterpart_level"],
-                              keep="last").drop(columns="batch_id"))
+    flows = (
+        flows.sort_values("batch_id")
+        .drop_duplicates(["date", "direction", "focus_adcode", "counterpart_adcode", "counterpart_level"], keep="last")
+        .drop(columns="batch_id")
+    )
     flows["date"] = pd.to_datetime(flows["date"])
     scale = scale.sort_values("batch_id").drop_duplicates(["date", "adcode", "direction"], keep="last")
     scale = scale.assign(date=pd.to_datetime(scale["date"])).set_index(["adcode", "direction", "date"])["scale_index"]
     days = pd.date_range(flows["date"].min(), flows["date"].max(), freq="D")
-    population = pd.Series({p.adcode: p.population for (_, level), p in china.places().items()
-                            if level == "city" and p.population})
+    population = pd.Series(
+        {p.adcode: p.population for (_, level), p in china.places().items() if level == "city" and p.population}
+    )
     inflow = flows[(flows.direction == "in") & (flows.counterpart_level == "city")]
     if len(cases):
         incidence = importation.origin_incidence(cases, population, days)
-        contrib = importation.contributions(inflow[["date", "focus_adcode", "counterpart_adcode",
-                                                    "counterpart_name", "share_pct"]], incidence)
+        contrib = importation.contributions(
+            inflow[["date", "focus_adcode", "counterpart_adcode", "counterpart_name", "share_pct"]], incidence
+        )
         risk = importation.risk(contrib)
     else:
         contrib, risk = inflow.assign(contribution=float("nan")), pd.Series(dtype=float)
@@ -115,8 +147,10 @@ def ranking(focus: str, day, direction: str = "in", level: str = "city", scope: 
             if len(direct):
                 return direct.assign(aggregated=False)
             cities = rows[rows.counterpart_level == "city"].copy()
-            cities["province"] = [china.get(c, "city").province_adcode if china.get(c, "city") else None
-                                  for c in cities.counterpart_adcode]
+            cities["province"] = [
+                china.get(c, "city").province_adcode if china.get(c, "city") else None
+                for c in cities.counterpart_adcode
+            ]
             agg = cities.groupby("province", as_index=False)["share_pct"].sum()
             agg["counterpart_adcode"] = agg["province"]
             agg["counterpart_name"] = [china.get(p, "province").name for p in agg["province"]]
@@ -137,8 +171,12 @@ def ranking(focus: str, day, direction: str = "in", level: str = "city", scope: 
         out["volume_change_7d"] = out["volume"] - out["counterpart_adcode"].map(prev) / 100 * index_before
     else:
         out["volume_change_7d"] = float("nan")
-    out["province"] = [(china.get(c, "city") or china.get(c, "province")).province_name
-                       if (china.get(c, "city") or china.get(c, "province")) else "" for c in out.counterpart_adcode]
+    out["province"] = [
+        (china.get(c, "city") or china.get(c, "province")).province_name
+        if (china.get(c, "city") or china.get(c, "province"))
+        else ""
+        for c in out.counterpart_adcode
+    ]
     return out.sort_values("share_pct", ascending=False).reset_index(drop=True)
 
 
@@ -151,8 +189,9 @@ def od_matrix(day, direction: str = "in") -> pd.DataFrame:
     rows = rows[rows.counterpart_adcode.isin(cities)]
     if rows.empty:
         return pd.DataFrame(index=cities, columns=cities, dtype=float)
-    return rows.pivot_table(index="focus_adcode", columns="counterpart_adcode", values="share_pct",
-                            aggfunc="last").reindex(index=cities, columns=cities)
+    return rows.pivot_table(
+        index="focus_adcode", columns="counterpart_adcode", values="share_pct", aggfunc="last"
+    ).reindex(index=cities, columns=cities)
 
 
 def scale_series(focus: str) -> pd.DataFrame:

@@ -4,6 +4,7 @@ A region's forecast from a day is memoised per data version in the shared cache;
 reporting unit and the province is built once per data version in each process that asks for it (the 模型评估
 page, ``flask backtest``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,10 +42,10 @@ def origin_series(adcode: str, day, eng=None) -> tuple[pd.Series, pd.Series | No
     if found is None:
         return None
     counts, imported = found
-    counts = counts.loc[:pd.Timestamp(day)]
+    counts = counts.loc[: pd.Timestamp(day)]
     if counts.empty:
         return None
-    return counts, None if imported is None else imported.loc[:pd.Timestamp(day)]
+    return counts, None if imported is None else imported.loc[: pd.Timestamp(day)]
 
 
 @cache.memoize
@@ -121,17 +122,30 @@ def report(scores: pd.DataFrame) -> dict:
     """The backtest as published: by model and horizon (all regions; the province alone), by model overall, and
     the sentence that says whether each model beat the baseline at 7 days."""
     if scores.empty:
-        return {"by_horizon": [], "province_by_horizon": [], "overall": [], "verdicts": [], "origins": 0,
-                "regions": 0, "first_origin": None, "last_origin": None, "method": model.METHOD}
+        return {
+            "by_horizon": [],
+            "province_by_horizon": [],
+            "overall": [],
+            "verdicts": [],
+            "origins": 0,
+            "regions": 0,
+            "first_origin": None,
+            "last_origin": None,
+            "method": model.METHOD,
+        }
     province = scores[scores.region == PROVINCE]
     by_horizon = model.summarise(scores)
     province_by_horizon = model.summarise(province) if len(province) else by_horizon.iloc[:0]
     return {
-        "by_horizon": _records(by_horizon), "province_by_horizon": _records(province_by_horizon),
+        "by_horizon": _records(by_horizon),
+        "province_by_horizon": _records(province_by_horizon),
         "overall": _records(model.summarise(scores, by=("model",))),
         "verdicts": verdicts(province_by_horizon if len(province) else by_horizon),
-        "origins": int(scores.origin.nunique()), "regions": int(scores.region.nunique()), "method": model.METHOD,
-        "first_origin": scores.origin.min().date().isoformat(), "last_origin": scores.origin.max().date().isoformat(),
+        "origins": int(scores.origin.nunique()),
+        "regions": int(scores.region.nunique()),
+        "method": model.METHOD,
+        "first_origin": scores.origin.min().date().isoformat(),
+        "last_origin": scores.origin.max().date().isoformat(),
     }
 
 
@@ -144,13 +158,21 @@ def verdicts(table: pd.DataFrame, horizon: int = 7) -> list[str]:
             continue
         row = at.loc[name]
         better = row.relative_wis < 1
-        out.append(f"{model.MODEL_NAMES[name]}：{horizon}天预测的相对WIS {row.relative_wis:.2f}，"
-                   + ("优于基线" if better else "不如基线（基线更可靠，请优先参考基线）")
-                   + f"；90%区间实际覆盖 {row.coverage_90:.0%}"
-                   + ("" if 0.8 <= row.coverage_90 <= 0.95 else "（偏离80–95%，区间需谨慎解读）") + "。")
+        out.append(
+            f"{model.MODEL_NAMES[name]}：{horizon}天预测的相对WIS {row.relative_wis:.2f}，"
+            + ("优于基线" if better else "不如基线（基线更可靠，请优先参考基线）")
+            + f"；90%区间实际覆盖 {row.coverage_90:.0%}"
+            + ("" if 0.8 <= row.coverage_90 <= 0.95 else "（偏离80–95%，区间需谨慎解读）")
+            + "。"
+        )
     return out
 
 
 def _records(table: pd.DataFrame) -> list[dict]:
-    return [{k: (round(float(v), 4) if isinstance(v, float) else v.item() if hasattr(v, "item") else v)
-             for k, v in row.items()} for row in table.to_dict("records")]
+    return [
+        {
+            k: (round(float(v), 4) if isinstance(v, float) else v.item() if hasattr(v, "item") else v)
+            for k, v in row.items()
+        }
+        for row in table.to_dict("records")
+    ]

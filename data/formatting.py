@@ -1,4 +1,5 @@
 """Numbers and dates the way Chinese officials write them: 1,234 例, 3.2万, 2月15日, 截至2020年2月15日24时."""
+
 from __future__ import annotations
 
 import math

@@ -1,6 +1,7 @@
 """The importation model checked against what happened (issue 19): each reporting unit's expected imported cases
 from the flows (data/flow_queries.py) against its confirmed cases (data/queries.py), computed once per data
 version. Flows and cases meet only here, so neither read side needs the other's."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ VARIANT_WUHAN = "武汉迁入量（Jia 等口径：1月1日至24日，迁入规�
 @dataclass(frozen=True)
 class ImportationCheck:
     """The importation model checked against what happened (``importation.METHOD`` says how)."""
+
     version: str
     units: pd.DataFrame  # index adcode; name, label, expected, days, observed, top_origins; most cases first
     stats: dict  # importation.check: rho, p, r2, r2_log, n, slope, intercept, slope_log, intercept_log
@@ -41,9 +43,13 @@ def _national_coverage(eng) -> pd.Series:
     """Cities with a reported case count per as-of day (index date) in the national series."""
     n, b = store.national_cases, store.batches
     with eng.connect() as conn:
-        rows = store.frame(conn, select(n.c.as_of_date, func.count(func.distinct(n.c.adcode)).label("cities"))
-                           .join(b, b.c.id == n.c.batch_id).where(b.c.status == "active")
-                           .group_by(n.c.as_of_date))
+        rows = store.frame(
+            conn,
+            select(n.c.as_of_date, func.count(func.distinct(n.c.adcode)).label("cities"))
+            .join(b, b.c.id == n.c.batch_id)
+            .where(b.c.status == "active")
+            .group_by(n.c.as_of_date),
+        )
     if rows.empty:
         return pd.Series(dtype=int)
     return rows.assign(as_of_date=pd.to_datetime(rows["as_of_date"])).set_index("as_of_date")["cities"].sort_index()
@@ -80,16 +86,24 @@ def _check(eng, version: str) -> ImportationCheck:
             return 0.0 if part and found.get("status") == "no_data" else float("nan")
         return float(found["confirmed_cum"])
 
-    observed = pd.Series({u.adcode: confirmed(u.adcode) + sum(confirmed(c, True) for c in merged.get(u.adcode, []))
-                          for u in units}, dtype=float)
-    names = {u.adcode: u.name + "".join(f"（含{regions.get(c).name}）" for c in merged.get(u.adcode, []))
-             for u in units}
-    labels = {u.adcode: u.short_name + "".join(f"（含{regions.get(c).short_name}）" for c in merged.get(u.adcode, []))
-              for u in units}
+    observed = pd.Series(
+        {u.adcode: confirmed(u.adcode) + sum(confirmed(c, True) for c in merged.get(u.adcode, [])) for u in units},
+        dtype=float,
+    )
+    names = {
+        u.adcode: u.name + "".join(f"（含{regions.get(c).name}）" for c in merged.get(u.adcode, [])) for u in units
+    }
+    labels = {
+        u.adcode: u.short_name + "".join(f"（含{regions.get(c).short_name}）" for c in merged.get(u.adcode, []))
+        for u in units
+    }
     contrib = data.contributions.reset_index()
     contrib = contrib[contrib["focus_adcode"].isin(observed.index)]
-    scale_in = (data.scale.xs("in", level="direction") if len(data.scale)
-                else pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["adcode", "date"])))
+    scale_in = (
+        data.scale.xs("in", level="direction")
+        if len(data.scale)
+        else pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["adcode", "date"]))
+    )
     if contrib.empty:
         expected = pd.DataFrame(columns=["expected", "days"], dtype=float)
     else:
@@ -99,20 +113,28 @@ def _check(eng, version: str) -> ImportationCheck:
     frame["days"] = frame["days"].fillna(0).astype(int)
     frame["top_origins"] = _top_origins(contrib, scale_in, frame.index)
     frame = frame.sort_values(["observed", "expected"], ascending=False, na_position="last")
-    counted = contrib[(contrib["date"] >= CHECK_START) & (contrib["date"] <= CHECK_END)
-                      & contrib["contribution"].notna()]["date"]
+    counted = contrib[
+        (contrib["date"] >= CHECK_START) & (contrib["date"] <= CHECK_END) & contrib["contribution"].notna()
+    ]["date"]
     window = (counted.min().date(), counted.max().date()) if len(counted) else None
     variants = {}
     if len(contrib):
         outside = contrib[~contrib["counterpart_adcode"].str.startswith(PROVINCE[:2])]
         variants[VARIANT_OUTSIDE] = importation.check(
-            importation.expected_imports(outside, scale_in, CHECK_START, CHECK_END)["expected"], observed)
-        wuhan = contrib[contrib["counterpart_adcode"] == WUHAN].assign(
-            contribution=lambda f: f["share_pct"] / 100)
+            importation.expected_imports(outside, scale_in, CHECK_START, CHECK_END)["expected"], observed
+        )
+        wuhan = contrib[contrib["counterpart_adcode"] == WUHAN].assign(contribution=lambda f: f["share_pct"] / 100)
         volume = importation.expected_imports(wuhan, scale_in, JIA_START, JIA_END)["expected"]
         variants[VARIANT_WUHAN] = importation.check(volume.reindex(observed.index, fill_value=0.0), observed)
-    return ImportationCheck(version, frame, importation.check(frame["expected"], frame["observed"]), window,
-                           CHECK_OBSERVED_ON.date(), _coverage_text(_national_coverage(eng), window), variants)
+    return ImportationCheck(
+        version,
+        frame,
+        importation.check(frame["expected"], frame["observed"]),
+        window,
+        CHECK_OBSERVED_ON.date(),
+        _coverage_text(_national_coverage(eng), window),
+        variants,
+    )
 
 
 def _top_origins(contrib: pd.DataFrame, scale_in: pd.Series, units: pd.Index, n: int = 3) -> pd.Series:
@@ -121,8 +143,7 @@ def _top_origins(contrib: pd.DataFrame, scale_in: pd.Series, units: pd.Index, n:
     if rows.empty:
         return pd.Series("", index=units)
     weight = scale_in.reindex(pd.MultiIndex.from_arrays([rows["focus_adcode"], rows["date"]])).to_numpy()
-    part = (rows.assign(part=rows["contribution"] * weight)
-            .groupby(["focus_adcode", "counterpart_name"])["part"].sum())
+    part = rows.assign(part=rows["contribution"] * weight).groupby(["focus_adcode", "counterpart_name"])["part"].sum()
     out = {}
     for unit in units:
         if unit not in part.index.get_level_values(0):

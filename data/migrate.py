@@ -7,6 +7,7 @@
 - The app refuses a store that is behind (or ahead of) its code with one sentence saying what to run; only
   ``flask --app app:server db upgrade`` (``make run`` calls it) changes the schema.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,8 +26,22 @@ SCRIPTS = Path(__file__).resolve().parent / "migrations"
 logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines repeat what upgrade() says in Chinese
 BASELINE = "0001"
 # The tables of the 2026-12-04 release: a store without a version table must have all of them to be stamped.
-RELEASE_TABLES = frozenset({"batches", "case_reports", "facilities", "flows", "case_list", "ingest_rows",
-                            "national_cases", "migration_index", "alerts", "users", "wall_tokens", "audit_log"})
+RELEASE_TABLES = frozenset(
+    {
+        "batches",
+        "case_reports",
+        "facilities",
+        "flows",
+        "case_list",
+        "ingest_rows",
+        "national_cases",
+        "migration_index",
+        "alerts",
+        "users",
+        "wall_tokens",
+        "audit_log",
+    }
+)
 UPGRADE_COMMAND = "flask --app app:server db upgrade"
 _PG_LOCK = 610000  # the advisory lock workers starting together take, so one of them migrates
 
@@ -81,12 +96,18 @@ def check(eng: Engine) -> None:
         return
     where = _describe(eng)
     if what in ("behind", "unversioned"):
-        raise StoreNotCurrent(f"数据库 {where} 的结构版本是 {revision or '2026-12-04 版（未编号）'}，本程序需要 {head()}："
-                              f"请先备份，再运行 {UPGRADE_COMMAND}（make run 会自动升级内置数据库）。")
+        raise StoreNotCurrent(
+            f"数据库 {where} 的结构版本是 {revision or '2026-12-04 版（未编号）'}，本程序需要 {head()}："
+            f"请先备份，再运行 {UPGRADE_COMMAND}（make run 会自动升级内置数据库）。"
+        )
     if what == "ahead":
-        raise StoreNotCurrent(f"数据库 {where} 的结构版本 {revision} 比本程序新（本程序最高 {head()}）："
-                              "请使用更新版本的看板，或从旧版本的备份恢复。")
-    raise StoreNotCurrent(f"数据库 {where} 中已有其他表，不是本看板的存储：请在 DATABASE_URL 中指定一个空的或本看板的数据库。")
+        raise StoreNotCurrent(
+            f"数据库 {where} 的结构版本 {revision} 比本程序新（本程序最高 {head()}）："
+            "请使用更新版本的看板，或从旧版本的备份恢复。"
+        )
+    raise StoreNotCurrent(
+        f"数据库 {where} 中已有其他表，不是本看板的存储：请在 DATABASE_URL 中指定一个空的或本看板的数据库。"
+    )
 
 
 def upgrade(eng: Engine, say=None) -> list[str]:

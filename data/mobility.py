@@ -4,6 +4,7 @@ Every counterpart name goes through the national gazetteer (geo/china.py) and mu
 a disagreement stops the load with the file, row and names, rather than storing a wrong place.
 Baidu's notice: the data are for non-commercial, informational use, and the copyright notice must be kept.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,14 +38,19 @@ def _checked_codes(names: pd.Series, codes: pd.Series, levels: pd.Series, file: 
 def read_flows() -> pd.DataFrame:
     """flows rows: date, direction (in/out), focus_adcode, counterpart_adcode/name/level, share_pct."""
     city = pd.read_csv(CITY_SHARES, dtype={"shaanxi_city_adcode": str, "counterpart_adcode": str})
-    city_rows = pd.DataFrame({
-        "date": pd.to_datetime(city.date).dt.date,
-        "direction": city.direction.map({"move_in": "in", "move_out": "out"}),
-        "focus_adcode": city.shaanxi_city_adcode,
-        "counterpart_adcode": _checked_codes(city.counterpart_city, city.counterpart_adcode,
-                                             pd.Series("city", index=city.index), CITY_SHARES),
-        "counterpart_name": city.counterpart_city, "counterpart_level": "city", "share_pct": city.share_pct,
-    })
+    city_rows = pd.DataFrame(
+        {
+            "date": pd.to_datetime(city.date).dt.date,
+            "direction": city.direction.map({"move_in": "in", "move_out": "out"}),
+            "focus_adcode": city.shaanxi_city_adcode,
+            "counterpart_adcode": _checked_codes(
+                city.counterpart_city, city.counterpart_adcode, pd.Series("city", index=city.index), CITY_SHARES
+            ),
+            "counterpart_name": city.counterpart_city,
+            "counterpart_level": "city",
+            "share_pct": city.share_pct,
+        }
+    )
     wide = pd.read_csv(PROVINCE_SHARES, dtype={"counterpart_adcode": str})
     # 西安's city-level shares are already in the city file (identical values); take the rest from this one
     wide = wide[~((wide.area_name == "西安市") & (wide.rank_level == "city"))]
@@ -52,20 +58,29 @@ def read_flows() -> pd.DataFrame:
     codes = _checked_codes(wide.counterpart_name, wide.counterpart_adcode, wide.rank_level, PROVINCE_SHARES)
     parts = []
     for direction, column in (("in", "move_in_share_pct"), ("out", "move_out_share_pct")):
-        part = pd.DataFrame({
-            "date": pd.to_datetime(wide.date).dt.date, "direction": direction, "focus_adcode": focus,
-            "counterpart_adcode": codes, "counterpart_name": wide.counterpart_name,
-            "counterpart_level": wide.rank_level, "share_pct": wide[column],
-        })
+        part = pd.DataFrame(
+            {
+                "date": pd.to_datetime(wide.date).dt.date,
+                "direction": direction,
+                "focus_adcode": focus,
+                "counterpart_adcode": codes,
+                "counterpart_name": wide.counterpart_name,
+                "counterpart_level": wide.rank_level,
+                "share_pct": wide[column],
+            }
+        )
         parts.append(part[part.share_pct.notna()])  # a counterpart only in the other direction's top 100
     return pd.concat([city_rows, *parts], ignore_index=True)
 
 
 def read_scale_index() -> pd.DataFrame:
     raw = pd.read_csv(SCALE_INDEX, dtype={"area_adcode": str})
-    parts = [pd.DataFrame({"date": pd.to_datetime(raw.date).dt.date, "adcode": raw.area_adcode,
-                           "direction": d, "scale_index": raw[c]})
-             for d, c in (("in", "move_in_index"), ("out", "move_out_index"))]
+    parts = [
+        pd.DataFrame(
+            {"date": pd.to_datetime(raw.date).dt.date, "adcode": raw.area_adcode, "direction": d, "scale_index": raw[c]}
+        )
+        for d, c in (("in", "move_in_index"), ("out", "move_out_index"))
+    ]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -75,6 +90,13 @@ def read_national_cases() -> pd.DataFrame:
     raw = pd.read_csv(NATIONAL_CASES, dtype={"city_adcode": str})
     raw = raw[raw.level == "city"].sort_values(["as_of_date", "date"])
     raw = raw.drop_duplicates(["as_of_date", "city_adcode"], keep="first")
-    return pd.DataFrame({"as_of_date": pd.to_datetime(raw.as_of_date).dt.date, "adcode": raw.city_adcode,
-                         "name": raw.city_name, "confirmed_cum": raw.confirmed_cum, "cured_cum": raw.cured_cum,
-                         "dead_cum": raw.dead_cum})
+    return pd.DataFrame(
+        {
+            "as_of_date": pd.to_datetime(raw.as_of_date).dt.date,
+            "adcode": raw.city_adcode,
+            "name": raw.city_name,
+            "confirmed_cum": raw.confirmed_cum,
+            "cured_cum": raw.cured_cum,
+            "dead_cum": raw.dead_cum,
+        }
+    )

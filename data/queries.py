@@ -3,6 +3,7 @@
 A callback asks for a slice (a region's series, the units on a day); the heavy work (reading the store, deriving
 daily figures for every region) happens once per data version in each process.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +14,16 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from analytics.assess import assess
-from analytics.cases import (BASIS, compose_total, daily_from_cumulative, events_daily, finish, per_100k, prefer,
-                             sum_of_parts)
+from analytics.cases import (
+    BASIS,
+    compose_total,
+    daily_from_cumulative,
+    events_daily,
+    finish,
+    per_100k,
+    prefer,
+    sum_of_parts,
+)
 from data import cache, flow_queries, store
 from geo import regions
 from geo.units import PROVINCE
@@ -38,15 +47,32 @@ class CaseData:
 def _latest_reports(eng) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Stored case rows of active batches; where batches overlap, the latest batch's figure wins (a revision)."""
     cr, b = store.case_reports, store.batches
-    query = (select(cr.c.region_adcode, cr.c.category, cr.c.as_of_date, cr.c.confirmed_cum, cr.c.cured_cum,
-                    cr.c.dead_cum, cr.c.batch_id)
-             .join(b, b.c.id == cr.c.batch_id).where(b.c.status == "active"))
+    query = (
+        select(
+            cr.c.region_adcode,
+            cr.c.category,
+            cr.c.as_of_date,
+            cr.c.confirmed_cum,
+            cr.c.cured_cum,
+            cr.c.dead_cum,
+            cr.c.batch_id,
+        )
+        .join(b, b.c.id == cr.c.batch_id)
+        .where(b.c.status == "active")
+    )
     with eng.connect() as conn:
         rows = store.frame(conn, query)
         # in the order they were first stored: DISTINCT alone has no order (SQLite and PostgreSQL differ)
-        sources = tuple(s for (s, _) in conn.execute(
-            select(b.c.source, func.min(b.c.id)).where(b.c.status == "active", b.c.kind.in_(["cases", "case-list"]))
-            .group_by(b.c.source).order_by(func.min(b.c.id))) if s)
+        sources = tuple(
+            s
+            for (s, _) in conn.execute(
+                select(b.c.source, func.min(b.c.id))
+                .where(b.c.status == "active", b.c.kind.in_(["cases", "case-list"]))
+                .group_by(b.c.source)
+                .order_by(func.min(b.c.id))
+            )
+            if s
+        )
     rows = rows.sort_values("batch_id").drop_duplicates(["region_adcode", "category", "as_of_date"], keep="last")
     return rows, sources
 
@@ -55,9 +81,12 @@ def _case_list_events(eng) -> pd.DataFrame:
     """Cases of active case lists per place and report day: region_adcode (a county; the unit or the province where
     the residence names no county), zone, report_date, n."""
     cl, b = store.case_list, store.batches
-    query = (select(cl.c.region_adcode, cl.c.zone, cl.c.report_date, func.count().label("n"))
-             .join(b, b.c.id == cl.c.batch_id).where(b.c.status == "active")
-             .group_by(cl.c.region_adcode, cl.c.zone, cl.c.report_date))
+    query = (
+        select(cl.c.region_adcode, cl.c.zone, cl.c.report_date, func.count().label("n"))
+        .join(b, b.c.id == cl.c.batch_id)
+        .where(b.c.status == "active")
+        .group_by(cl.c.region_adcode, cl.c.zone, cl.c.report_date)
+    )
     with eng.connect() as conn:
         events = store.frame(conn, query)
     events["report_date"] = pd.to_datetime(events["report_date"])
@@ -78,8 +107,11 @@ def _build(eng, version: str) -> CaseData:
         empty = pd.DataFrame(columns=["adcode", "date"]).set_index(["adcode", "date"])
         return CaseData(version, empty, date(2020, 1, 22), date(2020, 1, 22), sources, pd.DataFrame(), {})
     rows["as_of_date"] = pd.to_datetime(rows["as_of_date"])
-    known = [d for d in (rows.as_of_date.min(), rows.as_of_date.max(), events.report_date.min(),
-                         events.report_date.max()) if pd.notna(d)]
+    known = [
+        d
+        for d in (rows.as_of_date.min(), rows.as_of_date.max(), events.report_date.min(), events.report_date.max())
+        if pd.notna(d)
+    ]
     start, end = min(known).date(), max(known).date()
     days = pd.date_range(start, end, freq="D")
     list_start = events.report_date.min() if len(events) else None
@@ -107,13 +139,16 @@ def _build(eng, version: str) -> CaseData:
 
     at_unit = events.region_adcode.isin(unit_codes)
     series, zones = {}, {}
-    county_series = {c.adcode: prefer(own(c.adcode) if c.adcode not in unit_codes else None,
-                                      listed(events.region_adcode.eq(c.adcode) & ~at_unit))
-                     for c in regions.counties()}
+    county_series = {
+        c.adcode: prefer(
+            own(c.adcode) if c.adcode not in unit_codes else None, listed(events.region_adcode.eq(c.adcode) & ~at_unit)
+        )
+        for c in regions.counties()
+    }
     county_series = {k: v for k, v in county_series.items() if v is not None}
     for unit in regions.units():
         code = unit.adcode
-        for (adcode, category) in groups:
+        for adcode, category in groups:
             if adcode == code and category.startswith("zone:"):
                 zones[(code, category[5:])] = own(code, category)
         if list_start is not None:
@@ -134,8 +169,11 @@ def _build(eng, version: str) -> CaseData:
     for code, frame in county_series.items():
         series.setdefault(code, frame)  # 杨陵区 and 韩城市 are units too: the unit's frame stands for both
 
-    extra = {cat: daily_from_cumulative(groups[(PROVINCE, cat)], start, end)
-             for cat in ("imported", "unassigned") if (PROVINCE, cat) in groups}
+    extra = {
+        cat: daily_from_cumulative(groups[(PROVINCE, cat)], start, end)
+        for cat in ("imported", "unassigned")
+        if (PROVINCE, cat) in groups
+    }
     if "unassigned" in extra and "imported" in extra:
         extra["unassigned"] = _unassigned_once(extra["unassigned"], extra["imported"])
     unit_series = [series[u.adcode] for u in regions.units() if u.adcode in series]
@@ -146,12 +184,18 @@ def _build(eng, version: str) -> CaseData:
         province_parts.append(listed(events.region_adcode.eq(PROVINCE)))  # 地区不详
     reported_here = (PROVINCE, "reported") in groups
     if reported_here or unit_series:
-        own_province = own(PROVINCE) if reported_here else daily_from_cumulative(
-            rows.iloc[:0], start, end).assign(status="missing")
+        own_province = (
+            own(PROVINCE)
+            if reported_here
+            else daily_from_cumulative(rows.iloc[:0], start, end).assign(status="missing")
+        )
         cum, basis = compose_total(own_province, unit_series, list(extra.values()), PROVINCE_ROW_UNTIL)
         # the province's own rows and categories describe their own era; after it, only the sum of its parts
-        era_end = max(g.as_of_date.max() for (code, _), g in groups.items() if code == PROVINCE) \
-            if any(code == PROVINCE for code, _ in groups) else pd.Timestamp(start) - pd.Timedelta(days=1)
+        era_end = (
+            max(g.as_of_date.max() for (code, _), g in groups.items() if code == PROVINCE)
+            if any(code == PROVINCE for code, _ in groups)
+            else pd.Timestamp(start) - pd.Timedelta(days=1)
+        )
         cum = cum[cum.index <= era_end]
         reported_total = daily_from_cumulative(cum.dropna().reset_index(names="as_of_date"), start, end)
         reported_total["basis"] = basis.where(basis.index <= era_end, "missing")
@@ -220,8 +264,11 @@ def region_series(adcode: str, eng=None) -> pd.DataFrame | None:
 def _members(level: str, parent: str | None) -> tuple[list[str], list[str], list]:
     """The codes, names and populations of a level's regions (a unit's counties when ``parent``), in order."""
     members = regions.counties(parent) if level == "county" else regions.units()
-    return ([r.adcode for r in members], [r.display_name if level == "unit" else r.name for r in members],
-            [r.population for r in members])
+    return (
+        [r.adcode for r in members],
+        [r.display_name if level == "unit" else r.name for r in members],
+        [r.population for r in members],
+    )
 
 
 @cache.memoize
@@ -231,8 +278,11 @@ def on_day(day, level: str = "unit", eng=None, parent: str | None = None) -> pd.
     codes, names, population = _members(level, parent)
     day = pd.Timestamp(day)
     have = data.daily.xs(day, level="date") if len(data.daily) and day in data.daily.index.levels[1] else None
-    frame = (have.reindex(codes) if have is not None
-             else pd.DataFrame(index=pd.Index(codes, name="adcode"), columns=data.daily.columns, dtype=object))
+    frame = (
+        have.reindex(codes)
+        if have is not None
+        else pd.DataFrame(index=pd.Index(codes, name="adcode"), columns=data.daily.columns, dtype=object)
+    )
     frame["name"] = names
     frame["population"] = population
     if level == "unit":
@@ -259,14 +309,28 @@ def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=No
         frame["importation_risk"] = risk.swaplevel().reindex(rows).to_numpy() if len(risk) else np.nan
     frame = frame.reset_index(level="date", drop=True)
     for i, day in enumerate(days):
-        yield day.date().isoformat(), frame.iloc[i * len(codes):(i + 1) * len(codes)]
+        yield day.date().isoformat(), frame.iloc[i * len(codes) : (i + 1) * len(codes)]
 
 
 def _facilities(eng, version: str, kinds: tuple[str, ...], unit_adcode: str | None) -> pd.DataFrame:
     f, b = store.facilities, store.batches
-    query = (select(f.c.id, f.c.kind, f.c.name, f.c.address, f.c.county_adcode, f.c.unit_adcode, f.c.lon,
-                    f.c.lat, f.c.status, f.c.attrs, f.c.is_demo)
-             .join(b, b.c.id == f.c.batch_id).where(b.c.status == "active", f.c.kind.in_(kinds)))
+    query = (
+        select(
+            f.c.id,
+            f.c.kind,
+            f.c.name,
+            f.c.address,
+            f.c.county_adcode,
+            f.c.unit_adcode,
+            f.c.lon,
+            f.c.lat,
+            f.c.status,
+            f.c.attrs,
+            f.c.is_demo,
+        )
+        .join(b, b.c.id == f.c.batch_id)
+        .where(b.c.status == "active", f.c.kind.in_(kinds))
+    )
     if unit_adcode and unit_adcode != PROVINCE:
         query = query.where(f.c.unit_adcode == unit_adcode)
     with eng.connect() as conn:
@@ -288,8 +352,11 @@ def _value(row, column):
     if row is None or column not in row or pd.isna(row[column]):
         return None
     v = row[column]
-    is_count = (column in SUMMARY_COUNTS or column.startswith(("new_", "correction_", "days_", "rt_cases"))
-                or column == "span_days") and column != "new_7d_avg"
+    is_count = (
+        column in SUMMARY_COUNTS
+        or column.startswith(("new_", "correction_", "days_", "rt_cases"))
+        or column == "span_days"
+    ) and column != "new_7d_avg"
     return int(v) if is_count else round(float(v), 4)
 
 
@@ -304,7 +371,11 @@ def summary(adcode: str, day, eng=None) -> dict:
     day = pd.Timestamp(day)
     series = region_series(adcode, eng)
     row = series.loc[day] if series is not None and day in series.index else None
-    previous = series.loc[day - pd.Timedelta(days=1)] if row is not None and day - pd.Timedelta(days=1) in series.index else None
+    previous = (
+        series.loc[day - pd.Timedelta(days=1)]
+        if row is not None and day - pd.Timedelta(days=1) in series.index
+        else None
+    )
     return _summary(data, regions.get(adcode), day, row, previous, series is not None)
 
 
@@ -314,10 +385,18 @@ def summaries(adcode: str, start, end, eng=None) -> list[dict]:
     data = case_data(eng)
     days = pd.date_range(start, end, freq="D")
     series = region_series(adcode, eng)
-    rows = {} if series is None else series.loc[days[0] - pd.Timedelta(days=1):days[-1]].to_dict("index")
-    return [_summary(data, regions.get(adcode), day, rows.get(day),
-                     rows.get(day - pd.Timedelta(days=1)) if day in rows else None, series is not None)
-            for day in days]
+    rows = {} if series is None else series.loc[days[0] - pd.Timedelta(days=1) : days[-1]].to_dict("index")
+    return [
+        _summary(
+            data,
+            regions.get(adcode),
+            day,
+            rows.get(day),
+            rows.get(day - pd.Timedelta(days=1)) if day in rows else None,
+            series is not None,
+        )
+        for day in days
+    ]
 
 
 def _basis(row) -> str | None:
@@ -333,25 +412,35 @@ def _summary(data: CaseData, region, day: pd.Timestamp, row, previous, reported:
     """One region's figures on one day from its row (a Series or a dict; None: no row that day)."""
     status = "no_data" if not reported else ("out_of_range" if row is None else row["status"])
     result = {
-        "adcode": region.adcode, "name": region.display_name, "level": region.level, "date": day.date().isoformat(),
+        "adcode": region.adcode,
+        "name": region.display_name,
+        "level": region.level,
+        "date": day.date().isoformat(),
         **{c: _value(row, c) for c in SUMMARY_COUNTS},
-        "new_cured": _value(row, "new_cured"), "new_dead": _value(row, "new_dead"),
+        "new_cured": _value(row, "new_cured"),
+        "new_dead": _value(row, "new_dead"),
         "correction_confirmed": _value(row, "correction_confirmed"),
         "span_days": _value(row, "span_days"),
         "incidence_7d_per_100k": _value(row, "incidence_7d_per_100k"),
         "confirmed_per_100k": _value(row, "confirmed_per_100k"),
         "population": region.population,
         "risk_level": row["risk_level"] if row is not None and isinstance(row["risk_level"], str) else None,
-        "rt": _value(row, "rt"), "rt_low": _value(row, "rt_low"), "rt_high": _value(row, "rt_high"),
+        "rt": _value(row, "rt"),
+        "rt_low": _value(row, "rt_low"),
+        "rt_high": _value(row, "rt_high"),
         "rt_cases_in_window": _value(row, "rt_cases"),
-        "growth_rate": _value(row, "growth_rate"), "doubling_time_days": _value(row, "doubling_time_days"),
+        "growth_rate": _value(row, "growth_rate"),
+        "doubling_time_days": _value(row, "doubling_time_days"),
         "halving_time_days": _value(row, "halving_time_days"),
         "days_since_last_case": _value(row, "days_since_last_case"),
         "status": status,
         "basis": _basis(row) if row is not None and status != "no_data" else None,
         # the day a case-list cumulative counts from, after a gap (自2021年12月9日起); None: from the first report
-        "cumulative_from": (pd.Timestamp(row["cum_from"]).date().isoformat()
-                            if row is not None and "cum_from" in row and pd.notna(row["cum_from"]) else None),
+        "cumulative_from": (
+            pd.Timestamp(row["cum_from"]).date().isoformat()
+            if row is not None and "cum_from" in row and pd.notna(row["cum_from"])
+            else None
+        ),
         "growth_trend": row["growth_trend"] if row is not None and isinstance(row.get("growth_trend"), str) else None,
         "data_as_of": data.end.isoformat(),
         "sources": list(data.sources),
@@ -367,7 +456,7 @@ def zone_rows(day, eng=None) -> dict[str, list[tuple[str, int, int]]]:
     """unit adcode -> its functional zones with cases by the day: (name, cumulative, new in 7 days), largest first."""
     out: dict[str, list] = {}
     for (unit, name), frame in case_data(eng).zones.items():
-        known = frame.loc[:pd.Timestamp(day)].dropna(subset=["confirmed_cum"])
+        known = frame.loc[: pd.Timestamp(day)].dropna(subset=["confirmed_cum"])
         if len(known) and known["confirmed_cum"].iloc[-1] > 0:
             last = known.iloc[-1]
             new_7d = int(last["new_7d"]) if known.index[-1] == pd.Timestamp(day) and pd.notna(last["new_7d"]) else 0
@@ -385,6 +474,7 @@ def last_update(eng=None):
     """When the newest active batch was stored: the data's freshness, shown on the wall."""
     eng = eng or store.engine()
     with eng.connect() as conn:
-        value = conn.execute(select(func.max(store.batches.c.created_at))
-                             .where(store.batches.c.status == "active")).scalar()
+        value = conn.execute(
+            select(func.max(store.batches.c.created_at)).where(store.batches.c.status == "active")
+        ).scalar()
     return pd.Timestamp(value) if value is not None else None

@@ -15,6 +15,7 @@ History: the case series shipped with the system (data/shipped.py, loaded on fir
 covers) counts as reported, with ``reported_at`` None and ``by`` 历史数据导入. Any other file, also a backfill of
 old days uploaded today, counts by when it was stored: late when after the deadline.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -61,7 +62,7 @@ def deadline() -> Deadline:
 
 def due_at(day: dt.date, rule: Deadline | None = None) -> dt.datetime:
     """When the report of ``day`` is due (aware, Beijing time)."""
-    return (rule or deadline()).of(_date(day))
+    return (rule or deadline()).of(as_date(day))
 
 
 def deadline_text(rule: Deadline | None = None) -> str:
@@ -72,8 +73,8 @@ def deadline_text(rule: Deadline | None = None) -> str:
 
 
 def now_beijing(now: dt.datetime | None = None) -> dt.datetime:
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return (now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)).astimezone(BEIJING)
+    now = now or dt.datetime.now(dt.UTC)
+    return (now if now.tzinfo else now.replace(tzinfo=dt.UTC)).astimezone(BEIJING)
 
 
 def today(now: dt.datetime | None = None) -> dt.date:
@@ -86,7 +87,7 @@ def due_day(now: dt.datetime | None = None, rule: Deadline | None = None) -> dt.
     return today(now) - dt.timedelta(days=(rule or deadline()).days_after)
 
 
-def _date(day) -> dt.date:
+def as_date(day) -> dt.date:
     if isinstance(day, dt.datetime):
         return day.date()
     if isinstance(day, dt.date):
@@ -103,7 +104,7 @@ def _aware(moment) -> dt.datetime | None:
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(BEIJING)
 
 
@@ -111,10 +112,17 @@ def board_regions(eng=None) -> list[regions.Region]:
     """The 12 reporting units, then the counties that have an active account (in code order)."""
     eng = eng or store.engine()
     with eng.connect() as conn:
-        codes = {c for (c,) in conn.execute(select(store.users.c.region_adcode).where(
-            store.users.c.active.is_(True), store.users.c.region_adcode.is_not(None)))}
-    counties = sorted((r for r in map(regions.get, codes) if r is not None and r.level == "county"),
-                      key=lambda r: r.adcode)
+        codes = {
+            c
+            for (c,) in conn.execute(
+                select(store.users.c.region_adcode).where(
+                    store.users.c.active.is_(True), store.users.c.region_adcode.is_not(None)
+                )
+            )
+        }
+    counties = sorted(
+        (r for r in map(regions.get, codes) if r is not None and r.level == "county"), key=lambda r: r.adcode
+    )
     return list(regions.units()) + counties
 
 
@@ -127,22 +135,30 @@ def first_reports(first_day, last_day=None, eng=None) -> dict[tuple[str, dt.date
     """(adcode, day) -> the first active batch holding the region's own figures for that day:
     {batch_id, at (aware, Beijing), by, history}. A case list's cases count for their county and its unit."""
     eng = eng or store.engine()
-    first_day = _date(first_day)
-    last_day = _date(last_day) if last_day is not None else first_day
+    first_day = as_date(first_day)
+    last_day = as_date(last_day) if last_day is not None else first_day
     b, cr, cl = store.batches, store.case_reports, store.case_list
-    own = (select(cr.c.region_adcode, cr.c.as_of_date, b.c.id, b.c.created_at, b.c.created_by, b.c.source)
-           .join(b, b.c.id == cr.c.batch_id)
-           .where(b.c.status == "active", cr.c.category == "reported",
-                  cr.c.as_of_date >= first_day, cr.c.as_of_date <= last_day))
-    listed = (select(cl.c.region_adcode, cl.c.report_date, b.c.id, b.c.created_at, b.c.created_by, b.c.source)
-              .join(b, b.c.id == cl.c.batch_id)
-              .where(b.c.status == "active", cl.c.report_date >= first_day, cl.c.report_date <= last_day)
-              .distinct())
+    own = (
+        select(cr.c.region_adcode, cr.c.as_of_date, b.c.id, b.c.created_at, b.c.created_by, b.c.source)
+        .join(b, b.c.id == cr.c.batch_id)
+        .where(
+            b.c.status == "active",
+            cr.c.category == "reported",
+            cr.c.as_of_date >= first_day,
+            cr.c.as_of_date <= last_day,
+        )
+    )
+    listed = (
+        select(cl.c.region_adcode, cl.c.report_date, b.c.id, b.c.created_at, b.c.created_by, b.c.source)
+        .join(b, b.c.id == cl.c.batch_id)
+        .where(b.c.status == "active", cl.c.report_date >= first_day, cl.c.report_date <= last_day)
+        .distinct()
+    )
     with eng.connect() as conn:
         rows = list(conn.execute(own)) + list(conn.execute(listed))
     out: dict[tuple[str, dt.date], dict] = {}
     for adcode, day, batch_id, created_at, created_by, source in rows:
-        day = _date(day)
+        day = as_date(day)
         unit = regions.unit_of(adcode)
         at = _aware(created_at)
         entry = {"batch_id": batch_id, "at": at, "by": created_by, "history": _is_history(created_by, source)}
@@ -156,7 +172,7 @@ def first_reports(first_day, last_day=None, eng=None) -> dict[tuple[str, dt.date
 def status(day, now: dt.datetime | None = None, eng=None, rule: Deadline | None = None) -> list[dict]:
     """The board of ``day``: one dict a region (units, then counties with accounts) with adcode, name, level,
     status (reported | late | missing), reported_at (aware datetime or None), by, due_at, past_due."""
-    day = _date(day)
+    day = as_date(day)
     rule = rule or deadline()
     moment = now_beijing(now)
     due = due_at(day, rule)
@@ -164,14 +180,21 @@ def status(day, now: dt.datetime | None = None, eng=None, rule: Deadline | None 
     out = []
     for region in board_regions(eng):
         first = firsts.get((region.adcode, day))
-        row = {"adcode": region.adcode, "name": region.display_name, "level": region.level, "status": "missing",
-               "reported_at": None, "by": None, "due_at": due, "past_due": moment > due}
+        row = {
+            "adcode": region.adcode,
+            "name": region.display_name,
+            "level": region.level,
+            "status": "missing",
+            "reported_at": None,
+            "by": None,
+            "due_at": due,
+            "past_due": moment > due,
+        }
         if first is not None:
             if first["history"]:
                 row.update(status="reported", by=HISTORY_BY)
             else:
-                row.update(status="reported" if first["at"] <= due else "late", reported_at=first["at"],
-                           by=first["by"])
+                row.update(status="reported" if first["at"] <= due else "late", reported_at=first["at"], by=first["by"])
         out.append(row)
     return out
 
@@ -180,9 +203,13 @@ def counts(rows: list[dict]) -> dict:
     """Of the 12 units: how many reported (on time or late), late, missing, and the missing ones' names."""
     units = [r for r in rows if r["level"] == "unit"]
     missing = [r["name"] for r in units if r["status"] == "missing"]
-    return {"units": len(units), "reported": len(units) - len(missing),
-            "late": sum(r["status"] == "late" for r in units), "missing": missing,
-            "late_names": [r["name"] for r in units if r["status"] == "late"]}
+    return {
+        "units": len(units),
+        "reported": len(units) - len(missing),
+        "late": sum(r["status"] == "late" for r in units),
+        "missing": missing,
+        "late_names": [r["name"] for r in units if r["status"] == "late"],
+    }
 
 
 def status_words(row: dict) -> str:

@@ -5,6 +5,7 @@ version); the county polygons are read and projected once per process. The geome
 too big for the shared cache); the browser gets the uncovered area as a GeoJSON file whose URL names the data
 version, so it fetches it once per version and distance and caches it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -94,13 +95,18 @@ def _gaps_text(eng, version: str, distance_km: float) -> str:
     simple = gaps.simplify(GAP_TOLERANCE_M).to_crs("EPSG:4326")
     features = []
     for code, geom in simple.items():
-        geom = shapely.set_precision(geom, 10 ** -DECIMALS)
+        geom = shapely.set_precision(geom, 10**-DECIMALS)
         if geom.is_empty:
             continue
-        features.append({"type": "Feature", "id": code, "properties": {"adcode": code},
-                         "geometry": json.loads(shapely.to_geojson(geom))})
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
-                      separators=(",", ":"))
+        features.append(
+            {
+                "type": "Feature",
+                "id": code,
+                "properties": {"adcode": code},
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            }
+        )
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":"))
 
 
 _gaps = store.per_version(_gaps_text)
@@ -121,15 +127,19 @@ def _facility_totals(eng, version: str) -> dict:
     """Open facilities summed per county and per unit (analytics.adequacy.facility_sums), once per data version:
     a date step then costs no pass over the facility rows (100,000 of them in the scale data set)."""
     frame = queries.facilities(["fever_clinic", "pharmacy", "supply_point"], None, eng)
-    return {"county": facility_sums(frame, "county_adcode"), "unit": facility_sums(frame, "unit_adcode"),
-            "province": facility_sums(frame.assign(province=PROVINCE), "province")}
+    return {
+        "county": facility_sums(frame, "county_adcode"),
+        "unit": facility_sums(frame, "unit_adcode"),
+        "province": facility_sums(frame.assign(province=PROVINCE), "province"),
+    }
 
 
 facility_totals = store.per_version(_facility_totals)
 
 
-def adequacy(day, level: str = "county", parent: str | None = None, distance_km: float | None = None,
-             eng=None) -> pd.DataFrame:
+def adequacy(
+    day, level: str = "county", parent: str | None = None, distance_km: float | None = None, eng=None
+) -> pd.DataFrame:
     """The adequacy (analytics.adequacy.table) of every region of a level on a day, its inputs read from the store:
     ``level`` "county" (all 107, or a unit's counties with ``parent``), "unit" (the 12 reporting units) or
     "province". Index: adcode (unique within a level: 610403 and 610581 are both a unit and a county, so ask for one
@@ -139,26 +149,39 @@ def adequacy(day, level: str = "county", parent: str | None = None, distance_km:
     totals = facility_totals(eng)
     if level == "county":
         members = regions.counties(parent if parent and parent != PROVINCE else None)
-        frame = pd.DataFrame({"name": [r.name for r in members], "population": [r.population for r in members]},
-                             index=pd.Index([r.adcode for r in members], name="adcode"))
+        frame = pd.DataFrame(
+            {"name": [r.name for r in members], "population": [r.population for r in members]},
+            index=pd.Index([r.adcode for r in members], name="adcode"),
+        )
         sums = totals["county"]
         cases = queries.on_day(day, "county", eng, parent=parent if parent and parent != PROVINCE else None)
         share = covered.counties["covered_share"]
     elif level == "unit":
         members = sorted(regions.units(), key=lambda r: r.adcode)
-        frame = pd.DataFrame({"name": [r.display_name for r in members],
-                              "population": [covered.units.loc[r.adcode, "population"] for r in members]},
-                             index=pd.Index([r.adcode for r in members], name="adcode"))
+        frame = pd.DataFrame(
+            {
+                "name": [r.display_name for r in members],
+                "population": [covered.units.loc[r.adcode, "population"] for r in members],
+            },
+            index=pd.Index([r.adcode for r in members], name="adcode"),
+        )
         sums = totals["unit"]
         cases = queries.on_day(day, "unit", eng)
         share = covered.units["covered_share"]
     elif level == "province":
-        frame = pd.DataFrame({"name": [regions.province().name], "population": [covered.province["population"]]},
-                             index=pd.Index([PROVINCE], name="adcode"))
+        frame = pd.DataFrame(
+            {"name": [regions.province().name], "population": [covered.province["population"]]},
+            index=pd.Index([PROVINCE], name="adcode"),
+        )
         sums = totals["province"]
         summary = queries.summary(PROVINCE, day, eng)
-        cases = pd.DataFrame({"new_7d_avg": [None if summary["new_7d"] is None else summary["new_7d"] / 7],
-                              "active": [summary["active"]]}, index=frame.index)
+        cases = pd.DataFrame(
+            {
+                "new_7d_avg": [None if summary["new_7d"] is None else summary["new_7d"] / 7],
+                "active": [summary["active"]],
+            },
+            index=frame.index,
+        )
         share = pd.Series({PROVINCE: covered.province["covered_share"]})
     else:
         raise ValueError(f"level: 应为 county、unit 或 province，收到 {level!r}")
@@ -181,7 +204,9 @@ def mask_transfers(day, parent: str | None = None, eng=None):
     table, so its 口罩可用天数 and the transfers' safe level are the same numbers. Memoised per data version."""
     parent = None if parent in (None, PROVINCE) else parent
     table = adequacy(day, "county", parent, eng=eng)
-    counties = pd.DataFrame({"name": table["name"], "stock": table["mask_stock"],
-                             "use_per_day": table["mask_use_per_day"]}, index=table.index)
+    counties = pd.DataFrame(
+        {"name": table["name"], "stock": table["mask_stock"], "use_per_day": table["mask_use_per_day"]},
+        index=table.index,
+    )
     counties = counties.join(county_centroids(), how="left")
     return dataclasses.replace(allocation.suggest(counties), demo=bool(table["demo"].any()))

@@ -10,6 +10,7 @@
 
 ``flask --app app:server scale-data`` writes it into the store of ``DATABASE_URL`` (use a store of its own).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,19 @@ SEED = 20230101
 START = date(2023, 1, 1)
 DAYS = 1096  # 2023-01-01 .. 2025-12-31
 SOURCE = "规模测试数据（合成，演示数据）"
-FLOW_FOCUS = ["610100", "610200", "610300", "610400", "610500", "610600", "610700", "610800", "610900",
-              "611000", PROVINCE]  # as Baidu Migration has them: no 杨凌, no 韩城
+FLOW_FOCUS = [
+    "610100",
+    "610200",
+    "610300",
+    "610400",
+    "610500",
+    "610600",
+    "610700",
+    "610800",
+    "610900",
+    "611000",
+    PROVINCE,
+]  # as Baidu Migration has them: no 杨凌, no 韩城
 CHUNK = 250_000
 
 
@@ -81,22 +93,31 @@ def case_list(new: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     days = np.repeat(stacked.index.get_level_values(0).date, stacked.to_numpy())
     places = np.repeat(stacked.index.get_level_values(1), stacked.to_numpy())
     raw = rng.bytes(32 * n)  # 64 hex digits, the form of the HMAC-SHA256 the ingest stores
-    keys = np.array([raw[i:i + 32].hex() for i in range(0, len(raw), 32)])
+    keys = np.array([raw[i : i + 32].hex() for i in range(0, len(raw), 32)])
     contact = np.where(rng.random(n) < 0.3, np.roll(keys, 1), None)
-    return pd.DataFrame({
-        "report_date": days, "region_adcode": places,
-        "sex": rng.choice(["男", "女"], n), "age": rng.integers(1, 90, n),
-        "severity": rng.choice(["轻型", "普通型", "重型", "危重型"], n, p=[0.55, 0.38, 0.06, 0.01]),
-        "detection": rng.choice(["发热门诊", "密接筛查", "社区筛查", "入境检疫"], n, p=[0.3, 0.4, 0.25, 0.05]),
-        "person_key": keys, "contact_of_key": contact, "source_row": np.arange(2, n + 2),
-    })
+    return pd.DataFrame(
+        {
+            "report_date": days,
+            "region_adcode": places,
+            "sex": rng.choice(["男", "女"], n),
+            "age": rng.integers(1, 90, n),
+            "severity": rng.choice(["轻型", "普通型", "重型", "危重型"], n, p=[0.55, 0.38, 0.06, 0.01]),
+            "detection": rng.choice(["发热门诊", "密接筛查", "社区筛查", "入境检疫"], n, p=[0.3, 0.4, 0.25, 0.05]),
+            "person_key": keys,
+            "contact_of_key": contact,
+            "source_row": np.arange(2, n + 2),
+        }
+    )
 
 
 def flows(rows: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """flows rows and the scale index: per focus and direction a fixed set of counterpart cities (gravity), their
     shares drifting from day to day and summing to about 90 % of the day's movement."""
-    cities = [p for (_, level), p in china.places().items() if level == "city" and p.lon and p.population
-              and not p.adcode.startswith("61")]
+    cities = [
+        p
+        for (_, level), p in china.places().items()
+        if level == "city" and p.lon and p.population and not p.adcode.startswith("61")
+    ]
     per_key = max(1, min(len(cities), math.ceil(rows / (len(FLOW_FOCUS) * 2 * DAYS))))
     days = _days()
     frames, index_rows = [], []
@@ -110,15 +131,30 @@ def flows(rows: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFra
             drift = np.exp(np.cumsum(rng.normal(0, 0.03, (DAYS, per_key)), axis=0))
             shares = base * drift
             shares = shares / shares.sum(axis=1, keepdims=True) * 90
-            frames.append(pd.DataFrame({
-                "date": np.repeat(days.date, per_key), "direction": direction, "focus_adcode": focus,
-                "counterpart_adcode": np.tile([cities[i].adcode for i in chosen], DAYS),
-                "counterpart_name": np.tile([cities[i].name for i in chosen], DAYS),
-                "counterpart_level": "city", "share_pct": np.round(shares.ravel(), 4)}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "date": np.repeat(days.date, per_key),
+                        "direction": direction,
+                        "focus_adcode": focus,
+                        "counterpart_adcode": np.tile([cities[i].adcode for i in chosen], DAYS),
+                        "counterpart_name": np.tile([cities[i].name for i in chosen], DAYS),
+                        "counterpart_level": "city",
+                        "share_pct": np.round(shares.ravel(), 4),
+                    }
+                )
+            )
             season = 1 + 0.8 * np.exp(-0.5 * ((days.dayofyear.to_numpy() - 25) / 6) ** 2)  # around Spring Festival
-            index_rows.append(pd.DataFrame({"date": days.date, "adcode": focus, "direction": direction,
-                                            "scale_index": np.round(rng.uniform(2, 6) * season
-                                                                    * rng.lognormal(0, 0.05, DAYS), 4)}))
+            index_rows.append(
+                pd.DataFrame(
+                    {
+                        "date": days.date,
+                        "adcode": focus,
+                        "direction": direction,
+                        "scale_index": np.round(rng.uniform(2, 6) * season * rng.lognormal(0, 0.05, DAYS), 4),
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True), pd.concat(index_rows, ignore_index=True)
 
 
@@ -130,8 +166,18 @@ def national_cases(rng: np.random.Generator) -> pd.DataFrame:
     for c in cities:
         new = rng.poisson(c.population / 1e5 * rng.lognormal(0, 1) * 0.5, len(weeks))
         cum = np.cumsum(new)
-        rows.append(pd.DataFrame({"as_of_date": weeks.date, "adcode": c.adcode, "name": c.name,
-                                  "confirmed_cum": cum, "cured_cum": (cum * 0.9).astype(int), "dead_cum": 0}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "as_of_date": weeks.date,
+                    "adcode": c.adcode,
+                    "name": c.name,
+                    "confirmed_cum": cum,
+                    "cured_cum": (cum * 0.9).astype(int),
+                    "dead_cum": 0,
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -142,8 +188,14 @@ def facilities(count: int, seed: int) -> pd.DataFrame:
     return demo_facilities.generate(seed, {kind: rate * factor for kind, rate in demo_facilities.PER_100K.items()})
 
 
-def generate(eng=None, seed: int = SEED, case_rows: int = 1_000_000, facility_rows: int = 100_000,
-             flow_rows: int = 5_000_000, say=print) -> dict[str, int]:
+def generate(
+    eng=None,
+    seed: int = SEED,
+    case_rows: int = 1_000_000,
+    facility_rows: int = 100_000,
+    flow_rows: int = 5_000_000,
+    say=print,
+) -> dict[str, int]:
     """Write the scale data set into the store, one batch a kind (all 演示数据); returns the rows per table."""
     eng = eng or store.engine()
     rng = np.random.default_rng(seed)
@@ -169,10 +221,20 @@ def generate(eng=None, seed: int = SEED, case_rows: int = 1_000_000, facility_ro
 def _store(eng, kind: str, table, frame: pd.DataFrame, seed: int) -> None:
     checksum = hashlib.sha256(f"scale:{kind}:{seed}:{len(frame)}".encode()).hexdigest()
     with eng.begin() as conn:
-        batch_id = conn.execute(insert(store.batches).values(
-            kind=kind, file_name=f"scale-{kind}", checksum=checksum, size_bytes=0, created_by="scale-data",
-            rows_accepted=len(frame), rows_rejected=0, is_demo=True, source=SOURCE,
-            note="规模测试用合成数据，非真实数据")).inserted_primary_key[0]
+        batch_id = conn.execute(
+            insert(store.batches).values(
+                kind=kind,
+                file_name=f"scale-{kind}",
+                checksum=checksum,
+                size_bytes=0,
+                created_by="scale-data",
+                rows_accepted=len(frame),
+                rows_rejected=0,
+                is_demo=True,
+                source=SOURCE,
+                note="规模测试用合成数据，非真实数据",
+            )
+        ).inserted_primary_key[0]
         frame = frame.assign(batch_id=batch_id)
         for start in range(0, len(frame), CHUNK):
-            store.bulk_insert(conn, table, frame.iloc[start:start + CHUNK].to_dict("records"))
+            store.bulk_insert(conn, table, frame.iloc[start : start + CHUNK].to_dict("records"))

@@ -3,6 +3,7 @@
 Each goes in as one batch keyed by its checksum, so a second start (or a second worker starting at the same time)
 finds it there and stores nothing twice.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -45,18 +46,20 @@ def read_shipped_cases(path: Path = CASES_CSV) -> pd.DataFrame:
         if not found.ok:
             raise ValueError(f"{path.name}: 无法识别地区「{name}」：{found.note}")
         codes.append(found.adcode)
-    out = pd.DataFrame({
-        "region_adcode": codes,
-        "category": raw.level.map(CATEGORY),
-        "as_of_date": pd.to_datetime(raw.as_of_date).dt.date,
-        "confirmed_cum": raw.confirmed_cum.astype(int),
-        "cured_cum": raw.cured_cum.astype(int),
-        "dead_cum": raw.dead_cum.astype(int),
-        "suspected": raw.suspected.replace("", "0").astype(int),
-        "source_date": pd.to_datetime(raw.date).dt.date,
-        "source_name": raw.source_city_name.where(raw.source_city_name != "", raw.city_name),
-        "source_row": raw.source_row,
-    })
+    out = pd.DataFrame(
+        {
+            "region_adcode": codes,
+            "category": raw.level.map(CATEGORY),
+            "as_of_date": pd.to_datetime(raw.as_of_date).dt.date,
+            "confirmed_cum": raw.confirmed_cum.astype(int),
+            "cured_cum": raw.cured_cum.astype(int),
+            "dead_cum": raw.dead_cum.astype(int),
+            "suspected": raw.suspected.replace("", "0").astype(int),
+            "source_date": pd.to_datetime(raw.date).dt.date,
+            "source_name": raw.source_city_name.where(raw.source_city_name != "", raw.city_name),
+            "source_row": raw.source_row,
+        }
+    )
     return out.reset_index(drop=True)
 
 
@@ -66,8 +69,12 @@ def _checksum(data: bytes) -> str:
 
 def _exists(eng: Engine, kind: str, checksum: str) -> bool:
     with eng.connect() as conn:
-        return conn.execute(select(store.batches.c.id).where(store.batches.c.kind == kind,
-                                                             store.batches.c.checksum == checksum)).first() is not None
+        return (
+            conn.execute(
+                select(store.batches.c.id).where(store.batches.c.kind == kind, store.batches.c.checksum == checksum)
+            ).first()
+            is not None
+        )
 
 
 def _store_batch(eng: Engine, batch: dict, table, rows: list[dict]) -> bool:
@@ -107,20 +114,50 @@ def _ensure_loaded(eng: Engine) -> None:
     data = CASES_CSV.read_bytes()
     if not _exists(eng, "cases", _checksum(data)):
         cases = read_shipped_cases()
-        if _store_batch(eng, {"kind": "cases", "file_name": CASES_CSV.name, "checksum": _checksum(data),
-                              "size_bytes": len(data), "rows_accepted": len(cases), "rows_rejected": 0,
-                              "created_by": "system", "is_demo": False, "source": CASES_SOURCE,
-                              "note": "随系统提供的2020年陕西省各市（区）累计病例数据"}, store.case_reports,
-                        cases.to_dict("records")):
+        if _store_batch(
+            eng,
+            {
+                "kind": "cases",
+                "file_name": CASES_CSV.name,
+                "checksum": _checksum(data),
+                "size_bytes": len(data),
+                "rows_accepted": len(cases),
+                "rows_rejected": 0,
+                "created_by": "system",
+                "is_demo": False,
+                "source": CASES_SOURCE,
+                "note": "随系统提供的2020年陕西省各市（区）累计病例数据",
+            },
+            store.case_reports,
+            cases.to_dict("records"),
+        ):
             log.info("stored the shipped case series: %d rows", len(cases))
 
     for kind, path, table, read, source, note in (
-        ("flows", mobility.CITY_SHARES, store.flows, mobility.read_flows, mobility.FLOW_SOURCE,
-         "百度迁徙：陕西各市及全省迁入迁出城市、省份占比，2020年第一季度"),
-        ("migration-index", mobility.SCALE_INDEX, store.migration_index, mobility.read_scale_index,
-         mobility.FLOW_SOURCE, "百度迁徙规模指数：陕西10市及全省，2020-01-01至03-09"),
-        ("national-cases", mobility.NATIONAL_CASES, store.national_cases, mobility.read_national_cases,
-         mobility.NATIONAL_SOURCE, "全国各地级市累计确诊、治愈、死亡，2020-01-15至04-30"),
+        (
+            "flows",
+            mobility.CITY_SHARES,
+            store.flows,
+            mobility.read_flows,
+            mobility.FLOW_SOURCE,
+            "百度迁徙：陕西各市及全省迁入迁出城市、省份占比，2020年第一季度",
+        ),
+        (
+            "migration-index",
+            mobility.SCALE_INDEX,
+            store.migration_index,
+            mobility.read_scale_index,
+            mobility.FLOW_SOURCE,
+            "百度迁徙规模指数：陕西10市及全省，2020-01-01至03-09",
+        ),
+        (
+            "national-cases",
+            mobility.NATIONAL_CASES,
+            store.national_cases,
+            mobility.read_national_cases,
+            mobility.NATIONAL_SOURCE,
+            "全国各地级市累计确诊、治愈、死亡，2020-01-15至04-30",
+        ),
     ):
         data = path.read_bytes()
         if kind == "flows":  # one batch made of two files
@@ -128,21 +165,48 @@ def _ensure_loaded(eng: Engine) -> None:
         if _exists(eng, kind, _checksum(data)):
             continue
         rows = read()
-        if _store_batch(eng, {"kind": kind, "file_name": path.name, "checksum": _checksum(data),
-                              "size_bytes": len(data), "rows_accepted": len(rows), "rows_rejected": 0,
-                              "created_by": "system", "is_demo": False, "source": source, "note": note},
-                        table, rows.to_dict("records")):
+        if _store_batch(
+            eng,
+            {
+                "kind": kind,
+                "file_name": path.name,
+                "checksum": _checksum(data),
+                "size_bytes": len(data),
+                "rows_accepted": len(rows),
+                "rows_rejected": 0,
+                "created_by": "system",
+                "is_demo": False,
+                "source": source,
+                "note": note,
+            },
+            table,
+            rows.to_dict("records"),
+        ):
             log.info("stored %s: %d rows", kind, len(rows))
 
     # the demo set is a function of the seed, the generator and the county polygons: that is its fingerprint
-    fingerprint = _checksum(f"{demo_facilities.SEED}|{Path(demo_facilities.__file__).read_text(encoding='utf-8')}"
-                            .encode() + demo_facilities.COUNTIES.read_bytes())
+    fingerprint = _checksum(
+        f"{demo_facilities.SEED}|{Path(demo_facilities.__file__).read_text(encoding='utf-8')}".encode()
+        + demo_facilities.COUNTIES.read_bytes()
+    )
     if _exists(eng, "facilities", fingerprint):
         return
     points = demo_facilities.generate()
-    if _store_batch(eng, {"kind": "facilities", "file_name": "demo_facilities (generated)",
-                          "checksum": fingerprint, "size_bytes": 0, "rows_accepted": len(points),
-                          "rows_rejected": 0, "created_by": "system", "is_demo": True,
-                          "source": demo_facilities.SOURCE, "note": "演示数据：按人口在真实县界内随机生成"},
-                    store.facilities, points.to_dict("records")):
+    if _store_batch(
+        eng,
+        {
+            "kind": "facilities",
+            "file_name": "demo_facilities (generated)",
+            "checksum": fingerprint,
+            "size_bytes": 0,
+            "rows_accepted": len(points),
+            "rows_rejected": 0,
+            "created_by": "system",
+            "is_demo": True,
+            "source": demo_facilities.SOURCE,
+            "note": "演示数据：按人口在真实县界内随机生成",
+        },
+        store.facilities,
+        points.to_dict("records"),
+    ):
         log.info("stored %d demo facilities", len(points))

@@ -1,5 +1,6 @@
 """Text that goes back to people in a CSV or XLSX file (the exports, the open-data package, an upload's problem
 rows): any cell that Excel or LibreOffice would run as a formula is written as the text it is (CSV injection)."""
+
 from __future__ import annotations
 
 import pandas as pd

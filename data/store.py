@@ -20,6 +20,7 @@ revision per change (a change here needs a revision there: tests/test_migrations
 - ``download_counts``  anonymous CSV downloads of the open API, counted per day and endpoint
 - ``audit_log``        who did what when: logins, uploads, rollbacks, exports, API downloads; append-only
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,8 +34,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
-                        Table, UniqueConstraint, case, create_engine, event, func, select)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    case,
+    create_engine,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.engine import Engine
 
 from data import migrate
@@ -58,7 +77,8 @@ def instance_path() -> Path:
 metadata = MetaData()
 
 batches = Table(
-    "batches", metadata,
+    "batches",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("kind", String(20), nullable=False),  # cases | case-list | facilities | flows
     Column("file_name", String(255), nullable=False),
@@ -76,7 +96,8 @@ batches = Table(
 )
 
 case_reports = Table(
-    "case_reports", metadata,
+    "case_reports",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("batches.id"), nullable=False),
     Column("region_adcode", String(6), nullable=False),
@@ -95,7 +116,8 @@ case_reports = Table(
 )
 
 facilities = Table(
-    "facilities", metadata,
+    "facilities",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("batches.id"), nullable=False),
     Column("kind", String(20), nullable=False),  # fever_clinic | pharmacy | supply_point
@@ -112,7 +134,8 @@ facilities = Table(
 )
 
 flows = Table(
-    "flows", metadata,
+    "flows",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("batches.id"), nullable=False),
     Column("date", Date, nullable=False),
@@ -127,7 +150,8 @@ flows = Table(
 )
 
 case_list = Table(  # one row a case; no name, phone or address is stored, an ID number only as a keyed hash
-    "case_list", metadata,
+    "case_list",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("batches.id"), nullable=False),
     Column("report_date", Date, nullable=False),
@@ -144,7 +168,8 @@ case_list = Table(  # one row a case; no name, phone or address is stored, an ID
 )
 
 ingest_rows = Table(  # every row of a file that was not stored as data, with its original content and why
-    "ingest_rows", metadata,
+    "ingest_rows",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("batches.id"), nullable=False),
     Column("row_number", Integer, nullable=False),
@@ -156,7 +181,8 @@ ingest_rows = Table(  # every row of a file that was not stored as data, with it
 )
 
 national_cases = Table(  # prefecture-level cumulative cases across China, for the importation risk of flows
-    "national_cases", metadata,
+    "national_cases",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("batches.id"), nullable=False),
     Column("as_of_date", Date, nullable=False),
@@ -169,7 +195,8 @@ national_cases = Table(  # prefecture-level cumulative cases across China, for t
 )
 
 migration_index = Table(
-    "migration_index", metadata,
+    "migration_index",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("batches.id"), nullable=False),
     Column("date", Date, nullable=False),
@@ -180,7 +207,8 @@ migration_index = Table(
 )
 
 alerts = Table(  # one row per rule, region and day, so the time raised and the acknowledgement outlive re-evaluation
-    "alerts", metadata,
+    "alerts",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("rule_id", String(50), nullable=False),
     Column("adcode", String(6), nullable=False),
@@ -197,7 +225,8 @@ alerts = Table(  # one row per rule, region and day, so the time raised and the 
 
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),  # werkzeug's scrypt: method$salt$hash
@@ -209,7 +238,8 @@ users = Table(
 )
 
 wall_tokens = Table(
-    "wall_tokens", metadata,
+    "wall_tokens",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("token_sha256", String(64), nullable=False, unique=True),  # the token itself is shown once, never stored
     Column("label", String(100), nullable=False),  # which screen, e.g. 省指挥中心大屏
@@ -219,7 +249,8 @@ wall_tokens = Table(
 )
 
 column_maps = Table(  # the column mapping an officer gave for a file's header, used again for the same header
-    "column_maps", metadata,
+    "column_maps",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("header_key", String(64), nullable=False),  # SHA-256 of the file's normalised column names
     Column("kind", String(20), nullable=False),
@@ -230,7 +261,8 @@ column_maps = Table(  # the column mapping an officer gave for a file's header, 
 )
 
 sessions = Table(  # one row a sign-in; the cookie holds a random token, only its SHA-256 is stored here
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("user_id", ForeignKey("users.id")),  # a person's session, or
@@ -241,14 +273,16 @@ sessions = Table(  # one row a sign-in; the cookie holds a random token, only it
 )
 
 download_counts = Table(  # anonymous CSV downloads of the open API: a count per day and endpoint, not a row each
-    "download_counts", metadata,
+    "download_counts",
+    metadata,
     Column("day", Date, primary_key=True),  # Beijing time
     Column("endpoint", String(100), primary_key=True),
     Column("downloads", Integer, nullable=False),
 )
 
 report_extras = Table(  # the optional figures of a direct report (/report), beside its case_reports row
-    "report_extras", metadata,
+    "report_extras",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("batches.id"), nullable=False),
     Column("region_adcode", String(6), nullable=False),
@@ -261,7 +295,8 @@ report_extras = Table(  # the optional figures of a direct report (/report), bes
 )
 
 tasks = Table(  # a follow-up task for a region (from an alert or the map); its steps are in task_events
-    "tasks", metadata,
+    "tasks",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("region_adcode", String(6), nullable=False),
     Column("title", String(200), nullable=False),
@@ -276,7 +311,8 @@ tasks = Table(  # a follow-up task for a region (from an alert or the map); its 
 )
 
 task_events = Table(  # every step of a task: sent, 已接收, 处理中, 已完成, with who, when and a note
-    "task_events", metadata,
+    "task_events",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("task_id", ForeignKey("tasks.id"), nullable=False),
     Column("status", String(20), nullable=False),
@@ -287,7 +323,8 @@ task_events = Table(  # every step of a task: sent, 已接收, 处理中, 已完
 )
 
 audit_log = Table(  # append-only: no code path updates or deletes it, and triggers refuse both (data/migrations)
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("user_name", String(64), nullable=False),
@@ -298,9 +335,13 @@ audit_log = Table(  # append-only: no code path updates or deletes it, and trigg
     Index("ix_audit_log_at", "at"),
 )
 
+
 def database_url() -> str:
-    return (_configured["database_url"] or os.environ.get("DATABASE_URL")
-            or f"sqlite:///{instance_path() / 'dashboard.sqlite'}")
+    return (
+        _configured["database_url"]
+        or os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance_path() / 'dashboard.sqlite'}"
+    )
 
 
 @lru_cache(maxsize=4)
@@ -360,8 +401,13 @@ def bulk_insert(conn, table: Table, rows: list[dict]) -> None:
     columns = list(rows[0])
     statement = table.insert().compile(dialect=conn.dialect, column_keys=columns)
     # the driver gets no help from SQLAlchemy here: JSON columns are serialised as SQLAlchemy would do it
-    process = {c: p for c in columns if isinstance(table.c[c].type, JSON)
-               and (p := table.c[c].type._cached_bind_processor(conn.dialect)) is not None}
+    # (SQLAlchemy's own serialiser for this dialect, as an insert would use; it has no public accessor)
+    json_types = {c: table.c[c].type for c in columns if isinstance(table.c[c].type, JSON)}
+    process = {
+        c: p
+        for c, json_type in json_types.items()
+        if (p := json_type._cached_bind_processor(conn.dialect)) is not None  # noqa: SLF001  (see above)
+    }
     if process:
         rows = [{**row, **{c: p(row[c]) for c, p in process.items()}} for row in rows]
     cursor = conn.connection.driver_connection.cursor()
@@ -374,6 +420,7 @@ def bulk_insert(conn, table: Table, rows: list[dict]) -> None:
 
 def _portable(rows: list[dict]) -> list[dict]:
     """Missing numbers as NULL and numpy scalars as Python values, which every driver takes."""
+
     def clean(value):
         if isinstance(value, np.generic):
             value = value.item()
@@ -485,8 +532,12 @@ def data_version(eng: Engine) -> str:
     commits = _commits[0]
     with eng.connect() as conn:
         n, last, active = conn.execute(
-            select(func.count(batches.c.id), func.max(batches.c.id),
-                   func.sum(case((batches.c.status == "active", batches.c.id), else_=0)))).one()
+            select(
+                func.count(batches.c.id),
+                func.max(batches.c.id),
+                func.sum(case((batches.c.status == "active", batches.c.id), else_=0)),
+            )
+        ).one()
     version = f"{n}-{last}-{active}"
     if commits == _commits[0]:
         _versions[key] = (now, version)

@@ -7,6 +7,7 @@ Every step is a row in ``task_events`` (who, when, a note) and a line in the aud
 stored in UTC and shown in Beijing time (``beijing``). A task is overdue when it is not done and its due time has
 passed. Tasks change without a new data version: nothing here is cached.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,7 +31,7 @@ class TaskError(ValueError):
 
 
 def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def beijing(moment: dt.datetime | None) -> dt.datetime | None:
@@ -58,7 +59,7 @@ def parse_due(text: str | None) -> dt.datetime:
             continue
     else:
         raise TaskError(f"截止时间“{text}”无法识别：请按 YYYY-MM-DD HH:MM 填写（北京时间），如 2026-12-07 14:00。")
-    return local.replace(tzinfo=BEIJING).astimezone(dt.timezone.utc)
+    return local.replace(tzinfo=BEIJING).astimezone(dt.UTC)
 
 
 def due_text(moment: dt.datetime) -> str:
@@ -84,15 +85,26 @@ def label(adcode: str) -> str:
     return f"{region.name}（{unit.name}）" if unit is not None and unit.adcode != adcode else region.display_name
 
 
-def _audit(task_id: int, status: str, region: str, title: str, note: str | None, by: str, role: str | None,
-           eng) -> None:
+def _audit(
+    task_id: int, status: str, region: str, title: str, note: str | None, by: str, role: str | None, eng
+) -> None:
     name = label(region)
     text = f"任务 #{task_id} {STATUSES[status]}（{status}）：{name} {title}"
     audit.append("task", text + (f"；说明：{note}" if note else ""), by, role, eng)
 
 
-def create(region: str, title: str, detail: str | None, due_at: dt.datetime, by: str, alert_id: int | None = None,
-           eng=None, now: dt.datetime | None = None, scope: str | None = None, role: str | None = "cli") -> int:
+def create(
+    region: str,
+    title: str,
+    detail: str | None,
+    due_at: dt.datetime,
+    by: str,
+    alert_id: int | None = None,
+    eng=None,
+    now: dt.datetime | None = None,
+    scope: str | None = None,
+    role: str | None = "cli",
+) -> int:
     """Send a task to ``region``: status sent, one event, one audit line; returns its id. ``scope``: the sender's
     region (a scoped officer sends only within it); ``role``: the sender's, for the audit line (a script: cli)."""
     eng = eng or store.engine()
@@ -110,7 +122,7 @@ def create(region: str, title: str, detail: str | None, due_at: dt.datetime, by:
         raise TaskError(f"说明过长（{len(detail)} 字，至多 {DETAIL_MAX} 字）。")
     if not isinstance(due_at, dt.datetime):
         raise TaskError("截止时间无效。")
-    due = utc(due_at) if due_at.tzinfo is not None else due_at.replace(tzinfo=BEIJING).astimezone(dt.timezone.utc)
+    due = utc(due_at) if due_at.tzinfo is not None else due_at.replace(tzinfo=BEIJING).astimezone(dt.UTC)
     if due <= now:
         raise TaskError(f"截止时间 {shown(due)} 已过：请给出将来的时间。")
     if alert_id is not None:
@@ -119,17 +131,34 @@ def create(region: str, title: str, detail: str | None, due_at: dt.datetime, by:
                 raise TaskError(f"预警 #{alert_id} 不存在。")
     by = (by or "未知")[:64]
     with eng.begin() as conn:
-        task_id = conn.execute(insert(store.tasks).values(
-            region_adcode=place.adcode, title=title, detail=detail, due_at=due,
-            alert_id=int(alert_id) if alert_id is not None else None, status="sent", created_by=by, created_at=now,
-            updated_at=now)).inserted_primary_key[0]
+        task_id = conn.execute(
+            insert(store.tasks).values(
+                region_adcode=place.adcode,
+                title=title,
+                detail=detail,
+                due_at=due,
+                alert_id=int(alert_id) if alert_id is not None else None,
+                status="sent",
+                created_by=by,
+                created_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]
         conn.execute(insert(store.task_events).values(task_id=task_id, status="sent", note=None, by=by, at=now))
     _audit(task_id, "sent", place.adcode, title, None, by, role, eng)
     return int(task_id)
 
 
-def advance(task_id: int, status: str, note: str | None, by: str, eng=None, now: dt.datetime | None = None,
-            scope: str | None = None, role: str | None = "cli") -> dict:
+def advance(
+    task_id: int,
+    status: str,
+    note: str | None,
+    by: str,
+    eng=None,
+    now: dt.datetime | None = None,
+    scope: str | None = None,
+    role: str | None = "cli",
+) -> dict:
     """Take a task one step on (received, in_progress, done) with an optional note; returns the task as ``get``
     gives it. ``scope``: the answering account's region (a task of another region is refused); ``role``: the
     answering account's, for the audit line (a script: cli)."""
@@ -150,8 +179,9 @@ def advance(task_id: int, status: str, note: str | None, by: str, eng=None, now:
     _check_step(int(task_id), row.status, status)
     by = (by or "未知")[:64]
     with eng.begin() as conn:
-        done = conn.execute(update(t).where(t.c.id == int(task_id), t.c.status == row.status)
-                            .values(status=status, updated_at=now))
+        done = conn.execute(
+            update(t).where(t.c.id == int(task_id), t.c.status == row.status).values(status=status, updated_at=now)
+        )
         if done.rowcount != 1:  # someone else moved it meanwhile: say where it is now
             current = conn.execute(select(t.c.status).where(t.c.id == int(task_id))).scalar_one()
             raise TaskError(f"任务 #{task_id} 刚被他人标为「{STATUSES[current]}」，请刷新后再操作。")
@@ -181,16 +211,36 @@ def _rows(eng, where, now: dt.datetime) -> list[dict]:
         events: dict[int, list] = {i: [] for i in ids}
         if ids:
             for ev in conn.execute(select(e).where(e.c.task_id.in_(ids)).order_by(e.c.at, e.c.id)):
-                events[ev.task_id].append({"status": ev.status, "status_name": STATUSES.get(ev.status, ev.status),
-                                           "note": ev.note, "by": ev.by, "at": utc(ev.at)})
+                events[ev.task_id].append(
+                    {
+                        "status": ev.status,
+                        "status_name": STATUSES.get(ev.status, ev.status),
+                        "note": ev.note,
+                        "by": ev.by,
+                        "at": utc(ev.at),
+                    }
+                )
     out = []
     for r in tasks:
         due = utc(r.due_at)
-        out.append({"id": r.id, "region_adcode": r.region_adcode, "region": label(r.region_adcode), "title": r.title,
-                    "detail": r.detail, "due_at": due, "alert_id": r.alert_id, "status": r.status,
-                    "status_name": STATUSES.get(r.status, r.status), "overdue": r.status != "done" and due < now,
-                    "created_by": r.created_by, "created_at": utc(r.created_at), "updated_at": utc(r.updated_at),
-                    "events": events[r.id]})
+        out.append(
+            {
+                "id": r.id,
+                "region_adcode": r.region_adcode,
+                "region": label(r.region_adcode),
+                "title": r.title,
+                "detail": r.detail,
+                "due_at": due,
+                "alert_id": r.alert_id,
+                "status": r.status,
+                "status_name": STATUSES.get(r.status, r.status),
+                "overdue": r.status != "done" and due < now,
+                "created_by": r.created_by,
+                "created_at": utc(r.created_at),
+                "updated_at": utc(r.updated_at),
+                "events": events[r.id],
+            }
+        )
     return out
 
 
@@ -201,8 +251,13 @@ def get(task_id: int, eng=None, now: dt.datetime | None = None) -> dict:
     return found[0]
 
 
-def list_tasks(region: str | None = None, include_done: bool = False, scope: str | None = None, eng=None,
-               now: dt.datetime | None = None) -> list[dict]:
+def list_tasks(
+    region: str | None = None,
+    include_done: bool = False,
+    scope: str | None = None,
+    eng=None,
+    now: dt.datetime | None = None,
+) -> list[dict]:
     """Tasks with their events, open ones first (the earliest due first), then done ones (latest first).
     ``region`` and ``scope`` each keep a region and, for a unit, its counties (None or 610000: all)."""
     eng = eng or store.engine()
@@ -212,8 +267,9 @@ def list_tasks(region: str | None = None, include_done: bool = False, scope: str
     keep = [code for code in (region, scope) if code and code != province]
     rows = [r for r in _rows(eng, where, now) if all(within_scope(r["region_adcode"], code) for code in keep)]
     open_ = sorted((r for r in rows if r["status"] != "done"), key=lambda r: (r["due_at"], r["id"]))
-    done = sorted((r for r in rows if r["status"] == "done"), key=lambda r: r["updated_at"] or r["created_at"],
-                  reverse=True)
+    done = sorted(
+        (r for r in rows if r["status"] == "done"), key=lambda r: r["updated_at"] or r["created_at"], reverse=True
+    )
     return open_ + done
 
 
@@ -223,8 +279,9 @@ def overdue(now: dt.datetime | None = None, eng=None, scope: str | None = None) 
     eng = eng or store.engine()
     t = store.tasks
     where = [t.c.status != "done", t.c.due_at < now]
-    rows = [r for r in _rows(eng, where, now)
-            if r["overdue"] and (not scope or within_scope(r["region_adcode"], scope))]
+    rows = [
+        r for r in _rows(eng, where, now) if r["overdue"] and (not scope or within_scope(r["region_adcode"], scope))
+    ]
     return sorted(rows, key=lambda r: (r["due_at"], r["id"]))
 
 

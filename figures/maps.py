@@ -8,6 +8,7 @@ Boundaries are not in the figure: ``geojson`` is the URL of a static, simplified
 and caches, so a redraw sends only codes, values and hover text. ``map_style="white-bg"`` needs no tiles and no
 outside request, so it works on an intranet with no internet.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,10 +16,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from data import catalogue
-from data import formatting as fmt
 from analytics.adequacy import floored
 from analytics.risk import LEVEL_NAMES
+from data import catalogue
+from data import formatting as fmt
 from figures.metrics import NO_DATA_COLOUR, colour_axis, map_values
 
 UNITS_URL = "/assets/geo/units.geojson"
@@ -78,9 +79,11 @@ def _hover(frame: pd.DataFrame) -> np.ndarray:
             continue
         lines.append(
             f"{_CUM.title} {fmt.count(cum)} {_CUM.unit}<br>{_ACTIVE.title} {fmt.count(active)} {_ACTIVE.unit}<br>"
-            f"{_NEW_7D.title} {fmt.count(new_7d)} {_NEW_7D.unit}<br>每10万人累计 {fmt.rate(per_100k, _PER_100K.digits)}<br>"
+            f"{_NEW_7D.title} {fmt.count(new_7d)} {_NEW_7D.unit}<br>每10万人累计"
+            f" {fmt.rate(per_100k, _PER_100K.digits)}<br>"
             f"{_RT.title} {fmt.rate(rt, _RT.digits, missing='病例不足，不估计')}"
-            + (f"<br>{LEVEL_NAMES[risk]}" if isinstance(risk, str) else ""))
+            + (f"<br>{LEVEL_NAMES[risk]}" if isinstance(risk, str) else "")
+        )
     return np.array(lines, dtype=object)
 
 
@@ -88,33 +91,50 @@ def _choropleth(frame: pd.DataFrame, url: str, metric: str, name: str, line_widt
     has = frame[metric].notna() if metric in frame else pd.Series(False, index=frame.index)
     part = frame[has]
     return dict(
-        type="choroplethmap", geojson=url, featureidkey="properties.adcode", locations=list(part.index),
+        type="choroplethmap",
+        geojson=url,
+        featureidkey="properties.adcode",
+        locations=list(part.index),
         z=map_values(metric, part[metric]).tolist() if len(part) else [],
-        coloraxis="coloraxis", name=name, customdata=np.stack([part["name"], _hover(part)], axis=-1).tolist()
-        if len(part) else [],
+        coloraxis="coloraxis",
+        name=name,
+        customdata=np.stack([part["name"], _hover(part)], axis=-1).tolist() if len(part) else [],
         hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
         marker={"line": {"width": line_width, "color": "#ffffff"}, "opacity": 0.92},
     )
 
 
-def _nodata(frame: pd.DataFrame, url: str, metric: str, name: str, line_width: float,
-            opacity: float = 0.9) -> dict:
+def _nodata(frame: pd.DataFrame, url: str, metric: str, name: str, line_width: float, opacity: float = 0.9) -> dict:
     """Regions with no value for the metric, in grey, saying why: not reported, or (Rt) too few cases."""
     missing = frame[frame[metric].isna()] if metric in frame else frame
     reported = missing["confirmed_cum"].notna() if "confirmed_cum" in missing else pd.Series(False, index=missing.index)
     why = np.where(reported, "病例不足，不估计" if metric == "rt" else "无数据", f"{fmt.MISSING}（无数据）")
     return dict(
-        type="choroplethmap", geojson=url, featureidkey="properties.adcode", locations=list(missing.index),
-        z=[0] * len(missing), showscale=False, colorscale=[[0, NO_DATA_COLOUR], [1, NO_DATA_COLOUR]],
-        name=name, customdata=np.stack([missing["name"], why], axis=-1).tolist() if len(missing) else [],
+        type="choroplethmap",
+        geojson=url,
+        featureidkey="properties.adcode",
+        locations=list(missing.index),
+        z=[0] * len(missing),
+        showscale=False,
+        colorscale=[[0, NO_DATA_COLOUR], [1, NO_DATA_COLOUR]],
+        name=name,
+        customdata=np.stack([missing["name"], why], axis=-1).tolist() if len(missing) else [],
         hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
         marker={"line": {"width": line_width, "color": "#ffffff"}, "opacity": opacity},
     )
 
 
-def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties: pd.DataFrame | None = None,
-               facilities: pd.DataFrame | None = None, title: str = "", gaps: dict | None = None,
-               palette: str | None = None) -> dict:
+def region_map(
+    units: pd.DataFrame,
+    metric: str,
+    selected: str,
+    bounds,
+    counties: pd.DataFrame | None = None,
+    facilities: pd.DataFrame | None = None,
+    title: str = "",
+    gaps: dict | None = None,
+    palette: str | None = None,
+) -> dict:
     """The main map.
 
     units: one row per reporting unit (index adcode; ``name`` and metric columns, NaN = no data).
@@ -132,9 +152,17 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
         # translucent, so the unit's own colour still shows under counties that have no figures of their own
         _nodata(counties, COUNTIES_URL, metric, "无数据的县（区）", 0.8, opacity=0.45),
         dict(  # the selected unit's outline, drawn on top
-            type="choroplethmap", geojson=UNITS_URL, featureidkey="properties.adcode", locations=[highlight] if highlight else [],
-            z=[0] if highlight else [], showscale=False, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-            marker={"line": {"width": 3, "color": "#1a1a1a"}}, hoverinfo="skip", name="所选地区"),
+            type="choroplethmap",
+            geojson=UNITS_URL,
+            featureidkey="properties.adcode",
+            locations=[highlight] if highlight else [],
+            z=[0] if highlight else [],
+            showscale=False,
+            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+            marker={"line": {"width": 3, "color": "#1a1a1a"}},
+            hoverinfo="skip",
+            name="所选地区",
+        ),
     ]
     if gaps is not None:
         traces.append(gaps)
@@ -143,12 +171,25 @@ def region_map(units: pd.DataFrame, metric: str, selected: str, bounds, counties
         trace.setdefault("uid", f"trace-{i}")
     values = pd.concat([units.get(metric, pd.Series(dtype=float)), counties.get(metric, pd.Series(dtype=float))])
     layout = dict(
-        map={"style": "white-bg", "layers": [{"source": CHINA_URL, "type": "fill", "color": "#eef1f4", "fill": {"outlinecolor": "#c8ced6"},
-                                             "below": "traces"}], **view_for(bounds)},
+        map={
+            "style": "white-bg",
+            "layers": [
+                {
+                    "source": CHINA_URL,
+                    "type": "fill",
+                    "color": "#eef1f4",
+                    "fill": {"outlinecolor": "#c8ced6"},
+                    "below": "traces",
+                }
+            ],
+            **view_for(bounds),
+        },
         coloraxis=colour_axis(metric, map_values(metric, values) if len(values) else values, palette),
-        margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0}, showlegend=bool(facilities is not None and len(facilities)) or gaps is not None,
+        margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0},
+        showlegend=bool(facilities is not None and len(facilities)) or gaps is not None,
         legend={"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
-        uirevision=selected, paper_bgcolor="#ffffff",
+        uirevision=selected,
+        paper_bgcolor="#ffffff",
         meta={"bounds": [float(v) for v in bounds]},  # a phone refits the view to its map (assets/phone.js)
         font={"family": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"},
     )
@@ -161,7 +202,7 @@ def facility_traces(facilities: pd.DataFrame | None, bounds) -> list[dict]:
     """One trace per facility kind: every point in view with its details, or clusters where a kind has more than
     POINT_LIMIT points in the view (``bounds``: the map's visible lon/lat box)."""
     traces = []
-    for kind, frame in (facilities.groupby("kind") if facilities is not None and len(facilities) else []):
+    for kind, frame in facilities.groupby("kind") if facilities is not None and len(facilities) else []:
         label, colour = FACILITY_STYLE[kind]
         demo = "（演示数据）" if frame["is_demo"].any() else ""
         if len(frame) > POINT_LIMIT:
@@ -171,13 +212,21 @@ def facility_traces(facilities: pd.DataFrame | None, bounds) -> list[dict]:
                 traces.append(_clusters(inside, bounds, f"{label}{demo}", colour) | {"uid": kind})
                 continue
             frame = inside  # zoomed in far enough: the points themselves
-        traces.append(dict(
-            uid=kind, type="scattermap", lon=frame["lon"].tolist(), lat=frame["lat"].tolist(), mode="markers",
-            name=f"{label}{demo}", marker={"size": 7 if kind == "fever_clinic" else 5, "color": colour, "opacity": 0.85},
-            customdata=np.stack([frame["name"], frame["address"], _facility_detail(frame)], axis=-1).tolist()
-            if len(frame) else [],
-            hovertemplate=f"<b>%{{customdata[0]}}</b>{demo}<br>%{{customdata[1]}}<br>%{{customdata[2]}}<extra>{label}</extra>",
-        ))
+        traces.append(
+            dict(
+                uid=kind,
+                type="scattermap",
+                lon=frame["lon"].tolist(),
+                lat=frame["lat"].tolist(),
+                mode="markers",
+                name=f"{label}{demo}",
+                marker={"size": 7 if kind == "fever_clinic" else 5, "color": colour, "opacity": 0.85},
+                customdata=np.stack([frame["name"], frame["address"], _facility_detail(frame)], axis=-1).tolist()
+                if len(frame)
+                else [],
+                hovertemplate=f"<b>%{{customdata[0]}}</b>{demo}<br>%{{customdata[1]}}<br>%{{customdata[2]}}<extra>{label}</extra>",
+            )
+        )
     return traces
 
 
@@ -186,17 +235,25 @@ def _clusters(frame: pd.DataFrame, bounds, name: str, colour: str, cells_across:
     after each zoom or pan), one circle a cell at the mean position of its points, area by count."""
     min_lon, min_lat, max_lon, max_lat = bounds
     size = max(max_lon - min_lon, max_lat - min_lat) / cells_across
-    cell = (np.floor((frame["lon"].to_numpy() - min_lon) / size).astype(np.int64) * 100_000
-            + np.floor((frame["lat"].to_numpy() - min_lat) / size).astype(np.int64))
-    grouped = (frame.assign(cell=cell, open=(frame["status"] == "open").astype(int))
-               .groupby("cell").agg(lon=("lon", "mean"), lat=("lat", "mean"), n=("lon", "size"), open=("open", "sum")))
+    cell = np.floor((frame["lon"].to_numpy() - min_lon) / size).astype(np.int64) * 100_000 + np.floor(
+        (frame["lat"].to_numpy() - min_lat) / size
+    ).astype(np.int64)
+    grouped = (
+        frame.assign(cell=cell, open=(frame["status"] == "open").astype(int))
+        .groupby("cell")
+        .agg(lon=("lon", "mean"), lat=("lat", "mean"), n=("lon", "size"), open=("open", "sum"))
+    )
     n = grouped["n"].to_numpy()
     return dict(
-        type="scattermap", mode="markers", lon=grouped["lon"].round(5).tolist(), lat=grouped["lat"].round(5).tolist(),
+        type="scattermap",
+        mode="markers",
+        lon=grouped["lon"].round(5).tolist(),
+        lat=grouped["lat"].round(5).tolist(),
         name=f"{name}（{fmt.count(len(frame))}处，按{size * 111:.0f}公里网格聚合）",
         marker={"size": (4 + 3 * np.sqrt(n)).clip(max=40).round(1).tolist(), "color": colour, "opacity": 0.7},
         customdata=np.stack([n, grouped["open"].to_numpy()], axis=-1).tolist(),
-        hovertemplate=f"{name}<br>本格 %{{customdata[0]}} 处，其中开放 %{{customdata[1]}} 处<br>放大地图可看更细的分布直至单个设施<extra></extra>",
+        hovertemplate=f"{name}<br>本格 %{{customdata[0]}} 处，其中开放 %{{customdata[1]}} 处<br>"
+        "放大地图可看更细的分布直至单个设施<extra></extra>",
     )
 
 
@@ -205,8 +262,10 @@ def _facility_detail(frame: pd.DataFrame) -> list[str]:
     for kind, status, attrs in zip(frame["kind"], frame["status"], frame["attrs"]):
         state = "开放" if status == "open" else "暂停"
         if kind == "fever_clinic":
-            extra = (f"{attrs.get('hospital_level', '')}医院 · 床位 {attrs.get('beds', '-')} · "
-                     f"日接诊能力 {attrs.get('daily_capacity', '-')} 人次 · 今日 {attrs.get('daily_visits', '-')}")
+            extra = (
+                f"{attrs.get('hospital_level', '')}医院 · 床位 {attrs.get('beds', '-')} · "
+                f"日接诊能力 {attrs.get('daily_capacity', '-')} 人次 · 今日 {attrs.get('daily_visits', '-')}"
+            )
         elif kind == "pharmacy":
             extra = f"口罩库存 {fmt.count(attrs.get('mask_stock'))} 只"
         else:
@@ -225,16 +284,27 @@ def gap_trace(url: str, counties: pd.DataFrame, distance_km: float, demo: bool) 
     part = counties[counties["covered_km2"] < counties["area_km2"] - 1e-6]
     label = f"发热门诊{distance_km:g}公里外（未覆盖）" + ("（演示数据）" if demo else "")
     # the uncovered share as 100 % minus the covered share written down (as the panel writes it), so both add up
-    hover = [f"未覆盖人口约 {fmt.count(p - c)} 人，占 {100 - floored(s * 100, 0):.0f}%<br>"
-             f"未覆盖面积 {fmt.count(a - ca)} 平方公里"
-             for p, c, s, a, ca in zip(part["population"], part["covered_population"], part["covered_share"],
-                                       part["area_km2"], part["covered_km2"])]
+    hover = [
+        f"未覆盖人口约 {fmt.count(p - c)} 人，占 {100 - floored(s * 100, 0):.0f}%<br>"
+        f"未覆盖面积 {fmt.count(a - ca)} 平方公里"
+        for p, c, s, a, ca in zip(
+            part["population"], part["covered_population"], part["covered_share"], part["area_km2"], part["covered_km2"]
+        )
+    ]
     return dict(
-        type="choroplethmap", geojson=url, featureidkey="id", locations=list(part.index), z=[1] * len(part),
-        showscale=False, colorscale=[[0, GAP_COLOUR], [1, GAP_COLOUR]], name=label, showlegend=True,
-        marker={"line": {"width": 0}}, customdata=[[n, h] for n, h in zip(part["name"], hover)],
+        type="choroplethmap",
+        geojson=url,
+        featureidkey="id",
+        locations=list(part.index),
+        z=[1] * len(part),
+        showscale=False,
+        colorscale=[[0, GAP_COLOUR], [1, GAP_COLOUR]],
+        name=label,
+        showlegend=True,
+        marker={"line": {"width": 0}},
+        customdata=[[n, h] for n, h in zip(part["name"], hover)],
         hovertemplate=f"<b>%{{customdata[0]}}</b><br>距开放发热门诊直线{distance_km:g}公里以外<br>"
-                      f"%{{customdata[1]}}<extra>{label}</extra>",
+        f"%{{customdata[1]}}<extra>{label}</extra>",
     )
 
 
@@ -266,8 +336,15 @@ def _arrows(transfers: pd.DataFrame, centroids: pd.DataFrame, span: float) -> tu
     return [None if v is None else round(v, 5) for v in lons], [None if v is None else round(v, 5) for v in lats]
 
 
-def transfer_map(transfers: pd.DataFrame, counties: pd.DataFrame, centroids: pd.DataFrame, bounds,
-                 demo: bool = False, width_px: int = 760, height_px: int = 560) -> dict:
+def transfer_map(
+    transfers: pd.DataFrame,
+    counties: pd.DataFrame,
+    centroids: pd.DataFrame,
+    bounds,
+    demo: bool = False,
+    width_px: int = 760,
+    height_px: int = 560,
+) -> dict:
     """The suggested mask transfers (analytics.allocation) as arrows from donor to recipient county over the county
     boundaries. ``counties``: the suggestion's per-county table (need, received, unmet, given, ...);
     ``centroids``: index adcode, lon, lat. The boundaries are layers from the same static files as the main map,
@@ -277,41 +354,94 @@ def transfer_map(transfers: pd.DataFrame, counties: pd.DataFrame, centroids: pd.
     span = max((max_lon - min_lon) * math.cos(math.radians((min_lat + max_lat) / 2)), max_lat - min_lat)
     traces = []
     for uid, kind, part, colour, hover in (
-            ("allocation-to", "调入县区", counties[counties["need"] > 0], RECIPIENT_COLOUR,
-             lambda r: f"需{fmt.count(r.need)}只，调入{fmt.count(r.received)}只"
-                       + (f"，仍缺{fmt.count(r.unmet)}只" if r.unmet else "")),
-            ("allocation-from", "调出县区", counties[counties["given"] > 0], DONOR_COLOUR,
-             lambda r: f"调出{fmt.count(r.given)}只，调出后可用{floored(r.days_after, 1):.1f}天")):
+        (
+            "allocation-to",
+            "调入县区",
+            counties[counties["need"] > 0],
+            RECIPIENT_COLOUR,
+            lambda r: (
+                f"需{fmt.count(r.need)}只，调入{fmt.count(r.received)}只"
+                + (f"，仍缺{fmt.count(r.unmet)}只" if r.unmet else "")
+            ),
+        ),
+        (
+            "allocation-from",
+            "调出县区",
+            counties[counties["given"] > 0],
+            DONOR_COLOUR,
+            lambda r: f"调出{fmt.count(r.given)}只，调出后可用{floored(r.days_after, 1):.1f}天",
+        ),
+    ):
         where = centroids.reindex(part.index)
-        traces.append(dict(
-            type="scattermap", mode="markers", lon=where["lon"].round(5).tolist(), lat=where["lat"].round(5).tolist(),
-            name=f"{kind}{label}", marker={"size": 9, "color": colour, "opacity": 0.85}, uid=uid,
-            customdata=[[r.name, hover(r)] for r in part.itertuples()],
-            hovertemplate=f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}}<extra>{kind}</extra>",
-        ))
+        traces.append(
+            dict(
+                type="scattermap",
+                mode="markers",
+                lon=where["lon"].round(5).tolist(),
+                lat=where["lat"].round(5).tolist(),
+                name=f"{kind}{label}",
+                marker={"size": 9, "color": colour, "opacity": 0.85},
+                uid=uid,
+                customdata=[[r.name, hover(r)] for r in part.itertuples()],
+                hovertemplate=f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}}<extra>{kind}</extra>",
+            )
+        )
     lons, lats = _arrows(transfers, centroids, span)
-    traces.append(dict(type="scattermap", mode="lines", lon=lons, lat=lats, name=f"调拨方向{label}",
-                       line={"width": 2, "color": TRANSFER_COLOUR}, hoverinfo="skip", uid="allocation-lines"))
+    traces.append(
+        dict(
+            type="scattermap",
+            mode="lines",
+            lon=lons,
+            lat=lats,
+            name=f"调拨方向{label}",
+            line={"width": 2, "color": TRANSFER_COLOUR},
+            hoverinfo="skip",
+            uid="allocation-lines",
+        )
+    )
     if len(transfers):
         start = centroids.loc[transfers["from_adcode"]].to_numpy()
         end = centroids.loc[transfers["to_adcode"]].to_numpy()
         middle = (start + end) / 2
-        traces.append(dict(
-            type="scattermap", mode="markers", lon=middle[:, 0].round(5).tolist(), lat=middle[:, 1].round(5).tolist(),
-            name="调拨量（悬停查看）", marker={"size": 6, "color": TRANSFER_COLOUR, "opacity": 0.9}, uid="allocation-moves",
-            meta={"columns": ["调出县区", "调入县区", "口罩数量（只）", "直线距离（公里）"]},
-            customdata=[[a, b, int(m), round(float(d), 1)] for a, b, m, d in zip(
-                transfers["from_name"], transfers["to_name"], transfers["masks"], transfers["distance_km"])],
-            hovertemplate="%{customdata[0]} → %{customdata[1]}<br>口罩 %{customdata[2]:,} 只"
-                          "<br>直线距离 %{customdata[3]} 公里<extra></extra>",
-        ))
-    layers = [{"source": CHINA_URL, "type": "fill", "color": "#eef1f4", "fill": {"outlinecolor": "#c8ced6"},
-               "below": "traces"},
-              {"source": COUNTIES_URL, "type": "line", "color": "#b8c0ca", "line": {"width": 0.6}, "below": "traces"},
-              {"source": UNITS_URL, "type": "line", "color": "#6b7785", "line": {"width": 1.2}, "below": "traces"}]
-    return {"data": traces, "layout": dict(
-        map={"style": "white-bg", "layers": layers, **view_for(bounds, width_px, height_px)},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=True, paper_bgcolor="#ffffff",
-        legend={"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
-        font={"family": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"},
-    )}
+        traces.append(
+            dict(
+                type="scattermap",
+                mode="markers",
+                lon=middle[:, 0].round(5).tolist(),
+                lat=middle[:, 1].round(5).tolist(),
+                name="调拨量（悬停查看）",
+                marker={"size": 6, "color": TRANSFER_COLOUR, "opacity": 0.9},
+                uid="allocation-moves",
+                meta={"columns": ["调出县区", "调入县区", "口罩数量（只）", "直线距离（公里）"]},
+                customdata=[
+                    [a, b, int(m), round(float(d), 1)]
+                    for a, b, m, d in zip(
+                        transfers["from_name"], transfers["to_name"], transfers["masks"], transfers["distance_km"]
+                    )
+                ],
+                hovertemplate="%{customdata[0]} → %{customdata[1]}<br>口罩 %{customdata[2]:,} 只"
+                "<br>直线距离 %{customdata[3]} 公里<extra></extra>",
+            )
+        )
+    layers = [
+        {
+            "source": CHINA_URL,
+            "type": "fill",
+            "color": "#eef1f4",
+            "fill": {"outlinecolor": "#c8ced6"},
+            "below": "traces",
+        },
+        {"source": COUNTIES_URL, "type": "line", "color": "#b8c0ca", "line": {"width": 0.6}, "below": "traces"},
+        {"source": UNITS_URL, "type": "line", "color": "#6b7785", "line": {"width": 1.2}, "below": "traces"},
+    ]
+    return {
+        "data": traces,
+        "layout": dict(
+            map={"style": "white-bg", "layers": layers, **view_for(bounds, width_px, height_px)},
+            margin={"l": 0, "r": 0, "t": 0, "b": 0},
+            showlegend=True,
+            paper_bgcolor="#ffffff",
+            legend={"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
+            font={"family": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"},
+        ),
+    }

@@ -1,5 +1,6 @@
 """The map metrics offered in ``metric-select``: the fields the catalogue lists as map metrics (their names, units
 and decimals are the catalogue's) and how each is coloured."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,21 +46,35 @@ def colour_axis(metric: str, values, palette: str | None = None) -> dict:
     m = METRICS[metric]
     colours = palette_named(palette)
     title = {"text": f"{m.label}<br>（{m.unit}）" if m.unit else m.label, "side": "top"}
-    bar = {"title": title, "thickness": 14, "len": 0.6, "x": 0.99, "xanchor": "right",
-           "bgcolor": "rgba(255,255,255,0.85)"}
+    bar = {
+        "title": title,
+        "thickness": 14,
+        "len": 0.6,
+        "x": 0.99,
+        "xanchor": "right",
+        "bgcolor": "rgba(255,255,255,0.85)",
+    }
     if m.kind == "categorical":
         n = len(m.categories)
         scale = []
         for i, level in enumerate(m.categories):
             scale += [[i / n, colours.risk[level]], [(i + 1) / n, colours.risk[level]]]
-        return {"colorscale": scale, "cmin": -0.5, "cmax": n - 0.5,
-                "colorbar": {**bar, "tickvals": list(range(n)), "ticktext": [LEVEL_NAMES[c] for c in m.categories]}}
+        return {
+            "colorscale": scale,
+            "cmin": -0.5,
+            "cmax": n - 0.5,
+            "colorbar": {**bar, "tickvals": list(range(n)), "ticktext": [LEVEL_NAMES[c] for c in m.categories]},
+        }
     finite = values.dropna()
     top = float(finite.max()) if len(finite) else 1.0
     if m.kind == "diverging":
         span = max(abs(top - m.mid), abs(float(finite.min()) - m.mid) if len(finite) else 0, 0.5)
-        return {"colorscale": [list(stop) for stop in colours.diverging], "cmin": m.mid - span, "cmax": m.mid + span,
-                "colorbar": bar}
+        return {
+            "colorscale": [list(stop) for stop in colours.diverging],
+            "cmin": m.mid - span,
+            "cmax": m.mid + span,
+            "colorbar": bar,
+        }
     sequential = colours.sequential
     scale = [[i / (len(sequential) - 1), c] for i, c in enumerate(sequential)]
     return {"colorscale": scale, "cmin": 0, "cmax": top if top > 0 else 1.0, "colorbar": bar}

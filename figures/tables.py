@@ -1,4 +1,5 @@
 """The ranking table of regions on a day: one column list for the page and the CSV download, so both agree."""
+
 from __future__ import annotations
 
 import io
@@ -7,9 +8,9 @@ import pandas as pd
 
 from analytics.risk import LEVEL_NAMES, LEVELS
 from data import catalogue
+from data import formatting as fmt
 from data.catalogue import title
 from data.spreadsheet import formula_safe
-from data import formatting as fmt
 
 _INCIDENCE_DIGITS = catalogue.field_named("incidence_7d_per_100k").digits
 _RT_DIGITS = catalogue.field_named("rt").digits
@@ -18,11 +19,12 @@ _RT_DIGITS = catalogue.field_named("rt").digits
 RANKING_COLUMNS = {
     "confirmed_cum": (title("confirmed_cum"), lambda v, missing=fmt.MISSING: fmt.count(v, missing=missing)),
     "new_7d": (title("new_7d"), lambda v, missing=fmt.MISSING: fmt.count(v, missing=missing)),
-    "incidence_7d_per_100k": (title("incidence_7d_per_100k"),
-                              lambda v, missing=fmt.MISSING: fmt.rate(v, _INCIDENCE_DIGITS, missing=missing)),
+    "incidence_7d_per_100k": (
+        title("incidence_7d_per_100k"),
+        lambda v, missing=fmt.MISSING: fmt.rate(v, _INCIDENCE_DIGITS, missing=missing),
+    ),
     "rt": (title("rt"), lambda v, missing=None: fmt.rate(v, _RT_DIGITS, missing="—")),
-    "risk_level": (title("risk_level"),
-                   lambda v, missing=None: LEVEL_NAMES.get(v, "—") if isinstance(v, str) else "—"),
+    "risk_level": (title("risk_level"), lambda v, missing=None: LEVEL_NAMES.get(v, "—") if isinstance(v, str) else "—"),
     "days_since_last_case": (title("days_since_last_case"), lambda v, missing=None: fmt.count(v, missing="—")),
 }
 
@@ -32,7 +34,10 @@ def sort_ranking(frame: pd.DataFrame, column: str, ascending: bool) -> pd.DataFr
     key = None
     if column == "risk_level":
         order = {level: i for i, level in enumerate(LEVELS)}
-        key = lambda s: s.map(order)  # noqa: E731
+
+        def key(s):
+            return s.map(order)
+
     if column == "name":
         return frame.sort_index(ascending=ascending)
     return frame.sort_values(column, ascending=ascending, na_position="last", key=key, kind="stable")
@@ -43,8 +48,9 @@ def ranking_csv(frame: pd.DataFrame, day, zones: dict | None = None) -> str:
     Excel and scripts read alike; the UTF-8 BOM lets Excel see the Chinese). ``zones``: unit adcode -> its
     functional zones' rows (name, confirmed_cum, new_7d), listed under the unit as 其中 rows."""
     day_head, code_head, name_head = (title(c) for c in ("date", "adcode", "name"))
-    out = pd.DataFrame({day_head: pd.Timestamp(day).date().isoformat(), code_head: frame.index,
-                        name_head: frame["name"]})
+    out = pd.DataFrame(
+        {day_head: pd.Timestamp(day).date().isoformat(), code_head: frame.index, name_head: frame["name"]}
+    )
     for column, (header, _) in RANKING_COLUMNS.items():
         values = frame[column]
         out[header] = values.map(LEVEL_NAMES).fillna("") if column == "risk_level" else values.round(4).to_numpy()
@@ -53,24 +59,48 @@ def ranking_csv(frame: pd.DataFrame, day, zones: dict | None = None) -> str:
         for i, code in enumerate(frame.index):
             parts.append(out.iloc[[i]])
             for name, cum, new_7d in zones.get(code, []):
-                parts.append(pd.DataFrame([{day_head: out[day_head].iloc[i], code_head: code,
-                                            name_head: f"{frame['name'].iloc[i]} 其中：{name}（功能区）",
-                                            RANKING_COLUMNS["confirmed_cum"][0]: cum,
-                                            RANKING_COLUMNS["new_7d"][0]: new_7d}]))
+                parts.append(
+                    pd.DataFrame(
+                        [
+                            {
+                                day_head: out[day_head].iloc[i],
+                                code_head: code,
+                                name_head: f"{frame['name'].iloc[i]} 其中：{name}（功能区）",
+                                RANKING_COLUMNS["confirmed_cum"][0]: cum,
+                                RANKING_COLUMNS["new_7d"][0]: new_7d,
+                            }
+                        ]
+                    )
+                )
         out = pd.concat(parts, ignore_index=True)
     return to_csv(out)
 
 
 # ---- the table behind each chart, for CSV/XLSX download (Chinese headers, the view's filters applied) ---------
-SERIES_COLUMNS = {c: title(c) for c in (
-    "confirmed_cum", "cured_cum", "dead_cum", "active", "new_confirmed", "correction_confirmed", "new_7d", "new_7d_avg",
-    "incidence_7d_per_100k", "rt", "rt_low", "rt_high", "risk_level", "status")}
+SERIES_COLUMNS = {
+    c: title(c)
+    for c in (
+        "confirmed_cum",
+        "cured_cum",
+        "dead_cum",
+        "active",
+        "new_confirmed",
+        "correction_confirmed",
+        "new_7d",
+        "new_7d_avg",
+        "incidence_7d_per_100k",
+        "rt",
+        "rt_low",
+        "rt_high",
+        "risk_level",
+        "status",
+    )
+}
 STATUS_NAMES = {"reported": "已上报", "missing": "未上报", "before_first": "首例前"}
 UNIT_COLUMNS = {c: title(c) for c in catalogue.MAP_METRICS}  # the map's download: every metric the map can show
 
 
-COUNT_COLUMNS = {"confirmed_cum", "cured_cum", "dead_cum", "active", "new_confirmed", "correction_confirmed",
-                 "new_7d"}
+COUNT_COLUMNS = {"confirmed_cum", "cured_cum", "dead_cum", "active", "new_confirmed", "correction_confirmed", "new_7d"}
 
 
 def series_table(series: pd.DataFrame, region_name: str) -> pd.DataFrame:
@@ -90,8 +120,13 @@ def series_table(series: pd.DataFrame, region_name: str) -> pd.DataFrame:
 
 
 def units_table(units: pd.DataFrame, day) -> pd.DataFrame:
-    out = pd.DataFrame({title("date"): pd.Timestamp(day).date().isoformat(), title("adcode"): units.index,
-                        title("name"): units["name"].to_numpy()})
+    out = pd.DataFrame(
+        {
+            title("date"): pd.Timestamp(day).date().isoformat(),
+            title("adcode"): units.index,
+            title("name"): units["name"].to_numpy(),
+        }
+    )
     for column, header in UNIT_COLUMNS.items():
         values = units[column] if column in units else pd.Series(index=units.index, dtype=float)
         if column in COUNT_COLUMNS:
@@ -101,14 +136,20 @@ def units_table(units: pd.DataFrame, day) -> pd.DataFrame:
 
 
 def flow_ranking_table(ranking: pd.DataFrame, focus_name: str, day, direction: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "日期": pd.Timestamp(day).date().isoformat(), "本地": focus_name,
-        "方向": "迁入来源" if direction == "in" else "迁出目的地", "排名": range(1, len(ranking) + 1),
-        "地区代码": ranking["counterpart_adcode"].to_numpy(), "地区": ranking["counterpart_name"].to_numpy(),
-        "所属省份": ranking["province"].to_numpy(), title("share_pct", "flows"): ranking["share_pct"].to_numpy(),
-        title("index", "flows"): ranking["volume"].round(6).to_numpy(),
-        "占比较7日前(百分点)": ranking["share_change_7d"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "日期": pd.Timestamp(day).date().isoformat(),
+            "本地": focus_name,
+            "方向": "迁入来源" if direction == "in" else "迁出目的地",
+            "排名": range(1, len(ranking) + 1),
+            "地区代码": ranking["counterpart_adcode"].to_numpy(),
+            "地区": ranking["counterpart_name"].to_numpy(),
+            "所属省份": ranking["province"].to_numpy(),
+            title("share_pct", "flows"): ranking["share_pct"].to_numpy(),
+            title("index", "flows"): ranking["volume"].round(6).to_numpy(),
+            "占比较7日前(百分点)": ranking["share_change_7d"].to_numpy(),
+        }
+    )
 
 
 def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:

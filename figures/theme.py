@@ -5,6 +5,7 @@ Two palettes: ``standard`` (the colours of Chinese epidemic maps: white to dark 
 ``cb``, safe for colour-blind readers (deuteranopia, protanopia, tritanopia): a viridis sequential scale, a
 blue-white-orange scale for Rt and Okabe–Ito-derived risk and trend colours, distinguishable by lightness as well as
 hue. The palette is part of the view state (``palette=cb`` in the URL of `/` and `/wall`)."""
+
 from __future__ import annotations
 
 import copy
@@ -32,17 +33,30 @@ class Palette:
 
 PALETTES = {
     "standard": Palette(
-        "标准配色", ("#fff7ec", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"),
-        ((0.0, "#1a9850"), (0.5, "#f7f7f7"), (1.0, "#b2182b")), dict(LEVEL_COLOURS),
-        new="#e8846b", average="#b2182b", band="rgba(178,24,43,0.18)", cumulative="#4a4a4a", active="#2166ac",
-        reference="#1b7837"),
+        "标准配色",
+        ("#fff7ec", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"),
+        ((0.0, "#1a9850"), (0.5, "#f7f7f7"), (1.0, "#b2182b")),
+        dict(LEVEL_COLOURS),
+        new="#e8846b",
+        average="#b2182b",
+        band="rgba(178,24,43,0.18)",
+        cumulative="#4a4a4a",
+        active="#2166ac",
+        reference="#1b7837",
+    ),
     # viridis reversed (light = few), Okabe & Ito (2008) colours for the categories and lines
     "cb": Palette(
-        "色觉友好配色", ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"),
+        "色觉友好配色",
+        ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"),
         ((0.0, "#2166ac"), (0.5, "#f7f7f7"), (1.0, "#b35806")),
         {"low": "#56b4e9", "medium": "#e69f00", "high": "#8e0152"},
-        new="#f0b45a", average="#0072b2", band="rgba(0,114,178,0.18)", cumulative="#000000", active="#cc79a7",
-        reference="#00795a"),
+        new="#f0b45a",
+        average="#0072b2",
+        band="rgba(0,114,178,0.18)",
+        cumulative="#000000",
+        active="#cc79a7",
+        reference="#00795a",
+    ),
 }
 DEFAULT_PALETTE = "standard"
 
@@ -51,10 +65,22 @@ def palette(name: str | None) -> Palette:
     """The palette of that name; the standard one for anything else."""
     return PALETTES.get(name or DEFAULT_PALETTE, PALETTES[DEFAULT_PALETTE])
 
+
 WALL_BG, WALL_PANEL, WALL_INK, WALL_GRID = "#07162b", "#0d2240", "#e9f0f8", "#23395a"
 DARK_INKS = {"#000000", "#111111", "#1a1a1a", "#4a4a4a"}  # figure inks drawn light on the wall
-WORLD = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {
-    "type": "Polygon", "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]]}}]}
+WORLD = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]],
+            },
+        }
+    ],
+}
 
 
 def wall(fig, font_px: int = 18, scale: float = 1.0) -> dict:
@@ -99,6 +125,8 @@ def wall(fig, font_px: int = 18, scale: float = 1.0) -> dict:
         # a dark rectangle over the whole world, drawn first, is the wall's background.
         for layer in layout["map"].get("layers", []):
             layer.update(color="#132b4d", fill={"outlinecolor": "#36527a"})
-        layout["map"]["layers"] = [{"source": WORLD, "type": "fill", "color": WALL_PANEL, "below": "traces"},
-                                   *layout["map"].get("layers", [])]
+        layout["map"]["layers"] = [
+            {"source": WORLD, "type": "fill", "color": WALL_PANEL, "below": "traces"},
+            *layout["map"].get("layers", []),
+        ]
     return out

@@ -9,6 +9,7 @@
 Every view marks the selected day with the first layout shape (``SELECTED_SHAPE``), so a date change only moves it.
 Options: ``log`` (logarithmic y), ``per100k`` (rates per 100,000 residents instead of counts).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,15 +26,30 @@ from figures.theme import palette as palette_named
 SERIES_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 FONT = "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"
 SELECTED_SHAPE = 0  # index of the selected-day line in layout.shapes, patched on a date change
-RANGE_BUTTONS = {"buttons": [{"count": 30, "label": "近30天", "step": "day", "stepmode": "backward"},
-                             {"count": 90, "label": "近90天", "step": "day", "stepmode": "backward"},
-                             {"step": "all", "label": "全部"}], "x": 0, "y": 1.0, "yanchor": "bottom",
-                 "font": {"size": 12}}
+RANGE_BUTTONS = {
+    "buttons": [
+        {"count": 30, "label": "近30天", "step": "day", "stepmode": "backward"},
+        {"count": 90, "label": "近90天", "step": "day", "stepmode": "backward"},
+        {"step": "all", "label": "全部"},
+    ],
+    "x": 0,
+    "y": 1.0,
+    "yanchor": "bottom",
+    "font": {"size": 12},
+}
 
 
 def selected_day_shape(day) -> dict:
-    return {"type": "line", "xref": "x", "yref": "paper", "x0": day, "x1": day, "y0": 0, "y1": 1,
-            "line": {"color": "#1a1a1a", "width": 1.5, "dash": "dot"}}
+    return {
+        "type": "line",
+        "xref": "x",
+        "yref": "paper",
+        "x0": day,
+        "x1": day,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": "#1a1a1a", "width": 1.5, "dash": "dot"},
+    }
 
 
 def _y_scale(log: bool) -> dict:
@@ -55,7 +71,7 @@ LONG_GAP_DAYS = 60  # a stretch without any figure this long separates two waves
 
 def as_of(series: pd.DataFrame | None, day) -> pd.DataFrame | None:
     """The series up to the as-of day: a view of a day shows nothing after it."""
-    return None if series is None else series.loc[:pd.Timestamp(day)]
+    return None if series is None else series.loc[: pd.Timestamp(day)]
 
 
 def long_gaps(series: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -64,20 +80,41 @@ def long_gaps(series: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     if len(known) < 2:
         return []
     steps = known[1:] - known[:-1]
-    return [(known[i] + pd.Timedelta(days=1), known[i + 1] - pd.Timedelta(days=1))
-            for i in np.flatnonzero(steps > pd.Timedelta(days=LONG_GAP_DAYS))]
+    return [
+        (known[i] + pd.Timedelta(days=1), known[i + 1] - pd.Timedelta(days=1))
+        for i in np.flatnonzero(steps > pd.Timedelta(days=LONG_GAP_DAYS))
+    ]
 
 
 def gap_marks(series: pd.DataFrame) -> tuple[list[dict], list[dict]]:
     """A grey band and a label over each long gap, so the year between waves reads 无数据, not as a flat line."""
     shapes, notes = [], []
     for start, end in long_gaps(series):
-        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": start, "x1": end, "y0": 0, "y1": 1,
-                       "fillcolor": "rgba(0,0,0,0.06)", "line": {"width": 0}, "layer": "below"})
-        notes.append({"x": start + (end - start) / 2, "y": 0.5, "yref": "paper", "showarrow": False,
-                      "name": f"gap:{start.date().isoformat()}",  # the page hides it on a day before the gap
-                      "text": f"{fmt.full_day(start)}至<br>{fmt.full_day(end)}<br>无数据", "font": {"size": 11,
-                                                                                                 "color": "#666"}})
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": start,
+                "x1": end,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": "rgba(0,0,0,0.06)",
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+        notes.append(
+            {
+                "x": start + (end - start) / 2,
+                "y": 0.5,
+                "yref": "paper",
+                "showarrow": False,
+                "name": f"gap:{start.date().isoformat()}",  # the page hides it on a day before the gap
+                "text": f"{fmt.full_day(start)}至<br>{fmt.full_day(end)}<br>无数据",
+                "font": {"size": 11, "color": "#666"},
+            }
+        )
     return shapes, notes
 
 
@@ -88,7 +125,7 @@ def epidemic_window(frames, selected_day) -> list:
     firsts, lasts = [], []
     for s in frames:
         gaps = [end for _, end in long_gaps(s) if end < pd.Timestamp(selected_day)]
-        wave = s.loc[gaps[-1]:] if gaps else s
+        wave = s.loc[gaps[-1] :] if gaps else s
         days = wave.index[wave["new_confirmed"].fillna(0) > 0]
         if len(days):
             firsts.append(days[0])
@@ -101,20 +138,38 @@ def epidemic_window(frames, selected_day) -> list:
 
 def _base_layout(title: str, day, log: bool, y_title: str) -> dict:
     return dict(
-        margin={"l": 56, "r": 56, "t": 70, "b": 36}, hovermode="x unified", plot_bgcolor="#ffffff",
-        paper_bgcolor="#ffffff", font={"family": FONT, "size": 13},
+        margin={"l": 56, "r": 56, "t": 70, "b": 36},
+        hovermode="x unified",
+        plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff",
+        font={"family": FONT, "size": 13},
         title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top", "font": {"size": 15}},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right", "font": {"size": 12}},
-        xaxis={"type": "date", "tickformatstops": DATE_TICKS, "hoverformat": "%Y年%-m月%-d日", "showgrid": False,
-               "rangeselector": RANGE_BUTTONS},
+        xaxis={
+            "type": "date",
+            "tickformatstops": DATE_TICKS,
+            "hoverformat": "%Y年%-m月%-d日",
+            "showgrid": False,
+            "rangeselector": RANGE_BUTTONS,
+        },
         yaxis={"title": {"text": y_title}, "gridcolor": "#eeeeee", **_y_scale(log)},
-        shapes=[selected_day_shape(day)], clickmode="event",
+        shapes=[selected_day_shape(day)],
+        clickmode="event",
     )
 
 
 def _empty(fig: go.Figure, layout: dict, message: str) -> go.Figure:
-    layout["annotations"] = [{"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5,
-                              "y": 0.5, "font": {"size": 16}}]
+    layout["annotations"] = [
+        {
+            "text": message,
+            "showarrow": False,
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.5,
+            "y": 0.5,
+            "font": {"size": 16},
+        }
+    ]
     layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
     fig.update_layout(**layout)
     return fig
@@ -150,8 +205,10 @@ def milestones(series: pd.DataFrame) -> list[tuple[pd.Timestamp, str]]:
 
 
 FORECAST_COLOUR = "#6a3d9a"
-FORECAST_BANDS = (("lower_90", "upper_90", "90%", "rgba(106,61,154,0.14)"),
-                  ("lower_50", "upper_50", "50%", "rgba(106,61,154,0.28)"))
+FORECAST_BANDS = (
+    ("lower_90", "upper_90", "90%", "rgba(106,61,154,0.14)"),
+    ("lower_50", "upper_50", "50%", "rgba(106,61,154,0.28)"),
+)
 
 
 def add_forecast(fig: go.Figure, fan: pd.DataFrame | None, scale: float = 1.0, log: bool = False) -> None:
@@ -167,21 +224,53 @@ def add_forecast(fig: go.Figure, fan: pd.DataFrame | None, scale: float = 1.0, l
     unit = "例/10万人" if scale != 1 else "例"
     value = "%{y:,.2f}" if scale != 1 else "%{y:,}"
     for low, high, width, fill in FORECAST_BANDS:
-        fig.add_scatter(x=x, y=y(low), mode="lines", line={"width": 0}, legendgroup="forecast", showlegend=False,
-                        name=f"预测{width}下限", hovertemplate=f"{value} {unit}",
-                        meta={"forecast": low, "column": f"预测{width}区间下限（{unit}）"})
-        fig.add_scatter(x=x, y=y(high), mode="lines", line={"width": 0}, fill="tonexty", fillcolor=fill,
-                        legendgroup="forecast", showlegend=False, name=f"预测{width}上限",
-                        hovertemplate=f"{value} {unit}",
-                        meta={"forecast": high, "column": f"预测{width}区间上限（{unit}）"})
-    fig.add_scatter(x=x, y=y("median"), mode="lines", line={"color": FORECAST_COLOUR, "width": 2, "dash": "dot"},
-                    legendgroup="forecast", name="预测（阴影：50%、90%区间）", hovertemplate=f"{value} {unit}",
-                    meta={"forecast": "median", "column": f"预测中位数（{unit}）"})
+        fig.add_scatter(
+            x=x,
+            y=y(low),
+            mode="lines",
+            line={"width": 0},
+            legendgroup="forecast",
+            showlegend=False,
+            name=f"预测{width}下限",
+            hovertemplate=f"{value} {unit}",
+            meta={"forecast": low, "column": f"预测{width}区间下限（{unit}）"},
+        )
+        fig.add_scatter(
+            x=x,
+            y=y(high),
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=fill,
+            legendgroup="forecast",
+            showlegend=False,
+            name=f"预测{width}上限",
+            hovertemplate=f"{value} {unit}",
+            meta={"forecast": high, "column": f"预测{width}区间上限（{unit}）"},
+        )
+    fig.add_scatter(
+        x=x,
+        y=y("median"),
+        mode="lines",
+        line={"color": FORECAST_COLOUR, "width": 2, "dash": "dot"},
+        legendgroup="forecast",
+        name="预测（阴影：50%、90%区间）",
+        hovertemplate=f"{value} {unit}",
+        meta={"forecast": "median", "column": f"预测中位数（{unit}）"},
+    )
 
 
-def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: str = "", log: bool = False,
-          per100k: bool = False, palette: str | None = None, clip: bool = True,
-          fan: pd.DataFrame | None = None) -> go.Figure:
+def trend(
+    series: pd.DataFrame | None,
+    region_name: str,
+    selected_day,
+    title: str = "",
+    log: bool = False,
+    per100k: bool = False,
+    palette: str | None = None,
+    clip: bool = True,
+    fan: pd.DataFrame | None = None,
+) -> go.Figure:
     """One region. ``series`` is None when the region has no data. ``palette``: figures.theme.PALETTES.
     ``clip``: the data end on the selected day (a figure of that day: the wall, the briefing); without it the figure
     holds every day and the page hides the later ones itself (assets/dashboard.js clipTrend), so that a date step
@@ -191,8 +280,14 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
     unit = "例/10万人" if per100k else "例"
     fig = go.Figure()
     layout = _base_layout(title or f"{region_name} 每日新增与累计确诊", selected_day, log, f"每日新增（{unit}）")
-    layout["yaxis2"] = {"title": {"text": f"累计 / 现有（{unit}）"}, "overlaying": "y", "side": "right",
-                        "showgrid": False, "tickmode": "auto", **_y_scale(log)}
+    layout["yaxis2"] = {
+        "title": {"text": f"累计 / 现有（{unit}）"},
+        "overlaying": "y",
+        "side": "right",
+        "showgrid": False,
+        "tickmode": "auto",
+        **_y_scale(log),
+    }
     shown = as_of(series, selected_day)
     if shown is None or shown["confirmed_cum"].notna().sum() == 0:
         return _empty(fig, layout, f"{region_name}：截至{fmt.full_day(selected_day)}暂无病例数据")
@@ -200,28 +295,61 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
     s = _active_period(shown if clip else series)
     x = s.index
     fmt_y = "%{y:,.2f}" if per100k else "%{y:,}"
-    fig.add_bar(x=x, y=_for_log(_scaled(s, "new_confirmed", per100k), log), name="每日新增",
-                marker_color=colours.new, hovertemplate=f"{fmt_y} {unit}")
-    fig.add_scatter(x=x, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), name=catalogue.title("new_7d_avg"),
-                    line={"color": colours.average, "width": 2.5},
-                    hovertemplate=f"%{{y:,.{3 if per100k else 1}f}} {unit}")
-    fig.add_scatter(x=x, y=_for_log(_scaled(s, "confirmed_cum", per100k), log), name=catalogue.title("confirmed_cum"),
-                    yaxis="y2",
-                    line={"color": colours.cumulative, "width": 1.5}, hovertemplate=f"{fmt_y} {unit}")
-    fig.add_scatter(x=x, y=_for_log(_scaled(s, "active", per100k), log), name=catalogue.title("active"), yaxis="y2",
-                    line={"color": colours.active, "width": 1.5, "dash": "dash"}, hovertemplate=f"{fmt_y} {unit}")
+    fig.add_bar(
+        x=x,
+        y=_for_log(_scaled(s, "new_confirmed", per100k), log),
+        name="每日新增",
+        marker_color=colours.new,
+        hovertemplate=f"{fmt_y} {unit}",
+    )
+    fig.add_scatter(
+        x=x,
+        y=_for_log(_scaled(s, "new_7d_avg", per100k), log),
+        name=catalogue.title("new_7d_avg"),
+        line={"color": colours.average, "width": 2.5},
+        hovertemplate=f"%{{y:,.{3 if per100k else 1}f}} {unit}",
+    )
+    fig.add_scatter(
+        x=x,
+        y=_for_log(_scaled(s, "confirmed_cum", per100k), log),
+        name=catalogue.title("confirmed_cum"),
+        yaxis="y2",
+        line={"color": colours.cumulative, "width": 1.5},
+        hovertemplate=f"{fmt_y} {unit}",
+    )
+    fig.add_scatter(
+        x=x,
+        y=_for_log(_scaled(s, "active", per100k), log),
+        name=catalogue.title("active"),
+        yaxis="y2",
+        line={"color": colours.active, "width": 1.5, "dash": "dash"},
+        hovertemplate=f"{fmt_y} {unit}",
+    )
     base = 0 if not log else None
     corrections = s[s["correction_confirmed"] < 0]
     if len(corrections) and base is not None:
-        fig.add_scatter(x=corrections.index, y=[0] * len(corrections), mode="markers+text", name="订正（核减）",
-                        marker={"symbol": "triangle-down", "color": "#7f3b08", "size": 10},
-                        text=[f"{int(v)}" for v in corrections["correction_confirmed"]], textposition="bottom center",
-                        hovertemplate="核减 %{text} 例", meta={"column": "订正（核减，例）"})
+        fig.add_scatter(
+            x=corrections.index,
+            y=[0] * len(corrections),
+            mode="markers+text",
+            name="订正（核减）",
+            marker={"symbol": "triangle-down", "color": "#7f3b08", "size": 10},
+            text=[f"{int(v)}" for v in corrections["correction_confirmed"]],
+            textposition="bottom center",
+            hovertemplate="核减 %{text} 例",
+            meta={"column": "订正（核减，例）"},
+        )
     missing = s[s["status"] == "missing"]
     if len(missing) and base is not None:
-        fig.add_scatter(x=missing.index, y=[0] * len(missing), mode="markers", name=fmt.MISSING,
-                        marker={"symbol": "x-thin", "line": {"width": 2, "color": "#888888"}, "size": 9},
-                        hovertemplate=fmt.MISSING, meta={"column": "上报状态", "text": fmt.MISSING})
+        fig.add_scatter(
+            x=missing.index,
+            y=[0] * len(missing),
+            mode="markers",
+            name=fmt.MISSING,
+            marker={"symbol": "x-thin", "line": {"width": 2, "color": "#888888"}, "size": 9},
+            hovertemplate=fmt.MISSING,
+            meta={"column": "上报状态", "text": fmt.MISSING},
+        )
     population = s["population"].dropna()
     scale = 100_000 / population.iloc[-1] if per100k and len(population) else 1.0
     add_forecast(fig, fan, scale, log)
@@ -229,11 +357,23 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
     gaps = long_gaps(s)
     before = [end for _, end in gaps if end < pd.Timestamp(selected_day)]
     visible = _active_period(shown)
-    wave = visible.loc[before[-1]:] if before else visible  # the milestones of the selected day's wave
+    wave = visible.loc[before[-1] :] if before else visible  # the milestones of the selected day's wave
     layout["annotations"] = [
-        {"x": day, "y": 1, "yref": "paper", "text": text, "showarrow": True, "arrowhead": 0, "ax": 0,
-         "ay": 14 + 16 * i, "font": {"size": 11, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.85)",
-         "name": name} for i, ((day, text), name) in enumerate(zip(milestones(wave), ("first", "peak", "last")))] + notes
+        {
+            "x": day,
+            "y": 1,
+            "yref": "paper",
+            "text": text,
+            "showarrow": True,
+            "arrowhead": 0,
+            "ax": 0,
+            "ay": 14 + 16 * i,
+            "font": {"size": 11, "color": "#444"},
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "name": name,
+        }
+        for i, ((day, text), name) in enumerate(zip(milestones(wave), ("first", "peak", "last")))
+    ] + notes
     layout["shapes"] = layout["shapes"] + shapes
     layout["meta"] = {"gaps": [[a.date().isoformat(), b.date().isoformat()] for a, b in gaps], "per100k": per100k}
     if gaps:
@@ -242,8 +382,15 @@ def trend(series: pd.DataFrame | None, region_name: str, selected_day, title: st
     return fig
 
 
-def small_multiples(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_day, log: bool = False,
-                    per100k: bool = False, palette: str | None = None, clip: bool = True) -> go.Figure:
+def small_multiples(
+    frames: dict[str, pd.DataFrame],
+    names: dict[str, str],
+    selected_day,
+    log: bool = False,
+    per100k: bool = False,
+    palette: str | None = None,
+    clip: bool = True,
+) -> go.Figure:
     """The units side by side on one shared y axis: 7-day average of daily new cases (bars: daily new).
     Each trace's ``meta.column`` names it in the table alternative (the legend names only the first)."""
     colours = palette_named(palette)
@@ -251,39 +398,78 @@ def small_multiples(frames: dict[str, pd.DataFrame], names: dict[str, str], sele
     codes = list(frames)
     cols = 4
     rows = int(np.ceil(len(codes) / cols))
-    fig = make_subplots(rows=rows, cols=cols, shared_xaxes=True, shared_yaxes="all", vertical_spacing=0.09,
-                        horizontal_spacing=0.03, subplot_titles=[names[c] for c in codes])
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_xaxes=True,
+        shared_yaxes="all",
+        vertical_spacing=0.09,
+        horizontal_spacing=0.03,
+        subplot_titles=[names[c] for c in codes],
+    )
     unit = "例/10万人" if per100k else "例"
     for i, code in enumerate(codes):
         s = frames[code]
         r, c = i // cols + 1, i % cols + 1
-        fig.add_bar(x=s.index, y=_for_log(_scaled(s, "new_confirmed", per100k), log), marker_color=colours.new,
-                    name="每日新增", legendgroup="new", showlegend=i == 0, row=r, col=c,
-                    meta={"column": f"{names[code]} 每日新增（{unit}）"},
-                    hovertemplate=f"{names[code]} %{{y:,.2f}} {unit}" if per100k else f"{names[code]} %{{y:,}} {unit}")
-        fig.add_scatter(x=s.index, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), line={"color": colours.average},
-                        name="7日平均", legendgroup="avg", showlegend=i == 0, row=r, col=c,
-                        meta={"column": f"{names[code]} 7日平均（{unit}）"},
-                        hovertemplate=f"{names[code]} 7日平均 %{{y:,.2f}}")
+        fig.add_bar(
+            x=s.index,
+            y=_for_log(_scaled(s, "new_confirmed", per100k), log),
+            marker_color=colours.new,
+            name="每日新增",
+            legendgroup="new",
+            showlegend=i == 0,
+            row=r,
+            col=c,
+            meta={"column": f"{names[code]} 每日新增（{unit}）"},
+            hovertemplate=f"{names[code]} %{{y:,.2f}} {unit}" if per100k else f"{names[code]} %{{y:,}} {unit}",
+        )
+        fig.add_scatter(
+            x=s.index,
+            y=_for_log(_scaled(s, "new_7d_avg", per100k), log),
+            line={"color": colours.average},
+            name="7日平均",
+            legendgroup="avg",
+            showlegend=i == 0,
+            row=r,
+            col=c,
+            meta={"column": f"{names[code]} 7日平均（{unit}）"},
+            hovertemplate=f"{names[code]} 7日平均 %{{y:,.2f}}",
+        )
     fig.update_annotations(font_size=12)
-    fig.update_xaxes(tickformatstops=DATE_TICKS, showgrid=False, range=epidemic_window(frames.values(), selected_day),
-                     nticks=4)
+    fig.update_xaxes(
+        tickformatstops=DATE_TICKS, showgrid=False, range=epidemic_window(frames.values(), selected_day), nticks=4
+    )
     fig.update_yaxes(gridcolor="#eeeeee", **_y_scale(log))
     shape = selected_day_shape(selected_day)
     fig.update_layout(
-        margin={"l": 44, "r": 16, "t": 70, "b": 28}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
-        font={"family": FONT, "size": 12}, hovermode="x unified", clickmode="event",
-        title={"text": f"各市（区）每日新增（{unit}，共用纵轴）", "x": 0.01, "y": 0.98, "yanchor": "top",
-               "font": {"size": 15}},
+        margin={"l": 44, "r": 16, "t": 70, "b": 28},
+        plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff",
+        font={"family": FONT, "size": 12},
+        hovermode="x unified",
+        clickmode="event",
+        title={
+            "text": f"各市（区）每日新增（{unit}，共用纵轴）",
+            "x": 0.01,
+            "y": 0.98,
+            "yanchor": "top",
+            "font": {"size": 15},
+        },
         legend={"orientation": "h", "y": 1.06, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-        shapes=[{**shape, "xref": "x", "yref": "paper"}] + [
-            {**shape, "xref": f"x{i + 1}", "yref": f"y{i + 1} domain", "y0": 0, "y1": 1} for i in range(1, len(codes))],
+        shapes=[{**shape, "xref": "x", "yref": "paper"}]
+        + [{**shape, "xref": f"x{i + 1}", "yref": f"y{i + 1} domain", "y0": 0, "y1": 1} for i in range(1, len(codes))],
     )
     return fig
 
 
-def comparison(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_day, log: bool = False,
-               per100k: bool = False, clip: bool = True) -> go.Figure:
+def comparison(
+    frames: dict[str, pd.DataFrame],
+    names: dict[str, str],
+    selected_day,
+    log: bool = False,
+    per100k: bool = False,
+    clip: bool = True,
+) -> go.Figure:
     """Two or more regions: 7-day average of daily new cases on one chart."""
     unit = "例/10万人" if per100k else "例"
     fig = go.Figure()
@@ -293,42 +479,95 @@ def comparison(frames: dict[str, pd.DataFrame], names: dict[str, str], selected_
     frames = {code: as_of(f, selected_day) for code, f in frames.items()} if clip else frames
     for i, (code, s) in enumerate(frames.items()):
         s = _active_period(s)
-        fig.add_scatter(x=s.index, y=_for_log(_scaled(s, "new_7d_avg", per100k), log), name=names[code],
-                        line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 2},
-                        hovertemplate=f"%{{y:,.{3 if per100k else 1}f}} {unit}")
+        fig.add_scatter(
+            x=s.index,
+            y=_for_log(_scaled(s, "new_7d_avg", per100k), log),
+            name=names[code],
+            line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 2},
+            hovertemplate=f"%{{y:,.{3 if per100k else 1}f}} {unit}",
+        )
     layout["xaxis"]["range"] = epidemic_window(frames.values(), selected_day)
     fig.update_layout(**layout)
     return fig
 
 
-def rt_chart(series: pd.DataFrame | None, region_name: str, selected_day, palette: str | None = None,
-             clip: bool = True) -> go.Figure:
+def rt_chart(
+    series: pd.DataFrame | None, region_name: str, selected_day, palette: str | None = None, clip: bool = True
+) -> go.Figure:
     """Rt with its 95 % credible interval and a line at 1; days without an estimate say why."""
     colours = palette_named(palette)
     fig = go.Figure()
-    layout = _base_layout(f"{region_name} 实时再生数 Rt（{rt_model.WINDOW}日窗口，95%可信区间）", selected_day, False,
-                          "Rt")
+    layout = _base_layout(
+        f"{region_name} 实时再生数 Rt（{rt_model.WINDOW}日窗口，95%可信区间）", selected_day, False, "Rt"
+    )
     shown = as_of(series, selected_day)
     if shown is None or shown["rt"].notna().sum() == 0:
-        return _empty(fig, layout, f"{region_name}：截至{fmt.full_day(selected_day)}，任一{rt_model.WINDOW}日窗口内病例均少于"
-                                   f"{rt_model.MIN_CASES}例，不作 Rt 估计")
+        return _empty(
+            fig,
+            layout,
+            f"{region_name}：截至{fmt.full_day(selected_day)}，任一{rt_model.WINDOW}日窗口内病例均少于"
+            f"{rt_model.MIN_CASES}例，不作 Rt 估计",
+        )
     series = shown if clip else series
-    s = series.loc[series["rt"].notna().idxmax() - pd.Timedelta(days=7):]
+    s = series.loc[series["rt"].notna().idxmax() - pd.Timedelta(days=7) :]
     s = s.loc[: s["rt"].last_valid_index() + pd.Timedelta(days=14)]
-    fig.add_scatter(x=s.index, y=s["rt_high"], line={"width": 0}, showlegend=False, hoverinfo="skip",
-                    meta={"column": "95%可信区间上限"})
-    fig.add_scatter(x=s.index, y=s["rt_low"], fill="tonexty", fillcolor=colours.band, line={"width": 0},
-                    name="95%可信区间", hovertemplate="%{y:.2f}", meta={"column": "95%可信区间下限"})
-    fig.add_scatter(x=s.index, y=s["rt"], line={"color": colours.average, "width": 2.5}, name=catalogue.title("rt"),
-                    hovertemplate="%{y:.2f}")
+    fig.add_scatter(
+        x=s.index,
+        y=s["rt_high"],
+        line={"width": 0},
+        showlegend=False,
+        hoverinfo="skip",
+        meta={"column": "95%可信区间上限"},
+    )
+    fig.add_scatter(
+        x=s.index,
+        y=s["rt_low"],
+        fill="tonexty",
+        fillcolor=colours.band,
+        line={"width": 0},
+        name="95%可信区间",
+        hovertemplate="%{y:.2f}",
+        meta={"column": "95%可信区间下限"},
+    )
+    fig.add_scatter(
+        x=s.index,
+        y=s["rt"],
+        line={"color": colours.average, "width": 2.5},
+        name=catalogue.title("rt"),
+        hovertemplate="%{y:.2f}",
+    )
     too_few = s[s["rt"].isna() & (s["rt_cases"].notna())]
     if len(too_few):
-        fig.add_scatter(x=too_few.index, y=[1] * len(too_few), mode="markers", name=f"病例<{rt_model.MIN_CASES}，不估计",
-                        marker={"symbol": "line-ew", "line": {"width": 2, "color": "#999"}, "size": 8},
-                        hovertemplate="窗口内病例不足，不估计")
-    layout["shapes"].append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1, "y1": 1,
-                             "line": {"color": colours.reference, "width": 1.5}})
-    layout["annotations"] = [{"xref": "paper", "x": 1, "y": 1, "text": "Rt = 1", "showarrow": False, "xanchor": "right",
-                              "yanchor": "bottom", "font": {"size": 11, "color": colours.reference}}]
+        fig.add_scatter(
+            x=too_few.index,
+            y=[1] * len(too_few),
+            mode="markers",
+            name=f"病例<{rt_model.MIN_CASES}，不估计",
+            marker={"symbol": "line-ew", "line": {"width": 2, "color": "#999"}, "size": 8},
+            hovertemplate="窗口内病例不足，不估计",
+        )
+    layout["shapes"].append(
+        {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "y0": 1,
+            "y1": 1,
+            "line": {"color": colours.reference, "width": 1.5},
+        }
+    )
+    layout["annotations"] = [
+        {
+            "xref": "paper",
+            "x": 1,
+            "y": 1,
+            "text": "Rt = 1",
+            "showarrow": False,
+            "xanchor": "right",
+            "yanchor": "bottom",
+            "font": {"size": 11, "color": colours.reference},
+        }
+    ]
     fig.update_layout(**layout)
     return fig

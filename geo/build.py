@@ -12,6 +12,7 @@ Run once when the sources change (``python -m geo.build``); the outputs are comm
 Why coverage simplification: simplifying each county on its own opens slivers between neighbours; shapely's
 ``coverage_simplify`` moves every shared edge once, for both sides.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,15 +37,16 @@ DECIMALS = 4  # ~10 m: finer than the tolerance, and shared vertices round ident
 def _write(gdf: gpd.GeoDataFrame, path: Path) -> int:
     features = []
     for row in gdf.itertuples():
-        geom = shapely.set_precision(row.geometry, 10 ** -DECIMALS)
-        features.append({
-            "type": "Feature",
-            "id": str(row.adcode),
-            "properties": {"adcode": str(row.adcode), "name": row.name},
-            "geometry": json.loads(shapely.to_geojson(geom, indent=None)),
-        })
-    text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
-                      separators=(",", ":"))
+        geom = shapely.set_precision(row.geometry, 10**-DECIMALS)
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(row.adcode),
+                "properties": {"adcode": str(row.adcode), "name": row.name},
+                "geometry": json.loads(shapely.to_geojson(geom, indent=None)),
+            }
+        )
+    text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":"))
     path.write_text(text, encoding="utf-8")
     return len(text.encode())
 
@@ -82,8 +84,11 @@ def build(assets: Path = ASSETS, regions_csv: Path = REGIONS_CSV) -> dict[str, i
     names = {a: n for a, n in zip(counties.parent_adcode, counties.parent_name)}
     names.update({"610403": "杨凌示范区", "610581": "韩城市"})
     units["name"] = units.adcode.map(names)
-    province = gpd.GeoDataFrame({"adcode": ["610000"], "name": ["陕西省"]},
-                                geometry=[shapely.union_all(counties.geometry.values)], crs=counties.crs)
+    province = gpd.GeoDataFrame(
+        {"adcode": ["610000"], "name": ["陕西省"]},
+        geometry=[shapely.union_all(counties.geometry.values)],
+        crs=counties.crs,
+    )
 
     sizes = {
         "counties": _write(counties, assets / "counties.geojson"),
@@ -110,10 +115,21 @@ def build(assets: Path = ASSETS, regions_csv: Path = REGIONS_CSV) -> dict[str, i
 def _row(feature, adcode: str, level: str, parent: str, admin_parent: str, population: int) -> dict:
     minx, miny, maxx, maxy = feature.geometry.bounds
     point = feature.geometry.representative_point()
-    return {"adcode": adcode, "name": feature.name, "short_name": short_name(feature.name), "level": level,
-            "parent_adcode": parent, "admin_parent_adcode": admin_parent or parent, "population": population,
-            "lon": round(point.x, 4), "lat": round(point.y, 4),
-            "min_lon": round(minx, 4), "min_lat": round(miny, 4), "max_lon": round(maxx, 4), "max_lat": round(maxy, 4)}
+    return {
+        "adcode": adcode,
+        "name": feature.name,
+        "short_name": short_name(feature.name),
+        "level": level,
+        "parent_adcode": parent,
+        "admin_parent_adcode": admin_parent or parent,
+        "population": population,
+        "lon": round(point.x, 4),
+        "lat": round(point.y, 4),
+        "min_lon": round(minx, 4),
+        "min_lat": round(miny, 4),
+        "max_lon": round(maxx, 4),
+        "max_lat": round(maxy, 4),
+    }
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Resolves full names (恩施土家族苗族自治州), short names (恩施, 宝�
 places are returned ``ambiguous`` with both: 吉林 (吉林省 / 吉林市), 海南 (海南省 / 海南藏族自治州). Pass ``level``
 ("city" or "province") when the file says which it means.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,12 +51,22 @@ def places() -> dict[tuple[str, str], Place]:
     for f in provinces["features"]:
         code, name = str(f["properties"]["adcode"]), f["properties"]["name"]
         point = shapely.geometry.shape(f["geometry"]).representative_point()  # where a flow line starts
-        out[(code, "province")] = Place(code, name, _province_short(name), "province", code, name,
-                                        round(point.x, 4), round(point.y, 4), None)
+        out[(code, "province")] = Place(
+            code, name, _province_short(name), "province", code, name, round(point.x, 4), round(point.y, 4), None
+        )
     cities = pd.read_csv(SOURCES / "china_cities.csv", dtype={"adcode": str, "province_adcode": str})
     for r in cities.itertuples():
-        out[(r.adcode, "city")] = Place(r.adcode, r.name, r.short_name, "city", r.province_adcode, r.province_name,
-                                        float(r.lon), float(r.lat), None if pd.isna(r.population) else int(r.population))
+        out[(r.adcode, "city")] = Place(
+            r.adcode,
+            r.name,
+            r.short_name,
+            "city",
+            r.province_adcode,
+            r.province_name,
+            float(r.lon),
+            float(r.lat),
+            None if pd.isna(r.population) else int(r.population),
+        )
     return out
 
 
@@ -75,7 +86,7 @@ def _index() -> dict[str, set[tuple[str, str]]]:
 
 def get(adcode: str, level: str | None = None) -> Place | None:
     table = places()
-    for lv in ([level] if level else ["city", "province"]):
+    for lv in [level] if level else ["city", "province"]:
         if (adcode, lv) in table:
             return table[(adcode, lv)]
     return None
@@ -101,6 +112,15 @@ def resolve(query, level: str | None = None) -> Resolution:
     if len(keys) > 1:
         candidates = tuple(sorted((c, places()[(c, lv)].name) for c, lv in keys))
         return Resolution(raw, "ambiguous", candidates=candidates, note=f"「{text}」可指多个地区，请写全称或注明省/市")
-    similar = tuple(sorted({(k[0], places()[k].name) for n, ks in _index().items() if text in n or n in text
-                            for k in ks if len(n) >= 2}))[:8]
+    similar = tuple(
+        sorted(
+            {
+                (k[0], places()[k].name)
+                for n, ks in _index().items()
+                if text in n or n in text
+                for k in ks
+                if len(n) >= 2
+            }
+        )
+    )[:8]
     return Resolution(raw, "unknown", candidates=similar, note=f"无法识别地区「{text}」")

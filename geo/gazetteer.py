@@ -6,6 +6,7 @@ spaces, current codes (610113, and 12-digit statistical codes), codes and names 
 district or city (610125 户县 -> 610118 鄠邑区), and the non-standard codes of the 2020 case files (715400 韩城,
 610d12 杨凌). Anything else comes back ``unknown`` or ``ambiguous`` with candidates for a person to choose.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -33,30 +34,56 @@ OLD_CODES = {
 # Codes seen in 2020 case files that are not GB/T 2260 codes.
 NONSTANDARD_CODES = {"715400": ("610581", "韩城（邮政编码）"), "610d12": ("610403", "杨凌示范区（源文件代码）")}
 ALIASES = {
-    "陕西": PROVINCE, "全省": PROVINCE, "陕西全省": PROVINCE,
-    "杨凌": "610403", "杨凌区": "610403", "杨凌示范区": "610403", "杨凌农业高新技术产业示范区": "610403",
-    "杨凌农业示范区": "610403", "杨陵": "610403",
+    "陕西": PROVINCE,
+    "全省": PROVINCE,
+    "陕西全省": PROVINCE,
+    "杨凌": "610403",
+    "杨凌区": "610403",
+    "杨凌示范区": "610403",
+    "杨凌农业高新技术产业示范区": "610403",
+    "杨凌农业示范区": "610403",
+    "杨陵": "610403",
 }
-_ALL_UNITS = ("610100", "610200", "610300", "610400", "610403", "610500", "610581", "610600", "610700", "610800",
-              "610900", "611000")
+_ALL_UNITS = (
+    "610100",
+    "610200",
+    "610300",
+    "610400",
+    "610403",
+    "610500",
+    "610581",
+    "610600",
+    "610700",
+    "610800",
+    "610900",
+    "611000",
+)
 # Functional zones (开发区、新区、功能区): places bulletins name that have no GB/T 2260 code and no boundary. Each is
 # reported under a unit (西咸新区 under 西安, which administers it since 2017 and counts its residents); the name on the
 # left, as written, gives the zone's name and the units that have a zone of that name. A generic name (高新区) needs
 # the unit written before it (西安市高新区); a unique one (曲江新区) names its unit by itself.
 _XIAN = "610100"
 ZONES: dict[str, tuple[str, tuple[str, ...]]] = {
-    **{n: ("高新区", ("610100", "610300", "610400", "610500", "610800", "610900", "611000"))
-       for n in ("高新区", "高新技术产业开发区", "高新技术开发区", "高新开发区")},
-    **{n: ("经开区", ("610100", "610500", "610700")) for n in ("经开区", "经济技术开发区", "经济开发区", "经济技术开发区")},
+    **{
+        n: ("高新区", ("610100", "610300", "610400", "610500", "610800", "610900", "611000"))
+        for n in ("高新区", "高新技术产业开发区", "高新技术开发区", "高新开发区")
+    },
+    **{
+        n: ("经开区", ("610100", "610500", "610700"))
+        for n in ("经开区", "经济技术开发区", "经济开发区", "经济技术开发区")
+    },
     **{n: ("新区", ("610200", "610600")) for n in ("新区",)},
-    "铜川新区": ("新区", ("610200",)), "延安新区": ("新区", ("610600",)),
+    "铜川新区": ("新区", ("610200",)),
+    "延安新区": ("新区", ("610600",)),
     **{n: ("曲江新区", (_XIAN,)) for n in ("曲江新区", "曲江")},
     **{n: ("浐灞生态区", (_XIAN,)) for n in ("浐灞生态区", "浐灞国际港", "浐灞")},
     **{n: ("国际港务区", (_XIAN,)) for n in ("国际港务区", "港务区")},
     **{n: ("航天基地", (_XIAN,)) for n in ("航天基地", "航天城", "国家民用航天产业基地")},
     **{n: ("航空基地", (_XIAN,)) for n in ("航空基地", "航空城", "阎良航空基地")},
-    **{n: ("西咸新区", (_XIAN,)) for n in ("西咸新区", "西咸", "沣东新城", "沣西新城", "秦汉新城", "空港新城",
-                                             "泾河新城")},
+    **{
+        n: ("西咸新区", (_XIAN,))
+        for n in ("西咸新区", "西咸", "沣东新城", "沣西新城", "秦汉新城", "空港新城", "泾河新城")
+    },
     **{n: ("卤阳湖开发区", ("610500",)) for n in ("卤阳湖开发区", "卤阳湖")},
     **{n: ("恒口示范区", ("610900",)) for n in ("恒口示范区", "恒口")},
     "瀛湖生态旅游区": ("瀛湖生态旅游区", ("610900",)),
@@ -107,7 +134,7 @@ def _index() -> dict[str, set[str]]:
     for r in regions.table().itertuples():
         for key in {r.name, r.short_name}:
             index.setdefault(key, set()).add(r.adcode)
-    for old_code, (new_code, old_name, _) in OLD_CODES.items():
+    for new_code, old_name, _ in OLD_CODES.values():
         index.setdefault(old_name, set()).add(new_code)
     for key, code in ALIASES.items():
         index.setdefault(key, set()).add(code)
@@ -159,14 +186,28 @@ def _zone(raw: str, text: str, unit_code: str | None) -> Resolution | None:
         return None
     name, units = ZONES[text]
     if unit_code is not None and unit_code not in units:
-        return Resolution(raw, "unknown", candidates=_named({unit_code}),
-                          note=f"{regions.unit(unit_code).name}没有名为「{name}」的功能区")
+        return Resolution(
+            raw,
+            "unknown",
+            candidates=_named({unit_code}),
+            note=f"{regions.unit(unit_code).name}没有名为「{name}」的功能区",
+        )
     unit_code = unit_code or (units[0] if len(units) == 1 else None)
     if unit_code is None:
-        return Resolution(raw, "ambiguous", candidates=_named(units),
-                          note=f"「{text}」是功能区，多个市都有，请写明所属市（如 西安市{name}）")
-    return Resolution(raw, "resolved", unit_code, regions.unit(unit_code).name, zone=name,
-                      note=f"功能区「{name}」，计入{regions.unit(unit_code).name}")
+        return Resolution(
+            raw,
+            "ambiguous",
+            candidates=_named(units),
+            note=f"「{text}」是功能区，多个市都有，请写明所属市（如 西安市{name}）",
+        )
+    return Resolution(
+        raw,
+        "resolved",
+        unit_code,
+        regions.unit(unit_code).name,
+        zone=name,
+        note=f"功能区「{name}」，计入{regions.unit(unit_code).name}",
+    )
 
 
 def _resolve_name(raw: str, text: str, within: str | None) -> Resolution:
@@ -186,15 +227,19 @@ def _resolve_name(raw: str, text: str, within: str | None) -> Resolution:
 
     for prefix, unit_code in _prefixes():
         if text.startswith(prefix) and len(text) > len(prefix):
-            rest = text[len(prefix):]
+            rest = text[len(prefix) :]
             inside = [c for c in index.get(rest, set()) if _inside(c, unit_code)]
             if len(inside) == 1:
                 return _resolved(raw, inside[0])
             zone = _zone(raw, rest, unit_code)
             if zone is not None:
                 return zone
-            return Resolution(raw, "unknown", candidates=_named({unit_code}),
-                              note=f"「{rest}」不是{regions.unit(unit_code).name}下的县级行政区")
+            return Resolution(
+                raw,
+                "unknown",
+                candidates=_named({unit_code}),
+                note=f"「{rest}」不是{regions.unit(unit_code).name}下的县级行政区",
+            )
     if text.startswith("陕西") and len(text) > 2:  # 陕西省雁塔区
         return _resolve_name(raw, text[3:] if text.startswith("陕西省") else text[2:], within)
     return Resolution(raw, "unknown", candidates=_similar(text), note=f"无法识别地区「{text}」")
@@ -204,8 +249,7 @@ def _inside(code: str, unit_code: str) -> bool:
     """Is this county (or unit) inside the territory of a unit, by GB/T parent or by reporting unit?"""
     if code == unit_code:
         return False
-    return any(r.adcode == code and unit_code in (r.parent_adcode, r.admin_parent_adcode)
-               for r in regions.counties())
+    return any(r.adcode == code and unit_code in (r.parent_adcode, r.admin_parent_adcode) for r in regions.counties())
 
 
 def _similar(text: str) -> tuple[tuple[str, str], ...]:
@@ -242,7 +286,7 @@ def locate(text) -> Resolution:
     unit_code = found.adcode if found.ok and found.level == "unit" else None
     for prefix, code in _prefixes():  # the unit written first: 西安市…, 陕西省西安市…
         if body.startswith(prefix):
-            unit_code, body = code, body[len(prefix):]
+            unit_code, body = code, body[len(prefix) :]
             break
     zone = found.zone
     for name in sorted(ZONES, key=len, reverse=True):  # a zone's name may hold a county's (沣东新城区 / 新城区)
@@ -255,16 +299,42 @@ def locate(text) -> Resolution:
         counties = [c for c in counties if regions.unit_of(c).adcode == unit_code] or counties
     if counties:
         county = counties[0]
-        return Resolution(raw, "resolved", county, regions.county(county).name, zone=zone,
-                          note=f"由地址识别为{regions.county(county).name}" + (f"（功能区{zone}）" if zone else ""))
+        return Resolution(
+            raw,
+            "resolved",
+            county,
+            regions.county(county).name,
+            zone=zone,
+            note=f"由地址识别为{regions.county(county).name}" + (f"（功能区{zone}）" if zone else ""),
+        )
     if unit_code in REPORTING_UNIT_COUNTIES:  # 杨凌示范区, 韩城市: the unit is one county
-        return Resolution(raw, "resolved", unit_code, regions.county(unit_code).name, zone=zone,
-                          note=f"由地址识别为{regions.county(unit_code).name}")
+        return Resolution(
+            raw,
+            "resolved",
+            unit_code,
+            regions.county(unit_code).name,
+            zone=zone,
+            note=f"由地址识别为{regions.county(unit_code).name}",
+        )
     if unit_code is not None:
         unit = regions.unit(unit_code)
         where = f"功能区{zone}" if zone else "区县不详"
-        return Resolution(raw, "partial", unit_code, unit.name, candidates=_named(
-            r.adcode for r in regions.counties(unit_code)), zone=zone, note=f"{where}，计入{unit.name}")
-    return Resolution(raw, "partial", PROVINCE, regions.province().name,
-                      candidates=found.candidates if raw.strip() else (),
-                      note="地区为空，计入全省（地区不详）" if not body else f"地址「{body[:20]}」未指明陕西省的市或区县，计入全省（地区不详）")
+        return Resolution(
+            raw,
+            "partial",
+            unit_code,
+            unit.name,
+            candidates=_named(r.adcode for r in regions.counties(unit_code)),
+            zone=zone,
+            note=f"{where}，计入{unit.name}",
+        )
+    return Resolution(
+        raw,
+        "partial",
+        PROVINCE,
+        regions.province().name,
+        candidates=found.candidates if raw.strip() else (),
+        note="地区为空，计入全省（地区不详）"
+        if not body
+        else f"地址「{body[:20]}」未指明陕西省的市或区县，计入全省（地区不详）",
+    )

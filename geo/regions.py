@@ -3,6 +3,7 @@
 ``geo/regions.csv`` is made by ``python -m geo.build``. 杨陵区/杨凌示范区 (610403) and 韩城市 (610581) have a row
 at both levels with the same code: a lookup by code gives the unit, the county row is what the county layer uses.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,14 +43,24 @@ class Region:
 @lru_cache(maxsize=1)
 def table() -> pd.DataFrame:
     """All region rows: adcode (str), name, short_name, level, parent_adcode, admin_parent_adcode, population, ..."""
-    return pd.read_csv(REGIONS_CSV, dtype={"adcode": str, "parent_adcode": str, "admin_parent_adcode": str},
-                       keep_default_na=False)
+    return pd.read_csv(
+        REGIONS_CSV, dtype={"adcode": str, "parent_adcode": str, "admin_parent_adcode": str}, keep_default_na=False
+    )
 
 
 def _region(row) -> Region:
-    return Region(row.adcode, row.name, row.short_name, row.level, row.parent_adcode, row.admin_parent_adcode,
-                  int(row.population), float(row.lon), float(row.lat),
-                  (float(row.min_lon), float(row.min_lat), float(row.max_lon), float(row.max_lat)))
+    return Region(
+        row.adcode,
+        row.name,
+        row.short_name,
+        row.level,
+        row.parent_adcode,
+        row.admin_parent_adcode,
+        int(row.population),
+        float(row.lon),
+        float(row.lat),
+        (float(row.min_lon), float(row.min_lat), float(row.max_lon), float(row.max_lat)),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -84,8 +95,11 @@ def units() -> list[Region]:
 
 def counties(unit_adcode: str | None = None) -> list[Region]:
     """All 107 counties, or the counties whose figures a unit's report includes."""
-    return [r for (_, level), r in _by_code().items()
-            if level == "county" and (unit_adcode is None or r.parent_adcode == unit_adcode)]
+    return [
+        r
+        for (_, level), r in _by_code().items()
+        if level == "county" and (unit_adcode is None or r.parent_adcode == unit_adcode)
+    ]
 
 
 def unit_of(adcode: str) -> Region | None:

@@ -4,6 +4,7 @@ Shaanxi's 2020 bulletins report 12 units: the 10 prefecture cities, 杨凌示范
 杨陵区 inside 咸阳) and 韩城市 (county-level city 610581 inside 渭南). 咸阳's and 渭南's reported figures exclude
 them, so on the map each of the two is its own polygon and 咸阳/渭南 are drawn without it.
 """
+
 from __future__ import annotations
 
 PROVINCE = "610000"

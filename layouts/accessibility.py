@@ -2,6 +2,7 @@
 next to its download buttons), the palette control (standard or colour-blind safe), and labels for controls that
 show none. The table is made in the browser from the figure as drawn (assets/a11y.js), so it always holds exactly
 the chart's numbers; callbacks/a11y.py wires the buttons."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,13 @@ def _dom_id(id_: dict) -> str:
 
 def table_toggle(chart: str) -> html.Button:
     """The 表格 button of a chart: pressed, the chart's numbers show as a table over the chart."""
-    return html.Button("表格", id={"type": "table-toggle", "chart": chart}, className="export-button table-toggle",
-                       title="以表格查看本图数据",
-                       **{"aria-pressed": "false", "aria-controls": _dom_id(table_panel_id(chart))})
+    return html.Button(
+        "表格",
+        id={"type": "table-toggle", "chart": chart},
+        className="export-button table-toggle",
+        title="以表格查看本图数据",
+        **{"aria-pressed": "false", "aria-controls": _dom_id(table_panel_id(chart))},
+    )
 
 
 def table_panel_id(chart: str) -> dict:
@@ -35,14 +40,28 @@ def table_panel_id(chart: str) -> dict:
 
 def table_panel(chart: str) -> html.Div:
     """Where the chart's table shows (hidden until its button is pressed); filled by assets/a11y.js."""
-    return html.Div(id=table_panel_id(chart), className="chart-table", hidden=True,
-                    role="region", tabIndex="-1", **{"aria-label": "图表数据表"})
+    return html.Div(
+        id=table_panel_id(chart),
+        className="chart-table",
+        hidden=True,
+        role="region",
+        tabIndex="-1",
+        **{"aria-label": "图表数据表"},
+    )
 
 
 def palette_control(value: str) -> html.Div:
     """Standard or colour-blind-safe colours for the map, the trend and the risk badges (in the top bar)."""
-    return html.Div(className="palette-control", children=[
-        html.Label("配色", htmlFor="palette-select"),
-        dcc.RadioItems(id="palette-select", value=value, inline=True, className="segmented small",
-                       options=[{"label": p.name, "value": key} for key, p in PALETTES.items()]),
-    ])
+    return html.Div(
+        className="palette-control",
+        children=[
+            html.Label("配色", htmlFor="palette-select"),
+            dcc.RadioItems(
+                id="palette-select",
+                value=value,
+                inline=True,
+                className="segmented small",
+                options=[{"label": p.name, "value": key} for key, p in PALETTES.items()],
+            ),
+        ],
+    )

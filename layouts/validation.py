@@ -3,6 +3,7 @@
 Each page is one layout among several, so no single layout holds every id the callbacks name; with this one Dash can
 check each callback's ids and properties (``suppress_callback_exceptions=False``). Ids made by callbacks themselves
 (the rows of a table, the buttons of a list) are pattern-matching ids, which Dash does not look up in a layout."""
+
 from __future__ import annotations
 
 import dash

@@ -1,5 +1,7 @@
 """The view state of `/` and `/wall`: region, date, metric, layers (and the rest), read from and written to the URL
-query, so that a copied link reopens the same view. Bad or unknown values fall back to defaults, never to an error page."""
+query, so that a copied link reopens the same view. Bad or unknown values fall back to defaults, never to an error
+page."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,9 +45,12 @@ class ViewState:
             params["options"] = ",".join(self.options)
         if self.compare:
             params["compare"] = ",".join(self.compare)
-        for key, value, default in (("flow", self.flow, "in"), ("scope", self.scope, "national"),
-                                    ("flowlevel", self.flow_level, "city"),
-                                    ("palette", self.palette, DEFAULT_PALETTE)):
+        for key, value, default in (
+            ("flow", self.flow, "in"),
+            ("scope", self.scope, "national"),
+            ("flowlevel", self.flow_level, "city"),
+            ("palette", self.palette, DEFAULT_PALETTE),
+        ):
             if value != default:
                 params[key] = value
         if self.distance != DEFAULT_DISTANCE_KM:
@@ -79,5 +84,17 @@ def parse(args: dict, start, end) -> ViewState:
     flow_level = args.get("flowlevel") if args.get("flowlevel") in ("city", "province") else "city"
     distance = next((d for d in DISTANCES_KM if str(d) == str(args.get("distance"))), DEFAULT_DISTANCE_KM)
     palette = args.get("palette") if args.get("palette") in PALETTES else DEFAULT_PALETTE
-    return ViewState(region, day.date().isoformat(), metric, layers, trend, options, compare, flow, scope, flow_level,
-                     distance, palette)
+    return ViewState(
+        region,
+        day.date().isoformat(),
+        metric,
+        layers,
+        trend,
+        options,
+        compare,
+        flow,
+        scope,
+        flow_level,
+        distance,
+        palette,
+    )

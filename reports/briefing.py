@@ -6,6 +6,7 @@ and the next 14 days, their numbers as a table, the backtest's verdict); the ris
 Pictures come from kaleido with Debian's chromium, kept warm between figures (one browser for the whole pack);
 the PDF is the same pages printed by the same chromium, so Chinese comes out in the installed CJK font.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,9 +34,8 @@ from analytics import allocation
 from analytics import forecast as forecast_model
 from analytics.risk import LEVEL_NAMES, RULE_TEXT
 from data import catalogue, flow_queries, forecasts, queries
-from data.resources import mask_transfers
 from data import formatting as fmt
-from figures import maps
+from data.resources import mask_transfers
 from geo import regions
 from views.flows import flow_view
 from views.maps import build_map
@@ -101,19 +101,22 @@ def _png(fig, size: tuple[int, int], title: str) -> bytes:
     layout["title"] = {"text": title, "x": 0.01, "font": {"size": 18}}
     layout["margin"] = {**(layout.get("margin") or {}), "t": 60}
     layout.pop("uirevision", None)
-    global _renderer
+    global _renderer  # noqa: PLW0603  (one warm renderer a process, replaced when it hangs)
     with _render_lock:
         for attempt in (1, 2):  # a renderer that does not answer is replaced once
             if _renderer is None:
                 _renderer = Renderer()
-            done = _within(RENDER_TIMEOUT, lambda: _renderer.png(fig, size))
+            renderer = _renderer
+            done = _within(RENDER_TIMEOUT, lambda renderer=renderer: renderer.png(fig, size))
             if done is not None:
                 return done
             log.warning("renderer gave no picture within %s s (attempt %d): replacing it", RENDER_TIMEOUT, attempt)
             _renderer.abandon()
             _renderer = None
-    raise RenderTimeout(f"图片“{title}”生成超时：渲染器 {RENDER_TIMEOUT:.0f} 秒无响应，重启后重试仍未完成；请稍后再试，"
-                        "如持续出现请联系管理员（详情见日志）。")
+    raise RenderTimeout(
+        f"图片“{title}”生成超时：渲染器 {RENDER_TIMEOUT:.0f} 秒无响应，重启后重试仍未完成；请稍后再试，"
+        "如持续出现请联系管理员（详情见日志）。"
+    )
 
 
 # A picture takes 0.2-2 s (a map ~2 s, up to ~15 s on a busy machine); past this the renderer is taken as hung.
@@ -135,8 +138,9 @@ class Renderer:
         before = _browsers()
         self._tasks: queue.Queue = queue.Queue()
         self._results: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(self._tasks, self._results),),
-                                        name="renderer", daemon=True)
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(self._serve(self._tasks, self._results),), name="renderer", daemon=True
+        )
         self._thread.start()
         self._before = before
 
@@ -149,7 +153,7 @@ class Renderer:
                         results.put(await k.calc_fig(task[0], opts=task[1]))
                     except Exception as exc:  # noqa: BLE001  (raised in the caller's thread)
                         results.put(exc)
-        except Exception as exc:  # noqa: BLE001  the browser would not start, or was killed when abandoned
+        except Exception as exc:  # noqa: BLE001  (the browser would not start, or was killed when abandoned)
             log.info("renderer ended: %s", exc)
             results.put(exc)  # a caller waiting on it learns at once
 
@@ -207,14 +211,18 @@ def summary_text(region: str, day: str) -> str:
     when = fmt.as_of(day).replace(f"{pd.Timestamp(day).year}年", "")
     if s["confirmed_cum"] is None:
         return f"{when}，{name}{'未上报' if s['status'] == 'missing' else '暂无'}病例数据。"
-    parts = [f"{when}，{name}累计报告确诊病例{fmt.count(s['confirmed_cum'])}例，现有确诊{fmt.count(s['active'])}例，"
-             f"累计治愈{fmt.count(s['cured_cum'])}例，死亡{fmt.count(s['dead_cum'])}例；"
-             f"当日新增{fmt.count(s['new_confirmed'])}例，近7日新增{fmt.count(s['new_7d'])}例"
-             f"（每10万人{fmt.rate(s['incidence_7d_per_100k'], 3)}例）。"]
+    parts = [
+        f"{when}，{name}累计报告确诊病例{fmt.count(s['confirmed_cum'])}例，现有确诊{fmt.count(s['active'])}例，"
+        f"累计治愈{fmt.count(s['cured_cum'])}例，死亡{fmt.count(s['dead_cum'])}例；"
+        f"当日新增{fmt.count(s['new_confirmed'])}例，近7日新增{fmt.count(s['new_7d'])}例"
+        f"（每10万人{fmt.rate(s['incidence_7d_per_100k'], 3)}例）。"
+    ]
     if s["rt"] is not None:
         trend = "仍在扩散" if s["rt_low"] > 1 else "得到控制" if s["rt_high"] < 1 else "处于平台"
-        parts.append(f"实时再生数Rt为{fmt.rate(s['rt'])}（95%可信区间{fmt.rate(s['rt_low'])}–{fmt.rate(s['rt_high'])}），"
-                     f"疫情{trend}")
+        parts.append(
+            f"实时再生数Rt为{fmt.rate(s['rt'])}（95%可信区间{fmt.rate(s['rt_low'])}–{fmt.rate(s['rt_high'])}），"
+            f"疫情{trend}"
+        )
         if s["doubling_time_days"]:
             parts.append(f"，倍增时间约{s['doubling_time_days']:.1f}天。")
         elif s["halving_time_days"]:
@@ -226,9 +234,11 @@ def summary_text(region: str, day: str) -> str:
     units = queries.on_day(day, "unit")
     levels = units["risk_level"].value_counts()
     high = units[units["risk_level"] == "high"]["name"].tolist()
-    parts.append(f"按{RULE_TEXT}，各市（区）中高风险{int(levels.get('high', 0))}个"
-                 + (f"（{'、'.join(high)}）" if high else "")
-                 + f"，中风险{int(levels.get('medium', 0))}个，低风险{int(levels.get('low', 0))}个。")
+    parts.append(
+        f"按{RULE_TEXT}，各市（区）中高风险{int(levels.get('high', 0))}个"
+        + (f"（{'、'.join(high)}）" if high else "")
+        + f"，中风险{int(levels.get('medium', 0))}个，低风险{int(levels.get('low', 0))}个。"
+    )
     risk = flow_queries.risk_on_day(day).drop(labels=["610000"], errors="ignore").dropna()
     if len(risk):
         top = risk.idxmax()
@@ -247,14 +257,33 @@ def build(region: str, day: str, progress=None) -> Brief:
     missing = "未上报" if s["status"] == "missing" else "无数据"
     for column in KPI_FIELDS:
         change = s.get(f"{column}_change")
-        kpis.append((catalogue.title(column), fmt.count(s[column], missing=missing),
-                     "" if change is None else f"较前日 {fmt.signed(change)}"))
+        kpis.append(
+            (
+                catalogue.title(column),
+                fmt.count(s[column], missing=missing),
+                "" if change is None else f"较前日 {fmt.signed(change)}",
+            )
+        )
     units = queries.on_day(day, "unit")
-    risk_rows = [(row["name"], LEVEL_NAMES.get(row["risk_level"], "—") if isinstance(row["risk_level"], str) else "—",
-                  fmt.count(row["new_7d"], missing="—"), fmt.count(row["days_since_last_case"], missing="—"))
-                 for _, row in units.sort_values(["new_7d", "confirmed_cum"], ascending=False).iterrows()]
-    brief = Brief(region, name, day, dt.datetime.now(), summary_text(region, day), kpis, risk_rows,
-                  sources=list(s["sources"]) + list(flow_queries.flow_data().sources[:2]))
+    risk_rows = [
+        (
+            row["name"],
+            LEVEL_NAMES.get(row["risk_level"], "—") if isinstance(row["risk_level"], str) else "—",
+            fmt.count(row["new_7d"], missing="—"),
+            fmt.count(row["days_since_last_case"], missing="—"),
+        )
+        for _, row in units.sort_values(["new_7d", "confirmed_cum"], ascending=False).iterrows()
+    ]
+    brief = Brief(
+        region,
+        name,
+        day,
+        dt.datetime.now(),
+        summary_text(region, day),
+        kpis,
+        risk_rows,
+        sources=list(s["sources"]) + list(flow_queries.flow_data().sources[:2]),
+    )
     when = fmt.as_of(day)
     flow_fig, _, flow_title, flow_note = flow_view(region, day, "in", "national", "city", None)
     figures = {
@@ -281,24 +310,31 @@ def _forecast(brief: Brief):
     """The forecast of the brief's region and day: its rows and note on the brief, the zoomed trend as the figure."""
     fan = forecast_fan(brief.region, brief.day)
     if fan is not None:
-        brief.forecast_rows = [(fmt.day(d), str(r["median"]), f"{r['lower_50']}–{r['upper_50']}",
-                                f"{r['lower_90']}–{r['upper_90']}") for d, r in fan.iterrows()]
+        brief.forecast_rows = [
+            (fmt.day(d), str(r["median"]), f"{r['lower_50']}–{r['upper_50']}", f"{r['lower_90']}–{r['upper_90']}")
+            for d, r in fan.iterrows()
+        ]
     tested = forecasts.published()
     verdict = "".join(tested["verdicts"]) if tested else "回测结果见看板“模型评估”页（/models）。"
-    brief.forecast_note = (f"{forecast_model.MODEL_NAMES['ensemble']}（更新方程模型与基线的分位数平均），"
-                           f"仅用{fmt.day(brief.day)}及以前的数据；假定防控措施与报告方式不变。{verdict}")
+    brief.forecast_note = (
+        f"{forecast_model.MODEL_NAMES['ensemble']}（更新方程模型与基线的分位数平均），"
+        f"仅用{fmt.day(brief.day)}及以前的数据；假定防控措施与报告方式不变。{verdict}"
+    )
     fig = trend_figure("region", brief.region, brief.day, [], [])
     day = pd.Timestamp(brief.day)
-    fig.update_xaxes(range=[day - pd.Timedelta(days=LOOK_BACK_DAYS), day + pd.Timedelta(days=14.5)],
-                     rangeselector={"visible": False})
+    fig.update_xaxes(
+        range=[day - pd.Timedelta(days=LOOK_BACK_DAYS), day + pd.Timedelta(days=14.5)], rangeselector={"visible": False}
+    )
     return fig
 
 
 def _pptx_table(slide, heads, rows, left: int, top: int, width: int, row_height: int, size: int) -> None:
     """A table of strings on a slide: a header row, then ``rows``, in the pack's font at ``size`` points."""
     from pptx.util import Emu, Pt  # noqa: PLC0415  (python-pptx only when a PPTX is made, as in to_pptx)
-    table = slide.shapes.add_table(len(rows) + 1, len(heads), Emu(left), Emu(top), Emu(width),
-                                   Emu(row_height * (len(rows) + 1))).table
+
+    table = slide.shapes.add_table(
+        len(rows) + 1, len(heads), Emu(left), Emu(top), Emu(width), Emu(row_height * (len(rows) + 1))
+    ).table
     for row, values in enumerate([heads, *rows]):
         for col, content in enumerate(values):
             cell = table.cell(row, col)
@@ -310,6 +346,7 @@ def _pptx_table(slide, heads, rows, left: int, top: int, width: int, row_height:
 
 def _forecast_slide(deck, brief: Brief, text, m: int) -> None:
     from pptx.util import Emu  # noqa: PLC0415  (python-pptx only when a PPTX is made, as in to_pptx)
+
     slide = deck.slides.add_slide(deck.slide_layouts[6])
     w = deck.slide_width
     text(slide, brief.captions["forecast"], m, 250000, w - 2 * m, 500000, 22, True)
@@ -327,17 +364,19 @@ def _forecast_section(brief: Brief) -> str:
     data = base64.b64encode(brief.images["forecast"]).decode()
     rows = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in brief.forecast_rows)
     heads = "".join(f"<th>{e(h)}</th>" for h in FORECAST_HEADS)
-    return (f'<section><h2>{e(brief.captions["forecast"])}</h2><div style="display:flex;gap:5mm">'
-            f'<div style="flex:0 0 60%"><img src="data:image/png;base64,{data}" style="max-height:100mm">'
-            f'<p style="font-size:10pt;line-height:1.4">{e(brief.forecast_note)}</p></div>'
-            f'<table style="font-size:9pt">{"<tr>" + heads + "</tr>"}'
-            f"{rows or '<tr><td colspan=4>无可预测的数据</td></tr>'}</table></div></section>")
+    return (
+        f'<section><h2>{e(brief.captions["forecast"])}</h2><div style="display:flex;gap:5mm">'
+        f'<div style="flex:0 0 60%"><img src="data:image/png;base64,{data}" style="max-height:100mm">'
+        f'<p style="font-size:10pt;line-height:1.4">{e(brief.forecast_note)}</p></div>'
+        f'<table style="font-size:9pt">{"<tr>" + heads + "</tr>"}'
+        f"{rows or '<tr><td colspan=4>无可预测的数据</td></tr>'}</table></div></section>"
+    )
 
 
 # ---- PPTX ---------------------------------------------------------------------------------------------------
 def to_pptx(brief: Brief, path: Path) -> None:
     from pptx import Presentation  # noqa: PLC0415  (python-pptx only when a PPTX is made, not for a PDF)
-    from pptx.util import Emu, Pt  # noqa: PLC0415
+    from pptx.util import Emu, Pt  # noqa: PLC0415  (as above)
 
     deck = Presentation()
     deck.slide_width, deck.slide_height = Emu(12192000), Emu(6858000)  # 16:9
@@ -397,11 +436,14 @@ def _add_transfers(brief: Brief) -> None:
     """The suggested mask transfers of the brief's scope (the province's counties, or its unit's)."""
     unit = regions.unit_of(brief.region)
     s = mask_transfers(brief.day, unit.adcode if unit else None)
-    brief.transfers = [(t.from_name, t.to_name, f"{int(t.masks):,}", f"{t.distance_km:.1f}")
-                       for t in s.transfers.head(TRANSFER_ROWS).itertuples()]
+    brief.transfers = [
+        (t.from_name, t.to_name, f"{int(t.masks):,}", f"{t.distance_km:.1f}")
+        for t in s.transfers.head(TRANSFER_ROWS).itertuples()
+    ]
     shown = f"表中为口罩数量最多的{len(brief.transfers)}笔。" if len(s.transfers) > TRANSFER_ROWS else ""
-    brief.transfer_summary = (f"{allocation.summary_text(s, unit.display_name if unit else '全省')}{shown}"
-                              f"{allocation.DISTANCE_NOTE}。")
+    brief.transfer_summary = (
+        f"{allocation.summary_text(s, unit.display_name if unit else '全省')}{shown}{allocation.DISTANCE_NOTE}。"
+    )
     brief.demo = brief.demo or s.demo
 
 
@@ -422,8 +464,10 @@ def _transfer_section(brief: Brief) -> str:
     e = html.escape
     rows = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in brief.transfers)
     heads = "".join(f"<th>{e(h)}</th>" for h in TRANSFER_HEADS)
-    return (f'<section><h2>{e(TRANSFER_TITLE)}</h2><p style="font-size:11pt">{e(brief.transfer_summary)}</p>'
-            f"<table><tr>{heads}</tr>{rows or '<tr><td colspan=4>无调拨建议</td></tr>'}</table></section>")
+    return (
+        f'<section><h2>{e(TRANSFER_TITLE)}</h2><p style="font-size:11pt">{e(brief.transfer_summary)}</p>'
+        f"<table><tr>{heads}</tr>{rows or '<tr><td colspan=4>无调拨建议</td></tr>'}</table></section>"
+    )
 
 
 def _as_file(png: bytes):
@@ -471,11 +515,25 @@ def to_pdf(brief: Brief, path: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "brief.html"
         page.write_text(to_html(brief), encoding="utf-8")
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer",
-                        f"--print-to-pdf={Path(path).resolve()}", page.as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp}/profile",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={Path(path).resolve()}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
 
 def write(region: str, day: str, out: Path, progress=None) -> Brief:

@@ -5,6 +5,7 @@ suppressed for them. Every signed-in role (viewer, wall, officer, data_admin) an
 内部 INTERNAL clearance and see exact counts. Everything else asks only through the functions below; the accounts,
 the gate and the audit log live in this package (accounts.py, web.py, audit.py, roles.py).
 """
+
 from __future__ import annotations
 
 import flask

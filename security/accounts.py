@@ -1,6 +1,7 @@
 """Staff accounts and wall tokens in the store. Passwords are hashed with scrypt (werkzeug's default KDF); a wall
 token is shown once when made and only its SHA-256 is kept. Accounts are disabled, never deleted, so the audit log's
 names keep meaning someone."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -60,8 +61,9 @@ def check_region(region: str | None) -> str | None:
     return region
 
 
-def create_user(username: str, password: str, role: str, region: str | None = None, created_by: str = "命令行",
-                eng=None) -> int:
+def create_user(
+    username: str, password: str, role: str, region: str | None = None, created_by: str = "命令行", eng=None
+) -> int:
     username = (username or "").strip()
     if not username or len(username) > 64:
         raise AccountError("用户名不能为空，且不超过64个字符。")
@@ -73,25 +75,34 @@ def create_user(username: str, password: str, role: str, region: str | None = No
     with _eng(eng).begin() as conn:
         if conn.execute(select(store.users.c.id).where(store.users.c.username == username)).first():
             raise AccountError(f"用户 {username} 已存在。")
-        return conn.execute(insert(store.users).values(
-            username=username, password_hash=generate_password_hash(password, method="scrypt"), role=role,
-            region_adcode=region, active=True, created_by=created_by)).inserted_primary_key[0]
+        return conn.execute(
+            insert(store.users).values(
+                username=username,
+                password_hash=generate_password_hash(password, method="scrypt"),
+                role=role,
+                region_adcode=region,
+                active=True,
+                created_by=created_by,
+            )
+        ).inserted_primary_key[0]
 
 
 def set_password(username: str, password: str, eng=None) -> None:
     if len(password or "") < MIN_PASSWORD:
         raise AccountError(f"密码至少{MIN_PASSWORD}个字符。")
     with _eng(eng).begin() as conn:
-        done = conn.execute(update(store.users).where(store.users.c.username == username)
-                            .values(password_hash=generate_password_hash(password, method="scrypt")))
+        done = conn.execute(
+            update(store.users)
+            .where(store.users.c.username == username)
+            .values(password_hash=generate_password_hash(password, method="scrypt"))
+        )
     if done.rowcount != 1:
         raise AccountError(f"用户 {username} 不存在。")
 
 
 def set_active(user_id: int, active: bool, eng=None) -> bool:
     with _eng(eng).begin() as conn:
-        return conn.execute(update(store.users).where(store.users.c.id == user_id)
-                            .values(active=active)).rowcount == 1
+        return conn.execute(update(store.users).where(store.users.c.id == user_id).values(active=active)).rowcount == 1
 
 
 def _account(row) -> Account:
@@ -114,9 +125,14 @@ def start_session(account: Account, address: str | None = None, eng=None) -> Acc
     token = secrets.token_urlsafe(32)
     kind, _, number = account.id.partition(":")
     with _eng(eng).begin() as conn:
-        conn.execute(insert(store.sessions).values(
-            token_sha256=_digest(token), address=(address or "")[:64] or None,
-            user_id=int(number) if kind == "u" else None, wall_token_id=int(number) if kind == "w" else None))
+        conn.execute(
+            insert(store.sessions).values(
+                token_sha256=_digest(token),
+                address=(address or "")[:64] or None,
+                user_id=int(number) if kind == "u" else None,
+                wall_token_id=int(number) if kind == "w" else None,
+            )
+        )
     return Account(f"s:{token}", account.name, account.role, account.region)
 
 
@@ -126,9 +142,11 @@ def end_session(account_id: str, eng=None) -> None:
     if kind != "s" or not token:
         return
     with _eng(eng).begin() as conn:
-        conn.execute(update(store.sessions).where(store.sessions.c.token_sha256 == _digest(token),
-                                                  store.sessions.c.ended_at.is_(None))
-                     .values(ended_at=dt.datetime.now(dt.UTC)))
+        conn.execute(
+            update(store.sessions)
+            .where(store.sessions.c.token_sha256 == _digest(token), store.sessions.c.ended_at.is_(None))
+            .values(ended_at=dt.datetime.now(dt.UTC))
+        )
 
 
 def load(account_id: str, eng=None) -> Account | None:
@@ -141,17 +159,22 @@ def load(account_id: str, eng=None) -> Account | None:
         return None
     with _eng(eng).connect() as conn:
         if kind == "w":  # a wall screen signed in before sessions were kept: ends when its token is revoked
-            row = conn.execute(select(store.wall_tokens).where(store.wall_tokens.c.id == int(number),
-                                                               store.wall_tokens.c.revoked_at.is_(None))).first()
+            row = conn.execute(
+                select(store.wall_tokens).where(
+                    store.wall_tokens.c.id == int(number), store.wall_tokens.c.revoked_at.is_(None)
+                )
+            ).first()
             return Account(f"w:{row.id}", f"大屏：{row.label}", "wall") if row else None
     return None
 
 
 def _session(token: str, eng=None) -> Account | None:
     s, u, w = store.sessions, store.users, store.wall_tokens
-    query = (select(s.c.user_id, u.c.username, u.c.role, u.c.region_adcode, u.c.active, w.c.label, w.c.revoked_at)
-             .select_from(s.outerjoin(u, u.c.id == s.c.user_id).outerjoin(w, w.c.id == s.c.wall_token_id))
-             .where(s.c.token_sha256 == _digest(token), s.c.ended_at.is_(None)))
+    query = (
+        select(s.c.user_id, u.c.username, u.c.role, u.c.region_adcode, u.c.active, w.c.label, w.c.revoked_at)
+        .select_from(s.outerjoin(u, u.c.id == s.c.user_id).outerjoin(w, w.c.id == s.c.wall_token_id))
+        .where(s.c.token_sha256 == _digest(token), s.c.ended_at.is_(None))
+    )
     with _eng(eng).connect() as conn:
         row = conn.execute(query).first()
     if row is None:
@@ -168,9 +191,17 @@ def has_accounts(eng=None) -> bool:
 
 def users(eng=None) -> list[dict]:
     with _eng(eng).connect() as conn:
-        rows = conn.execute(select(store.users.c.id, store.users.c.username, store.users.c.role,
-                                   store.users.c.region_adcode, store.users.c.active, store.users.c.created_at,
-                                   store.users.c.created_by).order_by(store.users.c.id)).all()
+        rows = conn.execute(
+            select(
+                store.users.c.id,
+                store.users.c.username,
+                store.users.c.role,
+                store.users.c.region_adcode,
+                store.users.c.active,
+                store.users.c.created_at,
+                store.users.c.created_by,
+            ).order_by(store.users.c.id)
+        ).all()
     return [row._asdict() for row in rows]
 
 
@@ -185,8 +216,9 @@ def create_wall_token(label: str, created_by: str = "命令行", eng=None) -> tu
         raise AccountError("请给大屏令牌起一个名称（不超过100个字符），如“省指挥中心大屏”。")
     token = secrets.token_urlsafe(32)
     with _eng(eng).begin() as conn:
-        token_id = conn.execute(insert(store.wall_tokens).values(
-            token_sha256=_digest(token), label=label, created_by=created_by)).inserted_primary_key[0]
+        token_id = conn.execute(
+            insert(store.wall_tokens).values(token_sha256=_digest(token), label=label, created_by=created_by)
+        ).inserted_primary_key[0]
     return token_id, token
 
 
@@ -194,22 +226,35 @@ def wall_account(token: str, eng=None) -> Account | None:
     if not token:
         return None
     with _eng(eng).connect() as conn:
-        row = conn.execute(select(store.wall_tokens).where(store.wall_tokens.c.token_sha256 == _digest(token),
-                                                           store.wall_tokens.c.revoked_at.is_(None))).first()
+        row = conn.execute(
+            select(store.wall_tokens).where(
+                store.wall_tokens.c.token_sha256 == _digest(token), store.wall_tokens.c.revoked_at.is_(None)
+            )
+        ).first()
     return Account(f"w:{row.id}", f"大屏：{row.label}", "wall") if row else None
 
 
 def revoke_wall_token(token_id: int, eng=None) -> bool:
     with _eng(eng).begin() as conn:
-        return conn.execute(update(store.wall_tokens).where(store.wall_tokens.c.id == token_id,
-                                                            store.wall_tokens.c.revoked_at.is_(None))
-                            .values(revoked_at=dt.datetime.now(dt.timezone.utc))).rowcount == 1
+        return (
+            conn.execute(
+                update(store.wall_tokens)
+                .where(store.wall_tokens.c.id == token_id, store.wall_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=dt.datetime.now(dt.UTC))
+            ).rowcount
+            == 1
+        )
 
 
 def wall_tokens(eng=None) -> list[dict]:
     with _eng(eng).connect() as conn:
-        rows = conn.execute(select(store.wall_tokens.c.id, store.wall_tokens.c.label, store.wall_tokens.c.created_at,
-                                   store.wall_tokens.c.created_by, store.wall_tokens.c.revoked_at)
-                            .order_by(store.wall_tokens.c.id)).all()
+        rows = conn.execute(
+            select(
+                store.wall_tokens.c.id,
+                store.wall_tokens.c.label,
+                store.wall_tokens.c.created_at,
+                store.wall_tokens.c.created_by,
+                store.wall_tokens.c.revoked_at,
+            ).order_by(store.wall_tokens.c.id)
+        ).all()
     return [row._asdict() for row in rows]
-

@@ -1,5 +1,6 @@
 """The audit log: who did what, when, from where. Append-only: this module only inserts (through data/audit.py, the
 table's write) and reads, and the store's triggers refuse UPDATE and DELETE on both SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,10 +16,23 @@ from data import audit as data_audit
 from data import store
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "wall_login": "大屏登录", "upload": "上传入库",
-           "rollback": "回滚批次", "export": "导出", "api_download": "接口下载", "user": "账号管理", "wall_token": "大屏令牌",
-           "db_upgrade": "结构升级", "backup": "备份", "restore": "恢复", "task": "任务",
-           "report": "直报"}
+ACTIONS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出",
+    "wall_login": "大屏登录",
+    "upload": "上传入库",
+    "rollback": "回滚批次",
+    "export": "导出",
+    "api_download": "接口下载",
+    "user": "账号管理",
+    "wall_token": "大屏令牌",
+    "db_upgrade": "结构升级",
+    "backup": "备份",
+    "restore": "恢复",
+    "task": "任务",
+    "report": "直报",
+}
 
 
 def record(action: str, detail: str = "", user: str | None = None, role: str | None = None, eng=None) -> None:
@@ -33,8 +47,9 @@ def count_download(endpoint: str, eng=None) -> None:
     table = store.download_counts
     day = dt.datetime.now(BEIJING).date()
     statement = dialect(table).values(day=day, endpoint=endpoint[:100], downloads=1)
-    statement = statement.on_conflict_do_update(index_elements=["day", "endpoint"],
-                                                set_={"downloads": table.c.downloads + 1})
+    statement = statement.on_conflict_do_update(
+        index_elements=["day", "endpoint"], set_={"downloads": table.c.downloads + 1}
+    )
     with eng.begin() as conn:
         conn.execute(statement)
 
@@ -42,8 +57,12 @@ def count_download(endpoint: str, eng=None) -> None:
 def download_counts(eng=None) -> pd.DataFrame:
     """Anonymous downloads per day and endpoint, the latest days first, with Chinese headers."""
     with (eng or store.engine()).connect() as conn:
-        frame = store.frame(conn, select(store.download_counts).order_by(store.download_counts.c.day.desc(),
-                                                                          store.download_counts.c.endpoint))
+        frame = store.frame(
+            conn,
+            select(store.download_counts).order_by(
+                store.download_counts.c.day.desc(), store.download_counts.c.endpoint
+            ),
+        )
     return frame.rename(columns={"day": "日期", "endpoint": "接口", "downloads": "匿名下载次数"})
 
 
@@ -54,5 +73,14 @@ def recent(limit: int = 500, eng=None) -> pd.DataFrame:
     frame["action"] = frame["action"].map(lambda a: ACTIONS.get(a, a))
     # SQLite keeps UTC without a zone, PostgreSQL with one: both shown in Beijing time
     frame["at"] = pd.to_datetime(frame["at"], utc=True).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
-    return frame.rename(columns={"id": "序号", "at": "时间（北京时间）", "user_name": "用户", "role": "角色", "action": "操作",
-                                 "detail": "内容", "address": "来源地址"})
+    return frame.rename(
+        columns={
+            "id": "序号",
+            "at": "时间（北京时间）",
+            "user_name": "用户",
+            "role": "角色",
+            "action": "操作",
+            "detail": "内容",
+            "address": "来源地址",
+        }
+    )

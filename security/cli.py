@@ -1,6 +1,7 @@
 """Account commands: `flask --app app:server create-admin NAME`, `add-user`, `set-password`, `disable-user`,
 `enable-user`, `users`, `wall-token create|revoke|list`. Passwords are asked for (twice, not echoed) or read as
 one line from standard input when it is not a terminal; there is no default password."""
+
 from __future__ import annotations
 
 import sys
@@ -84,8 +85,10 @@ def register(server) -> None:
     def list_users() -> None:
         """列出用户。"""
         for u in accounts.users():
-            click.echo(f"{u['id']}\t{u['username']}\t{u['role']}\t{u['region_adcode'] or '全省'}\t"
-                       f"{'启用' if u['active'] else '停用'}")
+            click.echo(
+                f"{u['id']}\t{u['username']}\t{u['role']}\t{u['region_adcode'] or '全省'}\t"
+                f"{'启用' if u['active'] else '停用'}"
+            )
 
     @server.cli.group("wall-token")
     def wall_token() -> None:

@@ -1,5 +1,6 @@
 """Roles, what each may do, and which route needs what: the one table the gate enforces, docs/accounts.md shows and
 the tests walk through (tests/test_security.py checks docs/accounts.md's tables are these)."""
+
 from __future__ import annotations
 
 ROLES = {  # role -> its Chinese name
@@ -19,8 +20,9 @@ PERMISSIONS = {
     "viewer": frozenset({"view", "wall"}),
     "wall": frozenset({"wall"}),
     "officer": frozenset({"view", "wall", "export", "upload", "acknowledge", "report", "dispatch"}),
-    "data_admin": frozenset({"view", "wall", "export", "upload", "acknowledge", "report", "dispatch", "rollback",
-                             "admin"}),
+    "data_admin": frozenset(
+        {"view", "wall", "export", "upload", "acknowledge", "report", "dispatch", "rollback", "admin"}
+    ),
 }
 
 PUBLIC = None  # a route anyone may reach, signed in or not
@@ -100,10 +102,17 @@ def access_table() -> list[list[str]]:
     return rows
 
 
-ACTIONS = {"view": "看板 `/` 的全部视图与筛选", "wall": "大屏 `/wall` 的数据", "export": "导出 CSV/XLSX、汇报材料",
-           "upload": "上传（预检、入库）、批次与问题行、数据质量",
-           "acknowledge": "确认预警（记录确认人与时间）", "report": "直报本人地区每日数字、处理派给本地区的任务",
-           "dispatch": "把预警或地区派为任务", "rollback": "回滚批次", "admin": "用户、大屏令牌、审计日志"}
+ACTIONS = {
+    "view": "看板 `/` 的全部视图与筛选",
+    "wall": "大屏 `/wall` 的数据",
+    "export": "导出 CSV/XLSX、汇报材料",
+    "upload": "上传（预检、入库）、批次与问题行、数据质量",
+    "acknowledge": "确认预警（记录确认人与时间）",
+    "report": "直报本人地区每日数字、处理派给本地区的任务",
+    "dispatch": "把预警或地区派为任务",
+    "rollback": "回滚批次",
+    "admin": "用户、大屏令牌、审计日志",
+}
 
 
 def permission_table() -> list[list[str]]:

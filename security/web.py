@@ -12,9 +12,9 @@
 - Local demo: served on a loopback address with no accounts in the store, every visitor is the demo officer and
   a banner says so. As soon as an account exists, the demo ends (checked at most every few seconds).
 """
+
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -38,8 +38,13 @@ LOGIN_LIMIT = "10 per minute;50 per hour"
 
 csrf = CSRFProtect()
 login_manager = flask_login.LoginManager()
-limiter = Limiter(get_remote_address, storage_uri=os.environ.get("CACHE_REDIS_URL") or "memory://",
-                  in_memory_fallback_enabled=True, swallow_errors=True, default_limits=[])
+limiter = Limiter(
+    get_remote_address,
+    storage_uri=os.environ.get("CACHE_REDIS_URL") or "memory://",
+    in_memory_fallback_enabled=True,
+    swallow_errors=True,
+    default_limits=[],
+)
 bp = Blueprint("security", __name__)
 _demo = {"on": False, "checked": 0.0}
 MIN_SECRET_KEY = 32  # characters: it signs every session and keys the ID-number hashes
@@ -76,13 +81,19 @@ def check_serving(host: str) -> str:
         _demo.update(on=not has_accounts, checked=time.monotonic())
         return "accounts" if has_accounts else "demo"
     if not has_accounts or not os.environ.get("SECRET_KEY"):
-        missing = "、".join(w for w, ok in (("账号", has_accounts), ("SECRET_KEY", os.environ.get("SECRET_KEY")))
-                           if not ok)
-        raise Refused(f"拒绝在 {host} 上启动：缺少{missing}。请先运行 flask --app app:server create-admin 创建管理员，"
-                      "并设置环境变量 SECRET_KEY；只在本机试用时用 HOST=127.0.0.1（本地演示模式）。")
+        missing = "、".join(
+            w for w, ok in (("账号", has_accounts), ("SECRET_KEY", os.environ.get("SECRET_KEY"))) if not ok
+        )
+        raise Refused(
+            f"拒绝在 {host} 上启动：缺少{missing}。请先运行 flask --app app:server create-admin 创建管理员，"
+            "并设置环境变量 SECRET_KEY；只在本机试用时用 HOST=127.0.0.1（本地演示模式）。"
+        )
     if len(os.environ["SECRET_KEY"]) < MIN_SECRET_KEY:
-        raise Refused(f"拒绝在 {host} 上启动：SECRET_KEY 太短（{len(os.environ['SECRET_KEY'])} 个字符，至少 {MIN_SECRET_KEY} 个）；"
-                      "可用 python -c \"import secrets; print(secrets.token_hex(32))\" 生成。")
+        raise Refused(
+            f"拒绝在 {host} 上启动：SECRET_KEY 太短（{len(os.environ['SECRET_KEY'])} 个字符，"
+            f"至少 {MIN_SECRET_KEY} 个）；"
+            '可用 python -c "import secrets; print(secrets.token_hex(32))" 生成。'
+        )
     _demo.update(on=False, checked=time.monotonic())
     return "accounts"
 
@@ -219,8 +230,10 @@ def _router_path(body: dict, spec: dict) -> str:
     """The pathname the router will render: Dash hands the callback its inputs by position, whatever ids the request
     writes beside them, so the path is read at the position of the router's pathname input."""
     declared = spec.get("inputs") or []
-    position = next((k for k, i in enumerate(declared)
-                     if i.get("id") == "_pages_location" and i.get("property") == "pathname"), None)
+    position = next(
+        (k for k, i in enumerate(declared) if i.get("id") == "_pages_location" and i.get("property") == "pathname"),
+        None,
+    )
     inputs = body.get("inputs") or []
     if position is None or position >= len(inputs) or not isinstance(inputs[position], dict):
         return "/"
@@ -258,7 +271,8 @@ def decide_demo() -> None:
 def init_app(server: flask.Flask, dash_app) -> None:
     """The sign-in, CSRF, rate limits and the gate in front of every route and callback. Reads no data."""
     server.config.update(
-        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE") == "1",
         PERMANENT_SESSION_LIFETIME=30 * 86_400,  # wall screens only; staff sessions end with the browser
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session: a page left open over night still works
@@ -275,8 +289,11 @@ def init_app(server: flask.Flask, dash_app) -> None:
         path = request.path
         if demo_mode() and not local_request():
             log.warning("local demo refused a request from %s to %s", request.remote_addr, path)
-            return _page("仅限本机访问", "本地演示模式（未配置账号）只对本机开放。请管理员创建账号并设置 SECRET_KEY 后再对网络提供服务。",
-                         403)
+            return _page(
+                "仅限本机访问",
+                "本地演示模式（未配置账号）只对本机开放。请管理员创建账号并设置 SECRET_KEY 后再对网络提供服务。",
+                403,
+            )
         account = current()
         if path == "/wall" and request.args.get("token") and request.method == "GET":
             return _wall_sign_in()
@@ -313,8 +330,13 @@ def init_app(server: flask.Flask, dash_app) -> None:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         if not request.path.startswith(("/assets/", "/_dash-component-suites/", "/api/", "/health")):
             # Dash reads this cookie and echoes it as X-CSRFToken; JavaScript must read it, so it is not HttpOnly
-            response.set_cookie(CSRF_COOKIE, generate_csrf(), samesite="Strict", httponly=False,
-                                secure=server.config["SESSION_COOKIE_SECURE"])
+            response.set_cookie(
+                CSRF_COOKIE,
+                generate_csrf(),
+                samesite="Strict",
+                httponly=False,
+                secure=server.config["SESSION_COOKIE_SECURE"],
+            )
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -323,17 +345,19 @@ def content_security_policy(dash_app) -> str:
     """Only this server's scripts, plus Dash's own inline scripts by hash; MapLibre draws in workers made from
     blob: URLs and exports pictures through data:/blob: images; plotly and Dash set inline styles."""
     scripts = " ".join(dash_app.csp_hashes())  # each already quoted: 'sha256-…'
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src 'self' {scripts}",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "worker-src 'self' blob:",
-        "child-src 'self' blob:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {scripts}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "worker-src 'self' blob:",
+            "child-src 'self' blob:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )

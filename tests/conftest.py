@@ -5,6 +5,7 @@ each served app's) is a fresh database on the server ``TEST_PG_URL`` names, drop
 ``TEST_REDIS_URL`` the in-process and served apps share that Redis as their cache (``CACHE_REDIS_URL``), under a key
 prefix of this session's own.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -31,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 sys.path.insert(0, str(ROOT))
 _DB_DIR = tempfile.mkdtemp(prefix="dashboard-test-")
-BACKEND = "postgresql" if os.environ.get("TEST_DATABASE", "sqlite").lower() in ("postgresql", "postgres", "pg") \
-    else "sqlite"
+BACKEND = (
+    "postgresql" if os.environ.get("TEST_DATABASE", "sqlite").lower() in ("postgresql", "postgres", "pg") else "sqlite"
+)
 PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg:///postgres?host=/var/run/postgresql")
 _SESSION = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 _created: list[str] = []
@@ -43,7 +45,8 @@ def new_database(label: str) -> str:
     (dropped when the session ends)."""
     if BACKEND == "sqlite":
         return f"sqlite:///{tempfile.mkdtemp(prefix=f'dashboard-{label}-', dir=_DB_DIR)}/{label}.sqlite"
-    from sqlalchemy import create_engine, make_url, text  # noqa: PLC0415
+    from sqlalchemy import create_engine, make_url, text
+
     name = f"dashboard_test_{_SESSION}_{label}_{len(_created)}".lower()[:63]
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -56,9 +59,11 @@ def new_database(label: str) -> str:
 def _drop_databases() -> None:
     if not _created:
         return
-    from sqlalchemy import create_engine, text  # noqa: PLC0415
-    from data import store  # noqa: PLC0415
-    for eng in store._engines:  # noqa: SLF001  (the session's own pools first)
+    from sqlalchemy import create_engine, text
+
+    from data import store
+
+    for eng in store._engines:
         eng.dispose()
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -71,7 +76,8 @@ def _forget_redis_keys() -> None:
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
         return
-    import redis  # noqa: PLC0415
+    import redis
+
     client = redis.Redis.from_url(url)
     try:
         keys = list(client.scan_iter(match=f"{os.environ['CACHE_KEY_PREFIX']}*", count=1000))
@@ -90,8 +96,9 @@ else:
 
 
 def pytest_report_header(config):
-    return (f"store: {BACKEND} ({os.environ['DATABASE_URL']}); cache: "
-            f"{os.environ.get('CACHE_REDIS_URL') or 'in-process'}")
+    return (
+        f"store: {BACKEND} ({os.environ['DATABASE_URL']}); cache: {os.environ.get('CACHE_REDIS_URL') or 'in-process'}"
+    )
 
 
 BROWSER_FIXTURES = {"page", "browser"}
@@ -113,7 +120,7 @@ def pytest_collection_modifyitems(config, items):
         if item.nodeid.endswith(f"::{getattr(item, 'originalname', item.name)}") and "[" in item.name:
             # schemathesis' items (one per API operation) all get the function's node id under pytest 9: give each its
             # own, so they are reported apart and pytest-xdist does not take them for one test
-            item._id = type(item._id).parse(f"{item.nodeid}[{item.name.split('[', 1)[1]}")  # noqa: SLF001
+            item._id = type(item._id).parse(f"{item.nodeid}[{item.name.split('[', 1)[1]}")
 
 
 def _reaches(item, pattern: re.Pattern) -> bool:
@@ -157,7 +164,8 @@ def pytest_unconfigure(config):
 @pytest.fixture(scope="session")
 def app_module():
     """The app module with the process's app made and serving (store opened and filled, callbacks registered)."""
-    import app  # noqa: PLC0415  (imported here so DATABASE_URL above is in force)
+    import app
+
     app.process_app()
     return app
 
@@ -211,25 +219,34 @@ def _serve(server_db, **extra_env):
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(log_path.read_text())
+                raise RuntimeError(log_path.read_text()) from None
             time.sleep(0.3)
     else:
         proc.kill()
         raise RuntimeError("the app did not start within 60 s")
     yield url
     if proc.poll() is not None:  # say so: later failures of its tests are about this, not about themselves
-        warnings.warn(f"the app served at {url} exited early with {proc.returncode}; its log: {log_path}")
+        warnings.warn(f"the app served at {url} exited early with {proc.returncode}; its log: {log_path}", stacklevel=1)
     proc.terminate()
     proc.wait(10)
 
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium",
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        b = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield b
         b.close()
 
@@ -264,7 +281,8 @@ def new_store():
 def shipped_sqlite(tmp_path_factory) -> Path:
     """A SQLite store with the schema and the shipped data, as on a first start, made once a session: a test that
     needs a store of its own to write to starts from a copy of this file (filling one takes ~5 s). Never written to."""
-    from data import migrate, shipped, store  # noqa: PLC0415  (after DATABASE_URL is set above)
+    from data import migrate, shipped, store
+
     path = tmp_path_factory.mktemp("shipped") / "shipped.sqlite"
     eng = store.connect(f"sqlite:///{path}")
     migrate.upgrade(eng)  # the schema as every new store gets it
@@ -294,13 +312,28 @@ def serve():
 # ---- a case list full of (fake) personal data, for the tests that prove none of it ever comes out ---------------
 PLANTED = {
     "names": ["司马测试甲", "欧阳测试乙", "诸葛测试丙", "上官测试丁", "东方测试戊"],
-    "id_numbers": ["61100219900101123X", "611021198505054321", "611022197707078765", "611024200002021111",
-                   "611025199912125555"],
+    "id_numbers": [
+        "61100219900101123X",
+        "611021198505054321",
+        "611022197707078765",
+        "611024200002021111",
+        "611025199912125555",
+    ],
     "phones": ["13912345678", "18687654321", "15011112222", "17733334444", "13566667777"],
-    "addresses": ["商州区北新街88号3单元501室", "洛南县城关镇秦岭路17号", "丹凤县龙驹寨街道花园小区2栋",
-                  "山阳县城关街道十里铺村四组", "镇安县永乐街道东大街9号"],
-    "itineraries": ["1月20日乘G572次自武汉抵西安", "1月19日自汉口站乘K字头列车返乡", "1月21日驾车途经武汉东湖",
-                    "1月18日武汉天河机场乘MU2305抵咸阳机场", "1月22日乘长途客车自武汉傅家坡站到商洛"],
+    "addresses": [
+        "商州区北新街88号3单元501室",
+        "洛南县城关镇秦岭路17号",
+        "丹凤县龙驹寨街道花园小区2栋",
+        "山阳县城关街道十里铺村四组",
+        "镇安县永乐街道东大街9号",
+    ],
+    "itineraries": [
+        "1月20日乘G572次自武汉抵西安",
+        "1月19日自汉口站乘K字头列车返乡",
+        "1月21日驾车途经武汉东湖",
+        "1月18日武汉天河机场乘MU2305抵咸阳机场",
+        "1月22日乘长途客车自武汉傅家坡站到商洛",
+    ],
 }
 
 
@@ -311,21 +344,33 @@ def planted_case_list() -> bytes:
     number (a duplicate report, rejected; its 高新区 would be placed by its address now), so the
     problem-row downloads carry them too, and a 性别 cell starts with a formula (echoed as written in the problem rows;
     病情 and 发现方式 are kept only as standard values)."""
-    counts = [("2020-02-10", "商州区", 1), ("2020-02-10", "洛南县", 5), ("2020-02-10", "丹凤县", 7),
-              ("2020-02-11", "山阳县", 2), ("2020-02-11", "镇安县", 3), ("2020-02-11", "柞水县", 4)]
+    counts = [
+        ("2020-02-10", "商州区", 1),
+        ("2020-02-10", "洛南县", 5),
+        ("2020-02-10", "丹凤县", 7),
+        ("2020-02-11", "山阳县", 2),
+        ("2020-02-11", "镇安县", 3),
+        ("2020-02-11", "柞水县", 4),
+    ]
     lines = ["报告日期,姓名,身份证号,电话,详细地址,行程,现住址区县,性别,年龄,病情,户籍地址"]
     n = 0
     for day, county, k in counts:
         for _ in range(k):
             i = n % 5
             id_number = PLANTED["id_numbers"][i][:-4] + f"{n:03d}" + PLANTED["id_numbers"][i][-1]
-            lines.append(f"{day},{PLANTED['names'][i]},{id_number},{PLANTED['phones'][i]},{PLANTED['addresses'][i]},"
-                         f"{PLANTED['itineraries'][i]},{county},男,{30 + n},普通型,{PLANTED['addresses'][i]}")
+            lines.append(
+                f"{day},{PLANTED['names'][i]},{id_number},{PLANTED['phones'][i]},{PLANTED['addresses'][i]},"
+                f"{PLANTED['itineraries'][i]},{county},男,{30 + n},普通型,{PLANTED['addresses'][i]}"
+            )
             n += 1
-    lines.append(f"2020-02-10,{PLANTED['names'][0]},{PLANTED['id_numbers'][0]},{PLANTED['phones'][0]},"
-                 f"{PLANTED['addresses'][0]},{PLANTED['itineraries'][0]},商州区,\"=cmd|' /C calc'!A0\",130,普通型,"
-                 f"{PLANTED['addresses'][0]}")
+    lines.append(
+        f"2020-02-10,{PLANTED['names'][0]},{PLANTED['id_numbers'][0]},{PLANTED['phones'][0]},"
+        f"{PLANTED['addresses'][0]},{PLANTED['itineraries'][0]},商州区,\"=cmd|' /C calc'!A0\",130,普通型,"
+        f"{PLANTED['addresses'][0]}"
+    )
     first_id = PLANTED["id_numbers"][0][:-4] + "000" + PLANTED["id_numbers"][0][-1]
-    lines.append(f"2020-02-11,{PLANTED['names'][1]},{first_id},{PLANTED['phones'][1]},"
-                 f"{PLANTED['addresses'][1]},{PLANTED['itineraries'][1]},高新区,男,40,普通型,{PLANTED['addresses'][1]}")
+    lines.append(
+        f"2020-02-11,{PLANTED['names'][1]},{first_id},{PLANTED['phones'][1]},"
+        f"{PLANTED['addresses'][1]},{PLANTED['itineraries'][1]},高新区,男,40,普通型,{PLANTED['addresses'][1]}"
+    )
     return ("\n".join(lines) + "\n").encode("utf-8")

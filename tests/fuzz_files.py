@@ -6,6 +6,7 @@ over-long and formula cells, personal data in free text, duplicated rows, decrea
 extra columns and rows, binary junk; a fifth are written as XLSX (some with formulas that have no cached value).
 Sizes stay bounded (at most a few MB), so every file's time and memory can be bounded too.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,14 +17,45 @@ import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 COUNTIES = ["雁塔区", "碑林区", "莲湖区", "长安区", "渭滨区", "秦都区", "宝塔区", "汉台区", "商州区", "榆阳区"]
-UNITS = ["西安市", "宝鸡市", "咸阳市", "渭南市", "延安市", "汉中市", "榆林市", "安康市", "商洛市", "铜川市", "杨凌示范区"]
+UNITS = [
+    "西安市",
+    "宝鸡市",
+    "咸阳市",
+    "渭南市",
+    "延安市",
+    "汉中市",
+    "榆林市",
+    "安康市",
+    "商洛市",
+    "铜川市",
+    "杨凌示范区",
+]
 BAD_NUMBERS = ["", " ", "nan", "NaN", "inf", "-inf", "1e400", "-5", "1e30", "3.7", "abc", "１２", "=1+1", "12例", "—"]
-BAD_DATES = ["", "1900-01-01", "0001-01-01", "2099-12-31", "9999-12-31", "2262-04-12", "1700-01-01", "2020-13-45",
-             "2020-02-30", "yesterday", "-2020-01-01", "0000-01-01", "2月30日", "99999", "2020/02/15 25:61",
-             "tomorrow"]
-PII = ["张三 61100219900101123X", "联系电话13912345678", "李四，身份证611021198505054321，住雁塔区某小区",
-       "王五 +86 139-1234-5678"]
-FORMULAS = ["=cmd|' /C calc'!A0", "=HYPERLINK(\"http://x\")", "+1+1", "@SUM(A1)", "-2+3"]
+BAD_DATES = [
+    "",
+    "1900-01-01",
+    "0001-01-01",
+    "2099-12-31",
+    "9999-12-31",
+    "2262-04-12",
+    "1700-01-01",
+    "2020-13-45",
+    "2020-02-30",
+    "yesterday",
+    "-2020-01-01",
+    "0000-01-01",
+    "2月30日",
+    "99999",
+    "2020/02/15 25:61",
+    "tomorrow",
+]
+PII = [
+    "张三 61100219900101123X",
+    "联系电话13912345678",
+    "李四，身份证611021198505054321，住雁塔区某小区",
+    "王五 +86 139-1234-5678",
+]
+FORMULAS = ["=cmd|' /C calc'!A0", '=HYPERLINK("http://x")', "+1+1", "@SUM(A1)", "-2+3"]
 
 
 def _cases(rng: random.Random) -> tuple[list[str], list[list[str]]]:
@@ -39,37 +71,81 @@ def _cases(rng: random.Random) -> tuple[list[str], list[list[str]]]:
 
 def _case_list(rng: random.Random) -> tuple[list[str], list[list[str]]]:
     header = ["报告日期", "现住址区县", "性别", "年龄", "病情", "发现方式", "姓名", "身份证号", "电话"]
-    rows = [[f"2020-02-{rng.randint(1, 28):02d}", rng.choice(COUNTIES), rng.choice("男女"), str(rng.randint(1, 90)),
-             rng.choice(["普通型", "轻型", "重型"]), rng.choice(["密接筛查", "主动就诊"]), "测试甲",
-             f"6101{rng.randint(10, 99)}19{rng.randint(50, 99)}0101{rng.randint(100, 999)}X", f"139{rng.randint(10**7, 10**8 - 1)}"]
-            for _ in range(rng.randint(1, 40))]
+    rows = [
+        [
+            f"2020-02-{rng.randint(1, 28):02d}",
+            rng.choice(COUNTIES),
+            rng.choice("男女"),
+            str(rng.randint(1, 90)),
+            rng.choice(["普通型", "轻型", "重型"]),
+            rng.choice(["密接筛查", "主动就诊"]),
+            "测试甲",
+            f"6101{rng.randint(10, 99)}19{rng.randint(50, 99)}0101{rng.randint(100, 999)}X",
+            f"139{rng.randint(10**7, 10**8 - 1)}",
+        ]
+        for _ in range(rng.randint(1, 40))
+    ]
     return header, rows
 
 
 def _facilities(rng: random.Random) -> tuple[list[str], list[list[str]]]:
     header = ["名称", "类型", "区县", "经度", "纬度", "地址", "口罩库存"]
-    rows = [[f"测试设施{i}", rng.choice(["发热门诊", "定点药店", "物资保障点"]), rng.choice(COUNTIES),
-             f"{108.9 + rng.random() * 0.1:.5f}", f"{34.2 + rng.random() * 0.1:.5f}", "某路1号", str(rng.randint(0, 5000))]
-            for i in range(rng.randint(1, 20))]
+    rows = [
+        [
+            f"测试设施{i}",
+            rng.choice(["发热门诊", "定点药店", "物资保障点"]),
+            rng.choice(COUNTIES),
+            f"{108.9 + rng.random() * 0.1:.5f}",
+            f"{34.2 + rng.random() * 0.1:.5f}",
+            "某路1号",
+            str(rng.randint(0, 5000)),
+        ]
+        for i in range(rng.randint(1, 20))
+    ]
     return header, rows
 
 
 def _flows(rng: random.Random) -> tuple[list[str], list[list[str]]]:
     header = ["迁出地", "迁入地", "日期", "占比"]
-    rows = [[rng.choice(["武汉市", "北京市", "郑州市", "成都市"]), rng.choice(UNITS[:4]),
-             f"2020-01-{rng.randint(10, 31):02d}", f"{rng.random() * 10:.2f}"] for _ in range(rng.randint(1, 20))]
+    rows = [
+        [
+            rng.choice(["武汉市", "北京市", "郑州市", "成都市"]),
+            rng.choice(UNITS[:4]),
+            f"2020-01-{rng.randint(10, 31):02d}",
+            f"{rng.random() * 10:.2f}",
+        ]
+        for _ in range(rng.randint(1, 20))
+    ]
     return header, rows
 
 
 KINDS = {"cases": _cases, "case-list": _case_list, "facilities": _facilities, "flows": _flows}
 
 
-def _damage(rng: random.Random, header: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]], list[str]]:
+def _damage(
+    rng: random.Random, header: list[str], rows: list[list[str]]
+) -> tuple[list[str], list[list[str]], list[str]]:
     """A few damages to the table; returns what was done, for the failure message."""
     done = []
     for _ in range(rng.randint(1, 4)):
-        what = rng.choice(["blank", "number", "date", "long", "formula", "pii", "duplicate", "decrease", "unknown",
-                           "columns", "rows", "junk_line", "shift", "header"])
+        what = rng.choice(
+            [
+                "blank",
+                "number",
+                "date",
+                "long",
+                "formula",
+                "pii",
+                "duplicate",
+                "decrease",
+                "unknown",
+                "columns",
+                "rows",
+                "junk_line",
+                "shift",
+                "header",
+            ]
+        )
         done.append(what)
         if not rows:
             rows.append(["" for _ in header])
@@ -103,7 +179,9 @@ def _damage(rng: random.Random, header: list[str], rows: list[list[str]]) -> tup
         elif what == "rows":
             rows += [list(rows[r]) for _ in range(rng.choice([100, 2000]))]
         elif what == "junk_line":
-            rows.append([rng.choice(["合计", "注：以上数据为初步统计", "######", "\x00\x01"])] + [""] * (len(header) - 1))
+            rows.append(
+                [rng.choice(["合计", "注：以上数据为初步统计", "######", "\x00\x01"])] + [""] * (len(header) - 1)
+            )
         elif what == "shift":
             rows[r] = rows[r][1:] + rows[r][:1]
         elif what == "header":

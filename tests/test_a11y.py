@@ -2,6 +2,7 @@
 package-lock.json, installed by `scripts/setup.sh test`) checks each page against WCAG 2.1 A and AA with both
 palettes, and finds no serious or critical violation; every chart's 表格 button shows a table of the chart's own
 numbers; the controls work from the keyboard."""
+
 from __future__ import annotations
 
 import itertools
@@ -12,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from playwright.sync_api import expect
+from waiting import callbacks_done, frames_drawn, map_drawn
 
 from figures import theme
 from figures.metrics import colour_axis
 from layouts import view_state
-from waiting import callbacks_done, frames_drawn, map_drawn
 
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -26,14 +27,16 @@ CHARTS = ["region-map", "trend-chart", "flow-chart", "scale-chart", "od-chart", 
 # ---- the colour-blind-safe palette, without a browser ------------------------------------------------------------
 # Machado, Oliveira & Fernandes (2009), full severity, on linear RGB: what a reader with protanopia, deuteranopia or
 # tritanopia sees.
-CVD = {"protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
-       "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
-       "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]]}
+CVD = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+}
 
 
 def _lab(hex_colour: str, vision: str) -> np.ndarray:
     """CIELAB (D65) of a colour as seen with a colour-vision deficiency."""
-    c = np.array([int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)])
+    c = np.array([int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)])
     rgb = np.clip(np.array(CVD[vision]) @ np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4), 0, 1)
     xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ rgb
     xyz = xyz / np.array([0.95047, 1.0, 1.08883])
@@ -59,15 +62,17 @@ def test_colour_blind_palette_keeps_risk_levels_and_trend_lines_apart(vision):
 
 
 def test_palette_is_part_of_the_view_and_changes_colours_only(app_module):
-    from callbacks import dashboard as cb  # noqa: PLC0415
-    from views.maps import build_map  # noqa: PLC0415
-    from views.wall import wall_view  # noqa: PLC0415
+    from callbacks import dashboard as cb
+    from views.maps import build_map
+    from views.wall import wall_view
+
     state = view_state.parse({"palette": "cb", "date": "2020-02-15"}, "2020-01-01", "2020-12-31")
     assert state.palette == "cb" and "palette=cb" in state.query()
     assert view_state.parse({"palette": "nonsense"}, "2020-01-01", "2020-12-31").palette == "standard"
     assert "palette" not in view_state.parse({}, "2020-01-01", "2020-12-31").query()
 
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
+
     assert colour_axis("confirmed_cum", pd.Series([0, 10.0]), "cb")["colorscale"][0][1] == "#fde725"
     risk = colour_axis("risk_level", pd.Series([0, 2]), "cb")
     assert risk["colorbar"]["ticktext"] == ["低风险", "中风险", "高风险"]  # levels named in words, not colour alone
@@ -79,8 +84,9 @@ def test_palette_is_part_of_the_view_and_changes_colours_only(app_module):
     assert {tuple(op["location"][:1]) for op in patch} <= {("data",), ("layout",)}
     assert not [op for op in patch if op["location"][-1] in ("z", "x", "y", "locations", "customdata")]
 
-    wall = wall_view({"region": "610000", "date": "2020-02-15", "metric": "confirmed_cum", "pinned_date": True,
-                      "palette": "cb"}, 0)
+    wall = wall_view(
+        {"region": "610000", "date": "2020-02-15", "metric": "confirmed_cum", "pinned_date": True, "palette": "cb"}, 0
+    )
     assert wall["map"]["layout"]["coloraxis"]["colorscale"][0][1] == "#fde725"
     assert wall["trend"]["data"][1]["line"]["color"] == theme.palette("cb").average
     assert wall["trend"]["data"][2]["line"]["color"] == theme.WALL_INK  # black lines turn light on the dark wall
@@ -96,8 +102,11 @@ def _settle(page, path: str) -> None:
         expect(page.locator("#models-backtest-table table").first).to_be_visible(timeout=120_000)
     else:
         expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=30_000)
-        page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')]
-                                      .every(gd => gd.data && gd._fullLayout)""", timeout=30_000)
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.js-plotly-plot')]
+                                      .every(gd => gd.data && gd._fullLayout)""",
+            timeout=30_000,
+        )
     callbacks_done(page)
     if page.locator("#region-map").count():
         map_drawn(page)
@@ -109,23 +118,32 @@ def serious_violations(page) -> list[str]:
     if not AXE.exists():
         pytest.fail(f"axe-core is missing: run `scripts/setup.sh test` (npm ci in {AXE.parents[2]})")
     page.add_script_tag(path=str(AXE))
-    found = page.evaluate("""async (tags) => {
+    found = page.evaluate(
+        """async (tags) => {
         const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
         return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').flatMap(v =>
             v.nodes.map(n => `${v.impact} ${v.id} (${v.help}) at ${n.target.join(' ')}: `
                            + n.failureSummary.replace(/\\s+/g, ' ').slice(0, 300)));
-    }""", WCAG_21_AA)
+    }""",
+        WCAG_21_AA,
+    )
     return found
 
 
-@pytest.mark.parametrize("path, size", [
-    ("/?region=610000&date=2020-02-15", (1920, 1080)),
-    ("/?region=610100&date=2020-02-15&metric=risk_level&layers=fever_clinic&trend=compare&palette=cb", (1920, 1080)),
-    ("/wall?date=2020-02-15", (1920, 1080)),
-    ("/wall?date=2020-02-15&palette=cb&metric=risk_level", (1920, 1080)),
-    ("/data", (1366, 768)),
-    pytest.param("/models", (1366, 768), marks=pytest.mark.once),  # its backtest's first run: ~25 s, one pass
-])
+@pytest.mark.parametrize(
+    "path, size",
+    [
+        ("/?region=610000&date=2020-02-15", (1920, 1080)),
+        (
+            "/?region=610100&date=2020-02-15&metric=risk_level&layers=fever_clinic&trend=compare&palette=cb",
+            (1920, 1080),
+        ),
+        ("/wall?date=2020-02-15", (1920, 1080)),
+        ("/wall?date=2020-02-15&palette=cb&metric=risk_level", (1920, 1080)),
+        ("/data", (1366, 768)),
+        pytest.param("/models", (1366, 768), marks=pytest.mark.once),  # its backtest's first run: ~25 s, one pass
+    ],
+)
 def test_pages_have_no_serious_wcag_violations(own_server, browser, artifacts, path, size):
     # an app of the module's own: the pages as the shipped data draws them, whatever another module (on the same
     # pytest-xdist worker, in any order) has stored in the shared served app
@@ -139,8 +157,9 @@ def test_pages_have_no_serious_wcag_violations(own_server, browser, artifacts, p
         if path.startswith("/?"):  # the flow charts and panels below the fold draw once scrolled to
             page.locator("section.flows").scroll_into_view_if_needed()
             page.locator("footer.footer").scroll_into_view_if_needed()
-            page.wait_for_function("() => document.querySelector('#od-chart .js-plotly-plot')?.data?.length > 0",
-                                   timeout=30_000)
+            page.wait_for_function(
+                "() => document.querySelector('#od-chart .js-plotly-plot')?.data?.length > 0", timeout=30_000
+            )
             callbacks_done(page)
             frames_drawn(page)
         found = serious_violations(page) + unnamed_controls(page)
@@ -165,15 +184,22 @@ def unnamed_controls(page) -> list[str]:
 def _table(page, chart: str) -> dict:
     """The header and rows of a chart's table alternative as shown, once it has been drawn (each table is filled when
     its chart's own answer has come)."""
-    page.wait_for_function("""(chart) => document.getElementById(JSON.stringify({chart: chart, type: 'chart-table'}))
-        ?.querySelector('thead th')""", arg=chart, timeout=30_000)
-    return page.evaluate("""(chart) => {
+    page.wait_for_function(
+        """(chart) => document.getElementById(JSON.stringify({chart: chart, type: 'chart-table'}))
+        ?.querySelector('thead th')""",
+        arg=chart,
+        timeout=30_000,
+    )
+    return page.evaluate(
+        """(chart) => {
         const panel = document.getElementById(JSON.stringify({chart: chart, type: 'chart-table'}));
         const rows = [...panel.querySelectorAll('tbody tr')].map(tr => [...tr.children].map(c => c.textContent));
         return {head: [...panel.querySelectorAll('thead th')].map(th => th.textContent), rows: rows,
                 caption: panel.querySelector('caption')?.textContent || '',
                 scopes: [...panel.querySelectorAll('th')].map(th => th.getAttribute('scope'))};
-    }""", chart)
+    }""",
+        chart,
+    )
 
 
 def _number(text: str) -> float | None:
@@ -185,11 +211,17 @@ def test_every_chart_has_its_numbers_as_a_table(server_url, page, artifacts):
     _settle(page, "/")
     # the flow charts below the fold draw once their section is on screen (assets/dashboard.js): bring them in first
     page.locator("section.flows").scroll_into_view_if_needed()
-    page.wait_for_function("""(charts) => charts.every(id =>
-        document.querySelector(`#${id} .js-plotly-plot`)?._fullLayout)""", arg=CHARTS, timeout=30_000)
+    page.wait_for_function(
+        """(charts) => charts.every(id =>
+        document.querySelector(`#${id} .js-plotly-plot`)?._fullLayout)""",
+        arg=CHARTS,
+        timeout=30_000,
+    )
     page.locator("#region-map").scroll_into_view_if_needed()
     # every chart on the page has a 表格 button, including any added later with export_bar
-    graphs = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => gd.closest('.dash-graph').id)")
+    graphs = page.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => gd.closest('.dash-graph').id)"
+    )
     toggles = page.evaluate("""() => [...document.querySelectorAll('.table-toggle')]
                                     .map(b => JSON.parse(b.id).chart)""")
     assert set(CHARTS) <= set(graphs) and set(graphs) <= set(toggles), (graphs, toggles)
@@ -204,8 +236,9 @@ def test_every_chart_has_its_numbers_as_a_table(server_url, page, artifacts):
     assert table["head"][:5] == ["日期", "每日新增", "7日平均", "累计确诊", "现有确诊"]
     assert set(table["scopes"]) == {"col", "row"}
     # plotly's own decoded copy of the data it draws (the figure arrives with base64-packed arrays)
-    drawn = page.evaluate("""() => document.querySelector('#trend-chart .js-plotly-plot')._fullData.slice(0, 4).map(t =>
-        Object.fromEntries(Array.from(t.x).map((x, i) => [String(x).slice(0, 10), Number.isFinite(t.y[i]) ? t.y[i] : null])))""")
+    drawn = page.evaluate("""() => document.querySelector('#trend-chart .js-plotly-plot')._fullData.slice(0, 4)
+        .map(t => Object.fromEntries(Array.from(t.x).map((x, i) =>
+            [String(x).slice(0, 10), Number.isFinite(t.y[i]) ? t.y[i] : null])))""")
     rows = {r[0]: r for r in table["rows"]}
     assert len([d for d in rows if d <= "2020-02-15"]) == len(drawn[0])
     # and the forecast fan after the day: 14 rows, its median column what the API gives for that origin
@@ -229,8 +262,9 @@ def test_every_chart_has_its_numbers_as_a_table(server_url, page, artifacts):
     xian = next(r for r in table["rows"] if r[0] == "西安市")
     assert xian[2] == "114"
     page.click("#date-next")
-    page.wait_for_function("""() => [...document.getElementById(JSON.stringify({chart: 'region-map', type: 'chart-table'}))
-        .querySelectorAll('tbody tr')].some(tr => tr.children[0].textContent === '西安市' && tr.children[2].textContent === '117')""")
+    page.wait_for_function("""() => [...document.getElementById(
+            JSON.stringify({chart: 'region-map', type: 'chart-table'})).querySelectorAll('tbody tr')]
+        .some(tr => tr.children[0].textContent === '西安市' && tr.children[2].textContent === '117')""")
     page.wait_for_function("""() => document.getElementById(JSON.stringify({chart: 'region-map', type: 'chart-table'}))
         .querySelector('caption').textContent.includes('截至2020年2月16日24时')""")  # the caption says the new day
     page.screenshot(path=str(artifacts / "a11y_tables_xian.png"))
@@ -240,11 +274,14 @@ def test_every_chart_has_its_numbers_as_a_table(server_url, page, artifacts):
 
     # the flow charts: the flow ranking, the scale index, the matrix and the importation ranking
     page.locator("section.flows").scroll_into_view_if_needed()
-    page.wait_for_function("() => document.querySelector('#import-chart .js-plotly-plot')?.data?.length > 0",
-                           timeout=30_000)
-    for chart, head in (("flow-chart", ["地区代码", "方向", "占比%", "相对流量"]),
-                        ("scale-chart", ["日期", "迁入规模指数", "迁出规模指数"]),
-                        ("import-chart", ["地区", "输入风险指数"])):
+    page.wait_for_function(
+        "() => document.querySelector('#import-chart .js-plotly-plot')?.data?.length > 0", timeout=30_000
+    )
+    for chart, head in (
+        ("flow-chart", ["地区代码", "方向", "占比%", "相对流量"]),
+        ("scale-chart", ["日期", "迁入规模指数", "迁出规模指数"]),
+        ("import-chart", ["地区", "输入风险指数"]),
+    ):
         page.locator(f"#{chart}").locator("xpath=..").get_by_role("button", name="表格").click()
         table = _table(page, chart)
         assert table["head"] == head and table["rows"], (chart, table["head"])

@@ -1,6 +1,7 @@
 """Alerts: every kind of rule on hand-made metrics, the rules file's error messages, the alerts table (time raised
 kept, acknowledgements kept, on SQLite and PostgreSQL), the lists as the pages render them, the API, and in a
 browser: an alert on /wall within one poll of the batch that raises it, 确认 on /, the wall still fitting."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,18 +14,24 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
+from waiting import callbacks_done, map_drawn
 
 from analytics import alerts as rules_engine
 from analytics.alerts import BEIJING, RuleError, evaluate, load_rules, parse_rules
 from callbacks import alerts as alert_views
 from data import alerts, queries, store
 from data.ingest import pipeline
-from waiting import callbacks_done, map_drawn
 
 DAYS = pd.date_range("2020-12-01", "2020-12-08")
 DAY = DAYS[-1]
-ABOUT = {"610000": ("陕西省", "province"), "610100": ("西安市", "unit"), "610700": ("汉中市", "unit"),
-         "610300": ("宝鸡市", "unit"), "610200": ("铜川市", "unit"), "610113": ("雁塔区", "county")}
+ABOUT = {
+    "610000": ("陕西省", "province"),
+    "610100": ("西安市", "unit"),
+    "610700": ("汉中市", "unit"),
+    "610300": ("宝鸡市", "unit"),
+    "610200": ("铜川市", "unit"),
+    "610113": ("雁塔区", "county"),
+}
 RULES = load_rules()
 
 
@@ -57,10 +64,13 @@ def test_the_shipped_rules_cover_each_metric_and_kind():
 
 
 def test_new_cases_in_24_hours_above_n():
-    table = metrics(x610100={"new_24h": [9, 0, 0, 0, 0, 0, 0, 6]}, x610700={"new_24h": 5},
-                    x610000={"new_24h": [0] * 7 + [11]})
-    assert fired(table, rule_id="new_cases_24h") == {"610100": "西安市12月8日新增确诊6例，超过5例",
-                                                     "610000": "陕西省12月8日新增确诊11例，超过5例"}
+    table = metrics(
+        x610100={"new_24h": [9, 0, 0, 0, 0, 0, 0, 6]}, x610700={"new_24h": 5}, x610000={"new_24h": [0] * 7 + [11]}
+    )
+    assert fired(table, rule_id="new_cases_24h") == {
+        "610100": "西安市12月8日新增确诊6例，超过5例",
+        "610000": "陕西省12月8日新增确诊11例，超过5例",
+    }
     assert fired(metrics(x610100={"new_24h": [9] * 7 + [0]}), rule_id="new_cases_24h") == {}  # the day counts
 
 
@@ -70,38 +80,54 @@ def test_new_cases_in_7_days_above_n():
 
 
 def test_rt_above_1_for_3_days_in_a_row():
-    table = metrics(x610100={"rt": [0.8, 0.9, 1.2, 1.1, 1.05]}, x610700={"rt": [1.5, 0.9, 1.3, 1.4]},
-                    x610300={"rt": [1.2, np.nan, 1.3]}, x610200={"rt": [1.6, 1.7]})
+    table = metrics(
+        x610100={"rt": [0.8, 0.9, 1.2, 1.1, 1.05]},
+        x610700={"rt": [1.5, 0.9, 1.3, 1.4]},
+        x610300={"rt": [1.2, np.nan, 1.3]},
+        x610200={"rt": [1.6, 1.7]},
+    )
     result = fired(table, rule_id="rt_above_1")
     assert list(result) == ["610100"]  # 汉中: 2 days; 宝鸡: no estimate in between; 铜川: only 2 days known
     assert result["610100"] == "西安市Rt连续3日高于1.00（12月8日为1.05），疫情在扩散"
 
 
 def test_a_region_moving_up_a_risk_level():
-    table = metrics(x610100={"risk_rank": [0, 0, 1]}, x610700={"risk_rank": [1, 1, 1]},
-                    x610300={"risk_rank": [2, 2, 1]}, x610200={"risk_rank": [0, np.nan, 2]},
-                    x610000={"risk_rank": [0, 0, 2]})
+    table = metrics(
+        x610100={"risk_rank": [0, 0, 1]},
+        x610700={"risk_rank": [1, 1, 1]},
+        x610300={"risk_rank": [2, 2, 1]},
+        x610200={"risk_rank": [0, np.nan, 2]},
+        x610000={"risk_rank": [0, 0, 2]},
+    )
     result = fired(table, rule_id="risk_level_up")
-    assert result == {"610100": "西安市风险等级由低风险升为中风险（12月8日）",
-                      "610200": "铜川市风险等级由低风险升为高风险（12月8日）"}  # against the last known level
+    assert result == {
+        "610100": "西安市风险等级由低风险升为中风险（12月8日）",
+        "610200": "铜川市风险等级由低风险升为高风险（12月8日）",
+    }  # against the last known level
     # the province is not graded (the dashboard counts its units instead): the rule leaves it out
     assert [a.severity for a in evaluate(table, RULES, DAY) if a.rule_id == "risk_level_up"] == ["红", "红"]
 
 
 def test_clinic_load_and_stock_days_from_the_adequacy_figures():
     last = [np.nan] * 7
-    table = metrics(x610100={"clinic_load": last + [0.95], "stock_days": last + [2.5]},
-                    x610700={"clinic_load": last + [0.9], "stock_days": last + [3.0]})
+    table = metrics(
+        x610100={"clinic_load": last + [0.95], "stock_days": last + [2.5]},
+        x610700={"clinic_load": last + [0.9], "stock_days": last + [3.0]},
+    )
     assert fired(table, rule_id="clinic_load_high") == {"610100": "西安市发热门诊负荷95%，超过90%"}
     assert fired(table, rule_id="stock_low") == {"610100": "西安市口罩库存仅够2.5天，不足3天"}
 
 
 def test_facility_alerts_say_when_they_come_from_demo_data():
     last = [np.nan] * 7
-    table = metrics(x610100={"clinic_load": last + [np.inf], "facility_demo": last + [1]},
-                    x610700={"stock_days": last + [1.0], "facility_demo": last + [0]})
-    assert fired(table) == {"610100": "西安市发热门诊负荷超出接诊能力（无发热门诊），超过90%（演示数据）",
-                            "610700": "汉中市口罩库存仅够1天，不足3天"}
+    table = metrics(
+        x610100={"clinic_load": last + [np.inf], "facility_demo": last + [1]},
+        x610700={"stock_days": last + [1.0], "facility_demo": last + [0]},
+    )
+    assert fired(table) == {
+        "610100": "西安市发热门诊负荷超出接诊能力（无发热门诊），超过90%（演示数据）",
+        "610700": "汉中市口罩库存仅够1天，不足3天",
+    }
 
 
 def test_rules_on_metrics_the_table_lacks_raise_nothing():
@@ -112,7 +138,7 @@ def test_rules_on_metrics_the_table_lacks_raise_nothing():
 def test_a_missing_report_raises_an_alert_only_after_its_deadline():
     table = metrics(x610100={"reported": 1}, x610700={"reported": [1] * 7 + [0]}, x610113={"reported": [1] * 7 + [0]})
     before = dt.datetime(2020, 12, 9, 8, 59, tzinfo=BEIJING)
-    due = dt.datetime(2020, 12, 9, 1, 0, tzinfo=dt.timezone.utc)  # 09:00 in Beijing
+    due = dt.datetime(2020, 12, 9, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing
     assert fired(table, before, "report_overdue") == {}
     assert fired(table, due, "report_overdue") == {"610700": "汉中市12月8日疫情日报未上报（截止12月9日9时）"}
     assert fired(table, None, "report_overdue") == {}  # no clock, no deadline
@@ -120,28 +146,36 @@ def test_a_missing_report_raises_an_alert_only_after_its_deadline():
 
 
 def test_most_severe_first():
-    table = metrics(x610100={"new_24h": 8, "risk_rank": [0, 0, 0, 0, 0, 0, 0, 2], "reported": 1},
-                    x610700={"reported": [1] * 7 + [0]})
+    table = metrics(
+        x610100={"new_24h": 8, "risk_rank": [0, 0, 0, 0, 0, 0, 0, 2], "reported": 1},
+        x610700={"reported": [1] * 7 + [0]},
+    )
     got = evaluate(table, RULES, dt.date(2020, 12, 8), dt.datetime(2021, 1, 1, tzinfo=BEIJING))
     assert [(a.severity, a.rule_id, a.adcode) for a in got] == [
-        ("红", "risk_level_up", "610100"), ("橙", "new_cases_24h", "610100"), ("黄", "report_overdue", "610700")]
+        ("红", "risk_level_up", "610100"),
+        ("橙", "new_cases_24h", "610100"),
+        ("黄", "report_overdue", "610700"),
+    ]
 
 
 RULE = "rules:\n  - {id: x, name: 测试, metric: new_24h, op: '>', threshold: 1, severity: 红, message: '{region}'}\n"
 
 
-@pytest.mark.parametrize("text, says", [
-    (RULE.replace("threshold: 1", "threshold: 很多"), "第1条规则（x）的 threshold：应为数字，收到 '很多'"),
-    (RULE.replace("new_24h", "cases"), "第1条规则（x）的 metric：未知指标 'cases'"),
-    (RULE.replace("'{region}'", "'{place}'"), "的 message：未知占位符 {place}"),
-    (RULE.replace("severity: 红", "severity: 紫"), "的 severity：应为 '红'、'橙'、'黄' 之一，收到 '紫'"),
-    (RULE.replace("op: '>', ", ""), "threshold 类规则须写 op"),
-    (RULE.replace("id: x", "id: X-1"), "的 id：只能用英文小写字母、数字和下划线"),
-    (RULE.replace("name: 测试", "nmae: 测试"), "的 name：缺少此项"),
-    (RULE + RULE.removeprefix("rules:\n"), "第2条规则（x）：id x 与前面的规则重复"),
-    ("rules:\n  - {id: x\n", "第3行不是有效的 YAML"),
-    ("- {id: x}\n", "应有 rules: 列表"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        (RULE.replace("threshold: 1", "threshold: 很多"), "第1条规则（x）的 threshold：应为数字，收到 '很多'"),
+        (RULE.replace("new_24h", "cases"), "第1条规则（x）的 metric：未知指标 'cases'"),
+        (RULE.replace("'{region}'", "'{place}'"), "的 message：未知占位符 {place}"),
+        (RULE.replace("severity: 红", "severity: 紫"), "的 severity：应为 '红'、'橙'、'黄' 之一，收到 '紫'"),
+        (RULE.replace("op: '>', ", ""), "threshold 类规则须写 op"),
+        (RULE.replace("id: x", "id: X-1"), "的 id：只能用英文小写字母、数字和下划线"),
+        (RULE.replace("name: 测试", "nmae: 测试"), "的 name：缺少此项"),
+        (RULE + RULE.removeprefix("rules:\n"), "第2条规则（x）：id x 与前面的规则重复"),
+        ("rules:\n  - {id: x\n", "第3行不是有效的 YAML"),
+        ("- {id: x}\n", "应有 rules: 列表"),
+    ],
+)
 def test_a_bad_rules_file_says_which_rule_which_entry_and_why(text, says):
     with pytest.raises(RuleError) as err:
         parse_rules(text, "alert_rules.yaml")
@@ -177,22 +211,32 @@ def _ingest(eng, name: str, rows: list[tuple]) -> int:
 def small_store(new_store):
     """Two units reporting the same figures every day from 11月1日 to 12月7日 (no new case for five weeks)."""
     eng = store.engine(new_store("alerts"))
-    _ingest(eng, "基础.csv", [(unit, day.date(), cum, cum - 1, 0) for day in pd.date_range("2020-11-01", "2020-12-07")
-                              for unit, cum in (("西安市", 120), ("汉中市", 26))])
+    _ingest(
+        eng,
+        "基础.csv",
+        [
+            (unit, day.date(), cum, cum - 1, 0)
+            for day in pd.date_range("2020-11-01", "2020-12-07")
+            for unit, cum in (("西安市", 120), ("汉中市", 26))
+        ],
+    )
     return eng
 
 
 def test_alerts_are_stored_once_and_keep_their_time_and_acknowledgement(small_store):
     eng = small_store
-    t1 = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.timezone.utc)
+    t1 = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
     assert alerts.current(eng, now=t1).alerts == []  # flat figures: nothing to say
     batch = _ingest(eng, "12月8日.csv", [("西安市", "2020-12-08", 130, 119, 0)])  # 汉中 does not report
     first = alerts.current(eng, now=t1)
     assert first.day == dt.date(2020, 12, 8)
     # the province is the sum of the units that reported (汉中 did not: its basis says so)
     assert [(a["rule_id"], a["adcode"]) for a in first.alerts] == [
-        ("risk_level_up", "610100"), ("new_cases_24h", "610000"), ("new_cases_24h", "610100"),
-        ("report_overdue", "610700")]
+        ("risk_level_up", "610100"),
+        ("new_cases_24h", "610000"),
+        ("new_cases_24h", "610100"),
+        ("report_overdue", "610700"),
+    ]
     assert "1个下级地区当日未上报" in queries.summary("610000", "2020-12-08", eng)["basis"]
     assert {a["raised_at"] for a in first.alerts} == {t1}
     new_cases = first.alerts[2]
@@ -211,8 +255,9 @@ def test_alerts_are_stored_once_and_keep_their_time_and_acknowledgement(small_st
     assert alerts.current(eng, now=t1).unacknowledged == 3
 
     revision = _ingest(eng, "12月8日订正.csv", [("西安市", "2020-12-08", 135, 119, 0)])  # a new data version
-    revised = {(a["rule_id"], a["adcode"]): a
-               for a in alerts.current(eng, now=t1 + dt.timedelta(days=1)).alerts}[("new_cases_24h", "610100")]
+    revised = {(a["rule_id"], a["adcode"]): a for a in alerts.current(eng, now=t1 + dt.timedelta(days=1)).alerts}[
+        ("new_cases_24h", "610100")
+    ]
     assert revised["message"] == "西安市12月8日新增确诊15例，超过5例"  # the new figure ...
     assert (revised["id"], revised["raised_at"], revised["acknowledged_by"]) == (new_cases["id"], t1, "张三")
 
@@ -224,17 +269,25 @@ def test_alerts_are_stored_once_and_keep_their_time_and_acknowledgement(small_st
 
 
 def test_the_metrics_table_joins_the_adequacy_figures_of_the_latest_day(small_store):
-    from data import queries  # noqa: PLC0415
+    from data import queries
+
     data = queries.case_data(small_store)
-    adequacy = pd.DataFrame({"clinic_load": [0.95, 0.5], "stock_days": [2.0, 10.0], "demo": [True, True]},
-                            index=pd.Index(["610100", "610113"], name="adcode"))
+    adequacy = pd.DataFrame(
+        {"clinic_load": [0.95, 0.5], "stock_days": [2.0, 10.0], "demo": [True, True]},
+        index=pd.Index(["610100", "610113"], name="adcode"),
+    )
     table = alerts.metrics_frame(data.daily, data.end, adequacy)
     assert table.loc[("610113", pd.Timestamp(data.end)), ["name", "level", "clinic_load"]].tolist() == [
-        "雁塔区", "county", 0.5]  # a county without case figures still has its facility figures
+        "雁塔区",
+        "county",
+        0.5,
+    ]  # a county without case figures still has its facility figures
     assert table.loc[("610100", pd.Timestamp(data.end)), ["new_24h", "reported", "risk_rank"]].tolist() == [0, 1, 0]
     got = {a.rule_id: a.message for a in evaluate(table, RULES, data.end)}
-    assert got == {"clinic_load_high": "西安市发热门诊负荷95%，超过90%（演示数据）",
-                   "stock_low": "西安市口罩库存仅够2天，不足3天（演示数据）"}
+    assert got == {
+        "clinic_load_high": "西安市发热门诊负荷95%，超过90%（演示数据）",
+        "stock_low": "西安市口罩库存仅够2天，不足3天（演示数据）",
+    }
 
 
 def test_a_bad_rules_file_is_said_instead_of_the_list(small_store, tmp_path):
@@ -247,12 +300,27 @@ def test_a_bad_rules_file_is_said_instead_of_the_list(small_store, tmp_path):
 
 
 def _current(n: int, acked: tuple[int, ...] = ()) -> alerts.Current:
-    t = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.timezone.utc)
-    return alerts.Current(dt.date(2020, 12, 8), [
-        {"id": i, "rule_id": "r", "rule_name": "规则", "severity": "红" if i == 0 else "黄", "adcode": "610100",
-         "region": "西安市", "day": dt.date(2020, 12, 8), "value": 1.0, "message": f"预警{i}", "raised_at": t,
-         "acknowledged_by": "张三" if i in acked else None, "acknowledged_at": t if i in acked else None}
-        for i in range(n)])
+    t = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
+    return alerts.Current(
+        dt.date(2020, 12, 8),
+        [
+            {
+                "id": i,
+                "rule_id": "r",
+                "rule_name": "规则",
+                "severity": "红" if i == 0 else "黄",
+                "adcode": "610100",
+                "region": "西安市",
+                "day": dt.date(2020, 12, 8),
+                "value": 1.0,
+                "message": f"预警{i}",
+                "raised_at": t,
+                "acknowledged_by": "张三" if i in acked else None,
+                "acknowledged_at": t if i in acked else None,
+            }
+            for i in range(n)
+        ],
+    )
 
 
 def test_the_wall_shows_at_most_three_and_counts_the_rest():
@@ -280,8 +348,9 @@ def test_api_lists_current_alerts(client):
 
 
 def test_the_public_sees_no_county_alert_and_not_who_acknowledged(app_module):
-    from api.v1 import alert_rows  # noqa: PLC0415
-    from data.catalogue import INTERNAL, PUBLIC  # noqa: PLC0415
+    from api.v1 import alert_rows
+    from data.catalogue import INTERNAL, PUBLIC
+
     current = _current(2, acked=(0,))
     current.alerts[1]["adcode"], current.alerts[1]["region"] = "610113", "雁塔区"
     internal, public = alert_rows(current, INTERNAL), alert_rows(current, PUBLIC)
@@ -294,11 +363,14 @@ def test_the_public_sees_no_county_alert_and_not_who_acknowledged(app_module):
 def _alerting_batch(db: str) -> None:
     """西安's report for 12月8日 (10 new cases) and no other unit's: stored through the ingest path of the CLI and
     the upload page against the served app's store, committed when this returns. The same file twice is a no-op."""
-    pipeline.ingest(_csv([("西安市", "2020-12-08", 130, 120, 3)]), "西安市12月8日日报.csv", "cases", eng=store.engine(db))
+    pipeline.ingest(
+        _csv([("西安市", "2020-12-08", 130, 120, 3)]), "西安市12月8日日报.csv", "cases", eng=store.engine(db)
+    )
 
 
 def test_an_alert_reaches_the_wall_within_one_poll_of_its_batch(own_server, browser, app_module):
-    from layouts import wall as wall_layout  # noqa: PLC0415  (a page module: imported once the app exists)
+    from layouts import wall as wall_layout
+
     url, db = own_server
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{url}/wall")
@@ -309,8 +381,9 @@ def test_an_alert_reaches_the_wall_within_one_poll_of_its_batch(own_server, brow
     _alerting_batch(db)
     stored = time.monotonic()
     # 西安's 10 new cases, or the province's (the sum of the one unit that reported), whichever the wall lists first
-    expect(page.locator("#wall-alerts")).to_contain_text("12月8日新增确诊10例，超过5例",
-                                                          timeout=(wall_layout.POLL_SECONDS + 10) * 1000)
+    expect(page.locator("#wall-alerts")).to_contain_text(
+        "12月8日新增确诊10例，超过5例", timeout=(wall_layout.POLL_SECONDS + 10) * 1000
+    )
     took = time.monotonic() - stored
     assert took <= wall_layout.POLL_SECONDS + 10, took  # one poll interval and the time to evaluate
     print(f"alert on the wall {took:.1f} s after the batch was stored (poll every {wall_layout.POLL_SECONDS} s)")
@@ -337,8 +410,9 @@ def test_an_officer_acknowledges_an_alert_on_the_page(own_server, browser):
     expect(row).to_contain_text("已确认：演示值班员", timeout=30_000)
     expect(page.locator("#alerts-summary")).to_contain_text(f"{total} 条，未确认 {total - 1} 条")
     page.close()
-    import urllib.request  # noqa: PLC0415
-    import json  # noqa: PLC0415
+    import json
+    import urllib.request
+
     listed = json.load(urllib.request.urlopen(f"{url}/api/v1/alerts"))
     mine = next(a for a in listed if a["rule_id"] == "new_cases_24h" and a["adcode"] == "610100")
     assert mine["acknowledged"] and mine["acknowledged_by"] == "演示值班员" and mine["raised_at"].endswith("+08:00")
@@ -355,8 +429,9 @@ def test_the_wall_still_fits_with_alerts_and_the_longest_risk_list(own_server, b
     expect(page.locator("#wall-risk-list li")).to_have_count(12, timeout=30_000)
     callbacks_done(page)
     map_drawn(page)
-    size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
-                         " innerWidth, innerHeight]")
+    size = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight, innerWidth, innerHeight]"
+    )
     assert size[0] <= size[2] and size[1] <= size[3], size
     bottoms = page.evaluate("""() => {
         const panel = document.querySelector('.wall-risk').getBoundingClientRect();
@@ -364,7 +439,8 @@ def test_the_wall_still_fits_with_alerts_and_the_longest_risk_list(own_server, b
         return [panel.bottom, Math.max(...rows)]; }""")
     assert bottoms[1] <= bottoms[0], bottoms  # every alert and every unit of the risk list is on screen
     smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('.wall-alerts *')]
-        .filter(e => e.childElementCount === 0 && e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize)))""")
+        .filter(e => e.childElementCount === 0 && e.textContent.trim())
+        .map(e => parseFloat(getComputedStyle(e).fontSize)))""")
     assert smallest >= 18 * width / 1920 - 0.5
     page.screenshot(path=str(artifacts / f"wall_alerts_{width}x{height}.png"))
     context.close()

@@ -1,6 +1,7 @@
 """口罩调配建议: mask transfers from counties above the safe stock (7 days of use) to counties below it, at the least
 mask·km. Small cases solved by hand on one meridian (1° of latitude = EARTH_RADIUS_KM x pi / 180 = 111.195 km), then
 the shipped data through the data layer, the page's callback and its download."""
+
 from __future__ import annotations
 
 import io
@@ -19,14 +20,19 @@ DEG_KM = al.EARTH_RADIUS_KM * math.pi / 180  # 111.195 km: one degree of latitud
 
 def _counties(rows) -> pd.DataFrame:
     """rows: (adcode, name, stock, use per day, latitude), all on the 108°E meridian."""
-    return pd.DataFrame([{"adcode": a, "name": n, "stock": s, "use_per_day": u, "lon": 108.0, "lat": lat}
-                         for a, n, s, u, lat in rows]).set_index("adcode")
+    return pd.DataFrame(
+        [{"adcode": a, "name": n, "stock": s, "use_per_day": u, "lon": 108.0, "lat": lat} for a, n, s, u, lat in rows]
+    ).set_index("adcode")
 
 
 # Y at 34.0°N, A at 35.1°N, X at 36.0°N, B at 37.0°N. A–Y 1.1°, A–X 0.9°, B–X 1.0°, B–Y 3.0°. 100 masks a day each,
 # so the safe stock is 700: A and B hold 800 (100 to spare each), X and Y 600 (100 short each).
-HAND = [("610001", "Y县", 600, 100, 34.0), ("610002", "A县", 800, 100, 35.1), ("610003", "X县", 600, 100, 36.0),
-        ("610004", "B县", 800, 100, 37.0)]
+HAND = [
+    ("610001", "Y县", 600, 100, 34.0),
+    ("610002", "A县", 800, 100, 35.1),
+    ("610003", "X县", 600, 100, 36.0),
+    ("610004", "B县", 800, 100, 37.0),
+]
 
 
 def _moves(s: al.Suggestion) -> dict:
@@ -121,14 +127,18 @@ def test_shipped_data_province_and_units(app_module):
 
 
 def test_card_download_and_map_say_what_a_user_needs(app_module):
-    import views.resources as panel  # noqa: PLC0415
+    import views.resources as panel
 
     view = panel.allocation_view("610100", "2020-02-15")  # a county of 西安 is chosen in the scope of its unit
     s = resources.mask_transfers("2020-02-15", "610100")
     assert view["title"] == "口罩调配建议 · 西安市（13个县区） · 2月15日（演示数据）" and view["demo"]
     assert view["summary"].startswith("西安市有") and f"建议调拨{len(s.transfers)}笔" in view["summary"]
-    assert view["rows"][0] == ("新城区", "碑林区", f"{int(s.transfers['masks'].iloc[0]):,}",
-                               f"{s.transfers['distance_km'].iloc[0]:.1f}")
+    assert view["rows"][0] == (
+        "新城区",
+        "碑林区",
+        f"{int(s.transfers['masks'].iloc[0]):,}",
+        f"{s.transfers['distance_km'].iloc[0]:.1f}",
+    )
     moves = next(t for t in view["figure"]["data"] if t.get("meta"))
     assert moves["meta"]["columns"] == ["调出县区", "调入县区", "口罩数量（只）", "直线距离（公里）"]
     assert len(moves["customdata"]) == len(s.transfers)  # the table alternative lists every transfer

@@ -1,4 +1,5 @@
 """The JSON API against the source file, read here independently of the app's loader."""
+
 from __future__ import annotations
 
 import csv
@@ -22,17 +23,27 @@ def _source_row(source, name, as_of):
     return row.iloc[0]
 
 
-@pytest.mark.parametrize("adcode, name, day", [
-    ("610100", "西安市", "2020-02-15"), ("610000", "陕西省", "2020-02-15"), ("610700", "汉中市", "2020-02-10"),
-    ("610581", "韩城市", "2020-02-20"), ("610403", "杨凌示范区", "2020-02-15"), ("610000", "陕西省", "2020-01-30"),
-    ("610400", "咸阳市", "2020-03-05"),
-])
+@pytest.mark.parametrize(
+    "adcode, name, day",
+    [
+        ("610100", "西安市", "2020-02-15"),
+        ("610000", "陕西省", "2020-02-15"),
+        ("610700", "汉中市", "2020-02-10"),
+        ("610581", "韩城市", "2020-02-20"),
+        ("610403", "杨凌示范区", "2020-02-15"),
+        ("610000", "陕西省", "2020-01-30"),
+        ("610400", "咸阳市", "2020-03-05"),
+    ],
+)
 def test_summary_equals_the_source_row(client, source, adcode, name, day):
     got = client.get(f"/api/v1/summary?region={adcode}&date={day}").get_json()
     want = _source_row(source, name, day)
     assert got["date"] == day
     assert (got["confirmed_cum"], got["cured_cum"], got["dead_cum"]) == (
-        want.confirmed_cum, want.cured_cum, want.dead_cum)
+        want.confirmed_cum,
+        want.cured_cum,
+        want.dead_cum,
+    )
     assert got["active"] == want.confirmed_cum - want.cured_cum - want.dead_cum
     assert got["sources"] and got["data_as_of"] == "2020-12-07"
 
@@ -64,14 +75,17 @@ def test_counties_without_reports_are_no_data(client):
     assert got["status"] == "no_data" and got["confirmed_cum"] is None and got["name"] == "雁塔区"
 
 
-@pytest.mark.parametrize("url, status, word", [
-    ("/api/v1/summary?region=999999&date=2020-02-15", 404, "region"),
-    ("/api/v1/summary?date=2020-02-15", 400, "region"),
-    ("/api/v1/summary?region=610100&date=15/02/2020", 400, "date"),
-    ("/api/v1/summary?region=610100&date=2019-01-01", 400, "date"),
-    ("/api/v1/timeseries?region=610100&start=2020-03-01&end=2020-02-01", 400, "start"),
-    ("/api/v1/facilities?region=610100&kind=hospital", 400, "kind"),
-])
+@pytest.mark.parametrize(
+    "url, status, word",
+    [
+        ("/api/v1/summary?region=999999&date=2020-02-15", 404, "region"),
+        ("/api/v1/summary?date=2020-02-15", 400, "region"),
+        ("/api/v1/summary?region=610100&date=15/02/2020", 400, "date"),
+        ("/api/v1/summary?region=610100&date=2019-01-01", 400, "date"),
+        ("/api/v1/timeseries?region=610100&start=2020-03-01&end=2020-02-01", 400, "start"),
+        ("/api/v1/facilities?region=610100&kind=hospital", 400, "kind"),
+    ],
+)
 def test_errors_are_json_naming_the_parameter(client, url, status, word):
     response = client.get(url)
     assert response.status_code == status
@@ -92,7 +106,8 @@ def test_timeseries_json_and_csv(client):
     cums = [r["confirmed_cum"] for r in rows]
     assert cums == sorted(cums)
     text = client.get("/api/v1/timeseries?region=610000&start=2020-02-01&end=2020-02-15&format=csv").get_data(
-        as_text=True)
+        as_text=True
+    )
     table = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(table) == 15 and table[-1]["confirmed_cum"] == "236"
 
@@ -116,6 +131,7 @@ def test_timeseries_is_the_summary_of_every_day(client, adcode):
     """The time series is built in one pass, but each of its rows must be what /summary says for that day: the
     province (composed from its parts from March), a city, 杨凌 (few cases, no Rt) and a county without data."""
     from data import queries
+
     rows = client.get(f"/api/v1/timeseries?region={adcode}").get_json()
     data = queries.case_data()  # the series runs over the case data's days
     assert len(rows) == (data.end - data.start).days + 1 and rows[-1]["date"] == data.end.isoformat()

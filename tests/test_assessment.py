@@ -1,4 +1,5 @@
 """Rt, growth and risk: known answers, and Rt against an independent implementation (PyPI epyestim)."""
+
 from __future__ import annotations
 
 import math
@@ -73,21 +74,28 @@ def test_doubling_time_of_exact_exponential_growth():
 
 def test_seven_day_incidence_by_hand():
     from analytics.cases import daily_from_cumulative, per_100k
+
     cum = [0, 1, 3, 6, 10, 15, 21, 28, 36]  # new: 1..8 from day 2
-    d = daily_from_cumulative(pd.DataFrame({"as_of_date": _days(9), "confirmed_cum": cum, "cured_cum": 0,
-                                            "dead_cum": 0}), "2020-01-01", "2020-01-09")
+    d = daily_from_cumulative(
+        pd.DataFrame({"as_of_date": _days(9), "confirmed_cum": cum, "cured_cum": 0, "dead_cum": 0}),
+        "2020-01-01",
+        "2020-01-09",
+    )
     assert d.new_7d.iloc[-1] == 2 + 3 + 4 + 5 + 6 + 7 + 8
     assert per_100k(d.new_7d.iloc[-1], 350_000) == pytest.approx(35 / 350_000 * 1e5)
 
 
-@pytest.mark.parametrize("cum, new, want", [
-    ([0] * 20, [0] * 20, "low"),  # no case ever
-    ([5] * 20, [5] + [0] * 19, "low"),  # none new in 14 days
-    ([10] * 19 + [11], [10] + [0] * 18 + [1], "medium"),  # new within 14 days, cumulative <= 50
-    ([60] * 19 + [61], [60] + [0] * 18 + [1], "medium"),  # > 50, one case: no cluster
-    ([60] * 18 + [61, 62], [60] + [0] * 17 + [1, 1], "high"),  # > 50 and two new cases: a cluster assumed
-    ([50] * 18 + [51, 52], [50] + [0] * 17 + [1, 1], "high"),
-])
+@pytest.mark.parametrize(
+    "cum, new, want",
+    [
+        ([0] * 20, [0] * 20, "low"),  # no case ever
+        ([5] * 20, [5] + [0] * 19, "low"),  # none new in 14 days
+        ([10] * 19 + [11], [10] + [0] * 18 + [1], "medium"),  # new within 14 days, cumulative <= 50
+        ([60] * 19 + [61], [60] + [0] * 18 + [1], "medium"),  # > 50, one case: no cluster
+        ([60] * 18 + [61, 62], [60] + [0] * 17 + [1, 1], "high"),  # > 50 and two new cases: a cluster assumed
+        ([50] * 18 + [51, 52], [50] + [0] * 17 + [1, 1], "high"),
+    ],
+)
 def test_risk_rule_2020(cum, new, want):
     level = risk.risk_level(pd.Series(cum, dtype=float, index=_days(20)), pd.Series(new, dtype=float, index=_days(20)))
     assert level.iloc[-1] == want
@@ -103,6 +111,7 @@ def test_real_data_judgements(app_module):
     """What the 2020 data says (stated in the closing note): Rt above 1 in late January, below 1 by mid-February,
     every unit low risk at the end of March."""
     from data import queries
+
     province = queries.case_data().daily.loc["610000"]
     assert province.loc["2020-01-28":"2020-01-31", "rt_low"].min() > 1
     assert province.loc["2020-02-12":"2020-02-16", "rt_high"].max() < 1

@@ -1,4 +1,5 @@
 """The briefing pack from the command line, as staff make it: PPTX and PDF with the same pages, Chinese intact."""
+
 from __future__ import annotations
 
 import contextlib
@@ -20,8 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _brief(*args, db):
     env = {**os.environ, "DATABASE_URL": db}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", "brief", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app:server", "brief", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,16 +77,20 @@ def test_pdf_has_the_same_pages_with_chinese_text(packs, artifacts):
     assert "Pages:          9" in info or "Pages:           9" in info
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "陕西省疫情态势汇报" in text and "累计报告确诊病例236例" in text.replace("\n", "")
-    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "4", "-l", "4", str(pdf), str(artifacts / "brief_pdf")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-f", "4", "-l", "4", str(pdf), str(artifacts / "brief_pdf")], check=True
+    )
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--region", "999999", "--date", "2020-02-15", "--out", "x.pptx"], "未知地区代码"),
-    (["--region", "610000", "--date", "15/02/2020", "--out", "x.pptx"], "日期格式"),
-    (["--region", "610000", "--date", "2019-02-15", "--out", "x.pptx"], "不在数据范围"),
-    (["--region", "610000", "--date", "2020-02-15", "--out", "x.docx"], ".pptx 或 .pdf"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--region", "999999", "--date", "2020-02-15", "--out", "x.pptx"], "未知地区代码"),
+        (["--region", "610000", "--date", "15/02/2020", "--out", "x.pptx"], "日期格式"),
+        (["--region", "610000", "--date", "2019-02-15", "--out", "x.pptx"], "不在数据范围"),
+        (["--region", "610000", "--date", "2020-02-15", "--out", "x.docx"], ".pptx 或 .pdf"),
+    ],
+)
 def test_brief_refuses_bad_arguments_in_one_sentence(args, words, db, app_module):
     result = _brief(*args, db=db)
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
@@ -88,17 +99,18 @@ def test_brief_refuses_bad_arguments_in_one_sentence(args, words, db, app_module
 def test_a_hung_renderer_is_restarted_once_then_reported(app_module, monkeypatch):
     """The real renderer made to hang (its Chromium stopped with SIGSTOP): the picture comes from a restarted one;
     if that hangs too, one sentence says so instead of waiting for ever."""
-    import signal  # noqa: PLC0415
+    import signal
 
-    import plotly.graph_objects as go  # noqa: PLC0415
-    import psutil  # noqa: PLC0415
+    import plotly.graph_objects as go
+    import psutil
 
-    from reports import briefing  # noqa: PLC0415
+    from reports import briefing
+
     fig = go.Figure(go.Bar(x=["西安市", "宝鸡市"], y=[3, 1]))
-    assert briefing._png(fig, (400, 300), "测试").startswith(b"\x89PNG")  # noqa: SLF001  (the renderer is warm)
+    assert briefing._png(fig, (400, 300), "测试").startswith(b"\x89PNG")
 
     def stop_renderers() -> list:  # the renderer's own Chromium only (briefing._browsers), never a test's browser
-        stopped = list(briefing._browsers())  # noqa: SLF001
+        stopped = list(briefing._browsers())
         for p in stopped:
             p.send_signal(signal.SIGSTOP)
         return stopped
@@ -108,7 +120,7 @@ def test_a_hung_renderer_is_restarted_once_then_reported(app_module, monkeypatch
     assert hung
     started = time.monotonic()
     try:
-        png = briefing._png(fig, (400, 300), "测试")  # noqa: SLF001
+        png = briefing._png(fig, (400, 300), "测试")
     finally:
         for p in hung:
             with contextlib.suppress(psutil.Error):
@@ -131,12 +143,12 @@ def test_a_hung_renderer_is_restarted_once_then_reported(app_module, monkeypatch
     started = time.monotonic()
     try:
         with pytest.raises(briefing.RenderTimeout, match="生成超时"):
-            briefing._png(fig, (400, 300), "测试")  # noqa: SLF001
+            briefing._png(fig, (400, 300), "测试")
         assert time.monotonic() - started < 60
     finally:
         done.set()
         stopper.join()
-        for p in stopped + list(briefing._browsers()):  # noqa: SLF001
+        for p in stopped + list(briefing._browsers()):
             with contextlib.suppress(psutil.Error):
                 p.kill()
-        briefing._renderer = None  # noqa: SLF001  (the next picture starts a fresh renderer)
+        briefing._renderer = None

@@ -1,11 +1,11 @@
 """`/` in Debian's headless chromium, used as a duty officer would: pick a region and a day, watch every view follow."""
+
 from __future__ import annotations
 
 import json
 import re
 
 from playwright.sync_api import expect
-
 from waiting import callbacks_done, map_drawn, until
 
 
@@ -41,22 +41,27 @@ def test_region_and_date_drive_every_view(server_url, page, artifacts):
     page.locator(".dash-dropdown-option", has_text=re.compile("^汉中市$")).click()
     expect(page.locator("#kpi-confirmed")).to_have_text("25")
     expect(page.locator("#kpi-region")).to_have_text("汉中市")
-    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.title.text"
-                           ".startsWith('汉中市')")
-    page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot').data[4].locations[0]"
-                           " === '610700'")  # the map outlines the chosen unit and zooms to it
+    page.wait_for_function(
+        "() => document.querySelector('#trend-chart .js-plotly-plot').layout.title.text.startsWith('汉中市')"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#region-map .js-plotly-plot').data[4].locations[0] === '610700'"
+    )  # the map outlines the chosen unit and zooms to it
     assert "region=610700" in page.url
 
     # date: one day on, then a click in the unit table, then back through the URL
     page.click("#date-next")
     expect(page.locator("#as-of")).to_have_text("截至2020年2月16日24时")
-    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0"
-                           ".startsWith('2020-02-16')")
+    page.wait_for_function(
+        "() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0.startsWith('2020-02-16')"
+    )
     assert "date=2020-02-16" in page.url
     page.locator("#unit-table").get_by_role("button", name="西安市", exact=True).click()
     expect(page.locator("#kpi-confirmed")).to_have_text("117")  # 西安 on 2月16日
-    page.wait_for_function("() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
-                           " return d.z[d.locations.indexOf('610100')] === 117; }")
+    page.wait_for_function(
+        "() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
+        " return d.z[d.locations.indexOf('610100')] === 117; }"
+    )
     map_drawn(page)
     page.screenshot(path=str(artifacts / "dashboard_xian_1920x1080.png"))
 
@@ -65,7 +70,9 @@ def test_region_and_date_drive_every_view(server_url, page, artifacts):
     expect(page.locator("#kpi-confirmed")).to_have_text("117", timeout=20_000)
     expect(page.locator("#as-of")).to_have_text("截至2020年2月16日24时")
 
-    outside = [u for u in page.requests if not re.match(r"^(http://127\.0\.0\.1[:/]|blob:http://127\.0\.0\.1|data:)", u)]
+    outside = [
+        u for u in page.requests if not re.match(r"^(http://127\.0\.0\.1[:/]|blob:http://127\.0\.0\.1|data:)", u)
+    ]
     assert outside == []
     assert not [e for e in page.errors if "WebGL" not in e and "GL Driver" not in e], page.errors
 
@@ -100,6 +107,7 @@ def test_date_controls_step_and_stay_in_range(server_url, page):
 def _api_confirmed(server_url, region, day) -> int:
     import json
     import urllib.request
+
     with urllib.request.urlopen(f"{server_url}/api/v1/summary?region={region}&date={day}") as response:
         return json.load(response)["confirmed_cum"]
 
@@ -108,10 +116,13 @@ def test_date_steps_recolour_the_map_in_the_browser_and_playback_follows(server_
     """A date step recolours the map from the day values the page holds (no map request); play steps the days
     with the map, the KPIs and the trend marker in step, and pause stops it. Numbers checked against the API."""
     answered = []
-    page.on("response", lambda r: "_dash-update-component" in r.url and answered.append(r.request.post_data_json["output"]))
+    page.on(
+        "response", lambda r: "_dash-update-component" in r.url and answered.append(r.request.post_data_json["output"])
+    )
     page.goto(f"{server_url}/?region=610000&date=2020-02-10")
-    expect(page.locator("#kpi-confirmed")).to_have_text(str(_api_confirmed(server_url, "610000", "2020-02-10")),
-                                                        timeout=20_000)
+    expect(page.locator("#kpi-confirmed")).to_have_text(
+        str(_api_confirmed(server_url, "610000", "2020-02-10")), timeout=20_000
+    )
     expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=20_000)
     page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5")
     until(page, lambda: "map-days.data" in answered, what="the day values of the view (after the map)")
@@ -120,15 +131,17 @@ def test_date_steps_recolour_the_map_in_the_browser_and_playback_follows(server_
     page.on("request", lambda r: r.method == "POST" and sent.append(r.post_data_json["output"]))
     page.click("#date-next")
     expect(page.locator("#as-of")).to_have_text("截至2020年2月11日24时")
-    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0"
-                           ".startsWith('2020-02-11')")
+    page.wait_for_function(
+        "() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0.startsWith('2020-02-11')"
+    )
     assert _map_values(page)["610100"] == _api_confirmed(server_url, "610100", "2020-02-11")
     # the forecast fan moves to the new day inside the drawn chart: the 14 medians the API gives for that origin
     fan = page.wait_for_function("""() => {
         const gd = document.querySelector('#trend-chart .js-plotly-plot');
         const t = gd && gd.data.find((d) => d.meta && d.meta.forecast === 'median');
         return t && String(t.x[0]).startsWith('2020-02-12') && Array.from(t.y); }""")
-    import urllib.request  # noqa: PLC0415
+    import urllib.request
+
     with urllib.request.urlopen(f"{server_url}/api/v1/forecast?region=610000&date=2020-02-11") as response:
         assert fan.json_value() == [row["median"] for row in json.load(response)]
     assert not [o for o in sent if "region-map.figure" in o or "trend-chart.figure" in o], sent
@@ -158,8 +171,9 @@ def test_date_steps_into_the_next_block_of_days_recolour_without_map_requests(se
     """The page holds the day values of the chosen day's block of days and the blocks either side: stepping over
     a block's edge still recolours at once, and the page asks for the window around the new block (not the map)."""
     asked = []
-    page.on("request", lambda r: r.method == "POST" and "_dash-update-component" in r.url
-            and asked.append(r.post_data_json))
+    page.on(
+        "request", lambda r: r.method == "POST" and "_dash-update-component" in r.url and asked.append(r.post_data_json)
+    )
     page.goto(f"{server_url}/?region=610100&date=2020-03-03")  # the range starts 2020-01-01: block 1 is 3月5日 on
     page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5")
     until(page, lambda: any(a["output"] == "map-days.data" for a in asked), what="the day values of the view")
@@ -172,15 +186,21 @@ def test_date_steps_into_the_next_block_of_days_recolour_without_map_requests(se
     assert _map_values(page)["610100"] == _api_confirmed(server_url, "610100", "2020-03-06")
     outputs = [a["output"] for a in asked]
     assert "region-map.figure" not in outputs, outputs
-    blocks = [i["value"]["index"] for a in asked if a["output"] == "map-days.data" for i in a["inputs"]
-              if i["id"] == "map-days-block"]
+    blocks = [
+        i["value"]["index"]
+        for a in asked
+        if a["output"] == "map-days.data"
+        for i in a["inputs"]
+        if i["id"] == "map-days-block"
+    ]
     assert blocks == [1], outputs  # one request, on the step into the next block
 
 
 def _drawn(page, sources=("trace-0", "trace-3", "fever_clinic-circle")) -> dict:
     """What MapLibre holds to draw once it is idle: per source, each region's fill colour as the layer's paint reads
     it (feature state first, then the feature's own), or the number of points."""
-    return page.evaluate("""async (sources) => {
+    return page.evaluate(
+        """async (sources) => {
         const map = document.querySelector('#region-map .js-plotly-plot')._fullLayout.map._subplot.map;
         while (!map.loaded()) await new Promise(r => setTimeout(r, 100));
         return Object.fromEntries(await Promise.all(sources.map(async source => {
@@ -188,7 +208,9 @@ def _drawn(page, sources=("trace-0", "trace-3", "fever_clinic-circle")) -> dict:
             if (source.endsWith('-circle')) return [source, features.length];
             return [source, Object.fromEntries(features.map(f => [f.id,
                 map.getFeatureState({source: 'source-' + source, id: f.id}).fc || f.properties.fc]))];
-        }))); }""", list(sources))
+        }))); }""",
+        list(sources),
+    )
 
 
 def test_map_after_date_steps_draws_what_a_fresh_page_draws(server_url, page, browser):
@@ -206,8 +228,10 @@ def test_map_after_date_steps_draws_what_a_fresh_page_draws(server_url, page, br
         for day in ("9", "10", "11"):
             page.click("#date-next")
             expect(page.locator("#as-of")).to_have_text(f"截至2020年2月{day}日24时")
-        page.wait_for_function("() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
-                               f" return d.z[d.locations.indexOf('610100')] === {_api_confirmed(server_url, '610100', '2020-02-11')}; }}")
+        page.wait_for_function(
+            "() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
+            f" return d.z[d.locations.indexOf('610100')] === {_api_confirmed(server_url, '610100', '2020-02-11')}; }}"
+        )
         map_drawn(page)
         stepped = _drawn(page)
 
@@ -231,13 +255,16 @@ def test_trend_views_risk_map_and_ranking(server_url, page, artifacts):
     expect(page.locator("#kpi-confirmed")).to_have_text("173", timeout=20_000)
     page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot')?.data?.length > 0")
     page.get_by_label("Rt", exact=True).check()
-    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot').layout.title.text"
-                           ".includes('实时再生数')")
+    page.wait_for_function(
+        "() => document.querySelector('#trend-chart .js-plotly-plot').layout.title.text.includes('实时再生数')"
+    )
     assert "trend=rt" in page.url
     page.click("#metric-select")
     page.locator(".dash-dropdown-option", has_text="风险等级").click()
-    page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot').layout.coloraxis"
-                           ".colorbar.ticktext?.join(',') === '低风险,中风险,高风险'")
+    page.wait_for_function(
+        "() => document.querySelector('#region-map .js-plotly-plot').layout.coloraxis"
+        ".colorbar.ticktext?.join(',') === '低风险,中风险,高风险'"
+    )
     expect(page.locator("#map-note")).to_contain_text("2020年2月17日")
     expect(page.locator("#assessment")).to_contain_text("高风险 1")
     # sort the ranking by Rt, largest first: 西安 (1.52) then 汉中 (1.36)
@@ -261,25 +288,33 @@ def test_flow_views_follow_region_and_origin_clicks(server_url, page, artifacts)
     expect(page.locator("#kpi-confirmed")).not_to_be_empty(timeout=20_000)
     # below the fold the flow views wait; scrolled into view, they catch up with the region and day
     page.locator("section.flows").scroll_into_view_if_needed()
-    page.wait_for_function("() => (document.querySelector('#flow-chart .js-plotly-plot')?.layout?.title?.text || '')"
-                           ".startsWith('西安市 1月20日')", timeout=30_000)
+    page.wait_for_function(
+        "() => (document.querySelector('#flow-chart .js-plotly-plot')?.layout?.title?.text || '')"
+        ".startsWith('西安市 1月20日')",
+        timeout=30_000,
+    )
     expect(page.locator("#flow-table tbody tr").first).to_contain_text("咸阳市")
     # the other flow charts draw on their own (plotly renders each graph when its answer arrives)
-    page.wait_for_function("() => (document.querySelector('#scale-chart .js-plotly-plot')?.layout?.title?.text || '')"
-                           ".startsWith('西安市')")
+    page.wait_for_function(
+        "() => (document.querySelector('#scale-chart .js-plotly-plot')?.layout?.title?.text || '').startsWith('西安市')"
+    )
     # a click on an origin in the ranking highlights it on the flow map and in the table
     page.locator("#flow-table").get_by_role("button", name="北京市", exact=True).click()
     expect(page.locator("#flow-table tr.highlight")).to_contain_text("北京市")
-    page.wait_for_function("() => { const d = document.querySelector('#flow-chart .js-plotly-plot').data;"
-                           " return d[d.length - 1].line && d[d.length - 1].line.color === '#1f3a93'; }")
+    page.wait_for_function(
+        "() => { const d = document.querySelector('#flow-chart .js-plotly-plot').data;"
+        " return d[d.length - 1].line && d[d.length - 1].line.color === '#1f3a93'; }"
+    )
     map_drawn(page, "#flow-chart")
     page.locator(".flows").screenshot(path=str(artifacts / "flows_xian_0120.png"))
     # another region: every flow view follows
     page.locator("#unit-table").get_by_role("button", name="汉中市", exact=True).click()
-    page.wait_for_function("() => (document.querySelector('#flow-chart .js-plotly-plot')?.layout?.title?.text || '')"
-                           ".startsWith('汉中市')")
-    page.wait_for_function("() => (document.querySelector('#scale-chart .js-plotly-plot')?.layout?.title?.text || '')"
-                           ".startsWith('汉中市')")
+    page.wait_for_function(
+        "() => (document.querySelector('#flow-chart .js-plotly-plot')?.layout?.title?.text || '').startsWith('汉中市')"
+    )
+    page.wait_for_function(
+        "() => (document.querySelector('#scale-chart .js-plotly-plot')?.layout?.title?.text || '').startsWith('汉中市')"
+    )
     page.wait_for_function("() => document.querySelector('#import-chart .js-plotly-plot')?.data?.length > 0")
     bars = page.evaluate("() => document.querySelector('#import-chart .js-plotly-plot').data[0].marker.color")
     assert "#1f3a93" in bars  # 汉中's bar is the highlighted one in the importation ranking
@@ -290,8 +325,11 @@ def test_first_load_stays_within_budget(server_url, page):
     """An officer on a slow intranet link: the first load of `/` (scripts, boundaries, data) stays under 1.5 MB
     over the wire, and the boundary files come compressed and cacheable."""
     page.goto(f"{server_url}/?region=610000&date=2020-02-15")
-    page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5"
-                           " && document.querySelector('#region-map .maplibregl-canvas')", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5"
+        " && document.querySelector('#region-map .maplibregl-canvas')",
+        timeout=30_000,
+    )
     callbacks_done(page)  # every answer of the first load in, and the map's boundaries loaded and drawn
     map_drawn(page)
     entries = page.evaluate("""() => performance.getEntriesByType('navigation').concat(

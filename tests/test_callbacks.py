@@ -1,4 +1,5 @@
 """Callbacks as plain functions: what the page would show after each interaction."""
+
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -11,6 +12,7 @@ from views import assessment, kpis, maps, ranking, trends
 @pytest.fixture(scope="module")
 def cb(app_module):
     import callbacks.dashboard as cb
+
     return cb
 
 
@@ -62,11 +64,15 @@ def test_date_change_patches_values_only(cb):
 
 
 def test_view_state_round_trips_through_the_url():
-    state = view_state.parse({"region": "610100", "date": "2020-02-15", "metric": "active",
-                              "layers": "pharmacy,fever_clinic"}, "2020-01-22", "2020-12-07")
+    state = view_state.parse(
+        {"region": "610100", "date": "2020-02-15", "metric": "active", "layers": "pharmacy,fever_clinic"},
+        "2020-01-22",
+        "2020-12-07",
+    )
     assert state.layers == ("fever_clinic", "pharmacy")
-    again = view_state.parse(dict(p.split("=") for p in state.query()[1:].replace("%2C", ",").split("&")),
-                             "2020-01-22", "2020-12-07")
+    again = view_state.parse(
+        dict(p.split("=") for p in state.query()[1:].replace("%2C", ",").split("&")), "2020-01-22", "2020-12-07"
+    )
     assert again == state
     bad = view_state.parse({"region": "x", "date": "nonsense", "metric": "y"}, "2020-01-22", "2020-12-07")
     assert (bad.region, bad.date, bad.metric) == ("610000", "2020-12-07", "confirmed_cum")
@@ -102,8 +108,7 @@ def test_ranking_table_sorts_and_downloads(cb):
     by_risk = ranking.ranking_cells("2020-02-15", "", "risk_level", False)
     assert by_risk["cells"][(0, "risk_level")] == "高风险"
     assert ranking.next_sort({"column": "rt", "ascending": False}, "rt") == {"column": "rt", "ascending": True}
-    assert ranking.next_sort({"column": "rt", "ascending": False}, "new_7d") == {"column": "new_7d",
-                                                                                 "ascending": False}
+    assert ranking.next_sort({"column": "rt", "ascending": False}, "new_7d") == {"column": "new_7d", "ascending": False}
     download = ranking.ranking_download("2020-02-15", {"column": "confirmed_cum", "ascending": False}, "csv")
     lines = download["content"].lstrip("\ufeff").splitlines()
     assert lines[0].split(",")[:4] == ["截至日期", "地区代码", "地区", "累计确诊"]
@@ -113,6 +118,7 @@ def test_ranking_table_sorts_and_downloads(cb):
     import io
 
     import openpyxl
+
     sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"]))).active
     assert [c.value for c in sheet[1]][:4] == ["截至日期", "地区代码", "地区", "累计确诊"]
     assert sheet.cell(2, 3).value == "西安市" and sheet.cell(2, 2).value == "610100"  # sorted by Rt, codes as text
@@ -129,49 +135,68 @@ def test_assessment_strip(cb):
 
 def _trend_request(region: str) -> bytes:
     import json
-    return json.dumps({
-        "output": "..trend-chart.figure...trend-note.children..",
-        "outputs": [{"id": "trend-chart", "property": "figure"}, {"id": "trend-note", "property": "children"}],
-        "inputs": [{"id": "region-select", "property": "value", "value": region},
-                   {"id": "trend-view", "property": "value", "value": "region"},
-                   {"id": "trend-options", "property": "value", "value": []},
-                   {"id": "compare-select", "property": "value", "value": []},
-                   {"id": "page-version", "property": "data", "value": None},
-                   {"id": "palette-select", "property": "value", "value": "standard"}],
-        "state": [{"id": "date-select", "property": "value", "value": "2020-02-15"}],
-        "changedPropIds": ["region-select.value"]}, separators=(",", ":"), ensure_ascii=False).encode()
+
+    return json.dumps(
+        {
+            "output": "..trend-chart.figure...trend-note.children..",
+            "outputs": [{"id": "trend-chart", "property": "figure"}, {"id": "trend-note", "property": "children"}],
+            "inputs": [
+                {"id": "region-select", "property": "value", "value": region},
+                {"id": "trend-view", "property": "value", "value": "region"},
+                {"id": "trend-options", "property": "value", "value": []},
+                {"id": "compare-select", "property": "value", "value": []},
+                {"id": "page-version", "property": "data", "value": None},
+                {"id": "palette-select", "property": "value", "value": "standard"},
+            ],
+            "state": [{"id": "date-select", "property": "value", "value": "2020-02-15"}],
+            "changedPropIds": ["region-select.value"],
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
 
 
 def test_a_repeated_pure_callback_is_answered_from_the_cache(cb, app_module, monkeypatch):
     """The same trend request again gets the answer sent before without running the callback; another region
     still runs it; a callback with side effects (an export) is never answered from the cache."""
     import json
+
     client = app_module.server.test_client()
     client.get("/")  # the page visit sets the CSRF cookie Dash's renderer sends back as X-CSRFToken
     csrf = {"X-CSRFToken": client.get_cookie("_csrf_token").value}
-    first = client.post("/_dash-update-component", data=_trend_request("610900"), content_type="application/json",
-                        headers=csrf)
+    first = client.post(
+        "/_dash-update-component", data=_trend_request("610900"), content_type="application/json", headers=csrf
+    )
     assert first.status_code == 200 and "安康市" in json.dumps(first.get_json(), ensure_ascii=False)
 
     def must_not_run(*_a, **_k):
         raise AssertionError("the callback ran again")
 
     monkeypatch.setattr(cb, "shared_trend", must_not_run)
-    again = client.post("/_dash-update-component", data=_trend_request("610900"), content_type="application/json",
-                        headers=csrf)
+    again = client.post(
+        "/_dash-update-component", data=_trend_request("610900"), content_type="application/json", headers=csrf
+    )
     assert again.status_code == 200 and again.get_data() == first.get_data()
-    other = client.post("/_dash-update-component", data=_trend_request("610800"), content_type="application/json",
-                        headers=csrf)
+    other = client.post(
+        "/_dash-update-component", data=_trend_request("610800"), content_type="application/json", headers=csrf
+    )
     assert other.status_code == 500  # not in the cache: the callback ran (and was stopped)
 
     from data import cache
+
     assert cache.is_pure_callback(b'{"output":"region-map.figure","outputs":{}}')
     assert cache.is_pure_callback(_trend_request("610100"))
-    assessment = ('..{"part":["ALL"],"type":"assess-item"}.hidden...{"part":["ALL"],"type":"assess"}.children'
-                  '...{"part":["ALL"],"type":"assess"}.hidden...{"part":["ALL"],"type":"assess"}.className..')
+    assessment = (
+        '..{"part":["ALL"],"type":"assess-item"}.hidden...{"part":["ALL"],"type":"assess"}.children'
+        '...{"part":["ALL"],"type":"assess"}.hidden...{"part":["ALL"],"type":"assess"}.className..'
+    )
     assert cache.is_pure_callback(json.dumps({"output": assessment}).encode())  # the whole id, as the page sends it
-    for side_effect in (b'{"output":"data-download.data"}', b'{"output":"table-download.data"}',
-                        b'{"output":"upload-result.children"}', b'{"inputs":[],"output":"region-map.figure"}'):
+    for side_effect in (
+        b'{"output":"data-download.data"}',
+        b'{"output":"table-download.data"}',
+        b'{"output":"upload-result.children"}',
+        b'{"inputs":[],"output":"region-map.figure"}',
+    ):
         assert not cache.is_pure_callback(side_effect)
 
 
@@ -182,6 +207,7 @@ def test_map_days_hold_what_the_map_draws_on_each_day(cb):
 
     from data import queries
     from figures.maps import DAY_BLOCK
+
     start, end = queries.view_range()
     block = (dt.date(2020, 2, 16) - start).days // DAY_BLOCK
     days = maps.map_days("610100", "confirmed_cum", block)
@@ -191,15 +217,20 @@ def test_map_days_hold_what_the_map_draws_on_each_day(cb):
     assert days["key"] == "610100|confirmed_cum" and len(days["frames"]) < len(days["days"])  # repeats shared
     for day in days["days"]:  # against the map built for that day alone
         assert days["frames"][days["days"][day]] == maps.day_values(
-            maps.build_map("610100", day, "confirmed_cum", [])), day
+            maps.build_map("610100", day, "confirmed_cum", [])
+        ), day
     latest = maps.clean_block(None)
     province = maps.map_days("610000", "importation_risk", latest)
-    assert end.isoformat() in province["days"] and len(province["days"]) == DAY_BLOCK + (end - start).days % DAY_BLOCK + 1
+    assert (
+        end.isoformat() in province["days"] and len(province["days"]) == DAY_BLOCK + (end - start).days % DAY_BLOCK + 1
+    )
     for day in ("2020-01-25", "2020-12-07"):  # the first and the latest blocks
-        values = maps.map_days("610000", "importation_risk",
-                               maps.clean_block((dt.date.fromisoformat(day) - start).days // DAY_BLOCK))
+        values = maps.map_days(
+            "610000", "importation_risk", maps.clean_block((dt.date.fromisoformat(day) - start).days // DAY_BLOCK)
+        )
         assert values["frames"][values["days"][day]] == maps.day_values(
-            maps.build_map("610000", day, "importation_risk", [])), day
+            maps.build_map("610000", day, "importation_risk", [])
+        ), day
     xian = days["frames"][days["days"]["2020-02-16"]]
     units = dict(zip(xian["traces"][0]["locations"], xian["traces"][0]["z"]))
     assert units["610100"] == 117  # 西安 on 2月16日, as the KPI and the API say
@@ -209,6 +240,7 @@ def test_a_request_for_day_values_is_kept_inside_the_range(cb):
     """What the page sends for the block of days is checked: nonsense asks for the latest day's block."""
     from data import queries
     from figures.maps import DAY_BLOCK
+
     start, end = queries.view_range()
     latest = (end - start).days // DAY_BLOCK
     assert maps.clean_block({"size": DAY_BLOCK, "index": 1}) == 1 and maps.clean_block({"index": 0}) == 0

@@ -1,4 +1,5 @@
 """Daily figures from cumulative reports: the rules on hand-made series, and consistency on the real 2020 data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,11 @@ def _reports(rows):
 
 
 def test_new_cases_are_differences_of_cumulative_counts():
-    d = daily_from_cumulative(_reports([("2020-01-02", 2, 0, 0), ("2020-01-03", 5, 1, 0), ("2020-01-04", 9, 1, 1)]),
-                              "2020-01-01", "2020-01-04")
+    d = daily_from_cumulative(
+        _reports([("2020-01-02", 2, 0, 0), ("2020-01-03", 5, 1, 0), ("2020-01-04", 9, 1, 1)]),
+        "2020-01-01",
+        "2020-01-04",
+    )
     assert d["confirmed_cum"].tolist() == [0, 2, 5, 9]
     assert d["new_confirmed"].tolist() == [0, 2, 3, 4]
     assert d["status"].tolist() == ["before_first", "reported", "reported", "reported"]
@@ -24,8 +28,11 @@ def test_new_cases_are_differences_of_cumulative_counts():
 
 
 def test_a_drop_is_a_correction_not_a_negative_day():
-    d = daily_from_cumulative(_reports([("2020-01-01", 10, 0, 0), ("2020-01-02", 8, 0, 0), ("2020-01-03", 11, 0, 0)]),
-                              "2020-01-01", "2020-01-03")
+    d = daily_from_cumulative(
+        _reports([("2020-01-01", 10, 0, 0), ("2020-01-02", 8, 0, 0), ("2020-01-03", 11, 0, 0)]),
+        "2020-01-01",
+        "2020-01-03",
+    )
     assert (d["new_confirmed"] >= 0).all()
     assert d["correction_confirmed"].tolist() == [0, -2, 0]
     assert d["new_confirmed"].tolist() == [10, 0, 3]
@@ -44,8 +51,9 @@ def test_province_total_uses_its_own_row_before_the_switch_and_the_sum_after():
     days = ("2020-02-28", "2020-02-29", "2020-03-01", "2020-03-02")
     own = daily_from_cumulative(_reports([(d, 100 + i, 0, 0) for i, d in enumerate(days)]), days[0], days[-1])
     a = daily_from_cumulative(_reports([(d, 60, 0, 0) for d in days]), days[0], days[-1])
-    b = daily_from_cumulative(_reports([(days[0], 30, 0, 0), (days[1], 30, 0, 0), (days[3], 35, 0, 0)]), days[0],
-                              days[-1])
+    b = daily_from_cumulative(
+        _reports([(days[0], 30, 0, 0), (days[1], 30, 0, 0), (days[3], 35, 0, 0)]), days[0], days[-1]
+    )
     imported = daily_from_cumulative(_reports([(days[1], 5, 0, 0)]), days[0], days[-1])
     cum, basis = compose_total(own, [a, b], [imported], "2020-03-01")
     assert basis.tolist() == ["own_row", "own_row", "own_row", "sum_of_units"]  # 03-01: unit b missing
@@ -55,6 +63,7 @@ def test_province_total_uses_its_own_row_before_the_switch_and_the_sum_after():
 @pytest.fixture(scope="module")
 def case_data(app_module):
     from data import queries
+
     return queries.case_data()
 
 
@@ -79,8 +88,11 @@ def test_shipped_file_is_read_with_its_date_convention_and_categories():
     hancheng = rows[rows.source_name.isin(["韩城", "韩城市"])]
     assert set(hancheng.region_adcode) == {"610581"}
     assert set(rows[rows.source_name == "杨凌示范区"].region_adcode) == {"610403"}
-    kept = rows[(rows.as_of_date == pd.Timestamp("2020-02-06").date()) & (rows.region_adcode == "610000")
-                & (rows.category == "reported")]
+    kept = rows[
+        (rows.as_of_date == pd.Timestamp("2020-02-06").date())
+        & (rows.region_adcode == "610000")
+        & (rows.category == "reported")
+    ]
     assert kept.source_date.tolist() == [pd.Timestamp("2020-02-06").date()]  # the earlier source date
 
 

@@ -2,6 +2,7 @@
 ranking table, the downloads and the API's OpenAPI document show for a catalogued field is the catalogue's label
 or header. Each test walks what users see and compares it with the catalogue, so a label written again somewhere
 else, and later changed in one place only, fails here."""
+
 from __future__ import annotations
 
 import io
@@ -14,18 +15,26 @@ from data.catalogue import title
 
 DAY = "2020-02-15"
 # the OpenAPI document's row schemas -> the data set each describes
-SCHEMAS = {"Region": "regions", "Summary": "summary", "Flow": "flows", "Coverage": "coverage",
-           "Adequacy": "adequacy", "Alert": "alerts", "ReportingStatus": "reporting"}
+SCHEMAS = {
+    "Region": "regions",
+    "Summary": "summary",
+    "Flow": "flows",
+    "Coverage": "coverage",
+    "Adequacy": "adequacy",
+    "Alert": "alerts",
+    "ReportingStatus": "reporting",
+}
 
 
 def _components(layout):
     yield layout
-    yield from layout._traverse()  # noqa: SLF001  (Dash has no public walk over a layout)
+    yield from layout._traverse()
 
 
 @pytest.fixture(scope="module")
 def layout(app_module):
     from layouts.validation import validation_layout
+
     with app_module.server.test_request_context("/"):
         return validation_layout()
 
@@ -41,11 +50,13 @@ def test_a_name_alone_finds_one_field_of_a_regions_day():
 def test_the_metric_select_offers_the_catalogues_map_metrics_by_their_labels(layout):
     select = next(c for c in _components(layout) if getattr(c, "id", None) == "metric-select")
     assert [(o["value"], o["label"]) for o in select.options] == [
-        (name, catalogue.label(name)) for name in catalogue.MAP_METRICS]
+        (name, catalogue.label(name)) for name in catalogue.MAP_METRICS
+    ]
 
 
 def test_the_maps_colour_axis_says_the_catalogues_label_and_unit():
     from figures.metrics import colour_axis
+
     for name in catalogue.MAP_METRICS:
         field = catalogue.field_named(name)
         text = colour_axis(name, pd.Series([0.0, 1.0, 2.0]))["colorbar"]["title"]["text"]
@@ -55,6 +66,7 @@ def test_the_maps_colour_axis_says_the_catalogues_label_and_unit():
 def test_every_map_metric_has_values_to_colour_by(app_module):
     """A metric in the catalogue's list is a column of the day's frame the map reads: catalogued and computed."""
     from data import queries
+
     assert set(catalogue.MAP_METRICS) <= set(queries.on_day(DAY, "unit").columns)
 
 
@@ -62,6 +74,7 @@ def test_the_ranking_tables_headers_are_the_catalogues(app_module):
     from data import queries
     from figures import tables
     from views.ranking import ranking_cells
+
     heads = ranking_cells(DAY, "610100", "confirmed_cum", False)["heads"]
     assert heads == {c: title(c) + ("▼" if c == "confirmed_cum" else "") for c in ("name", *tables.RANKING_COLUMNS)}
     # its download: the same columns under the same headers, after the date and the region
@@ -75,6 +88,7 @@ def test_the_chart_downloads_column_titles_are_the_catalogues(app_module):
     from figures import tables
     from views.resources import DOWNLOAD_COLUMNS
     from views.resources import download_table as adequacy_download
+
     map_table = chart_table("region-map", "610000", DAY)
     assert map_table.columns.tolist() == [title(c) for c in ("date", "adcode", "name", *catalogue.MAP_METRICS)]
     trend = chart_table("trend-chart", "610100", DAY)
@@ -85,7 +99,8 @@ def test_the_chart_downloads_column_titles_are_the_catalogues(app_module):
     shown = dict(zip(DOWNLOAD_COLUMNS, adequacy[3:]))
     # the two shares are downloaded as ratios and say so; every other catalogued column has the catalogue's header
     assert {c: shown[c] for c in catalogued if c not in ("clinic_load", "covered_share")} == {
-        c: title(c, "adequacy") for c in catalogued if c not in ("clinic_load", "covered_share")}
+        c: title(c, "adequacy") for c in catalogued if c not in ("clinic_load", "covered_share")
+    }
     assert shown["clinic_load"].startswith(title("clinic_load", "adequacy"))
 
 

@@ -1,6 +1,7 @@
 """Every server callback is declared where it is defined (callbacks/declare.py): what calling it needs, whether each
 call is audited, whether its answer may come from the shared cache; the registries the gate and the cache read are
 those declarations. And every id a callback names is in the validation layout (layouts/validation.py)."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,11 @@ def callback_map(app_module):
 
 def _server_callbacks(callback_map) -> dict:
     """Dash's callbacks that run on the server (a clientside one has no function), by id, without Dash's own."""
-    return {key: spec for key, spec in callback_map.items() if spec.get("callback") is not None
-            and ROUTER not in key and spec["callback"].__name__ != "cancel_call"}
+    return {
+        key: spec
+        for key, spec in callback_map.items()
+        if spec.get("callback") is not None and ROUTER not in key and spec["callback"].__name__ != "cancel_call"
+    }
 
 
 def test_every_server_callback_is_declared(callback_map):
@@ -40,8 +44,11 @@ def test_every_server_callback_is_declared(callback_map):
 
 
 def test_the_cancel_of_a_background_job_needs_what_starting_it_needs(callback_map):
-    cancels = [spec["callback"] for spec in callback_map.values()
-               if spec.get("callback") is not None and spec["callback"].__name__ == "cancel_call"]
+    cancels = [
+        spec["callback"]
+        for spec in callback_map.values()
+        if spec.get("callback") is not None and spec["callback"].__name__ == "cancel_call"
+    ]
     assert cancels, "the briefing pack can be cancelled"
     for func in cancels:
         assert roles.callback_permission(func.__module__, func.__name__) == ("export", None)
@@ -66,11 +73,15 @@ def _outputs(key: str) -> list[dict]:
 def test_the_audited_callbacks_are_the_downloads(app_module, callback_map):
     """Whatever hands a file out of the system is written to the audit log, and only that."""
     from layouts.validation import validation_layout
+
     with app_module.server.test_request_context("/"):
         downloads = _downloads(validation_layout())
     assert len(downloads) >= 6
-    writes_a_download = {key for key in _server_callbacks(callback_map)
-                         if any(o["id"] in downloads and o["property"].split("@")[0] == "data" for o in _outputs(key))}
+    writes_a_download = {
+        key
+        for key in _server_callbacks(callback_map)
+        if any(o["id"] in downloads and o["property"].split("@")[0] == "data" for o in _outputs(key))
+    }
     audited = {key for key, declared in declare.DECLARATIONS.items() if declared.audit}
     assert audited == writes_a_download
     assert roles.audited() == {d.name: d.audit for d in declare.DECLARATIONS.values() if d.audit}
@@ -89,8 +100,11 @@ def test_the_cached_callbacks_are_the_declared_ones(callback_map):
 
 
 def test_a_declaration_states_a_known_permission_and_a_consistent_cache():
-    for bad in ({"permission": "everything"}, {"permission": "view", "cache": "browser"},
-                {"permission": "export", "audit": "导出", "cache": declare.SHARED}):
+    for bad in (
+        {"permission": "everything"},
+        {"permission": "view", "cache": "browser"},
+        {"permission": "export", "audit": "导出", "cache": declare.SHARED},
+    ):
         with pytest.raises(ValueError):
             declare.declared_callback(**bad)
 
@@ -103,6 +117,7 @@ def test_every_id_a_callback_names_is_in_the_validation_layout(app_module, callb
     outputs, inputs and states is a component of some page (pattern-matching ids excepted: callbacks make those),
     and the property is one that component has."""
     from layouts.validation import validation_layout
+
     with app_module.server.test_request_context("/"):
         layout = validation_layout()
     components = {c.id: c for c in _components(layout) if isinstance(getattr(c, "id", None), str)}

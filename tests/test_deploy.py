@@ -2,6 +2,7 @@
 deploy/nginx.conf (Debian's nginx; the upstream port, the listen port and the log/pid paths substituted into a
 copy). Through nginx: the page, a callback, a compressed and long-cached Dash bundle, the API; and both workers
 answer. Skipped only where nginx is not installed and this is not CI (in CI, scripts/setup.sh installs it)."""
+
 from __future__ import annotations
 
 import gzip
@@ -20,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, _free_port
 
 NGINX = Path("/usr/sbin/nginx")
@@ -38,7 +38,7 @@ def _wait(url: str, proc: subprocess.Popen, log: Path, seconds: float = 120) -> 
             return
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(log.read_text()[-4000:])
+                raise RuntimeError(log.read_text()[-4000:]) from None
             time.sleep(0.3)
     raise RuntimeError(f"{url} did not answer within {seconds} s:\n{log.read_text()[-4000:]}")
 
@@ -47,8 +47,9 @@ def nginx_conf(app_port: int, port: int, prefix: Path) -> str:
     """deploy/nginx.conf with this test's ports and paths; every substitution must apply, so a change to the
     shape of the file shows here."""
     text = (ROOT / "deploy" / "nginx.conf").read_text()
-    temp = "".join(f"    {kind}_temp_path {prefix}/{kind};\n"
-                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "".join(
+        f"    {kind}_temp_path {prefix}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     substitutions = [
         (r"^user www-data;$", "user root;" if os.geteuid() == 0 else ""),
         (r"^pid /run/nginx\.pid;$", f"pid {prefix}/nginx.pid;"),
@@ -65,13 +66,25 @@ def nginx_conf(app_port: int, port: int, prefix: Path) -> str:
 
 def gunicorn(tmp: Path, port: int, threads: int, **env) -> tuple[subprocess.Popen, Path]:
     """`gunicorn -c gunicorn.conf.py app:server` with two workers on a fresh store in tmp; (process, its log)."""
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2",
-           "GUNICORN_THREADS": str(threads), "LOG_LEVEL": "WARNING", "DATABASE_URL": f"sqlite:///{tmp}/app.sqlite",
-           **env}
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": str(threads),
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"sqlite:///{tmp}/app.sqlite",
+        **env,
+    }
     env.pop("CACHE_REDIS_URL", None)  # this store is its own; a shared cache would mix it with another
     log = tmp / "gunicorn.log"
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=ROOT,
-                            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     return proc, log
 
 
@@ -83,22 +96,33 @@ def deployed():
     access_log = tmp / "access.log"
     # as an office deploys it: an account and a full SECRET_KEY (the local demo is never served through a proxy),
     # and PROXY_COUNT=1 so the app sees the client's address nginx forwards
-    from data import store  # noqa: PLC0415
-    from security import accounts  # noqa: PLC0415
+    from data import store
+    from security import accounts
+
     accounts.create_user(*ADMIN, "data_admin", eng=store.engine(f"sqlite:///{tmp}/app.sqlite"))
-    app, app_log = gunicorn(tmp, app_port, threads=2, GUNICORN_ACCESS_LOG=str(access_log), PROXY_COUNT="1",
-                            SECRET_KEY="deploy-test-secret-key-0123456789abcdef0123456789")
+    app, app_log = gunicorn(
+        tmp,
+        app_port,
+        threads=2,
+        GUNICORN_ACCESS_LOG=str(access_log),
+        PROXY_COUNT="1",
+        SECRET_KEY="deploy-test-secret-key-0123456789abcdef0123456789",
+    )
     conf = tmp / "nginx.conf"
     conf.write_text(nginx_conf(app_port, port, tmp))
     nginx_log = tmp / "nginx.log"
     web = None
     try:
         _wait(f"http://127.0.0.1:{app_port}/health", app, app_log, 180)
-        check = subprocess.run([str(NGINX), "-t", "-q", "-c", str(conf), "-p", str(tmp)], capture_output=True,
-                               text=True)
+        check = subprocess.run(
+            [str(NGINX), "-t", "-q", "-c", str(conf), "-p", str(tmp)], capture_output=True, text=True
+        )
         assert check.returncode == 0, check.stderr
-        web = subprocess.Popen([str(NGINX), "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"],
-                               stdout=nginx_log.open("w"), stderr=subprocess.STDOUT)
+        web = subprocess.Popen(
+            [str(NGINX), "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"],
+            stdout=nginx_log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         _wait(f"http://127.0.0.1:{port}/health", web, nginx_log, 30)
         yield f"http://127.0.0.1:{port}", access_log
     finally:
@@ -155,17 +179,24 @@ def test_callback_through_nginx(deployed):
     """The wall's data-version poll (a real callback of the app) with a stale version: answered with the current
     one, compressed by nginx."""
     url, _ = deployed
-    body = json.dumps({"output": "data-version.data", "outputs": {"id": "data-version", "property": "data"},
-                       "inputs": [{"id": "data-poll", "property": "n_intervals", "value": 1}],
-                       "changedPropIds": ["data-poll.n_intervals"],
-                       "state": [{"id": "data-version", "property": "data", "value": "stale"}]}).encode()
+    body = json.dumps(
+        {
+            "output": "data-version.data",
+            "outputs": {"id": "data-version", "property": "data"},
+            "inputs": [{"id": "data-poll", "property": "n_intervals", "value": 1}],
+            "changedPropIds": ["data-poll.n_intervals"],
+            "state": [{"id": "data-version", "property": "data", "value": "stale"}],
+        }
+    ).encode()
     browser = signed_in(url)  # the page visit sets the CSRF cookie Dash echoes as X-CSRFToken
     browser.open(f"{url}/", timeout=30).read()
     jar = next(h.cookiejar for h in browser.handlers if isinstance(h, urllib.request.HTTPCookieProcessor))
     token = next(c.value for c in jar if c.name == "_csrf_token")
-    request = urllib.request.Request(f"{url}/_dash-update-component", data=body,
-                                     headers={"Content-Type": "application/json", "Accept-Encoding": "gzip",
-                                              "X-CSRFToken": token})
+    request = urllib.request.Request(
+        f"{url}/_dash-update-component",
+        data=body,
+        headers={"Content-Type": "application/json", "Accept-Encoding": "gzip", "X-CSRFToken": token},
+    )
     with browser.open(request, timeout=30) as r:
         raw = r.read()
         answer = json.loads(gzip.decompress(raw) if r.headers.get("Content-Encoding") == "gzip" else raw)
@@ -230,6 +261,7 @@ def test_first_requests_of_fresh_workers_all_succeed():
     """A page load is a burst: the page and its scripts at once. Each fresh gunicorn worker (threads) must answer
     all of them, not fail a script with "dash is not a registered library" while another thread sets Dash up."""
     import socket
+
     tmp = Path(tempfile.mkdtemp(prefix="dashboard-burst-"))
     port = _free_port()
     app, log = gunicorn(tmp, port, threads=4)
@@ -243,9 +275,12 @@ def test_first_requests_of_fresh_workers_all_succeed():
                 assert time.time() < deadline and app.poll() is None, log.read_text()[-3000:]
                 time.sleep(0.2)
         base = f"http://127.0.0.1:{port}"
-        paths = ["/", "/_dash-component-suites/dash/deps/react@18.3.1.min.js",
-                 "/_dash-component-suites/dash/deps/prop-types@15.8.1.min.js",
-                 "/_dash-component-suites/dash/dcc/dash_core_components.js"] * 6
+        paths = [
+            "/",
+            "/_dash-component-suites/dash/deps/react@18.3.1.min.js",
+            "/_dash-component-suites/dash/deps/prop-types@15.8.1.min.js",
+            "/_dash-component-suites/dash/dcc/dash_core_components.js",
+        ] * 6
 
         def status(path):
             try:

@@ -1,5 +1,6 @@
 """分级分类: small-count suppression (arithmetic by hand and by brute force), what public and internal callers of
 the API see, and a scan of every route, page, callback and export for planted personal data."""
+
 from __future__ import annotations
 
 import base64
@@ -36,20 +37,21 @@ def test_one_small_cell_gets_the_next_smallest_non_zero_county_as_complement():
 
 def test_a_complement_of_3_next_to_a_1_is_not_enough():
     # A=1 and B=3 hidden sum to 4, and a hidden non-zero cell is at least 3: only A=1 fits. C is hidden too.
-    assert _marks({"A": 1, "B": 3, "C": 4, "D": 9}) == {"A": "small_count", "B": "complementary",
-                                                        "C": "complementary"}
+    assert _marks({"A": 1, "B": 3, "C": 4, "D": 9}) == {"A": "small_count", "B": "complementary", "C": "complementary"}
 
 
 def test_two_small_cells_that_sum_to_2_or_4_need_a_complement_and_1_plus_2_does_not():
-    assert _marks({"A": 1, "B": 1, "C": 10, "D": 20}) == {"A": "small_count", "B": "small_count",
-                                                          "C": "complementary"}
+    assert _marks({"A": 1, "B": 1, "C": 10, "D": 20}) == {"A": "small_count", "B": "small_count", "C": "complementary"}
     assert _marks({"A": 2, "B": 2, "C": 10}) == {"A": "small_count", "B": "small_count", "C": "complementary"}
     assert _marks({"A": 1, "B": 2, "C": 10}) == {"A": "small_count", "B": "small_count"}
 
 
 def test_without_a_non_zero_county_to_hide_the_whole_breakdown_is_hidden_but_not_unreported_ones():
-    assert _marks({"A": 2, "B": 0, "C": 0, "D": NAN}) == {"A": "small_count", "B": "complementary",
-                                                          "C": "complementary"}
+    assert _marks({"A": 2, "B": 0, "C": 0, "D": NAN}) == {
+        "A": "small_count",
+        "B": "complementary",
+        "C": "complementary",
+    }
 
 
 def test_nothing_small_nothing_hidden():
@@ -73,10 +75,11 @@ def test_random_grids_leave_every_small_cell_ambiguous():
         marks = disclosure.suppress(pd.DataFrame(values)).iloc[0].to_numpy()
         small = (values[0] >= 1) & (values[0] <= 2)
         assert all(marks[small] == "small_count")
-        hidden_other = (marks == "complementary")
+        hidden_other = marks == "complementary"
         if small.any() and values[0][hidden_other].min(initial=np.inf) > 0:  # no fallback to zeros
-            assert disclosure.protected(int(small.sum()), values[0][small | hidden_other].sum(),
-                                        int(hidden_other.sum()))
+            assert disclosure.protected(
+                int(small.sum()), values[0][small | hidden_other].sum(), int(hidden_other.sum())
+            )
 
 
 # ---- planted data: the API by clearance, then the scan ---------------------------------------------------------
@@ -92,18 +95,21 @@ def planted(app_module):
 
 @pytest.fixture()
 def as_level(monkeypatch):
-    import api.v1  # noqa: PLC0415
+    import api.v1
 
     def set_level(level):
         monkeypatch.setattr(security, "clearance", lambda: level)
         monkeypatch.setattr(api.v1, "clearance", lambda: level)
+
     return set_level
 
 
 def test_public_callers_see_suppressed_county_counts_and_staff_exact_ones(client, planted, as_level):
     as_level(PUBLIC)
-    day = {c: client.get(f"/api/v1/summary?region={c}&date=2020-02-10").get_json()
-           for c in ("611002", "611021", "611022", "611000")}
+    day = {
+        c: client.get(f"/api/v1/summary?region={c}&date=2020-02-10").get_json()
+        for c in ("611002", "611021", "611022", "611000")
+    }
     assert (day["611002"]["new_confirmed"], day["611002"]["suppression"]) == (None, "small_count")
     assert (day["611021"]["new_confirmed"], day["611021"]["suppression"]) == (None, "complementary")
     assert (day["611022"]["new_confirmed"], day["611022"]["suppression"]) == (7, None)
@@ -111,9 +117,13 @@ def test_public_callers_see_suppressed_county_counts_and_staff_exact_ones(client
     assert day["611000"]["suppression"] is None  # the unit: exact (the shipped 商洛 row, not the case list)
     series = client.get("/api/v1/timeseries?region=611024&start=2020-02-10&end=2020-02-12").get_json()
     assert [(r["date"], r["new_confirmed"], r["suppression"]) for r in series] == [
-        ("2020-02-10", 0, None), ("2020-02-11", None, "small_count"), ("2020-02-12", 0, None)]  # a case list: 0
+        ("2020-02-10", 0, None),
+        ("2020-02-11", None, "small_count"),
+        ("2020-02-12", 0, None),
+    ]  # a case list: 0
     csv_text = client.get("/api/v1/timeseries?region=611025&start=2020-02-11&end=2020-02-11&format=csv").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "complementary" in csv_text and ",3," not in csv_text
 
     # a county's forecast carries its recent counts (a 7-day mean): staff only; units and the province stay public
@@ -135,7 +145,9 @@ def _every_get_route(server) -> list[str]:
     return sorted(set(urls))
 
 
-ID_LIKE = re.compile(r"(?<![\d.])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\d])")
+ID_LIKE = re.compile(
+    r"(?<![\d.])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\d])"
+)
 MOBILE_LIKE = re.compile(r"(?<![\d.])1[3-9]\d{9}(?![\d])")
 
 
@@ -154,16 +166,22 @@ def _texts(payload) -> str:
 def test_no_response_anywhere_carries_personal_data(client, app_module, planted, as_level, tmp_path, capsys):
     """Planted names, ID numbers, phones, addresses and itineraries (and anything shaped like an ID or mobile
     number) appear in no route, API answer, page, callback output or export."""
-    import callbacks.dashboard as dash_cb  # noqa: PLC0415
-    import callbacks.data_page as data_cb  # noqa: PLC0415
-    import callbacks.exports as exports  # noqa: PLC0415
-    from views import assessment, flows, maps, ranking, trends, wall  # noqa: PLC0415
-    from figures import tables  # noqa: PLC0415
+    import callbacks.dashboard as dash_cb
+    import callbacks.data_page as data_cb
+    import callbacks.exports as exports
+    from figures import tables
+    from views import assessment, flows, maps, ranking, trends, wall
 
     file = planted_case_list()
     ids = set(re.findall(r"6110\d{13}[\dX]", file.decode()))
-    needles = {*PLANTED["names"], *PLANTED["phones"], *PLANTED["addresses"], *PLANTED["itineraries"], *ids,
-               *(i.lower() for i in ids)}
+    needles = {
+        *PLANTED["names"],
+        *PLANTED["phones"],
+        *PLANTED["addresses"],
+        *PLANTED["itineraries"],
+        *ids,
+        *(i.lower() for i in ids),
+    }
     scanned: list[str] = []
     hits: list[str] = []
 
@@ -176,8 +194,11 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
 
     # the scan itself can fail: the uploaded file, as written, is full of what it looks for
     control = _texts(file)
-    assert all(any(n in control for n in PLANTED[k]) for k in PLANTED) and ID_LIKE.search(control) \
+    assert (
+        all(any(n in control for n in PLANTED[k]) for k in PLANTED)
+        and ID_LIKE.search(control)
         and MOBILE_LIKE.search(control)
+    )
 
     counties = ["611002", "611021", "611022", "611024", "611025", "611026"]
     for level in (INTERNAL, PUBLIC):
@@ -186,10 +207,15 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
             scan(f"{level} GET {url}", client.get(url, headers={"Accept-Encoding": "identity"}).get_data())
         for region in ["610000", "611000", *counties]:
             for fmt in ("json", "csv"):
-                scan(f"{level} timeseries {region} {fmt}",
-                     client.get(f"/api/v1/timeseries?region={region}&format={fmt}").get_data())
+                scan(
+                    f"{level} timeseries {region} {fmt}",
+                    client.get(f"/api/v1/timeseries?region={region}&format={fmt}").get_data(),
+                )
             for day in ("2020-02-10", "2020-02-11"):
-                scan(f"{level} summary {region} {day}", client.get(f"/api/v1/summary?region={region}&date={day}").get_data())
+                scan(
+                    f"{level} summary {region} {day}",
+                    client.get(f"/api/v1/summary?region={region}&date={day}").get_data(),
+                )
             scan(f"{level} facilities {region}", client.get(f"/api/v1/facilities?region={region}").get_data())
         for fmt in ("json", "csv"):
             scan(f"{level} flows", client.get(f"/api/v1/flows?region=611000&date=2020-02-10&format={fmt}").get_data())
@@ -205,7 +231,10 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
             scan(f"trend {region} {view}", trends.trend_figure(view, region, day, [], [region]).to_plotly_json())
         scan(f"assessment {region}", assessment.assessment(region, day))
         scan(f"flows {region}", flows.flow_view(region, day, "in", "national", "city", None))
-        scan(f"wall {region}", wall.wall_view({"region": region, "date": day, "pinned_date": True, "metric": "confirmed_cum"}, 0))
+        scan(
+            f"wall {region}",
+            wall.wall_view({"region": region, "date": day, "pinned_date": True, "metric": "confirmed_cum"}, 0),
+        )
         for chart in exports.CHART_NAMES:
             frame = exports.chart_table(chart, region, day)
             scan(f"export {chart} {region} csv", tables.to_csv(frame))
@@ -215,8 +244,14 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
     # one more blank line: not the stored file (which previews as 已导入), so the page lists every row, each now a
     # repeated report of a stored case
     contents = "data:text/csv;base64," + base64.b64encode(file + b"\n").decode()
-    shown = data_cb.preview_upload(contents, "auto", None, "../../x.csv", [])  # as the page shows it: a preview, not an error
-    assert "预检病例个案文件 x.csv" in _texts(shown) and "重复 22 行" in _texts(shown) and "未入库或需注意的行（共24行）" in _texts(shown)
+    shown = data_cb.preview_upload(
+        contents, "auto", None, "../../x.csv", []
+    )  # as the page shows it: a preview, not an error
+    assert (
+        "预检病例个案文件 x.csv" in _texts(shown)
+        and "重复 22 行" in _texts(shown)
+        and "未入库或需注意的行（共24行）" in _texts(shown)
+    )
     scan("upload preview", shown)
     scan("upload preview (case-list)", data_cb.preview_upload(contents, "case-list", None, "x.csv", []))
     scan("upload problem rows", data_cb.download_preview_issues(1, contents, "x.csv", "case-list"))
@@ -234,7 +269,8 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
 def test_the_briefing_pack_carries_no_personal_data(planted, tmp_path):
     """The PPTX of 商洛 on the planted day: its slides' text (the pictures are made from the same figures the
     scan above read) has no planted value."""
-    from reports import briefing  # noqa: PLC0415
+    from reports import briefing
+
     out = tmp_path / "汇报.pptx"
     briefing.write("611000", "2020-02-10", out)
     text = _texts(out.read_bytes())
@@ -246,7 +282,8 @@ def test_the_briefing_pack_carries_no_personal_data(planted, tmp_path):
 def test_problem_rows_neutralise_formulas_and_echo_no_personal_column(planted):
     text = _texts(planted_issues := pipeline.issues_of(planted.batch_id).to_dict("records"))
     assert "=cmd" in text  # stored as written: the officer's own cell
-    from figures import tables  # noqa: PLC0415
+    from figures import tables
+
     csv_text = tables.to_csv(pd.DataFrame(planted_issues))
     assert "'=cmd|' /C calc'!A0" in csv_text and "\n=cmd" not in csv_text and ",=cmd" not in csv_text
     assert not {"姓名", "身份证号", "电话", "详细地址", "行程", "户籍地址"} & set(planted_issues[0])
@@ -255,7 +292,13 @@ def test_problem_rows_neutralise_formulas_and_echo_no_personal_column(planted):
 def test_every_served_field_is_catalogued_public():
     for name in ("regions", "summary", "flows", "facilities"):
         assert all(f.level == PUBLIC for f in catalogue.DATASETS[name].fields)
-    assert catalogue.visible_fields("case_list", INTERNAL) == ["report_date", "region_adcode", "sex", "age",
-                                                               "severity", "detection"]
+    assert catalogue.visible_fields("case_list", INTERNAL) == [
+        "report_date",
+        "region_adcode",
+        "sex",
+        "age",
+        "severity",
+        "detection",
+    ]
     assert catalogue.visible_fields("case_list", PUBLIC) == []
     assert not catalogue.allowed(catalogue.SENSITIVE, INTERNAL)

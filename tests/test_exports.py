@@ -1,13 +1,12 @@
 """Exports from `/` in the browser: chart pictures with their Chinese title, tables behind charts."""
+
 from __future__ import annotations
 
 import io
-import subprocess
 
 import openpyxl
 import pytest
 from playwright.sync_api import expect
-
 from waiting import callbacks_done, map_drawn
 
 
@@ -17,8 +16,10 @@ def dashboard(server_url, browser):
     page = context.new_page()
     page.goto(f"{server_url}/?region=610100&date=2020-02-15&layers=fever_clinic")
     expect(page.locator("#kpi-confirmed")).to_have_text("114", timeout=30_000)
-    page.wait_for_function("() => document.querySelector('#region-map .maplibregl-canvas')"
-                           " && document.querySelector('#trend-chart .js-plotly-plot')?.data?.length > 0")
+    page.wait_for_function(
+        "() => document.querySelector('#region-map .maplibregl-canvas')"
+        " && document.querySelector('#trend-chart .js-plotly-plot')?.data?.length > 0"
+    )
     callbacks_done(page)
     map_drawn(page)
     yield page
@@ -32,11 +33,11 @@ def _download(page, selector):
 
 
 def test_chart_pictures_carry_chart_region_date_and_chinese_text(dashboard, artifacts):
-    svg = _download(dashboard, "[id*='\"chart\":\"trend-chart\"'][id*='\"fmt\":\"svg\"']")
+    svg = _download(dashboard, '[id*=\'"chart":"trend-chart"\'][id*=\'"fmt":"svg"\']')
     assert svg.suggested_filename == "趋势图_西安市_2020-02-15.svg"
     text = open(svg.path(), encoding="utf-8").read()
     assert "西安市 趋势图 · 截至2020年2月15日24时" in text and "每日新增" in text  # Chinese as text, not boxes
-    png = _download(dashboard, "[id*='\"chart\":\"region-map\"'][id*='\"fmt\":\"png\"']")
+    png = _download(dashboard, '[id*=\'"chart":"region-map"\'][id*=\'"fmt":"png"\']')
     assert png.suggested_filename == "地图_西安市_2020-02-15.png"
     png.save_as(artifacts / "export_map_xian.png")
     data = open(png.path(), "rb").read()
@@ -47,11 +48,11 @@ def test_chart_pictures_carry_chart_region_date_and_chinese_text(dashboard, arti
 
 
 def test_tables_behind_charts(dashboard):
-    csv = _download(dashboard, "[id*='\"chart\":\"trend-chart\"'][id*='\"fmt\":\"csv\"']")
+    csv = _download(dashboard, '[id*=\'"chart":"trend-chart"\'][id*=\'"fmt":"csv"\']')
     lines = open(csv.path(), encoding="utf-8-sig").read().splitlines()
     assert lines[0].startswith("日期,地区,累计确诊,累计治愈")
     assert any(line.startswith("2020-02-15,西安市,114,25") for line in lines)
-    xlsx = _download(dashboard, "[id*='\"chart\":\"flow-chart\"'][id*='\"fmt\":\"xlsx\"']")
+    xlsx = _download(dashboard, '[id*=\'"chart":"flow-chart"\'][id*=\'"fmt":"xlsx"\']')
     assert xlsx.suggested_filename == "人口流动_西安市_2020-02-15.xlsx"
     sheet = openpyxl.load_workbook(io.BytesIO(open(xlsx.path(), "rb").read())).active
     header = [c.value for c in sheet[1]]

@@ -1,4 +1,5 @@
 """The demo facility set: deterministic, inside the real county polygons, sized by population."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Population flows: loaders, the national gazetteer, rankings against the source, the importation formula."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -9,11 +10,22 @@ from data import mobility
 from geo import china
 
 
-@pytest.mark.parametrize("query, adcode", [
-    ("宝鸡", "610300"), ("恩施", "422800"), ("恩施州", "422800"), ("恩施土家族苗族自治州", "422800"),
-    ("湘西州", "433100"), ("大兴安岭地区", "232700"), ("内蒙古", "150000"), ("广西", "450000"), ("北京", "110000"),
-    ("武汉", "420100"), ("420100", "420100"),
-])
+@pytest.mark.parametrize(
+    "query, adcode",
+    [
+        ("宝鸡", "610300"),
+        ("恩施", "422800"),
+        ("恩施州", "422800"),
+        ("恩施土家族苗族自治州", "422800"),
+        ("湘西州", "433100"),
+        ("大兴安岭地区", "232700"),
+        ("内蒙古", "150000"),
+        ("广西", "450000"),
+        ("北京", "110000"),
+        ("武汉", "420100"),
+        ("420100", "420100"),
+    ],
+)
 def test_national_gazetteer(query, adcode):
     assert china.resolve(query).adcode == adcode
 
@@ -43,13 +55,26 @@ def test_flow_files_load_whole_and_sane():
 
 def test_importation_risk_by_hand():
     days = pd.date_range("2020-01-20", periods=2)
-    cases = pd.DataFrame({"as_of_date": [days[0], days[0]], "adcode": ["420100", "110000"],
-                          "confirmed_cum": [1100, 20], "cured_cum": [50, 0], "dead_cum": [50, 0]})
+    cases = pd.DataFrame(
+        {
+            "as_of_date": [days[0], days[0]],
+            "adcode": ["420100", "110000"],
+            "confirmed_cum": [1100, 20],
+            "cured_cum": [50, 0],
+            "dead_cum": [50, 0],
+        }
+    )
     population = pd.Series({"420100": 10_000_000, "110000": 20_000_000})
     incidence = importation.origin_incidence(cases, population, days)
     assert incidence.loc[days[1], "420100"] == pytest.approx(10.0)  # 1,000 active per 10 million, carried forward
-    inflow = pd.DataFrame({"date": [days[0]] * 3, "focus_adcode": ["610100"] * 3,
-                           "counterpart_adcode": ["420100", "110000", "610400"], "share_pct": [2.0, 5.0, 30.0]})
+    inflow = pd.DataFrame(
+        {
+            "date": [days[0]] * 3,
+            "focus_adcode": ["610100"] * 3,
+            "counterpart_adcode": ["420100", "110000", "610400"],
+            "share_pct": [2.0, 5.0, 30.0],
+        }
+    )
     contrib = importation.contributions(inflow, incidence)
     # 0.02 x 10 + 0.05 x 0.1 + 0.30 x 0 (咸阳 has no reported case)
     assert importation.risk(contrib).loc[("610100", days[0])] == pytest.approx(0.2 + 0.005)
@@ -58,6 +83,7 @@ def test_importation_risk_by_hand():
 @pytest.fixture(scope="module")
 def fq(app_module):
     from data import flow_queries
+
     return flow_queries
 
 
@@ -90,6 +116,7 @@ def test_wuhan_dominates_xian_importation_risk_until_the_lockdown(fq):
 def test_flow_views_follow_the_region(fq):
     import callbacks.flows as cbf
     import views.flows as flow_views
+
     fig, rows, title, note = flow_views.flow_view("610100", "2020-01-20", "in", "national", "city", None)
     assert title.startswith("西安市") and rows
     fig2, _, title2, _ = flow_views.flow_view("610700", "2020-01-20", "in", "national", "city", None)
@@ -98,7 +125,11 @@ def test_flow_views_follow_the_region(fq):
     assert "不单列" in note
     fig3, _, _, _ = flow_views.flow_view("610100", "2020-01-20", "in", "national", "city", "110000")
     assert fig3["data"][-1]["line"]["color"] == "#1f3a93"  # the clicked origin is highlighted
-    assert cbf.picked_origin("flow-chart", {"points": [{"customdata": ["420100", "武汉市 → 西安市", 0.45, "0.02"]}]},
-                             [], None) == "420100"
+    assert (
+        cbf.picked_origin(
+            "flow-chart", {"points": [{"customdata": ["420100", "武汉市 → 西安市", 0.45, "0.02"]}]}, [], None
+        )
+        == "420100"
+    )
     province = fq.ranking("610300", "2020-01-20", level="province")
     assert province.aggregated.all() and province.share_pct.iloc[0] > 40  # 宝鸡: most arrivals from inside Shaanxi

@@ -1,4 +1,5 @@
 """Forecasts (analytics/forecast.py, data/forecasts.py, /api/v1/forecast, the trend's fan) and their backtest."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,8 @@ FIELDS = list(model.FIELDS)
 
 @pytest.fixture(scope="module")
 def province(app_module):
-    from data import forecasts  # noqa: PLC0415
+    from data import forecasts
+
     return forecasts.series("610000")
 
 
@@ -41,7 +43,8 @@ def test_no_forecast_reads_a_day_after_its_origin(province, origin):
     for name in model.MODELS:
         pd.testing.assert_frame_equal(made[name], again[name])
     # and what the data layer cuts for an origin is exactly the days up to it
-    from data import forecasts  # noqa: PLC0415
+    from data import forecasts
+
     cut, cut_imported = forecasts.origin_series("610000", origin)
     assert cut.index.max() == day and cut_imported.index.max() <= day
 
@@ -102,10 +105,16 @@ def test_the_api_gives_the_ensemble_for_the_days_after_the_date(client):
     assert csv_text.lstrip("\ufeff").splitlines()[0] == "date,median,lower_50,upper_50,lower_90,upper_90"
 
 
-@pytest.mark.parametrize("query, status, word", [
-    ("region=610000&horizon=15", 400, "horizon"), ("region=610000&horizon=x", 400, "horizon"),
-    ("region=610000&date=2019-01-01", 400, "date"), ("region=999999", 404, "region"), ("", 400, "region"),
-])
+@pytest.mark.parametrize(
+    "query, status, word",
+    [
+        ("region=610000&horizon=15", 400, "horizon"),
+        ("region=610000&horizon=x", 400, "horizon"),
+        ("region=610000&date=2019-01-01", 400, "date"),
+        ("region=999999", 404, "region"),
+        ("", 400, "region"),
+    ],
+)
 def test_the_api_refuses_bad_parameters_in_words(client, query, status, word):
     answer = client.get(f"/api/v1/forecast?{query}")
     assert answer.status_code == status and word in answer.get_json()["error"]
@@ -119,7 +128,8 @@ def test_the_openapi_document_names_the_model_and_method(client):
 
 
 def test_the_trend_draws_the_fan_after_the_day(app_module):
-    from views.trends import trend_figure  # noqa: PLC0415
+    from views.trends import trend_figure
+
     fig = trend_figure("region", "610000", "2020-02-05", [], [])
     fan = [t for t in fig.data if t.meta and t.meta.get("forecast")]
     assert {t.meta["forecast"] for t in fan} == set(FIELDS)
@@ -129,7 +139,8 @@ def test_the_trend_draws_the_fan_after_the_day(app_module):
 
 
 def test_a_date_step_sends_the_days_fan(app_module):
-    from callbacks.dashboard import forecast_on_day  # noqa: PLC0415
+    from callbacks.dashboard import forecast_on_day
+
     fan = forecast_on_day("2020-02-10", "610100", "region", [])
     assert fan["x"][0] == "2020-02-11" and len(fan["median"]) == 14
     per100k = forecast_on_day("2020-02-10", "610100", "region", ["per100k"])
@@ -137,15 +148,15 @@ def test_a_date_step_sends_the_days_fan(app_module):
 
 
 def test_the_backtest_scores_against_the_baseline(app_module, tmp_path):
-    from data import forecasts  # noqa: PLC0415
+    from data import forecasts
+
     scores = forecasts.run_backtest(["610000", "610100"], "2020-01-29", "2020-03-15")
     assert set(scores.model) == set(model.MODELS) and scores.horizon.max() == 14
     assert (scores.date <= pd.Timestamp("2020-03-29")).all()
     report = forecasts.report(scores)
     base = [r for r in report["province_by_horizon"] if r["model"] == "baseline"]
     assert all(r["relative_wis"] == 1 for r in base)
-    assert all(0 <= r["coverage_90"] <= 1 and r["coverage_50"] <= r["coverage_90"] + 1e-9
-               for r in report["by_horizon"])
+    assert all(0 <= r["coverage_90"] <= 1 and r["coverage_50"] <= r["coverage_90"] + 1e-9 for r in report["by_horizon"])
     assert len(report["verdicts"]) == 2 and all("相对WIS" in v for v in report["verdicts"])
     # the same numbers by hand from the scores: the province's 7-day ensemble WIS over the baseline's
     p7 = scores[(scores.region == "610000") & (scores.horizon == 7)]
@@ -155,25 +166,52 @@ def test_the_backtest_scores_against_the_baseline(app_module, tmp_path):
 
 
 def test_the_backtest_command_writes_its_json(tmp_path):
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-    from tests.conftest import ROOT  # noqa: PLC0415
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
     out = tmp_path / "bt.json"
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", "backtest", "--region", "610100",
-                           "--start", "2020-02-01", "--end", "2020-02-20", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app:server",
+            "backtest",
+            "--region",
+            "610100",
+            "--start",
+            "2020-02-01",
+            "--end",
+            "2020-02-20",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["first_origin"] == "2020-02-01" and report["last_origin"] == "2020-02-20"
     assert report["regions"] == 1 and "更新方程" in report["method"]
-    bad = subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", "backtest", "--start", "2020-13-01"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app:server", "backtest", "--start", "2020-13-01"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "--start" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_the_models_page_says_where_a_model_does_worse_than_the_baseline(app_module):
-    from callbacks.models import report_views  # noqa: PLC0415
-    from data import forecasts  # noqa: PLC0415
+    from callbacks.models import report_views
+    from data import forecasts
+
     report = forecasts.report(forecasts.run_backtest(["610000"], "2020-01-29", "2020-02-29"))
     status, verdicts, skill, coverage, tables = report_views(report)
     assert "2020-01-29" in status

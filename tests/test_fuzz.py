@@ -4,6 +4,7 @@ Each file must end one of two ways: refused whole (ReadError: one sentence namin
 store unchanged, or taken in with every problem row named and given its reasons. Never a traceback, and time and
 memory bounded per file. CI runs a seeded sample (FUZZ_FILES, default 100); `make fuzz` runs 1,000.
 """
+
 from __future__ import annotations
 
 import collections
@@ -17,12 +18,12 @@ import time
 import traceback
 
 import pytest
-
 from conftest import ROOT
+from fuzz_files import generate
+
 from data import store
 from data.ingest import pipeline
 from data.ingest.reading import ReadError
-from fuzz_files import generate
 
 FILES = int(os.environ.get("FUZZ_FILES", "100"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261204"))
@@ -78,10 +79,12 @@ def test_generated_files_are_refused_whole_or_row_by_row(fuzz_store, capsys):
         counts["slowest ms"] = max(counts["slowest ms"], int(elapsed * 1000))
         if elapsed > SECONDS_PER_FILE:
             failures.append((name, what, f"took {elapsed:.1f} s"))
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     with capsys.disabled():
-        print(f"\nfuzz: {FILES} files (seed {SEED}) in {time.perf_counter() - started:.0f} s, peak {peak_gb:.2f} GB: "
-              + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        print(
+            f"\nfuzz: {FILES} files (seed {SEED}) in {time.perf_counter() - started:.0f} s, peak {peak_gb:.2f} GB: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        )
     assert failures == [], [(n, w, why.strip().splitlines()[-1]) for n, w, why in failures]
     assert counts["tracebacks"] == 0 and counts["refused whole"] > 0 and counts["with row-level reasons"] > 0
     assert peak_gb < MAX_RSS_GB
@@ -96,9 +99,23 @@ def test_the_command_line_exits_0_or_2_with_one_sentence(fuzz_store, tmp_path):
         file = tmp_path / name
         file.write_bytes(data)
         before = dump(path)
-        done = subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", "ingest", str(file),
-                               *(["--kind", kind] if kind else [])], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=300)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app:server",
+                "ingest",
+                str(file),
+                *(["--kind", kind] if kind else []),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         codes[done.returncode] += 1
         assert done.returncode in (0, 2), (name, what, done.stderr[-1000:])
         assert "Traceback" not in done.stdout + done.stderr, (name, what)

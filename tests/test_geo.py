@@ -1,4 +1,5 @@
 """Geography: boundaries for the browser, the region hierarchy, populations and the gazetteer."""
+
 from __future__ import annotations
 
 import gzip
@@ -42,7 +43,10 @@ def test_reporting_units_cover_the_province_and_split_out_yangling_and_hancheng(
     assert sorted(units) == sorted(r.adcode for r in regions.units())
     assert len(units) == 12
     counties = _shapes("counties")
-    assert units["610403"].equals_exact(counties["610403"], 1e-9) or units["610403"].difference(counties["610403"]).area < 1e-9
+    assert (
+        units["610403"].equals_exact(counties["610403"], 1e-9)
+        or units["610403"].difference(counties["610403"]).area < 1e-9
+    )
     assert units["610400"].intersection(counties["610403"]).area < 1e-6  # 咸阳 is drawn without 杨凌
     assert units["610500"].intersection(counties["610581"]).area < 1e-6  # 渭南 without 韩城
     assert abs(sum(u.area for u in units.values()) - _shapes("province")["610000"].area) < 1e-6
@@ -62,15 +66,39 @@ def test_hierarchy_and_population():
     assert regions.get("610100").population == 12_952_907  # the census bulletin's figure, the reporting basis
 
 
-@pytest.mark.parametrize("query, adcode", [
-    ("西安", "610100"), ("西安市", "610100"), ("雁塔", "610113"), ("雁塔区", "610113"),
-    ("西安市雁塔区", "610113"), ("陕西省西安市雁塔区", "610113"), ("西安雁塔", "610113"), (" 雁 塔 区 ", "610113"),
-    ("杨凌", "610403"), ("杨凌示范区", "610403"), ("杨陵区", "610403"), ("咸阳市杨陵区", "610403"),
-    ("韩城", "610581"), ("渭南市韩城市", "610581"), ("715400", "610581"), ("610d12", "610403"),
-    ("610125", "610118"), ("户县", "610118"), ("610427", "610482"), ("彬县", "610482"), ("610928", "610981"),
-    ("610113", "610113"), ("６１０１１３", "610113"), ("610113000000", "610113"),
-    ("渭南市（不含韩城）", "610500"), ("陕西省", "610000"), ("全省", "610000"), ("乾县", "610424"),
-])
+@pytest.mark.parametrize(
+    "query, adcode",
+    [
+        ("西安", "610100"),
+        ("西安市", "610100"),
+        ("雁塔", "610113"),
+        ("雁塔区", "610113"),
+        ("西安市雁塔区", "610113"),
+        ("陕西省西安市雁塔区", "610113"),
+        ("西安雁塔", "610113"),
+        (" 雁 塔 区 ", "610113"),
+        ("杨凌", "610403"),
+        ("杨凌示范区", "610403"),
+        ("杨陵区", "610403"),
+        ("咸阳市杨陵区", "610403"),
+        ("韩城", "610581"),
+        ("渭南市韩城市", "610581"),
+        ("715400", "610581"),
+        ("610d12", "610403"),
+        ("610125", "610118"),
+        ("户县", "610118"),
+        ("610427", "610482"),
+        ("彬县", "610482"),
+        ("610928", "610981"),
+        ("610113", "610113"),
+        ("６１０１１３", "610113"),
+        ("610113000000", "610113"),
+        ("渭南市（不含韩城）", "610500"),
+        ("陕西省", "610000"),
+        ("全省", "610000"),
+        ("乾县", "610424"),
+    ],
+)
 def test_gazetteer_resolves(query, adcode):
     found = gazetteer.resolve(query)
     assert found.status == "resolved", found
@@ -89,26 +117,37 @@ def test_gazetteer_never_guesses(query):
     assert found.adcode is None and found.note
 
 
-@pytest.mark.parametrize("query, unit, zone", [
-    ("西安市高新区", "610100", "高新区"), ("西咸新区", "610100", "西咸新区"), ("曲江新区", "610100", "曲江新区"),
-    ("陕西省西安市国际港务区", "610100", "国际港务区"), ("宝鸡高新区", "610300", "高新区"), ("沣东新城", "610100", "西咸新区")])
+@pytest.mark.parametrize(
+    "query, unit, zone",
+    [
+        ("西安市高新区", "610100", "高新区"),
+        ("西咸新区", "610100", "西咸新区"),
+        ("曲江新区", "610100", "曲江新区"),
+        ("陕西省西安市国际港务区", "610100", "国际港务区"),
+        ("宝鸡高新区", "610300", "高新区"),
+        ("沣东新城", "610100", "西咸新区"),
+    ],
+)
 def test_functional_zones_count_under_the_unit_they_are_reported_under(query, unit, zone):
     found = gazetteer.resolve(query)
     assert found.ok and found.adcode == unit and found.zone == zone and found.level == "unit"
 
 
-@pytest.mark.parametrize("address, adcode, zone, status", [
-    ("西安市雁塔区曲江新区某小区3栋", "610113", "曲江新区", "resolved"),  # a county named wins over a zone
-    ("西安市碑林区雁塔路12号", "610103", None, "resolved"),  # a street named after a district is no district
-    ("陕西省西安市高新区某小区", "610100", "高新区", "partial"),
-    ("西安市某街道", "610100", None, "partial"),
-    ("长安区韦曲街道", "610116", None, "resolved"),
-    ("户县甘亭镇", "610118", None, "resolved"),
-    ("", "610000", None, "partial"),
-    ("北京市朝阳区某小区", "610000", None, "partial"),
-    ("杨凌示范区某小区", "610403", None, "resolved"),  # a unit that is one county: placed, not 区县不详
-    ("陕西省韩城市新城街道", "610581", None, "resolved"),
-])
+@pytest.mark.parametrize(
+    "address, adcode, zone, status",
+    [
+        ("西安市雁塔区曲江新区某小区3栋", "610113", "曲江新区", "resolved"),  # a county named wins over a zone
+        ("西安市碑林区雁塔路12号", "610103", None, "resolved"),  # a street named after a district is no district
+        ("陕西省西安市高新区某小区", "610100", "高新区", "partial"),
+        ("西安市某街道", "610100", None, "partial"),
+        ("长安区韦曲街道", "610116", None, "resolved"),
+        ("户县甘亭镇", "610118", None, "resolved"),
+        ("", "610000", None, "partial"),
+        ("北京市朝阳区某小区", "610000", None, "partial"),
+        ("杨凌示范区某小区", "610403", None, "resolved"),  # a unit that is one county: placed, not 区县不详
+        ("陕西省韩城市新城街道", "610581", None, "resolved"),
+    ],
+)
 def test_an_address_is_placed_at_the_lowest_level_it_names(address, adcode, zone, status):
     found = gazetteer.locate(address)
     assert (found.adcode, found.zone, found.status) == (adcode, zone, status)

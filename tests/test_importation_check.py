@@ -1,5 +1,6 @@
 """The importation model checked against what happened (issue 19, item 3): the statistic by hand, the expectation by
 hand, and the check on the shipped 2020 data as the view and docs/methods.md state it."""
+
 from __future__ import annotations
 
 import math
@@ -42,13 +43,20 @@ def test_the_check_uses_only_units_both_sides_know_and_says_when_it_cannot_tell(
 
 def test_expected_imports_by_hand():
     days = pd.to_datetime(["2020-01-20", "2020-01-21", "2020-01-22"])
-    contrib = pd.DataFrame({
-        "focus_adcode": ["610100"] * 5 + ["610900"],
-        "date": [days[0], days[1], days[1], days[2], days[2], days[1]],
-        "counterpart_adcode": ["420100", "420100", "610400", "420100", "610400", "420300"],
-        "contribution": [9.0, 0.5, 0.25, 1.0, float("nan"), 2.0]})
-    scale = pd.Series([4.0, 2.0, 3.0, 1.5], index=pd.MultiIndex.from_tuples(
-        [("610100", days[0]), ("610100", days[1]), ("610100", days[2]), ("610900", days[1])]))
+    contrib = pd.DataFrame(
+        {
+            "focus_adcode": ["610100"] * 5 + ["610900"],
+            "date": [days[0], days[1], days[1], days[2], days[2], days[1]],
+            "counterpart_adcode": ["420100", "420100", "610400", "420100", "610400", "420300"],
+            "contribution": [9.0, 0.5, 0.25, 1.0, float("nan"), 2.0],
+        }
+    )
+    scale = pd.Series(
+        [4.0, 2.0, 3.0, 1.5],
+        index=pd.MultiIndex.from_tuples(
+            [("610100", days[0]), ("610100", days[1]), ("610100", days[2]), ("610900", days[1])]
+        ),
+    )
     got = importation.expected_imports(contrib, scale, "2020-01-21", "2020-01-22")
     # 西安: 2 x (0.5 + 0.25) + 3 x 1.0 (the day before the window does not count); 安康: 1.5 x 2
     assert got.loc["610100", "expected"] == pytest.approx(4.5) and got.loc["610100", "days"] == 2
@@ -58,11 +66,13 @@ def test_expected_imports_by_hand():
 @pytest.fixture(scope="module")
 def checked(app_module):
     from data import importation_check
+
     return importation_check.result()
 
 
 def test_shipped_check_covers_the_ten_baidu_units(checked):
     from data import queries
+
     units = checked.units
     assert checked.stats["n"] == len(units) == 10
     assert "610403" not in units.index and "610581" not in units.index  # no Baidu unit: counted in 咸阳 and 渭南
@@ -82,16 +92,19 @@ def test_shipped_check_numbers_the_readme_states(checked):
     assert stats["rho"] == pytest.approx(0.523, abs=0.005) and stats["p"] == pytest.approx(0.121, abs=0.005)
     assert stats["r2"] == pytest.approx(0.814, abs=0.005) and stats["r2_log"] == pytest.approx(0.574, abs=0.005)
     from data.importation_check import VARIANT_WUHAN
+
     assert checked.variants[VARIANT_WUHAN]["rho"] > stats["rho"]  # Wuhan arrivals alone rank the units better
 
 
 def test_the_check_is_built_once_per_data_version(checked):
     from data import importation_check
+
     assert importation_check.result() is checked
 
 
 def test_scatter_has_one_labelled_point_per_unit(checked):
     from figures.models import importation_scatter
+
     fig = importation_scatter(checked)
     points = fig.data[0]
     assert len(points.x) == len(checked.units) and list(points.text) == checked.units["label"].tolist()
@@ -109,6 +122,7 @@ def test_scatter_without_data_says_so(checked):
     import dataclasses
 
     from figures.models import importation_scatter
+
     empty = dataclasses.replace(checked, units=checked.units.iloc[:0], window=None)
     fig = importation_scatter(empty)
     assert not fig.data and "无法检验" in fig.layout.annotations[0].text

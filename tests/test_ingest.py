@@ -1,4 +1,5 @@
 """Taking in files as officials write them: each kind from realistic files made here, the store never corrupted."""
+
 from __future__ import annotations
 
 import io
@@ -55,18 +56,20 @@ def shipped_dump(shipped_sqlite) -> str:
 
 
 def gbk_daily_report() -> bytes:
-    rows = [["陕西省各区县新冠肺炎疫情日报（2020年2月）", "", "", "", ""],
-            ["地区", "日期", "累计确诊", "累计治愈", "备注"],
-            ["西安市雁塔区", "2020-02-20", "12", "3", ""],
-            ["雁塔", "2020/2/21", "13", "3", ""],
-            ["长安区", "2020年2月20日", "5", "1", ""],
-            ["户县", "2月20日", "2", "0", ""],
-            ["高新区", "2020-02-20", "4", "0", ""],
-            ["长安区", "2020-02-21", "4", "1", ""],
-            ["长安区", "2020-02-21", "6", "1", ""],
-            ["碑林区", "2020-02-20", "abc", "0", ""],
-            ["莲湖区", "2020-02-20", "3", "5", ""],
-            ["合计", "", "49", "14", ""]]
+    rows = [
+        ["陕西省各区县新冠肺炎疫情日报（2020年2月）", "", "", "", ""],
+        ["地区", "日期", "累计确诊", "累计治愈", "备注"],
+        ["西安市雁塔区", "2020-02-20", "12", "3", ""],
+        ["雁塔", "2020/2/21", "13", "3", ""],
+        ["长安区", "2020年2月20日", "5", "1", ""],
+        ["户县", "2月20日", "2", "0", ""],
+        ["高新区", "2020-02-20", "4", "0", ""],
+        ["长安区", "2020-02-21", "4", "1", ""],
+        ["长安区", "2020-02-21", "6", "1", ""],
+        ["碑林区", "2020-02-20", "abc", "0", ""],
+        ["莲湖区", "2020-02-20", "3", "5", ""],
+        ["合计", "", "49", "14", ""],
+    ]
     buffer = io.StringIO()
     pd.DataFrame(rows).to_csv(buffer, index=False, header=False)
     return buffer.getvalue().encode("gbk")
@@ -125,12 +128,14 @@ def test_same_file_twice_is_a_no_op_and_rollback_restores(db):
 
 def test_case_list_keeps_no_personal_data_and_gives_county_counts(db):
     eng, path = db
-    rows = ["报告日期,姓名,身份证号,电话,现住址区县,性别,年龄,病情",
-            "2020-02-20,张三,610102199001011234,13800000000,雁塔区,男,30,普通型",
-            "2020-02-20,李四,610102199001015678,13900000000,西安市雁塔区,女,45,轻型",
-            "2020-02-21,王五,610102199001019999,13700000000,碑林,男,200,轻型",
-            "2020-02-21,张三,610102199001011234,13800000000,雁塔区,男,30,普通型",
-            "2020-02-22,赵六,610102199001010000,13600000000,经开区,女,50,轻型"]
+    rows = [
+        "报告日期,姓名,身份证号,电话,现住址区县,性别,年龄,病情",
+        "2020-02-20,张三,610102199001011234,13800000000,雁塔区,男,30,普通型",
+        "2020-02-20,李四,610102199001015678,13900000000,西安市雁塔区,女,45,轻型",
+        "2020-02-21,王五,610102199001019999,13700000000,碑林,男,200,轻型",
+        "2020-02-21,张三,610102199001011234,13800000000,雁塔区,男,30,普通型",
+        "2020-02-22,赵六,610102199001010000,13600000000,经开区,女,50,轻型",
+    ]
     report = pipeline.ingest("\n".join(rows).encode("utf-8-sig"), "个案.csv", eng=eng)
     assert report.kind == "case-list" and report.accepted == 3
     status = {i.row: (i.status, "；".join(i.reasons)) for i in report.issues}
@@ -146,6 +151,7 @@ def test_case_list_keeps_no_personal_data_and_gives_county_counts(db):
 def test_facilities_are_checked_to_lie_in_shaanxi_and_gcj_is_flagged(db):
     import numpy as np
     import shapely
+
     eng, _ = db
     yanta = pipeline.county_shapes()["610113"]
     rng = np.random.default_rng(3)
@@ -155,11 +161,13 @@ def test_facilities_are_checked_to_lie_in_shaanxi_and_gcj_is_flagged(db):
         glon, glat = _gcj(lon, lat)
         if shapely.contains_xy(yanta, lon, lat) and not shapely.contains_xy(yanta, glon, glat):
             break
-    rows = ["类型,名称,区县,经度,纬度,日接诊能力",
-            "发热门诊,测试医院发热门诊,碑林区,108.9450,34.2500,120",
-            "定点药店,北京某药房,东城区,116.40,39.91,",
-            "医院,无类型,雁塔区,108.9,34.2,",
-            f"定点药店,测试药房,雁塔区,{glon:.6f},{glat:.6f},"]
+    rows = [
+        "类型,名称,区县,经度,纬度,日接诊能力",
+        "发热门诊,测试医院发热门诊,碑林区,108.9450,34.2500,120",
+        "定点药店,北京某药房,东城区,116.40,39.91,",
+        "医院,无类型,雁塔区,108.9,34.2,",
+        f"定点药店,测试药房,雁塔区,{glon:.6f},{glat:.6f},",
+    ]
     report = pipeline.ingest("\n".join(rows).encode(), "设施.csv", eng=eng)
     reasons = {i.row: "；".join(i.reasons) for i in report.issues}
     assert "不在陕西省境内" in reasons[3] and "类型无法识别" in reasons[4]
@@ -174,6 +182,7 @@ def test_facilities_are_checked_to_lie_in_shaanxi_and_gcj_is_flagged(db):
 def _gcj(lon, lat):
     """WGS84 -> GCJ-02 by iterating the inverse: enough to check the inverse round-trips."""
     from data.ingest.pipeline import gcj_to_wgs
+
     x, y = lon, lat
     for _ in range(5):
         wx, wy = gcj_to_wgs(x, y)
@@ -183,8 +192,13 @@ def _gcj(lon, lat):
 
 def test_flows_file(db):
     eng, _ = db
-    rows = ["日期,迁出地,迁入地,占比", "2020-03-31,武汉,西安,1.5", "2020-03-31,恩施州,宝鸡,0.4",
-            "2020-03-31,吉林,西安,0.3", "2020-03-31,北京,上海,2"]
+    rows = [
+        "日期,迁出地,迁入地,占比",
+        "2020-03-31,武汉,西安,1.5",
+        "2020-03-31,恩施州,宝鸡,0.4",
+        "2020-03-31,吉林,西安,0.3",
+        "2020-03-31,北京,上海,2",
+    ]
     report = pipeline.ingest("\n".join(rows).encode(), "flows.csv", eng=eng)
     assert report.kind == "flows" and report.accepted == 2
     reasons = {i.row: (i.status, "；".join(i.reasons)) for i in report.issues}
@@ -192,14 +206,17 @@ def test_flows_file(db):
     assert "均不在陕西省" in reasons[5][1]
 
 
-@pytest.mark.parametrize("data, name, words", [
-    (b"", "empty.csv", "文件为空"),
-    (b"\x00\x01\x02\xff\xfe\x00garbage", "x.csv", ""),
-    ("就是一段话，没有表格".encode(), "x.csv", "找不到表头"),
-    (b"PK\x03\x04not really a zip", "x.xlsx", "Excel"),
-    ("地区,日期,累计确诊\n".encode(), "x.csv", "没有数据行"),
-    ("姓名,电话\n张三,1\n".encode(), "x.csv", ""),
-])
+@pytest.mark.parametrize(
+    "data, name, words",
+    [
+        (b"", "empty.csv", "文件为空"),
+        (b"\x00\x01\x02\xff\xfe\x00garbage", "x.csv", ""),
+        ("就是一段话，没有表格".encode(), "x.csv", "找不到表头"),
+        (b"PK\x03\x04not really a zip", "x.xlsx", "Excel"),
+        ("地区,日期,累计确诊\n".encode(), "x.csv", "没有数据行"),
+        ("姓名,电话\n张三,1\n".encode(), "x.csv", ""),
+    ],
+)
 def test_unreadable_files_change_nothing(db, shipped_dump, data, name, words):
     eng, path = db
     with pytest.raises(ReadError) as err:
@@ -209,8 +226,11 @@ def test_unreadable_files_change_nothing(db, shipped_dump, data, name, words):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.binary(max_size=400), st.lists(st.lists(st.text(max_size=8), min_size=1, max_size=5),
-                                                   min_size=1, max_size=6)))
+@given(
+    st.one_of(
+        st.binary(max_size=400), st.lists(st.lists(st.text(max_size=8), min_size=1, max_size=5), min_size=1, max_size=6)
+    )
+)
 def test_arbitrary_input_never_crashes_and_rejection_changes_nothing(db, blob):
     eng, path = db
     if isinstance(blob, list):  # an arbitrary table, with a header that may or may not mean anything
@@ -230,15 +250,23 @@ def _fingerprint(path: Path) -> tuple:
     """Row count and largest id of every table: cheap enough for many examples (the dump is compared elsewhere)."""
     con = sqlite3.connect(path)
     try:
-        return tuple(con.execute(f"select count(*), max(rowid) from {t.name}").fetchone() for t in store.metadata.sorted_tables)
+        return tuple(
+            con.execute(f"select count(*), max(rowid) from {t.name}").fetchone() for t in store.metadata.sorted_tables
+        )
     finally:
         con.close()
 
 
 def _cli(args, db_url):
     env = {**os.environ, "DATABASE_URL": db_url}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app:server", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_exit_codes_and_messages(db, tmp_path):
@@ -267,13 +295,20 @@ def test_an_ingest_killed_midway_leaves_the_store_as_it_was(db, tmp_path):
     eng, path = db
     big = tmp_path / "big.csv"
     counties = ["雁塔区", "碑林区", "新城区", "长安区", "临潼区"]
-    lines = ["报告日期,现住址区县,性别,年龄"] + [f"2020-03-{1 + i % 28:02d},{counties[i % 5]},男,{i % 90}"
-                                                for i in range(20_000)]
+    lines = ["报告日期,现住址区县,性别,年龄"] + [
+        f"2020-03-{1 + i % 28:02d},{counties[i % 5]},男,{i % 90}" for i in range(20_000)
+    ]
     big.write_text("\n".join(lines))
     before = dump(path)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "DASHBOARD_FAULT_AT": "before-commit"}
-    killed = subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", "ingest", str(big)], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=300)
+    killed = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app:server", "ingest", str(big)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr  # it died at that point, not before or after
     assert dump(path) == before  # nothing of the batch, not even its batch row
     # the same file goes in whole afterwards: what was cut off was the real write of all its rows
@@ -289,8 +324,11 @@ def test_upload_page_previews_and_commits(server_url, browser, tmp_path, artifac
     report.write_bytes(gbk_daily_report())
     page.set_input_files("#upload input[type=file]", str(report))
     from playwright.sync_api import expect
+
     expect(page.locator("#upload-preview")).to_contain_text("预检每日病例文件 日报.csv：接收 4 行", timeout=30_000)
-    expect(page.locator("#upload-preview")).to_contain_text("高新区")  # the unresolved row, shown before anything is stored
+    expect(page.locator("#upload-preview")).to_contain_text(
+        "高新区"
+    )  # the unresolved row, shown before anything is stored
     page.screenshot(path=str(artifacts / "data_upload_preview.png"), full_page=True)
     page.click("#upload-commit")
     expect(page.locator("#upload-result")).to_contain_text("已存为批次", timeout=30_000)
@@ -308,8 +346,10 @@ def test_upload_page_previews_and_commits(server_url, browser, tmp_path, artifac
 def test_blank_nan_infinite_and_absurd_counts_are_row_reasons_not_a_crash(db, tmp_path):
     """An ordinary report with one empty 累计治愈 cell is taken in; nan, inf, 1e400, 1e30 are refused per row."""
     eng, path = db
-    text = ("地区,日期,累计确诊,累计治愈,累计死亡\n西安市,2020-12-01,130,,3\n宝鸡市,2020-12-01,nan,20,1\n"
-            "咸阳市,2020-12-01,inf,17,0\n渭南市,2020-12-01,1e400,17,0\n榆林市,2020-12-01,1e30,3,0\n注：以上为初步统计,,,,\n")
+    text = (
+        "地区,日期,累计确诊,累计治愈,累计死亡\n西安市,2020-12-01,130,,3\n宝鸡市,2020-12-01,nan,20,1\n"
+        "咸阳市,2020-12-01,inf,17,0\n渭南市,2020-12-01,1e400,17,0\n榆林市,2020-12-01,1e30,3,0\n注：以上为初步统计,,,,\n"
+    )
     file = tmp_path / "日报.csv"
     file.write_text(text, encoding="utf-8")
     result = _cli(["ingest", str(file), "--kind", "cases"], f"sqlite:///{path}")
@@ -325,8 +365,15 @@ def test_blank_nan_infinite_and_absurd_counts_are_row_reasons_not_a_crash(db, tm
 def test_dates_outside_the_epidemic_window_are_refused_per_row_and_never_widen_the_data(db):
     eng, _ = db
     start, end = queries.view_range(eng)
-    days = ["2020-02-10", "1900-01-01", "0001-01-01", "1700-01-01", "2099-12-31", "2262-04-12",
-            (pd.Timestamp.today() + pd.Timedelta(days=1)).strftime("%Y-%m-%d")]
+    days = [
+        "2020-02-10",
+        "1900-01-01",
+        "0001-01-01",
+        "1700-01-01",
+        "2099-12-31",
+        "2262-04-12",
+        (pd.Timestamp.today() + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+    ]
     text = "地区,日期,累计确诊\n" + "".join(f"铜川市,{d},{9 + k}\n" for k, d in enumerate(days))
     report = pipeline.ingest(text.encode(), "日期.csv", "cases", eng=eng)
     assert report.accepted == 1
@@ -337,15 +384,18 @@ def test_dates_outside_the_epidemic_window_are_refused_per_row_and_never_widen_t
 
 def test_personal_data_typed_into_free_text_is_never_stored_or_shown(db):
     eng, _ = db
-    text = ("报告日期,现住址区县,性别,年龄,病情,发现方式\n"
-            "2020-02-10,雁塔区,男,40,普通型 联系电话13912345678,张三 61100219900101123X 密接筛查\n"
-            "2020-02-10,碑林区,女,30,重型,李四说是在超市被传染的\n")
+    text = (
+        "报告日期,现住址区县,性别,年龄,病情,发现方式\n"
+        "2020-02-10,雁塔区,男,40,普通型 联系电话13912345678,张三 61100219900101123X 密接筛查\n"
+        "2020-02-10,碑林区,女,30,重型,李四说是在超市被传染的\n"
+    )
     report = pipeline.ingest(text.encode(), "个案.csv", "case-list", eng=eng)
     assert report.accepted == 2
     shown = report.preview.to_string() + json.dumps([r for r in report.rows], default=str, ensure_ascii=False)
     with eng.connect() as conn:
-        stored = conn.execute(text_sql("SELECT severity, detection FROM case_list WHERE batch_id = :b"),
-                              {"b": report.batch_id}).all()
+        stored = conn.execute(
+            text_sql("SELECT severity, detection FROM case_list WHERE batch_id = :b"), {"b": report.batch_id}
+        ).all()
     assert sorted(stored) == [("普通型", "密接筛查"), ("重型", "其他")]
     for secret in ("13912345678", "张三", "61100219900101123X", "李四", "超市"):
         assert secret not in shown
@@ -367,11 +417,13 @@ def test_a_cumulative_below_the_stored_one_needs_a_correction_note(db):
 def test_duplicate_facilities_oversized_values_and_over_long_cells_are_row_reasons(db):
     eng, _ = db
     long_text = "很长" * 2000
-    text = ("名称,类型,区县,经度,纬度,地址,口罩库存\n"
-            "甲医院发热门诊,发热门诊,雁塔区,108.95,34.22,某路1号,100\n"
-            "甲医院发热门诊,发热门诊,雁塔区,108.95,34.22,某路1号,100\n"
-            f"乙药店,定点药店,碑林区,108.94,34.25,某街2号,{10 ** 30}\n"
-            f"丙药店,定点药店,碑林区,108.94,34.26,{long_text},10\n")
+    text = (
+        "名称,类型,区县,经度,纬度,地址,口罩库存\n"
+        "甲医院发热门诊,发热门诊,雁塔区,108.95,34.22,某路1号,100\n"
+        "甲医院发热门诊,发热门诊,雁塔区,108.95,34.22,某路1号,100\n"
+        f"乙药店,定点药店,碑林区,108.94,34.25,某街2号,{10**30}\n"
+        f"丙药店,定点药店,碑林区,108.94,34.26,{long_text},10\n"
+    )
     report = pipeline.ingest(text.encode(), "设施.csv", "facilities", eng=eng)
     reasons = {i.row: "；".join(i.reasons) for i in report.issues}
     assert report.accepted == 1
@@ -397,9 +449,11 @@ def _workbook_with_rows(count: int) -> bytes:
     book.active.append(["地区", "日期", "累计确诊"])
     header_only = io.BytesIO()
     book.save(header_only)
-    rows = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>西安市</t></is></c><c r="B{r}" t="inlineStr">'
-                   f'<is><t>2020-02-10</t></is></c><c r="C{r}" t="n"><v>{r - 2}</v></c></row>'
-                   for r in range(2, count + 2))
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>西安市</t></is></c><c r="B{r}" t="inlineStr">'
+        f'<is><t>2020-02-10</t></is></c><c r="C{r}" t="n"><v>{r - 2}</v></c></row>'
+        for r in range(2, count + 2)
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(header_only) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for entry in source.infolist():
@@ -419,8 +473,10 @@ def test_a_unit_reporting_after_the_provinces_last_row_keeps_its_imported_cases(
     eng, _ = db
     before = queries.summary("610000", "2020-12-07", eng)
     unit = queries.summary("610200", "2020-12-07", eng)
-    text = ("地区代码,地区,日期,累计确诊,累计治愈,累计死亡\n"
-            f"610200,铜川市,2020-12-08,{unit['confirmed_cum'] + 3},{unit['cured_cum']},{unit['dead_cum']}\n")
+    text = (
+        "地区代码,地区,日期,累计确诊,累计治愈,累计死亡\n"
+        f"610200,铜川市,2020-12-08,{unit['confirmed_cum'] + 3},{unit['cured_cum']},{unit['dead_cum']}\n"
+    )
     report = pipeline.ingest(text.encode(), "铜川直报.csv", "cases", user="test", eng=eng)
     assert report.batch_id and report.accepted == 1
     after = queries.summary("610000", "2020-12-08", eng)

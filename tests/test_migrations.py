@@ -5,6 +5,7 @@ command line (shipped data, two ingests one rolled back, accounts, wall tokens, 
 from it. This code must take it as it is: refuse to serve it until it is upgraded, upgrade it keeping every row,
 back it up and bring it back with the same answers.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,10 +21,10 @@ import requests
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from conftest import BACKEND, ROOT, _free_port
 from sqlalchemy import inspect, make_url, select, text
 from sqlalchemy.exc import DatabaseError
 
-from conftest import BACKEND, ROOT, _free_port
 from data import backup, migrate, store
 
 FIXTURE = ROOT / "tests" / "fixtures" / "release_2026_12_04"
@@ -38,14 +39,24 @@ def load_release_store(url: str) -> None:
             shutil.copyfileobj(src, dst)
         return
     libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    subprocess.run(["psql", "--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1", f"--dbname={libpq}"],
-                   input=lzma.open(FIXTURE / "store.pg.sql.xz").read(), check=True, capture_output=True)
+    subprocess.run(
+        ["psql", "--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1", f"--dbname={libpq}"],
+        input=lzma.open(FIXTURE / "store.pg.sql.xz").read(),
+        check=True,
+        capture_output=True,
+    )
 
 
 def flask_cli(url: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app:server", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def schema_of(url: str) -> dict:
@@ -56,10 +67,16 @@ def schema_of(url: str) -> dict:
         tables = {}
         for name in sorted(set(insp.get_table_names()) - {"alembic_version"}):
             tables[name] = {
-                "columns": [(c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in insp.get_columns(name)],
+                "columns": [
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in insp.get_columns(name)
+                ],
                 "pk": insp.get_pk_constraint(name)["constrained_columns"],
-                "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in insp.get_foreign_keys(name)),
-                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(name)),
+                "fks": sorted(
+                    (tuple(f["constrained_columns"]), f["referred_table"]) for f in insp.get_foreign_keys(name)
+                ),
+                "indexes": sorted(
+                    (i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(name)
+                ),
                 "uniques": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(name)),
             }
         triggers = _triggers(conn)
@@ -70,14 +87,21 @@ def schema_of(url: str) -> dict:
 def _triggers(conn) -> list:
     if conn.dialect.name == "sqlite":
         return sorted(conn.execute(text("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
-    return sorted(conn.execute(text("SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger "
-                                    "WHERE NOT tgisinternal")).all())
+    return sorted(
+        conn.execute(
+            text(
+                "SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"
+            )
+        ).all()
+    )
 
 
 def kept_rows(url: str) -> dict[str, list[tuple]]:
     eng = store.connect(url)
     with eng.connect() as conn:
-        rows = {t: [tuple(r) for r in conn.execute(select(store.metadata.tables[t]).order_by(text("id")))] for t in KEPT}
+        rows = {
+            t: [tuple(r) for r in conn.execute(select(store.metadata.tables[t]).order_by(text("id")))] for t in KEPT
+        }
     eng.dispose()
     return rows
 
@@ -111,13 +135,29 @@ def release_answers() -> dict:
 # What later code judges differently from the same stored rows, on purpose (issue 17): Rt and growth over catch-up
 # reports, doubling times in young series, no county-rule risk level for the province, the basis of each figure,
 # and two new fields. The stored facts (counts, statuses, regions, facilities, flows) must be the release's.
-REDEFINED = {"rt", "rt_low", "rt_high", "rt_cases_in_window", "growth_rate", "doubling_time_days",
-             "halving_time_days", "risk_level", "basis", "cumulative_from", "growth_trend"}
+REDEFINED = {
+    "rt",
+    "rt_low",
+    "rt_high",
+    "rt_cases_in_window",
+    "growth_rate",
+    "doubling_time_days",
+    "halving_time_days",
+    "risk_level",
+    "basis",
+    "cumulative_from",
+    "growth_trend",
+}
 # 2020-01-24/25 list only the province's row: a unit is unknown those days, not 0 (and 01-26's span is 3 days);
 # from 2020-03-16 one imported case counts once, not also as 未公布来源 (and so the next week's sums move); the
 # fixture's 2020-12-10, which only its ingested unit reported, is now that unit's sum (下级合计), not 未上报.
-REDEFINED_DAYS = {("unit", "2020-01-24"), ("unit", "2020-01-25"), ("unit", "2020-01-26"),
-                  *(("province", f"2020-03-{d}") for d in range(16, 27)), ("province", "2020-12-10")}
+REDEFINED_DAYS = {
+    ("unit", "2020-01-24"),
+    ("unit", "2020-01-25"),
+    ("unit", "2020-01-26"),
+    *(("province", f"2020-03-{d}") for d in range(16, 27)),
+    ("province", "2020-12-10"),
+}
 
 
 def facts(answers: dict) -> dict:
@@ -127,8 +167,11 @@ def facts(answers: dict) -> dict:
         if (r.get("level"), r["date"]) in REDEFINED_DAYS:
             return {"adcode": r["adcode"], "date": r["date"]}
         return {k: v for k, v in r.items() if k not in REDEFINED and not k.endswith("_change")}
-    return {q: {**a, "json": [row(r) for r in a["json"]] if isinstance(a["json"], list) else row(a["json"])}
-            for q, a in answers.items()}
+
+    return {
+        q: {**a, "json": [row(r) for r in a["json"]] if isinstance(a["json"], list) else row(a["json"])}
+        for q, a in answers.items()
+    }
 
 
 def test_a_new_store_has_the_schema_the_code_declares(new_store):
@@ -145,24 +188,37 @@ def test_the_first_revision_is_the_schema_of_the_release(new_store):
     load_release_store(release)
     eng = store.connect(first)
     with eng.connect() as conn:
-        command.upgrade(migrate._config(conn), migrate.BASELINE)  # noqa: SLF001
+        command.upgrade(migrate._config(conn), migrate.BASELINE)
         conn.commit()
     eng.dispose()
     assert schema_of(first) == schema_of(release)
 
 
 def test_the_release_store_is_refused_then_upgraded_backed_up_and_restored_with_nothing_lost(
-        new_store, serve, tmp_path, release_answers):
+    new_store, serve, tmp_path, release_answers
+):
     url = new_store("release")
     load_release_store(url)
     before, counts_before = kept_rows(url), backup.table_counts(store.connect(url))
-    assert len(before["batches"]) == 7 and [r.status for r in store.connect(url).connect().execute(
-        select(store.batches.c.status).order_by(store.batches.c.id))].count("rolled_back") == 1
+    assert (
+        len(before["batches"]) == 7
+        and [
+            r.status
+            for r in store.connect(url).connect().execute(select(store.batches.c.status).order_by(store.batches.c.id))
+        ].count("rolled_back")
+        == 1
+    )
 
     # The app does not serve a store that is behind: one sentence, the command to run, and nothing changed.
     port = _free_port()
-    served = subprocess.run([sys.executable, "app.py"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1"})
+    served = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1"},
+    )
     assert served.returncode == 2
     assert "flask --app app:server db upgrade" in served.stderr and "Traceback" not in served.stderr
     assert kept_rows(url) == before
@@ -177,11 +233,12 @@ def test_the_release_store_is_refused_then_upgraded_backed_up_and_restored_with_
     after = kept_rows(url)
     for table in ("batches", "users", "wall_tokens"):
         assert after[table] == before[table], table
-    assert after["audit_log"][:len(before["audit_log"])] == before["audit_log"]  # appended to, never changed
-    assert [r[4] for r in after["audit_log"][len(before["audit_log"]):]] == ["db_upgrade"]
+    assert after["audit_log"][: len(before["audit_log"])] == before["audit_log"]  # appended to, never changed
+    assert [r[4] for r in after["audit_log"][len(before["audit_log"]) :]] == ["db_upgrade"]
     counts_after = backup.table_counts(store.connect(url))
-    assert {t: n for t, n in counts_after.items() if t in counts_before and t != "audit_log"} == \
-        {t: n for t, n in counts_before.items() if t != "audit_log"}
+    assert {t: n for t, n in counts_after.items() if t in counts_before and t != "audit_log"} == {
+        t: n for t, n in counts_before.items() if t != "audit_log"
+    }
     assert_audit_log_append_only(url)
 
     # Served again: the same answers as the release gave, and its accounts still sign in.
@@ -190,8 +247,9 @@ def test_the_release_store_is_refused_then_upgraded_backed_up_and_restored_with_
     s = requests.Session()
     form = s.get(f"{base}/login").text
     csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    signed = s.post(f"{base}/login", data={"username": ADMIN[0], "password": ADMIN[1], "csrf_token": csrf},
-                    allow_redirects=False)
+    signed = s.post(
+        f"{base}/login", data={"username": ADMIN[0], "password": ADMIN[1], "csrf_token": csrf}, allow_redirects=False
+    )
     assert signed.status_code == 302 and s.get(f"{base}/data", allow_redirects=False).status_code == 200
 
     # Backed up while served, restored into an empty store: every row, and the same answers again.
@@ -217,7 +275,7 @@ def test_the_release_store_is_refused_then_upgraded_backed_up_and_restored_with_
     done = flask_cli(new_store("junk"), "restore", str(junk))
     assert done.returncode == 2 and "不是本看板的备份文件" in done.stderr
     truncated = tmp_path / f"truncated-{file.name}"  # a copy cut short on its way to the backup disk
-    truncated.write_bytes(file.read_bytes()[:file.stat().st_size // 2])
+    truncated.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
     done = flask_cli(restored, "restore", str(truncated), "--replace")
     assert done.returncode == 2 and "未做" in done.stderr and "Traceback" not in done.stderr
     assert backup.table_counts(store.connect(restored)) == restored_counts

@@ -1,5 +1,6 @@
 """A new wave in real shapes rolls up to true figures: every county, unit and the province equal a count of the
 file (tests/new_wave.py made the files and, separately, the truth), nothing unplaced, quiet days read 0 new."""
+
 from __future__ import annotations
 
 import io
@@ -11,10 +12,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import new_wave
 import pandas as pd
 import pytest
 
-import new_wave
 from data import flow_queries, queries, store
 from data.ingest import pipeline
 from geo import regions
@@ -37,8 +38,11 @@ def eng(shipped_sqlite, tmp_path):
 
 def _figures_of_2020(eng) -> list[dict]:
     """What the dashboard says of 2020 (the data's freshness and sources aside)."""
-    return [{k: v for k, v in queries.summary(code, day, eng).items() if k not in ("data_as_of", "sources")}
-            for code in (PROVINCE, "610100", "610200", "610113") for day in ("2020-02-02", "2020-02-15", "2020-03-16")]
+    return [
+        {k: v for k, v in queries.summary(code, day, eng).items() if k not in ("data_as_of", "sources")}
+        for code in (PROVINCE, "610100", "610200", "610113")
+        for day in ("2020-02-02", "2020-02-15", "2020-03-16")
+    ]
 
 
 def _unit(code: str) -> str:
@@ -80,7 +84,8 @@ def test_a_bulletin_case_list_places_every_case_and_rolls_up(eng):
     new_on_last = {
         "610113": sum(1 for d, c, _ in truth if d == last and c == "610113"),
         "610100": sum(1 for d, c, _ in truth if d == last and c != PROVINCE and _unit(c) == "610100"),
-        PROVINCE: sum(1 for d, _, _ in truth if d == last)}
+        PROVINCE: sum(1 for d, _, _ in truth if d == last),
+    }
     for code, n in new_on_last.items():
         assert queries.summary(code, last.isoformat(), eng)["new_confirmed"] == n
     xian = queries.summary("610100", last.isoformat(), eng)
@@ -93,10 +98,13 @@ def test_a_bulletin_case_list_places_every_case_and_rolls_up(eng):
         n = sum(1 for _, c, z in truth if c == "610100" and z == zone)
         assert zones[("610100", zone)]["confirmed_cum"].iloc[-1] == n
     # the zones are rows under their unit in the ranking's download
-    from figures import tables  # noqa: PLC0415
+    from figures import tables
+
     frame = tables.sort_ranking(queries.on_day(last.isoformat(), "unit", eng), "confirmed_cum", False)
-    ranking = pd.read_csv(io.StringIO(tables.ranking_csv(frame, last, queries.zone_rows(last.isoformat(), eng))
-                                      .lstrip("\ufeff")), dtype={"地区代码": str})
+    ranking = pd.read_csv(
+        io.StringIO(tables.ranking_csv(frame, last, queries.zone_rows(last.isoformat(), eng)).lstrip("\ufeff")),
+        dtype={"地区代码": str},
+    )
     xian_rows = ranking[ranking["地区代码"] == "610100"]
     zone_row = xian_rows[xian_rows["地区"] == "西安市 其中：高新区（功能区）"]
     assert zone_row["累计确诊"].iloc[0] == sum(1 for _, c, z in truth if c == "610100" and z == "高新区")
@@ -123,7 +131,8 @@ def test_a_county_daily_report_of_a_later_wave_rolls_up(eng):
     assert queries.summary("610100", last.isoformat(), eng)["confirmed_cum"] == total
     zones = queries.case_data(eng).zones
     assert zones[("610100", "高新区")]["confirmed_cum"].iloc[-1] == sum(
-        n for (_, c, z), n in truth.items() if z == "高新区")
+        n for (_, c, z), n in truth.items() if z == "高新区"
+    )
 
 
 def test_a_flow_file_with_foreign_headers_is_read_through_columns(eng, tmp_path):
@@ -134,17 +143,25 @@ def test_a_flow_file_with_foreign_headers_is_read_through_columns(eng, tmp_path)
     run = [sys.executable, "-m", "flask", "--app", "app:server", "ingest", str(path)]
     refused = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2 and "--columns" in refused.stderr
-    done = subprocess.run(run + ["--columns", "迁入地=dest_city,迁出地=origin_city,流量=idx,日期=day"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        run + ["--columns", "迁入地=dest_city,迁出地=origin_city,流量=idx,日期=day"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0 and "接收 4 行" in done.stdout, done.stdout + done.stderr
-    wrong = subprocess.run(run + ["--columns", "目的=dest_city"], cwd=ROOT, env=env, capture_output=True, text=True,
-                           timeout=300)
+    wrong = subprocess.run(
+        run + ["--columns", "目的=dest_city"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert wrong.returncode == 2 and "目的=dest_city" in wrong.stderr and "迁入地" in wrong.stderr
     flows = flow_queries.flow_data(eng)
     stored = flows.flows if hasattr(flows, "flows") else None
     with eng.connect() as conn:
-        rows = pd.read_sql("SELECT focus_adcode, counterpart_name, direction, volume FROM flows "
-                           "WHERE date = '2021-12-20'", conn)
+        rows = pd.read_sql(
+            "SELECT focus_adcode, counterpart_name, direction, volume FROM flows WHERE date = '2021-12-20'", conn
+        )
     into_xian = rows[(rows.focus_adcode == "610100") & (rows.direction == "in")]
     assert sorted(into_xian.volume) == sorted(v for (o, d), v in truth.items() if d == "西安市")
     assert stored is None or len(stored)
@@ -166,7 +183,8 @@ def test_a_mapping_given_once_is_used_again_for_the_same_header(eng):
 def test_the_upload_page_asks_which_column_is_which(serve, new_store, browser, tmp_path, artifacts):
     """As an officer would: a flow file with English headers is refused with a form; choosing the columns
     previews it, storing it remembers the choice, and the next file with that header needs no form."""
-    from playwright.sync_api import expect  # noqa: PLC0415
+    from playwright.sync_api import expect
+
     url, _ = serve(new_store("mapping"))
     data, _ = new_wave.foreign_flows()
     path = tmp_path / "flows.csv"
@@ -195,8 +213,9 @@ def test_the_upload_page_asks_which_column_is_which(serve, new_store, browser, t
 def test_a_view_of_a_day_shows_nothing_after_it(eng):
     """At 2020-02-15, with a wave of 2021 in the store: the trend ends that day and its notes are of that day or
     before; the alerts are those of that day (worked out again, read-only); the year between the waves is labelled."""
-    from data import alerts  # noqa: PLC0415
-    from figures import trends  # noqa: PLC0415
+    from data import alerts
+    from figures import trends
+
     pipeline.ingest(new_wave.bulletin_case_list()[0], "西安12月病例.csv", eng=eng)
     day = pd.Timestamp("2020-02-15")
     for code in (PROVINCE, "610100"):
@@ -226,20 +245,25 @@ def test_one_population_rule_for_xixian_in_every_endpoint(client):
 def test_the_page_draws_the_trend_as_of_the_day_shown(serve, new_store, browser):
     """On `/` at 2020-02-15 with a 2021 wave stored: the drawn trend ends that day and its notes are of that day; a
     date step moves the end with it, without a new figure from the server."""
-    from playwright.sync_api import expect  # noqa: PLC0415
+    from playwright.sync_api import expect
+
     db = new_store("asof")
     url, _ = serve(db)
     pipeline.ingest(new_wave.bulletin_case_list()[0], "西安12月病例.csv", eng=store.engine(db))
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{url}/?region=610100&date=2020-02-15")
-    ends_on = ("(day) => { const gd = document.querySelector('#trend-chart .js-plotly-plot');"
-               " if (!gd || !gd._asOf) { return false; }"
-               " const last = gd.data.filter(t => !(t.meta && t.meta.forecast))"
-               "   .map(t => Array.from(t.x || []).map(String).sort().pop() || '').sort().pop();"
-               " return last.startsWith(day); }")  # the latest day any drawn trace reaches (the fan lies after it)
+    ends_on = (
+        "(day) => { const gd = document.querySelector('#trend-chart .js-plotly-plot');"
+        " if (!gd || !gd._asOf) { return false; }"
+        " const last = gd.data.filter(t => !(t.meta && t.meta.forecast))"
+        "   .map(t => Array.from(t.x || []).map(String).sort().pop() || '').sort().pop();"
+        " return last.startsWith(day); }"
+    )  # the latest day any drawn trace reaches (the fan lies after it)
     page.wait_for_function(ends_on, arg="2020-02-15", timeout=30_000)
-    notes = page.evaluate("() => document.querySelector('#trend-chart .js-plotly-plot').layout.annotations"
-                          ".filter(a => a.visible !== false).map(a => a.text).join(' ')")
+    notes = page.evaluate(
+        "() => document.querySelector('#trend-chart .js-plotly-plot').layout.annotations"
+        ".filter(a => a.visible !== false).map(a => a.text).join(' ')"
+    )
     since = queries.summary("610100", "2020-02-15", store.engine(db))["days_since_last_case"]
     last_case = pd.Timestamp("2020-02-15") - pd.Timedelta(days=since)
     assert f"最近新增 {last_case.month}月{last_case.day}日" in notes and "月16日" not in notes, notes

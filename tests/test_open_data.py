@@ -1,5 +1,6 @@
 """`flask export-open-data`: a Frictionless Data Package of the public aggregates that validates, with county
 counts suppressed whoever runs it, exact unit figures equal to the API's, and no personal data."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,14 @@ def package(new_store, tmp_path_factory):
     eng.dispose()
     out = tmp_path_factory.mktemp("open") / "开放数据"
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app:server", "export-open-data", "--out", str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app:server", "export-open-data", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "datapackage.json" in done.stdout and "daily_counties.csv：" in done.stdout
     return out
@@ -54,18 +61,30 @@ def test_descriptor_says_licence_sources_and_demo(package):
 
 
 def test_county_counts_are_suppressed_and_unit_counts_exact(package, client):
-    counties = pd.read_csv(package / "daily_counties.csv", dtype=str, keep_default_na=False).set_index(["date", "adcode"])
+    counties = pd.read_csv(package / "daily_counties.csv", dtype=str, keep_default_na=False).set_index(
+        ["date", "adcode"]
+    )
     assert tuple(counties.loc[("2020-02-10", "611002"), ["new_confirmed", "new_confirmed_shown", "suppression"]]) == (
-        "", "<3", "small_count")
+        "",
+        "<3",
+        "small_count",
+    )
     assert tuple(counties.loc[("2020-02-10", "611021"), ["new_confirmed", "new_confirmed_shown", "suppression"]]) == (
-        "", "<3", "complementary")
+        "",
+        "<3",
+        "complementary",
+    )
     assert tuple(counties.loc[("2020-02-10", "611022"), ["new_confirmed", "suppression"]]) == ("7", "")
     assert "confirmed_cum" not in counties.columns  # no cumulative: its differences would give a hidden day back
     units = pd.read_csv(package / "daily_province_units.csv", dtype={"adcode": str}).set_index(["date", "adcode"])
     api = client.get("/api/v1/summary?region=610100&date=2020-02-15").get_json()
     row = units.loc[("2020-02-15", "610100")]
     assert (row.confirmed_cum, row.cured_cum, row.dead_cum, row.new_confirmed) == (
-        api["confirmed_cum"], api["cured_cum"], api["dead_cum"], api["new_confirmed"])
+        api["confirmed_cum"],
+        api["cured_cum"],
+        api["dead_cum"],
+        api["new_confirmed"],
+    )
 
 
 def test_no_personal_data_in_the_package(package):

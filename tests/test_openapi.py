@@ -1,17 +1,15 @@
 """The OpenAPI document of /api/v1 against the app itself: schemathesis generates requests from the document
 (valid and odd parameter values) and checks every answer: no server error, the status codes, content types and
 bodies the document declares."""
+
 from __future__ import annotations
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+import app
 from api import openapi
-
-
-import app  # noqa: E402  (conftest has set the store; schemathesis' from_fixture does not work with pytest 9)
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app.server)
 
@@ -26,24 +24,52 @@ def test_every_endpoint_keeps_to_its_document(case):
 
 
 def test_the_document_lists_every_api_route(app_module):
-    routes = {rule.rule for rule in app_module.server.url_map.iter_rules()
-              if rule.rule.startswith("/api/v1") and rule.endpoint != "api_v1.unknown"}  # the JSON 404 for the rest
+    routes = {
+        rule.rule
+        for rule in app_module.server.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1") and rule.endpoint != "api_v1.unknown"
+    }  # the JSON 404 for the rest
     assert routes == set(openapi.document()["paths"])
 
 
-HOSTILE = ["-2020-01-01", "0000-01-01", "0001-01-01", "9999-12-31", "", " ", "2020-02-30", "20200215", "2020-2-15",
-           "2020-02-15T00:00", "1e400", "NaN", "%00", "2020-02-15' OR '1'='1", "２０２０-０２-１５", "x" * 5000]
-ENDPOINTS = ["/api/v1/summary?region=610100&date={}", "/api/v1/timeseries?region=610100&start={}",
-             "/api/v1/timeseries?region=610100&end={}", "/api/v1/flows?region=610100&date={}",
-             "/api/v1/adequacy?date={}", "/api/v1/facilities?region={}", "/api/v1/coverage?distance_km={}",
-             "/api/v1/regions?format={}", "/api/v1/summary?region=610000&format={}",
-             "/api/v1/facilities?region=610100&format={}", "/api/v1/alerts?format={}"]
+HOSTILE = [
+    "-2020-01-01",
+    "0000-01-01",
+    "0001-01-01",
+    "9999-12-31",
+    "",
+    " ",
+    "2020-02-30",
+    "20200215",
+    "2020-2-15",
+    "2020-02-15T00:00",
+    "1e400",
+    "NaN",
+    "%00",
+    "2020-02-15' OR '1'='1",
+    "２０２０-０２-１５",
+    "x" * 5000,
+]
+ENDPOINTS = [
+    "/api/v1/summary?region=610100&date={}",
+    "/api/v1/timeseries?region=610100&start={}",
+    "/api/v1/timeseries?region=610100&end={}",
+    "/api/v1/flows?region=610100&date={}",
+    "/api/v1/adequacy?date={}",
+    "/api/v1/facilities?region={}",
+    "/api/v1/coverage?distance_km={}",
+    "/api/v1/regions?format={}",
+    "/api/v1/summary?region=610000&format={}",
+    "/api/v1/facilities?region=610100&format={}",
+    "/api/v1/alerts?format={}",
+]
 
 
 def test_hostile_parameters_are_answered_in_words_never_with_a_server_error(client):
     """Signed, zero and far years, empty and junk values and formats on every endpoint: 400 or 404 with the
     parameter named in JSON, never a 5xx or a trace."""
-    from urllib.parse import quote  # noqa: PLC0415
+    from urllib.parse import quote
+
     answers = {}
     for template in ENDPOINTS:
         for value in HOSTILE + ["xml", "json5", "CSV"]:

@@ -1,11 +1,11 @@
 """`/`, `/wall` and `/report` on a phone (issue 20), in Chromium's mobile emulation at 390x844 and 360x800: one
 column with nothing running off the right edge, the five KPIs inside the screen two or three a row, readable text,
 the controls of `/` folded behind one button until it is pressed, and touch targets of 44 px or more."""
+
 from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 PHONE = {"is_mobile": True, "has_touch": True, "device_scale_factor": 2, "locale": "zh-CN"}
@@ -115,8 +115,10 @@ def test_dashboard_on_a_phone(server_url, browser, artifacts):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{server_url}/?region=610000&date=2020-02-15")
     expect(page.locator("#kpi-confirmed")).to_have_text("236", timeout=30_000)
-    page.wait_for_function("() => document.querySelector('#trend-chart .js-plotly-plot')?.data?.length > 0"
-                           " && document.querySelector('#region-map .js-plotly-plot')?.data?.length > 0")
+    page.wait_for_function(
+        "() => document.querySelector('#trend-chart .js-plotly-plot')?.data?.length > 0"
+        " && document.querySelector('#region-map .js-plotly-plot')?.data?.length > 0"
+    )
     _title_on_one_line(page, ".topbar h1")
 
     # the controls are folded away behind one button; their ids stay in the page
@@ -164,8 +166,10 @@ def test_dashboard_on_a_phone(server_url, browser, artifacts):
     _kpis_fit(page, ".kpis .kpi")
     # the population-flow views and the resource tables below draw once scrolled to: they fit too
     page.locator(".flows").scroll_into_view_if_needed()
-    page.wait_for_function("() => document.querySelector('#flow-chart .js-plotly-plot')?.data?.length > 1"
-                           " && document.querySelector('#flow-table table')")
+    page.wait_for_function(
+        "() => document.querySelector('#flow-chart .js-plotly-plot')?.data?.length > 1"
+        " && document.querySelector('#flow-table table')"
+    )
     _fits(page)
     assert page.evaluate(SMALL_TEXT, page.locator("#_pages_content").element_handle()) == []
     assert page.evaluate(SMALL_TARGETS, page.locator("#_pages_content").element_handle()) == []
@@ -177,8 +181,10 @@ def test_wall_on_a_phone(server_url, browser, artifacts):
     context, page = _phone(browser)
     page.goto(f"{server_url}/wall?date=2020-02-15")
     expect(page.locator("#kpi-confirmed")).to_have_text("236", timeout=30_000)
-    page.wait_for_function("() => document.querySelector('#flow-chart .js-plotly-plot')?.data?.length > 0"
-                           " && document.querySelector('#region-map .js-plotly-plot')?.data?.length > 0")
+    page.wait_for_function(
+        "() => document.querySelector('#flow-chart .js-plotly-plot')?.data?.length > 0"
+        " && document.querySelector('#region-map .js-plotly-plot')?.data?.length > 0"
+    )
     _title_on_one_line(page, ".wall-head h1")
     _kpis_fit(page, ".wall-kpis .wall-kpi")
     heights = page.evaluate("""() => ['#region-map', '#trend-chart', '#flow-chart', '#wall-risk-list'].map(s => {
@@ -196,14 +202,23 @@ def test_wall_on_a_phone(server_url, browser, artifacts):
 def test_report_form_on_a_phone(server_url, browser):
     context, page = _phone(browser, 360, 800)
     page.goto(f"{server_url}/report?region=610200&date=2020-02-15")
-    fields = ["report-region", "report-date", "report-new-confirmed", "report-new-cured", "report-new-dead",
-              "report-submit"]
+    fields = [
+        "report-region",
+        "report-date",
+        "report-new-confirmed",
+        "report-new-cured",
+        "report-new-dead",
+        "report-submit",
+    ]
     for field in fields:  # the dropdown draws once its script has loaded
         expect(page.locator(f"#{field}")).to_be_visible(timeout=30_000)
     _title_on_one_line(page, ".topbar h1")
     # one column: every field the report needs, one under another, inside the screen
-    boxes = page.evaluate("""(ids) => ids.map(id => { const r = document.getElementById(id).getBoundingClientRect();
-        return [id, r.left, r.right, r.top + scrollY, r.height]; })""", fields)
+    boxes = page.evaluate(
+        """(ids) => ids.map(id => { const r = document.getElementById(id).getBoundingClientRect();
+        return [id, r.left, r.right, r.top + scrollY, r.height]; })""",
+        fields,
+    )
     width = page.evaluate("innerWidth")
     assert all(0 <= b[1] and b[2] <= width and b[4] >= 44 for b in boxes), boxes
     assert [b[3] for b in boxes] == sorted(b[3] for b in boxes), boxes

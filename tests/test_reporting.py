@@ -3,6 +3,7 @@
 The form's checks are plain functions (data/direct_report.py) and the board's reported / late / missing logic runs
 with a fixed clock (data/reporting.py), both on stores of their own, without a browser; one browser test types a
 report on a phone-size `/report` of a served app with its own store and follows it to the API and the wall."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,17 +12,17 @@ import time
 import urllib.request
 
 import pytest
+from conftest import new_database
 from playwright.sync_api import expect
 from sqlalchemy import insert, select, update
+from waiting import eventually
 
-from conftest import new_database
 from data import direct_report as dr
 from data import reporting, shipped, store
 from data.ingest import pipeline
 from security import accounts, roles
-from waiting import eventually
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DAY = dt.date(2026, 3, 1)  # a day's report is due 2026-03-02 09:00 Beijing = 01:00 UTC
 
 
@@ -34,13 +35,33 @@ def _batch(eng, adcode, day, stored_at, by="officer", status="active", source="�
     """A batch holding the region's own row for ``day`` (or, with ``county``, a case in that county's case list),
     stored at ``stored_at``."""
     with eng.begin() as conn:
-        batch = conn.execute(insert(store.batches).values(
-            kind=kind, file_name=f"{adcode}-{day}.csv", checksum=f"{adcode}{day}{stored_at}{by}", size_bytes=1,
-            created_at=stored_at, created_by=by, rows_accepted=1, rows_rejected=0, status=status, is_demo=False,
-            source=source)).inserted_primary_key[0]
+        batch = conn.execute(
+            insert(store.batches).values(
+                kind=kind,
+                file_name=f"{adcode}-{day}.csv",
+                checksum=f"{adcode}{day}{stored_at}{by}",
+                size_bytes=1,
+                created_at=stored_at,
+                created_by=by,
+                rows_accepted=1,
+                rows_rejected=0,
+                status=status,
+                is_demo=False,
+                source=source,
+            )
+        ).inserted_primary_key[0]
         if kind == "cases":
-            conn.execute(insert(store.case_reports).values(batch_id=batch, region_adcode=adcode, category="reported",
-                                                           as_of_date=day, confirmed_cum=5, cured_cum=1, dead_cum=0))
+            conn.execute(
+                insert(store.case_reports).values(
+                    batch_id=batch,
+                    region_adcode=adcode,
+                    category="reported",
+                    as_of_date=day,
+                    confirmed_cum=5,
+                    cured_cum=1,
+                    dead_cum=0,
+                )
+            )
         else:
             conn.execute(insert(store.case_list).values(batch_id=batch, report_date=day, region_adcode=county))
     return batch
@@ -102,9 +123,16 @@ def test_board_after_the_deadline(board_store):
     assert board["610100"]["status"] == "reported"  # the later revision does not make it late
     assert board["610200"]["status"] == "late" and board["610200"]["by"] == "tongchuan"
     assert board["610300"]["status"] == "missing"  # its only batch was rolled back
-    assert board["610400"] | {"due_at": None} == {"adcode": "610400", "name": "咸阳市（不含杨凌示范区）", "level": "unit",
-                                                  "status": "reported", "reported_at": None, "by": "历史数据导入",
-                                                  "due_at": None, "past_due": True}
+    assert board["610400"] | {"due_at": None} == {
+        "adcode": "610400",
+        "name": "咸阳市（不含杨凌示范区）",
+        "level": "unit",
+        "status": "reported",
+        "reported_at": None,
+        "by": "历史数据导入",
+        "due_at": None,
+        "past_due": True,
+    }
     assert board["610900"]["status"] == "reported"  # 汉滨区's case in a case list counts for 安康
     assert board["610700"]["status"] == "missing" and reporting.status_words(board["610700"]) == "未报"
     # a county with an active account is listed (and reported); one whose account is disabled is not
@@ -116,10 +144,14 @@ def test_board_after_the_deadline(board_store):
 
 
 def test_the_strip_and_the_wall_line_say_who_is_missing(board_store, app_module):
-    from callbacks.report import summary_line, wall_line  # noqa: PLC0415  (a page's callbacks: after the app)
+    from callbacks.report import summary_line, wall_line
+
     rule = reporting.parse_deadline(None)
     after = reporting.status(DAY, now=at(4), eng=board_store, rule=rule)
-    assert summary_line(DAY, after) == "3月1日日报：已报 4/12（其中迟报 1：铜川）；未报 8：宝鸡、杨凌、渭南、韩城、延安、汉中、榆林、商洛"
+    assert (
+        summary_line(DAY, after)
+        == "3月1日日报：已报 4/12（其中迟报 1：铜川）；未报 8：宝鸡、杨凌、渭南、韩城、延安、汉中、榆林、商洛"
+    )
     assert wall_line(DAY, after) == "3月1日日报 已报 4/12 · 未报 8：宝鸡、杨凌、渭南、韩城、延安、汉中、榆林、商洛"
     before = reporting.status(DAY, now=at(0, 45), eng=board_store, rule=rule)
     assert summary_line(DAY, before).endswith("（截止 3月2日 09:00，未到截止时间）")
@@ -132,12 +164,20 @@ def test_a_later_deadline_makes_the_late_report_on_time(board_store):
 
 
 # ---- the form's checks, as plain functions -------------------------------------------------------------------------
-@pytest.mark.parametrize(("typed", "value", "message"), [
-    ("3", 3, None), ("１２", 12, None), ("1,234", 1234, None), (" 0 ", 0, None),
-    ("", None, "请填写新增确诊（没有请填 0）"), ("-2", None, "新增确诊不能为负数：“-2”"),
-    ("1.5", None, "新增确诊应为整数，不能有小数：“1.5”"), ("三", None, "新增确诊应为不小于 0 的整数：“三”"),
-    ("2000000", None, "新增确诊超出合理范围（不超过 1,000,000）：“2000000”"),
-])
+@pytest.mark.parametrize(
+    ("typed", "value", "message"),
+    [
+        ("3", 3, None),
+        ("１２", 12, None),
+        ("1,234", 1234, None),
+        (" 0 ", 0, None),
+        ("", None, "请填写新增确诊（没有请填 0）"),
+        ("-2", None, "新增确诊不能为负数：“-2”"),
+        ("1.5", None, "新增确诊应为整数，不能有小数：“1.5”"),
+        ("三", None, "新增确诊应为不小于 0 的整数：“三”"),
+        ("2000000", None, "新增确诊超出合理范围（不超过 1,000,000）：“2000000”"),
+    ],
+)
 def test_counts_are_integers_not_below_zero(typed, value, message):
     assert dr.parse_count(typed, "新增确诊", required=True) == (value, message)
 
@@ -168,14 +208,19 @@ def test_a_day_already_reported_is_a_revision_that_needs_a_reason():
     stored = {"confirmed_cum": 11, "cured_cum": 7, "dead_cum": 1}
     d = dr.decide(NEW, BASE, stored=stored)
     assert d.needs_revision_reason and d.errors == [
-        "该地区该日已上报（累计确诊 11，累计治愈 7，累计死亡 1）：本次为修订，请填写修订原因"]
+        "该地区该日已上报（累计确诊 11，累计治愈 7，累计死亡 1）：本次为修订，请填写修订原因"
+    ]
     assert dr.decide(NEW, BASE, stored=stored, revision_reason="漏报1例").ok
     assert dr.decide({**NEW, "new_confirmed": None}, BASE, stored=stored).needs_revision_reason  # shown at once
     same = dr.decide(NEW, BASE, stored={"confirmed_cum": 12, "cured_cum": 7, "dead_cum": 1}, revision_reason="x")
     assert same.unchanged and same.errors == ["与该日已上报的数字相同，无需重复上报"]
     # ... unless the optional figures change
-    assert dr.decide({**NEW, "fever_clinic_visits": 40}, BASE, stored={"confirmed_cum": 12, "cured_cum": 7,
-                                                                         "dead_cum": 1}, revision_reason="补填").ok
+    assert dr.decide(
+        {**NEW, "fever_clinic_visits": 40},
+        BASE,
+        stored={"confirmed_cum": 12, "cured_cum": 7, "dead_cum": 1},
+        revision_reason="补填",
+    ).ok
 
 
 def test_a_drop_in_a_cumulative_needs_a_correction_reason():
@@ -221,9 +266,13 @@ def test_check_and_submit_store_a_batch_with_its_extras(report_store):
     chk = dr.check("610200", "2026-03-02", typed, scope="610200", now=now, eng=eng)
     assert chk.ok and chk.base.confirmed_cum == 10 and chk.decision.cumulative["confirmed_cum"] == 13
     assert dr.check("610200", "2026-03-04", typed, now=now, eng=eng).errors == [
-        "日期不能是未来的日子：2026-03-04 晚于今天 2026-03-03（北京时间）"]
-    assert dr.check("610200", "2026-03-02", typed, scope="610100", now=now, eng=eng).errors[0].startswith(
-        "您的账号只能为 西安市")
+        "日期不能是未来的日子：2026-03-04 晚于今天 2026-03-03（北京时间）"
+    ]
+    assert (
+        dr.check("610200", "2026-03-02", typed, scope="610100", now=now, eng=eng)
+        .errors[0]
+        .startswith("您的账号只能为 西安市")
+    )
     done = dr.submit(chk, "铜川值班员", "610200", now=now, eng=eng)
     assert done.cumulative == {"confirmed_cum": 13, "cured_cum": 7, "dead_cum": 0} and not done.revision
     with eng.connect() as conn:
@@ -231,7 +280,8 @@ def test_check_and_submit_store_a_batch_with_its_extras(report_store):
         extras = conn.execute(select(store.report_extras).where(store.report_extras.c.batch_id == done.batch_id)).one()
     assert batch.kind == "cases" and batch.created_by == "铜川值班员" and batch.rows_accepted == 1
     assert extras.fever_clinic_visits == 120 and extras.new_asymptomatic is None
-    from data import queries  # noqa: PLC0415
+    from data import queries
+
     assert queries.summary("610200", "2026-03-02", eng)["confirmed_cum"] == 13
     assert _by_code(reporting.status("2026-03-02", now=now, eng=eng))["610200"]["by"] == "铜川值班员"
     # the same day again: a revision, which needs its reason
@@ -256,7 +306,8 @@ def test_a_correction_below_the_previous_cumulative_reaches_the_store_with_its_r
     assert not chk.ok and chk.decision.needs_correction_reason
     chk = dr.check("610200", "2026-03-03", typed, correction_reason="2例经复核排除", now=now, eng=eng)
     done = dr.submit(chk, "tester", None, correction_reason="2例经复核排除", now=now, eng=eng)
-    from data import queries  # noqa: PLC0415
+    from data import queries
+
     row = queries.summary("610200", "2026-03-03", eng)
     assert row["confirmed_cum"] == 8 and row["correction_confirmed"] == -2
     pipeline.rollback(done.batch_id, eng=eng)
@@ -264,8 +315,9 @@ def test_a_correction_below_the_previous_cumulative_reaches_the_store_with_its_r
 
 # ---- the API and the permissions -----------------------------------------------------------------------------------
 def test_api_reporting_status(client, monkeypatch):
-    import api.v1  # noqa: PLC0415
-    from data.catalogue import INTERNAL, PUBLIC  # noqa: PLC0415
+    import api.v1
+    from data.catalogue import INTERNAL, PUBLIC
+
     monkeypatch.setattr(api.v1, "clearance", lambda: INTERNAL)
     rows = client.get("/api/v1/reporting-status?date=2020-12-07").get_json()
     assert len([r for r in rows if r["level"] == "unit"]) == 12
@@ -287,12 +339,14 @@ def test_report_permission_and_callbacks_declared(app_module):
     assert roles.route_permission("/report") == "report"
     assert [r for r in roles.ROLES if roles.allowed(r, "report")] == ["officer", "data_admin"]
     declared = {k: v for k, v in roles.DECLARED.items() if k.startswith("callbacks.report.")}
-    assert declared == {"callbacks.report.check_form": ("report", None),
-                        "callbacks.report.submit_report": ("report", None),
-                        "callbacks.report.show_history": ("report", None),
-                        "callbacks.report.show_board": ("upload", None),
-                        "callbacks.report.show_strip": ("view", None),
-                        "callbacks.report.show_wall_line": ("wall", None)}
+    assert declared == {
+        "callbacks.report.check_form": ("report", None),
+        "callbacks.report.submit_report": ("report", None),
+        "callbacks.report.show_history": ("report", None),
+        "callbacks.report.show_board": ("upload", None),
+        "callbacks.report.show_strip": ("view", None),
+        "callbacks.report.show_wall_line": ("wall", None),
+    }
 
 
 # ---- end to end, in a browser at phone size ------------------------------------------------------------------------
@@ -304,15 +358,17 @@ def test_a_report_typed_on_a_phone_reaches_the_api_and_the_wall(own_server, brow
     """As the demo officer on a 390x844 page: 铜川's report of 2020-12-08 (the day after the shipped data's last) is
     typed, checked, stored; the API has the new cumulative and the board says it came (late: typed years after the
     deadline); an open wall shows it within one poll. Rolled back afterwards."""
-    from layouts import wall as wall_layout  # noqa: PLC0415
+    from layouts import wall as wall_layout
+
     url, db = own_server
     wall = browser.new_page(viewport={"width": 1920, "height": 1080})
     wall.goto(f"{url}/wall?region=610200")  # the latest day: 12-07, which every unit reported
     expect(wall.locator("#kpi-confirmed")).to_have_text("8", timeout=30_000)
     expect(wall.locator("#wall-reporting")).to_be_hidden()  # all twelve reported: nothing to say, no room taken
 
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", has_touch=True,
-                                  is_mobile=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", has_touch=True, is_mobile=True, device_scale_factor=2
+    )
     page = context.new_page()
     page.goto(f"{url}/report?region=610200&date=2020-12-08")
     expect(page.locator("#report-history")).to_contain_text("12月7日", timeout=30_000)
@@ -347,13 +403,18 @@ def test_a_report_typed_on_a_phone_reaches_the_api_and_the_wall(own_server, brow
     expect(wall.locator("#kpi-confirmed")).to_have_text("11", timeout=(wall_layout.POLL_SECONDS + 10) * 1000)
     took = time.monotonic() - stored
     assert took <= wall_layout.POLL_SECONDS + 10, took
-    expect(wall.locator("#wall-reporting")).to_have_text("12月8日日报 已报 1/12 · 未报 11：西安、宝鸡、咸阳、杨凌、渭南、韩城、延安、汉中、榆林、安康、商洛")
+    expect(wall.locator("#wall-reporting")).to_have_text(
+        "12月8日日报 已报 1/12 · 未报 11：西安、宝鸡、咸阳、杨凌、渭南、韩城、延安、汉中、榆林、安康、商洛"
+    )
     print(f"report on the wall {took:.1f} s after it was stored (poll every {wall_layout.POLL_SECONDS} s)")
     context.close()
     wall.close()
 
     assert pipeline.rollback(batch, user="test", eng=store.engine(db))
     # the served app reads the data version at most once a second
-    eventually(lambda: _json(f"{url}/api/v1/summary?region=610200&date=2020-12-07")["confirmed_cum"] == 8,
-               timeout=5, what="the rollback in the served app")
+    eventually(
+        lambda: _json(f"{url}/api/v1/summary?region=610200&date=2020-12-07")["confirmed_cum"] == 8,
+        timeout=5,
+        what="the rollback in the served app",
+    )
     assert _by_code(_json(f"{url}/api/v1/reporting-status?date=2020-12-08"))["610200"]["status"] == "missing"

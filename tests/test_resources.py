@@ -1,5 +1,6 @@
 """资源保障: fever-clinic coverage and supply adequacy, checked against figures worked out by hand here, by other
 means than the app's (geodesic distances on a grid instead of buffers; sums of hand-made rows), and in the browser."""
+
 from __future__ import annotations
 
 import io
@@ -13,12 +14,12 @@ import pytest
 import shapely
 from pyproj import Geod, Transformer
 from sqlalchemy import select
+from waiting import map_drawn
 
 from analytics import adequacy as ad
 from analytics import coverage as cov
 from data import catalogue, demo_facilities, queries, resources, store
 from data.ingest import pipeline
-from waiting import map_drawn
 
 GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid
 
@@ -27,8 +28,12 @@ GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid
 def _square(side_km: float, population: int) -> gpd.GeoDataFrame:
     """A square county of the given side, south-west corner at (500 km, 3800 km) in EPSG:4545."""
     x0, y0, s = 500_000, 3_800_000, side_km * 1000
-    return gpd.GeoDataFrame({"population": [population]}, index=["999999"],
-                            geometry=[shapely.box(x0, y0, x0 + s, y0 + s)], crs=cov.METRIC_CRS)
+    return gpd.GeoDataFrame(
+        {"population": [population]},
+        index=["999999"],
+        geometry=[shapely.box(x0, y0, x0 + s, y0 + s)],
+        crs=cov.METRIC_CRS,
+    )
 
 
 def _points(*xy) -> gpd.GeoSeries:
@@ -39,7 +44,7 @@ def test_square_county_with_one_clinic_inside_covers_a_circle_of_its_people():
     county = _square(20, 1_000_000)
     table, gaps = cov.county_coverage(county, _points((10, 10)), 5_000)  # centre, 5 km
     row = table.loc["999999"]
-    circle = math.pi * 5 ** 2  # km², inside the 400 km² square
+    circle = math.pi * 5**2  # km², inside the 400 km² square
     assert row.area_km2 == pytest.approx(400)
     assert row.covered_km2 == pytest.approx(circle, rel=1e-3)  # a 128-sided circle: 0.04 % short
     assert row.covered_share == pytest.approx(circle / 400, rel=1e-3)  # people spread evenly: share of area
@@ -70,8 +75,11 @@ def _open_clinics_from_store() -> np.ndarray:
     """lon/lat of the open fever clinics of active batches, read straight from the store."""
     f, b = store.facilities, store.batches
     with store.engine().connect() as conn:
-        rows = conn.execute(select(f.c.lon, f.c.lat).join(b, b.c.id == f.c.batch_id)
-                            .where(b.c.status == "active", f.c.kind == "fever_clinic", f.c.status == "open")).all()
+        rows = conn.execute(
+            select(f.c.lon, f.c.lat)
+            .join(b, b.c.id == f.c.batch_id)
+            .where(b.c.status == "active", f.c.kind == "fever_clinic", f.c.status == "open")
+        ).all()
     return np.array(rows, dtype=float)
 
 
@@ -79,8 +87,11 @@ def _open_clinics_from_store() -> np.ndarray:
 def test_real_county_coverage_equals_a_geodesic_grid_count(app_module, adcode, distance_km):
     """Lay a 250 m grid over the county (equal-area cells in the metric plane), and count the cells whose centre
     lies within the distance of an open clinic, measured on the ellipsoid (pyproj.Geod), not through a buffer."""
-    feature = next(f for f in json.loads(demo_facilities.COUNTIES.read_text(encoding="utf-8"))["features"]
-                   if str(f["properties"]["adcode"]) == adcode)
+    feature = next(
+        f
+        for f in json.loads(demo_facilities.COUNTIES.read_text(encoding="utf-8"))["features"]
+        if str(f["properties"]["adcode"]) == adcode
+    )
     to_metric = Transformer.from_crs("EPSG:4326", "EPSG:4545", always_xy=True)
     to_degrees = Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True)
     polygon = shapely.transform(shapely.geometry.shape(feature["geometry"]), to_metric.transform, interleaved=False)
@@ -99,8 +110,9 @@ def test_real_county_coverage_equals_a_geodesic_grid_count(app_module, adcode, d
         _, _, metres = GEOD.inv(np.full(len(lon), c_lon), np.full(len(lat), c_lat), lon, lat)
         nearest = np.minimum(nearest, metres)
     by_hand = float(np.mean(nearest <= distance_km * 1000))
-    population = int(pd.read_csv(demo_facilities.POPULATION, dtype={"adcode": str})
-                     .set_index("adcode").population[adcode])
+    population = int(
+        pd.read_csv(demo_facilities.POPULATION, dtype={"adcode": str}).set_index("adcode").population[adcode]
+    )
 
     app = resources.coverage(distance_km).counties.loc[adcode]
     assert 0.05 < by_hand < 0.999  # a county partly covered, so the check means something
@@ -117,10 +129,14 @@ def test_unit_and_province_coverage_are_sums_of_their_counties(app_module):
     c = resources.coverage(10)
     xian = c.counties.loc[[a for a in c.counties.index if a.startswith("6101")]]
     assert c.units.loc["610100", "covered_share"] == pytest.approx(
-        xian.covered_population.sum() / xian.population.sum())
+        xian.covered_population.sum() / xian.population.sum()
+    )
     assert c.province["population"] == c.counties.population.sum()
-    assert resources.coverage(30).province["covered_share"] > c.province["covered_share"] > \
-        resources.coverage(5).province["covered_share"]
+    assert (
+        resources.coverage(30).province["covered_share"]
+        > c.province["covered_share"]
+        > resources.coverage(5).province["covered_share"]
+    )
     assert resources.coverage(10) is c  # computed once per data version and distance
 
 
@@ -175,8 +191,9 @@ def hand_store(new_store):
     shapes = pipeline.county_shapes()
     y = shapes["610113"].representative_point()
     c = shapes["610116"].representative_point()
-    text = FACILITIES.format(y0=f"{y.x:.6f}", y1=f"{y.y:.6f}", y2=f"{y.x + 0.005:.6f}", y3=f"{y.y:.6f}",
-                             c0=f"{c.x:.6f}", c1=f"{c.y:.6f}")
+    text = FACILITIES.format(
+        y0=f"{y.x:.6f}", y1=f"{y.y:.6f}", y2=f"{y.x + 0.005:.6f}", y3=f"{y.y:.6f}", c0=f"{c.x:.6f}", c1=f"{c.y:.6f}"
+    )
     report = pipeline.ingest(text.encode(), "设施清单.csv", eng=eng)
     assert report.accepted == 8, [i.reasons for i in report.issues]
     return eng
@@ -251,7 +268,8 @@ def test_adequacy_api(client):
 
 # ---- the panel and the map layer ----------------------------------------------------------------------------
 def test_panel_lists_the_parts_of_the_chosen_region(app_module):
-    import views.resources as panel  # noqa: PLC0415
+    import views.resources as panel
+
     province = panel.panel_rows("610000", "2020-02-15", 10)
     assert len(province["rows"]) == 12 and province["title"].startswith("各市（区）")
     shares = [r["cells"]["covered_share"][0] for r in province["rows"]]
@@ -266,7 +284,8 @@ def test_panel_lists_the_parts_of_the_chosen_region(app_module):
 
 
 def test_gap_layer_in_the_map_figure(app_module):
-    import views.maps as map_views  # noqa: PLC0415
+    import views.maps as map_views
+
     fig = map_views.build_map("610600", "2020-02-15", "confirmed_cum", ["coverage_gap", "fever_clinic"], 20)
     gap = fig["data"][5]
     assert gap["geojson"].startswith("/api/v1/coverage/gaps.geojson?distance_km=20&v=")  # a URL, not the shapes
@@ -281,7 +300,8 @@ def test_gap_layer_in_the_map_figure(app_module):
 def _dark_pixels(path) -> int:
     """Pixels of the map tinted by the uncovered-area fill (dark slate at half opacity over light colours; over the
     case scale's cream the mix is a little warm, so blue may fall a few levels below red)."""
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
+
     rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     return int(((r < 150) & (g < 150) & (b < 160) & (b >= r - 12) & (abs(r - g) < 40) & (r > 60)).sum())
@@ -296,8 +316,10 @@ def test_uncovered_area_draws_on_the_map_and_follows_the_distance(server_url, pa
     page.screenshot(path=str(artifacts / "coverage_map_off.png"), clip=map_box)
 
     page.get_by_label("发热门诊未覆盖区域").check()
-    page.wait_for_function("() => (document.querySelector('#region-map .js-plotly-plot').data[5].name || '')"
-                           ".includes('10公里外')", timeout=20_000)
+    page.wait_for_function(
+        "() => (document.querySelector('#region-map .js-plotly-plot').data[5].name || '').includes('10公里外')",
+        timeout=20_000,
+    )
     map_drawn(page)
     page.screenshot(path=str(artifacts / "coverage_map_10km.png"), clip=map_box)
     assert "layers=fever_clinic%2Ccoverage_gap" in page.url or "coverage_gap" in page.url
@@ -305,8 +327,10 @@ def test_uncovered_area_draws_on_the_map_and_follows_the_distance(server_url, pa
 
     page.locator(".resources").scroll_into_view_if_needed()
     page.get_by_label("30公里").check()
-    page.wait_for_function("() => (document.querySelector('#region-map .js-plotly-plot').data[5].name || '')"
-                           ".includes('30公里外')", timeout=20_000)
+    page.wait_for_function(
+        "() => (document.querySelector('#region-map .js-plotly-plot').data[5].name || '').includes('30公里外')",
+        timeout=20_000,
+    )
     page.wait_for_function("() => document.querySelector('#adequacy-title').textContent.includes('30公里')")
     assert "distance=30" in page.url
     page.locator(".resources").screenshot(path=str(artifacts / "resources_panel_30km.png"))
@@ -327,8 +351,10 @@ def test_panel_table_sorts_and_selects(server_url, page):
     assert table.locator("tbody tr").count() == 13
     page.locator("#adequacy-title").scroll_into_view_if_needed()
     table.get_by_role("button", name="口罩可用天数").click()
-    page.wait_for_function("() => document.querySelector('#adequacy-table th[aria-sort=\"ascending\"]')"
-                           "?.textContent.includes('口罩可用天数')")
+    page.wait_for_function(
+        "() => document.querySelector('#adequacy-table th[aria-sort=\"ascending\"]')"
+        "?.textContent.includes('口罩可用天数')"
+    )
     days = [float(t) for t in table.locator("tbody tr td:nth-child(10)").all_inner_texts()]
     assert days == sorted(days)
     table.get_by_role("button", name="雁塔区", exact=True).click()
@@ -338,7 +364,8 @@ def test_panel_table_sorts_and_selects(server_url, page):
 
 
 def test_download_has_every_number_behind_the_flags(app_module):
-    import views.resources as panel  # noqa: PLC0415
+    import views.resources as panel
+
     table = panel.download_table("610600", "2020-02-15", 20)
     frame = resources.adequacy("2020-02-15", "county", "610600", 20)
     assert list(table["地区代码"]) == list(frame.index) and (table["可达距离（公里，直线）"] == 20).all()
@@ -349,9 +376,11 @@ def test_download_has_every_number_behind_the_flags(app_module):
 
 
 def test_view_state_keeps_the_distance_and_the_gap_layer():
-    from layouts import view_state  # noqa: PLC0415
-    state = view_state.parse({"region": "610600", "layers": "coverage_gap,fever_clinic", "distance": "20"},
-                             "2020-01-22", "2020-12-07")
+    from layouts import view_state
+
+    state = view_state.parse(
+        {"region": "610600", "layers": "coverage_gap,fever_clinic", "distance": "20"}, "2020-01-22", "2020-12-07"
+    )
     assert state.distance == 20 and state.layers == ("fever_clinic", "coverage_gap")
     assert "distance=20" in state.query()
     assert view_state.parse({"distance": "7"}, "2020-01-22", "2020-12-07").distance == 10  # not offered: default
@@ -359,10 +388,18 @@ def test_view_state_keeps_the_distance_and_the_gap_layer():
 
 
 def test_public_callers_get_no_county_case_figures_in_adequacy(client, monkeypatch):
-    import security  # noqa: PLC0415
-    from api.resources import public_county  # noqa: PLC0415
-    row = {"adcode": "610116", "new_7d_avg": 8.0, "active": 53, "clinic_load": 0.8, "stock_days": 0.002,
-           "supply_per_10k": 0.0, "covered_share": 0.9}
+    import security
+    from api.resources import public_county
+
+    row = {
+        "adcode": "610116",
+        "new_7d_avg": 8.0,
+        "active": 53,
+        "clinic_load": 0.8,
+        "stock_days": 0.002,
+        "supply_per_10k": 0.0,
+        "covered_share": 0.9,
+    }
     public = public_county(row)
     assert public["new_7d_avg"] is None and public["active"] is None and public["clinic_load"] is None
     assert "发热门诊负荷" not in public["flag"] and "口罩可用天数" in public["flag"] and public["flagged"]

@@ -4,6 +4,7 @@ local demo, and the refusal to serve beyond this machine without accounts.
 
 The accounts live in a store of this module's own (never the session's, whose served apps run as the local demo).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,19 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import text
-
 from conftest import ROOT, _serve, new_database
-from data import store
-from security import accounts, audit, roles
+from sqlalchemy import text
 from waiting import callbacks_done, map_drawn, next_tick
 
+from data import store
+from security import accounts, audit, roles
+
 PASSWORD = "correct horse battery"
-USERS = {"viewer": ("guanzhong-viewer", None), "officer": ("xian-officer", "610100"),
-         "data_admin": ("root-admin", None)}
+USERS = {
+    "viewer": ("guanzhong-viewer", None),
+    "officer": ("xian-officer", "610100"),
+    "data_admin": ("root-admin", None),
+}
 # A concrete path for each route of the table (prefix routes get an example)
 SAMPLE_PATHS = {"/api/v1/": "/api/v1/regions", "/assets/": "/assets/security.css", "/_dash-": "/_dash-layout"}
 
@@ -56,8 +60,11 @@ def signed_in(url: str, role: str | None, token: str | None = None) -> requests.
         assert r.status_code == 302 and r.headers["Location"] == "/wall"
     elif role is not None:
         name = USERS[role][0]
-        r = s.post(f"{url}/login", data={"username": name, "password": PASSWORD, "csrf_token": csrf_of(s, url)},
-                   allow_redirects=False)
+        r = s.post(
+            f"{url}/login",
+            data={"username": name, "password": PASSWORD, "csrf_token": csrf_of(s, url)},
+            allow_redirects=False,
+        )
         assert r.status_code == 302, r.text
     return s
 
@@ -74,8 +81,12 @@ def test_accounts_doc_shows_the_access_tables_the_gate_enforces():
     assert roles.permission_table_markdown() in accounts_doc
 
 
-ROUTE_CASES = [(route, role) for route, _prefix, _what, _perm in roles.ROUTES if route != "/logout"
-               for role in [None, *roles.ROLES]]
+ROUTE_CASES = [
+    (route, role)
+    for route, _prefix, _what, _perm in roles.ROUTES
+    if route != "/logout"
+    for role in [None, *roles.ROLES]
+]
 
 
 @pytest.mark.parametrize(("route", "role"), ROUTE_CASES, ids=[f"{r}-{o}" for r, o in ROUTE_CASES])
@@ -121,8 +132,18 @@ def callback_body(url: str, output_prefix: str, inputs: list, state: list | None
     if url not in _DEPENDENCIES:
         _DEPENDENCIES[url] = signed_in(url, "data_admin").get(url + "/_dash-dependencies").json()
     key = next(d["output"] for d in _DEPENDENCIES[url] if d["output"].startswith(output_prefix))
-    return {"output": key, "outputs": _outputs(key), "inputs": inputs, "state": state or [],
-            "changedPropIds": changed or [f"{json.dumps(inputs[0]['id'], separators=(',', ':')) if isinstance(inputs[0]['id'], dict) else inputs[0]['id']}.{inputs[0]['property']}"]}
+    return {
+        "output": key,
+        "outputs": _outputs(key),
+        "inputs": inputs,
+        "state": state or [],
+        "changedPropIds": changed or [f"{_id_text(inputs[0]['id'])}.{inputs[0]['property']}"],
+    }
+
+
+def _id_text(component_id) -> str:
+    """A component id as Dash writes it in changedPropIds: a pattern-matching id as compact JSON."""
+    return json.dumps(component_id, separators=(",", ":")) if isinstance(component_id, dict) else component_id
 
 
 def post_callback(session: requests.Session, url: str, body: dict, token: str | None = "cookie"):
@@ -143,26 +164,57 @@ def readable(response) -> str:
 def _bodies(url: str) -> dict:
     """One real callback of each permission, with plausible inputs."""
     return {
-        "view": callback_body(url, "compare-box.hidden", [{"id": "trend-view", "property": "value", "value": "compare"}]),
-        "wall": callback_body(url, "data-version.data", [{"id": "data-poll", "property": "n_intervals", "value": 1}],
-                              [{"id": "data-version", "property": "data", "value": "stale"}]),
-        "export": callback_body(url, "table-download.data",
-                                [{"id": "table-download-button", "property": "n_clicks", "value": 1},
-                                 {"id": "table-download-xlsx", "property": "n_clicks", "value": None}],
-                                [{"id": "date-select", "property": "value", "value": "2020-02-15"},
-                                 {"id": "table-sort", "property": "data", "value": None}]),
-        "upload": callback_body(url, "..batch-table.children", [{"id": "batches-changed", "property": "data", "value": 0}]),
-        "rollback": callback_body(url, "batches-changed.data@",
-                                  [[{"id": {"index": 99999, "type": "batch-rollback"}, "property": "n_clicks", "value": 1}]],
-                                  [{"id": "batches-changed", "property": "data", "value": 0}],
-                                  changed=['{"index":99999,"type":"batch-rollback"}.n_clicks']),
-        "admin": callback_body(url, "..admin-users.children", [{"id": "admin-changed", "property": "data", "value": 0}]),
-        "report": callback_body(url, "report-history.children",
-                                [{"id": "report-region", "property": "value", "value": "610100"},
-                                 {"id": "report-date", "property": "value", "value": "2020-02-15"},
-                                 {"id": "report-saved", "property": "data", "value": 0}]),
-        "page /data": callback_body(url, ".._pages_content", [{"id": "_pages_location", "property": "pathname", "value": "/data"},
-                                                              {"id": "_pages_location", "property": "search", "value": ""}]),
+        "view": callback_body(
+            url, "compare-box.hidden", [{"id": "trend-view", "property": "value", "value": "compare"}]
+        ),
+        "wall": callback_body(
+            url,
+            "data-version.data",
+            [{"id": "data-poll", "property": "n_intervals", "value": 1}],
+            [{"id": "data-version", "property": "data", "value": "stale"}],
+        ),
+        "export": callback_body(
+            url,
+            "table-download.data",
+            [
+                {"id": "table-download-button", "property": "n_clicks", "value": 1},
+                {"id": "table-download-xlsx", "property": "n_clicks", "value": None},
+            ],
+            [
+                {"id": "date-select", "property": "value", "value": "2020-02-15"},
+                {"id": "table-sort", "property": "data", "value": None},
+            ],
+        ),
+        "upload": callback_body(
+            url, "..batch-table.children", [{"id": "batches-changed", "property": "data", "value": 0}]
+        ),
+        "rollback": callback_body(
+            url,
+            "batches-changed.data@",
+            [[{"id": {"index": 99999, "type": "batch-rollback"}, "property": "n_clicks", "value": 1}]],
+            [{"id": "batches-changed", "property": "data", "value": 0}],
+            changed=['{"index":99999,"type":"batch-rollback"}.n_clicks'],
+        ),
+        "admin": callback_body(
+            url, "..admin-users.children", [{"id": "admin-changed", "property": "data", "value": 0}]
+        ),
+        "report": callback_body(
+            url,
+            "report-history.children",
+            [
+                {"id": "report-region", "property": "value", "value": "610100"},
+                {"id": "report-date", "property": "value", "value": "2020-02-15"},
+                {"id": "report-saved", "property": "data", "value": 0},
+            ],
+        ),
+        "page /data": callback_body(
+            url,
+            ".._pages_content",
+            [
+                {"id": "_pages_location", "property": "pathname", "value": "/data"},
+                {"id": "_pages_location", "property": "search", "value": ""},
+            ],
+        ),
     }
 
 
@@ -171,9 +223,11 @@ def bodies(site, sessions):
     return _bodies(site[0])
 
 
-CALLBACK_CASES = [(kind, role) for kind in ("view", "wall", "export", "upload", "rollback", "admin", "report",
-                                            "page /data")
-                  for role in [None, *roles.ROLES]]
+CALLBACK_CASES = [
+    (kind, role)
+    for kind in ("view", "wall", "export", "upload", "rollback", "admin", "report", "page /data")
+    for role in [None, *roles.ROLES]
+]
 
 
 @pytest.mark.parametrize(("kind", "role"), CALLBACK_CASES, ids=[f"{k}-{r}" for k, r in CALLBACK_CASES])
@@ -220,11 +274,19 @@ def test_wrong_password_and_login_rate_limit(site):
     url = site[0]
     s = requests.Session()
     name = "someone-guessing"
-    codes = [s.post(f"{url}/login", data={"username": name, "password": f"guess{i}", "csrf_token": csrf_of(s, url)})
-             .status_code for i in range(11)]
+    codes = [
+        s.post(
+            f"{url}/login", data={"username": name, "password": f"guess{i}", "csrf_token": csrf_of(s, url)}
+        ).status_code
+        for i in range(11)
+    ]
     assert codes[:10] == [401] * 10 and codes[10] == 429
-    assert "用户名或密码不正确" in s.post(f"{url}/login", data={"username": USERS["viewer"][0], "password": "nope",
-                                                       "csrf_token": csrf_of(s, url)}).text
+    assert (
+        "用户名或密码不正确"
+        in s.post(
+            f"{url}/login", data={"username": USERS["viewer"][0], "password": "nope", "csrf_token": csrf_of(s, url)}
+        ).text
+    )
     signed_in(url, "viewer")  # other accounts from the same address are not locked out
 
 
@@ -239,13 +301,19 @@ def test_behind_a_proxy_the_client_address_counts_not_the_proxys(serve):
         s = requests.Session()
         forwarded = {"X-Forwarded-For": client}
         token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{url}/login", headers=forwarded).text).group(1)
-        return s.post(f"{url}/login", headers=forwarded, allow_redirects=False,
-                      data={"username": "proxied-officer", "password": password, "csrf_token": token}).status_code
+        return s.post(
+            f"{url}/login",
+            headers=forwarded,
+            allow_redirects=False,
+            data={"username": "proxied-officer", "password": password, "csrf_token": token},
+        ).status_code
 
     assert [attempt("10.9.8.7", f"guess{i}") for i in range(11)] == [401] * 10 + [429]
     assert attempt("10.9.8.8", PASSWORD) == 302  # the officer at another desk still signs in
     with store.engine(db).connect() as conn:
-        addresses = {r.address for r in conn.execute(text("SELECT address FROM audit_log WHERE action = 'login_failed'"))}
+        addresses = {
+            r.address for r in conn.execute(text("SELECT address FROM audit_log WHERE action = 'login_failed'"))
+        }
     assert addresses == {"10.9.8.7"}
 
 
@@ -290,12 +358,19 @@ SCOPED_CSV = "地区,日期,累计确诊\n雁塔区,2020-02-20,5\n宝鸡市,2020
 
 def test_scoped_officer_uploads_only_their_region(site, sessions):
     url = site[0]
-    import base64  # noqa: PLC0415
+    import base64
+
     contents = "data:text/csv;base64," + base64.b64encode(SCOPED_CSV).decode()
-    body = callback_body(url, "..upload-preview.children",
-                         [{"id": "upload", "property": "contents", "value": contents},
-                          {"id": "upload-kind", "property": "value", "value": "cases"}, []],
-                         [{"id": "upload", "property": "filename", "value": "日报.csv"}, []])
+    body = callback_body(
+        url,
+        "..upload-preview.children",
+        [
+            {"id": "upload", "property": "contents", "value": contents},
+            {"id": "upload-kind", "property": "value", "value": "cases"},
+            [],
+        ],
+        [{"id": "upload", "property": "filename", "value": "日报.csv"}, []],
+    )
     answer = readable(post_callback(sessions["officer"], url, body))
     assert "第3行：地区 宝鸡市（610300）不在您的数据范围 西安市 内" in answer
     assert "接收 1 行" in answer and "拒收 1 行" in answer
@@ -306,15 +381,27 @@ def test_scoped_officer_uploads_only_their_region(site, sessions):
 def test_scoped_officer_reports_only_for_their_region(site, sessions):
     """/report: the 西安 officer may report for 西安 and its counties, not for 铜川 (checked as typed and at submit)."""
     url = site[0]
-    ids = ["report-region", "report-date", "report-new-confirmed", "report-new-cured", "report-new-dead",
-           "report-new-asymptomatic", "report-contacts", "report-fever-visits", "report-mask-stock", "report-correction",
-           "report-revision-reason", "report-correction-reason"]
+    ids = [
+        "report-region",
+        "report-date",
+        "report-new-confirmed",
+        "report-new-cured",
+        "report-new-dead",
+        "report-new-asymptomatic",
+        "report-contacts",
+        "report-fever-visits",
+        "report-mask-stock",
+        "report-correction",
+        "report-revision-reason",
+        "report-correction-reason",
+    ]
 
     def check(region):
         values = [region, "2020-02-15", "1", "0", "0", "", "", "", "", "", "", ""]
         inputs = [{"id": i, "property": "value", "value": v} for i, v in zip(ids, values)]
-        body = callback_body(url, "..report-check.children", inputs + [{"id": "report-saved", "property": "data",
-                                                                         "value": 0}])
+        body = callback_body(
+            url, "..report-check.children", inputs + [{"id": "report-saved", "property": "data", "value": 0}]
+        )
         return readable(post_callback(sessions["officer"], url, body))
 
     assert "您的账号只能为 西安市 及其所辖县（区）直报，不能为 铜川市 直报" in check("610200")
@@ -323,9 +410,15 @@ def test_scoped_officer_reports_only_for_their_region(site, sessions):
 
 def test_officer_sees_no_rollback_buttons(site, sessions, bodies):
     url, db, _, _ = site
-    from data.ingest import pipeline  # noqa: PLC0415
-    stored = pipeline.ingest("地区,日期,累计确诊\n莲湖区,2020-02-21,3\n".encode(), "莲湖.csv", "cases",
-                             user=USERS["data_admin"][0], eng=store.engine(db))
+    from data.ingest import pipeline
+
+    stored = pipeline.ingest(
+        "地区,日期,累计确诊\n莲湖区,2020-02-21,3\n".encode(),
+        "莲湖.csv",
+        "cases",
+        user=USERS["data_admin"][0],
+        eng=store.engine(db),
+    )
     assert stored.batch_id
     officer = post_callback(sessions["officer"], url, bodies["upload"]).text
     admin = post_callback(sessions["data_admin"], url, bodies["upload"]).text
@@ -349,10 +442,17 @@ def test_audit_log_records_who_did_what_and_cannot_be_changed(site, sessions, bo
     actions = {(r.user_name, r.action) for r in rows}
     assert (USERS["officer"][0], "login") in actions
     assert (USERS["viewer"][0], "login_failed") in actions
-    assert any(r.action == "export" and r.user_name == USERS["officer"][0] and "导出排名表" in r.detail
-               and "2020-02-15" in r.detail for r in rows)
+    assert any(
+        r.action == "export"
+        and r.user_name == USERS["officer"][0]
+        and "导出排名表" in r.detail
+        and "2020-02-15" in r.detail
+        for r in rows
+    )
     assert not any(r.action == "api_download" and r.user_name.startswith("匿名") for r in rows)
-    assert any(r.action == "api_download" and r.user_name == USERS["viewer"][0] and "/regions" in r.detail for r in rows)
+    assert any(
+        r.action == "api_download" and r.user_name == USERS["viewer"][0] and "/regions" in r.detail for r in rows
+    )
     counts = audit.download_counts(eng)
     assert counts.loc[counts["接口"] == "/api/v1/timeseries", "匿名下载次数"].sum() >= 3
     shown = readable(post_callback(sessions["data_admin"], url, bodies["admin"]))
@@ -382,20 +482,36 @@ def test_refuses_to_serve_beyond_this_machine_without_accounts(tmp_path):
     assert "拒绝在 0.0.0.0 上启动：缺少账号、SECRET_KEY" in done.stderr
     assert "Traceback" not in done.stderr
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    done = subprocess.run([str(gunicorn), "-c", "gunicorn.conf.py", "-b", "0.0.0.0:1", "app:server"], cwd=ROOT,
-                          env={**env, "HOST": "127.0.0.1"}, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(gunicorn), "-c", "gunicorn.conf.py", "-b", "0.0.0.0:1", "app:server"],
+        cwd=ROOT,
+        env={**env, "HOST": "127.0.0.1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and "拒绝在 0.0.0.0 上启动" in done.stderr
     # the other documented ways, each with the address given as that server takes it (HOST says loopback)
     flask = [sys.executable, "-m", "flask", "--app", "app:server", "run"]
     for how, args, cwd, extra in (
-            ("gunicorn without its config file", [str(gunicorn), "--chdir", str(ROOT), "-b", "0.0.0.0:1", "app:server"],
-             tmp_path, {}),
-            ("gunicorn by GUNICORN_CMD_ARGS", [str(gunicorn), "app:server"], tmp_path,
-             {"GUNICORN_CMD_ARGS": f"--chdir {ROOT} --bind 0.0.0.0:1"}),
-            ("flask run -h0.0.0.0", [*flask, "-h0.0.0.0", "-p", "1"], ROOT, {}),
-            ("flask run --host=0.0.0.0", [*flask, "--host=0.0.0.0", "-p", "1"], ROOT, {})):
-        done = subprocess.run(args, cwd=cwd, env={**env, "HOST": "127.0.0.1", **extra}, capture_output=True,
-                              text=True, timeout=120)
+        (
+            "gunicorn without its config file",
+            [str(gunicorn), "--chdir", str(ROOT), "-b", "0.0.0.0:1", "app:server"],
+            tmp_path,
+            {},
+        ),
+        (
+            "gunicorn by GUNICORN_CMD_ARGS",
+            [str(gunicorn), "app:server"],
+            tmp_path,
+            {"GUNICORN_CMD_ARGS": f"--chdir {ROOT} --bind 0.0.0.0:1"},
+        ),
+        ("flask run -h0.0.0.0", [*flask, "-h0.0.0.0", "-p", "1"], ROOT, {}),
+        ("flask run --host=0.0.0.0", [*flask, "--host=0.0.0.0", "-p", "1"], ROOT, {}),
+    ):
+        done = subprocess.run(
+            args, cwd=cwd, env={**env, "HOST": "127.0.0.1", **extra}, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode != 0 and "拒绝在 0.0.0.0 上启动" in done.stderr, (how, done.stderr[-500:])
         assert "Traceback" not in done.stderr, how
 
@@ -410,7 +526,8 @@ def test_local_demo_is_for_this_machine_only(serve, new_store, app_module):
     api = requests.get(url + "/api/v1/regions", headers={"X-Real-IP": "10.20.30.40"})
     assert api.status_code == 403
     client = app_module.server.test_client()
-    from security import web  # noqa: PLC0415
+    from security import web
+
     assert web.demo_mode()  # the session's store has no accounts
     remote = client.get("/", environ_base={"REMOTE_ADDR": "10.20.30.40"})
     assert remote.status_code == 403 and "仅限本机访问" in remote.get_data(as_text=True)
@@ -439,15 +556,30 @@ def test_cli_creates_the_first_admin_without_a_default_password():
     db = new_database("cli")
     env = {**os.environ, "DATABASE_URL": db}
     flask = [sys.executable, "-m", "flask", "--app", "app:server"]
-    short = subprocess.run([*flask, "create-admin", "boss"], cwd=ROOT, env=env, input="short\n", capture_output=True,
-                           text=True, timeout=120)
+    short = subprocess.run(
+        [*flask, "create-admin", "boss"],
+        cwd=ROOT,
+        env=env,
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert short.returncode == 2 and "密码至少10个字符" in short.stderr
-    made = subprocess.run([*flask, "create-admin", "boss"], cwd=ROOT, env=env, input=PASSWORD + "\n",
-                          capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        [*flask, "create-admin", "boss"],
+        cwd=ROOT,
+        env=env,
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0 and "已创建数据管理员 boss" in made.stdout
     assert accounts.authenticate("boss", PASSWORD, eng=store.engine(db)).role == "data_admin"
-    token = subprocess.run([*flask, "wall-token", "create", "一号大屏"], cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=120)
+    token = subprocess.run(
+        [*flask, "wall-token", "create", "一号大屏"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert token.returncode == 0 and "/wall?token=" in token.stdout
     link_token = token.stdout.split("token=")[1].strip()
     assert accounts.wall_account(link_token, eng=store.engine(db)) is not None
@@ -464,7 +596,8 @@ def _no_errors(page):
 def test_browser_signs_in_works_under_the_csp_and_signs_out(site, page, artifacts):
     """An officer signs in through the form; the dashboard draws its map and answers a date step (callbacks carry
     the CSRF header); /data opens; 退出 in the banner signs out. No CSP violation or other console error."""
-    from playwright.sync_api import expect  # noqa: PLC0415
+    from playwright.sync_api import expect
+
     url = site[0]
     page.goto(f"{url}/data")
     expect(page).to_have_url(re.compile(r"/login\?next=/data$"))
@@ -492,7 +625,8 @@ def test_browser_signs_in_works_under_the_csp_and_signs_out(site, page, artifact
 
 def test_browser_admin_page_and_wall_link(site, page, artifacts):
     """The admin makes a wall link on /admin; a second browser opens it and shows the wall, read-only."""
-    from playwright.sync_api import expect  # noqa: PLC0415
+    from playwright.sync_api import expect
+
     url = site[0]
     page.goto(f"{url}/login")
     page.fill("#username", USERS["data_admin"][0])
@@ -507,17 +641,28 @@ def test_browser_admin_page_and_wall_link(site, page, artifacts):
     expect(page.locator("#admin-tokens")).to_contain_text("浏览器测试大屏")
     page.screenshot(path=str(artifacts / "admin_1920x1080.png"), full_page=True)
     wall_link = link.inner_text()
-    from data.ingest import pipeline  # noqa: PLC0415
-    stored = pipeline.ingest("地区,日期,累计确诊\n新城区,2020-02-22,4\n".encode(), "新城区日报.csv", "cases",
-                             user="xian-officer", eng=store.engine(site[1]))
+    from data.ingest import pipeline
+
+    stored = pipeline.ingest(
+        "地区,日期,累计确诊\n新城区,2020-02-22,4\n".encode(),
+        "新城区日报.csv",
+        "cases",
+        user="xian-officer",
+        eng=store.engine(site[1]),
+    )
     page.goto(f"{url}/data")
     row = page.locator("#batch-table tr", has_text="新城区日报.csv")
     expect(row).to_contain_text("有效", timeout=20_000)
     row.get_by_role("button", name="回滚").click()
     expect(page.locator("#batch-table tr", has_text="新城区日报.csv")).to_contain_text("已回滚")
     with store.engine(site[1]).connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'rollback' AND detail = :d"),
-                            {"d": f"批次 {stored.batch_id}"}).scalar_one() == 1
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM audit_log WHERE action = 'rollback' AND detail = :d"),
+                {"d": f"批次 {stored.batch_id}"},
+            ).scalar_one()
+            == 1
+        )
     wall = page.context.browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     errors = []
     wall.on("console", lambda m: m.type == "error" and "GL" not in m.text and errors.append(m.text))
@@ -543,7 +688,8 @@ def test_browser_admin_page_and_wall_link(site, page, artifacts):
 
 
 def test_browser_local_demo_pages_without_csp_violations(server_url, page):
-    from playwright.sync_api import expect  # noqa: PLC0415
+    from playwright.sync_api import expect
+
     for path, ready in (("/wall", "#region-map .maplibregl-canvas"), ("/data", "#batch-table table")):
         page.goto(server_url + path)
         expect(page.locator(ready)).to_be_visible(timeout=30_000)
@@ -554,9 +700,13 @@ def test_browser_local_demo_pages_without_csp_violations(server_url, page):
 
 def test_every_server_callback_declares_its_permission(app_module):
     """Declared where it is defined (@declared_callback): a new or renamed callback cannot fall back to a default."""
-    undeclared = [key for key, spec in app_module.app.callback_map.items() if spec.get("callback") is not None
-                  and "_pages_content" not in key  # Dash's page router: the route table decides (ROUTES)
-                  and roles.callback_permission(spec["callback"].__module__, spec["callback"].__name__)[0] == roles.UNDECLARED]
+    undeclared = [
+        key
+        for key, spec in app_module.app.callback_map.items()
+        if spec.get("callback") is not None
+        and "_pages_content" not in key  # Dash's page router: the route table decides (ROUTES)
+        and roles.callback_permission(spec["callback"].__module__, spec["callback"].__name__)[0] == roles.UNDECLARED
+    ]
     assert undeclared == []
     assert roles.callback_permission("callbacks.somewhere", "renamed") == (roles.UNDECLARED, None)
     assert not any(roles.allowed(role, roles.UNDECLARED) for role in roles.ROLES)
@@ -564,12 +714,19 @@ def test_every_server_callback_declares_its_permission(app_module):
 
 def test_resource_table_download_is_an_audited_export(site, sessions):
     url, db, _, _ = site
-    body = callback_body(url, "adequacy-download.data",
-                         [{"id": "adequacy-download-csv", "property": "n_clicks", "value": 1},
-                          {"id": "adequacy-download-xlsx", "property": "n_clicks", "value": None}],
-                         [{"id": "region-select", "property": "value", "value": "610000"},
-                          {"id": "date-select", "property": "value", "value": "2020-02-15"},
-                          {"id": "coverage-distance", "property": "value", "value": 10}])
+    body = callback_body(
+        url,
+        "adequacy-download.data",
+        [
+            {"id": "adequacy-download-csv", "property": "n_clicks", "value": 1},
+            {"id": "adequacy-download-xlsx", "property": "n_clicks", "value": None},
+        ],
+        [
+            {"id": "region-select", "property": "value", "value": "610000"},
+            {"id": "date-select", "property": "value", "value": "2020-02-15"},
+            {"id": "coverage-distance", "property": "value", "value": 10},
+        ],
+    )
     assert post_callback(sessions["viewer"], url, body).status_code == 403
     before = len(audit.recent(eng=store.engine(db)))
     answer = post_callback(sessions["officer"], url, body)
@@ -582,8 +739,14 @@ def test_router_gate_reads_the_path_where_dash_binds_it(site, sessions):
     """A decoy input carrying the router's id does not pass another page's layout through the gate."""
     url, _, _, token = site
     for role, wanted, decoy in (("viewer", "/admin", "/"), ("viewer", "/data", "/"), ("wall", "/", "/wall")):
-        body = callback_body(url, ".._pages_content", [{"id": "decoy", "property": "pathname", "value": wanted},
-                                                        {"id": "_pages_location", "property": "pathname", "value": decoy}])
+        body = callback_body(
+            url,
+            ".._pages_content",
+            [
+                {"id": "decoy", "property": "pathname", "value": wanted},
+                {"id": "_pages_location", "property": "pathname", "value": decoy},
+            ],
+        )
         session = sessions[role] if role != "wall" else signed_in(url, "wall", token)
         answer = post_callback(session, url, body)
         assert answer.status_code == 403, (role, wanted, answer.status_code)
@@ -591,8 +754,14 @@ def test_router_gate_reads_the_path_where_dash_binds_it(site, sessions):
 
 def test_scoped_officer_picks_counties_of_their_region_only(site, sessions):
     """The region control lists every unit, but counties only inside the account's scope (西安市 for the officer)."""
-    body = callback_body(site[0], ".._pages_content", [{"id": "_pages_location", "property": "pathname", "value": "/"},
-                                                        {"id": "_pages_location", "property": "search", "value": ""}])
+    body = callback_body(
+        site[0],
+        ".._pages_content",
+        [
+            {"id": "_pages_location", "property": "pathname", "value": "/"},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
+    )
     officer = readable(post_callback(sessions["officer"], site[0], body))
     viewer = readable(post_callback(sessions["viewer"], site[0], body))
     assert "雁塔区（西安市）" in officer and "宝鸡市" in officer and "渭滨区（宝鸡市）" not in officer
@@ -607,17 +776,22 @@ def test_only_officers_and_admins_acknowledge_alerts(site, sessions):
     alert = listed[0]
 
     def acknowledge(role):
-        body = callback_body(url, "..alerts-list.children", [
-            {"id": "page-version", "property": "data", "value": None},
-            {"id": "page-poll", "property": "n_intervals", "value": None},
-            [{"id": {"index": alert["id"], "type": "alert-ack"}, "property": "n_clicks", "value": 1}],
-            {"id": "view-day", "property": "data", "value": None}],
+        body = callback_body(
+            url,
+            "..alerts-list.children",
+            [
+                {"id": "page-version", "property": "data", "value": None},
+                {"id": "page-poll", "property": "n_intervals", "value": None},
+                [{"id": {"index": alert["id"], "type": "alert-ack"}, "property": "n_clicks", "value": 1}],
+                {"id": "view-day", "property": "data", "value": None},
+            ],
             [{"id": "alerts-shown", "property": "data", "value": None}],
-            changed=[json.dumps({"index": alert["id"], "type": "alert-ack"}, separators=(",", ":")) + ".n_clicks"])
+            changed=[json.dumps({"index": alert["id"], "type": "alert-ack"}, separators=(",", ":")) + ".n_clicks"],
+        )
         return post_callback(sessions[role], url, body)
 
     answer = acknowledge("viewer")
-    assert answer.status_code == 200 and "\"type\":\"alert-ack\"" not in answer.text  # no 确认 button
+    assert answer.status_code == 200 and '"type":"alert-ack"' not in answer.text  # no 确认 button
     after = {a["id"]: a for a in sessions["data_admin"].get(url + "/api/v1/alerts").json()}
     assert not after[alert["id"]]["acknowledged"]
     answer = acknowledge("officer")

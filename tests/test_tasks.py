@@ -2,6 +2,7 @@
 every step in task_events and the audit log), the API for signed-in and anonymous callers and the scope of a unit's
 and a county's account, the permission of every new callback (a viewer cannot dispatch or answer), and in a browser:
 a task sent from an alert on `/`, answered on `/report`, the overdue line on `/` and `/wall` following it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,19 +12,23 @@ import re
 import jsonschema
 import pytest
 import requests
+from conftest import _serve, new_database
 from playwright.sync_api import expect
 
 import callbacks.tasks  # noqa: F401  (declares the callbacks' permissions where they are defined)
 from api import openapi
-from conftest import _serve, new_database
 from data import store, tasks
 from security import accounts, audit, roles
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2026, 12, 6, 2, 0, tzinfo=UTC)  # 10:00 Beijing time
 PASSWORD = "correct horse battery"
-USERS = {"viewer": ("tasks-viewer", "viewer", None), "officer": ("tasks-officer", "officer", None),
-         "unit": ("xian-tasks-officer", "officer", "610100"), "county": ("yanta-tasks-officer", "officer", "610113")}
+USERS = {
+    "viewer": ("tasks-viewer", "viewer", None),
+    "officer": ("tasks-officer", "officer", None),
+    "unit": ("xian-tasks-officer", "officer", "610100"),
+    "county": ("yanta-tasks-officer", "officer", "610113"),
+}
 
 
 @pytest.fixture()
@@ -36,15 +41,21 @@ def test_life_cycle_every_step_in_events_and_audit(eng):
     due = NOW + dt.timedelta(hours=24)
     task_id = tasks.create("610113", "核查发热门诊接诊", "今日内报告", due, "值班员甲", eng=eng, now=NOW)
     assert tasks.get(task_id, eng=eng, now=NOW)["status"] == "sent"
-    steps = [("received", "已收到", NOW + dt.timedelta(hours=1)), ("in_progress", None, NOW + dt.timedelta(hours=2)),
-             ("done", "已核查，正常", NOW + dt.timedelta(hours=3))]
+    steps = [
+        ("received", "已收到", NOW + dt.timedelta(hours=1)),
+        ("in_progress", None, NOW + dt.timedelta(hours=2)),
+        ("done", "已核查，正常", NOW + dt.timedelta(hours=3)),
+    ]
     for status, note, when in steps:
         task = tasks.advance(task_id, status, note, "雁塔区乙", eng=eng, now=when)
         assert task["status"] == status
     events = task["events"]
     assert [(e["status"], e["note"], e["by"]) for e in events] == [
-        ("sent", None, "值班员甲"), ("received", "已收到", "雁塔区乙"), ("in_progress", None, "雁塔区乙"),
-        ("done", "已核查，正常", "雁塔区乙")]
+        ("sent", None, "值班员甲"),
+        ("received", "已收到", "雁塔区乙"),
+        ("in_progress", None, "雁塔区乙"),
+        ("done", "已核查，正常", "雁塔区乙"),
+    ]
     assert [e["at"] for e in events] == [NOW] + [w for *_, w in steps]  # UTC, aware
     assert tasks.shown(events[0]["at"]) == "12月6日 10:00"  # Beijing time on the pages
     log = audit.recent(eng=eng)
@@ -84,10 +95,14 @@ def test_received_to_done_directly_and_the_refusals(eng):
     # refused steps leave no trace: two tasks, 2 + 3 steps
     with eng.connect() as conn:
         assert conn.execute(store.task_events.select()).all().__len__() == 2 + 3 + 1
-    for bad, message in (({"region": "610000"}, "不能派给全省"), ({"region": "999999"}, "未知地区代码"),
-                         ({"title": "  "}, "请填写任务内容"), ({"due_at": NOW - dt.timedelta(minutes=1)}, "已过"),
-                         ({"region": "610300", "scope": "610100"}, "不在本账号的地区范围内"),
-                         ({"alert_id": 424242}, "预警 #424242 不存在")):
+    for bad, message in (
+        ({"region": "610000"}, "不能派给全省"),
+        ({"region": "999999"}, "未知地区代码"),
+        ({"title": "  "}, "请填写任务内容"),
+        ({"due_at": NOW - dt.timedelta(minutes=1)}, "已过"),
+        ({"region": "610300", "scope": "610100"}, "不在本账号的地区范围内"),
+        ({"alert_id": 424242}, "预警 #424242 不存在"),
+    ):
         args = {"region": "610113", "title": "x", "detail": None, "due_at": due, "by": "甲", **bad}
         with pytest.raises(tasks.TaskError, match=message):
             tasks.create(**args, eng=eng, now=NOW)
@@ -126,7 +141,10 @@ def site():
     for name, role, region in USERS.values():
         accounts.create_user(name, PASSWORD, role, region, eng=eng)
     due = dt.datetime.now(UTC) + dt.timedelta(days=1)
-    ids = {code: tasks.create(code, f"任务 {code}", None, due, "值班员", eng=eng) for code in ("610100", "610113", "610300")}
+    ids = {
+        code: tasks.create(code, f"任务 {code}", None, due, "值班员", eng=eng)
+        for code in ("610100", "610113", "610300")
+    }
     served = _serve(db, SECRET_KEY="test-secret-key-for-tasks-roles")
     url = next(served)
     yield url, db, ids
@@ -137,8 +155,11 @@ def _session(url: str, who: str | None) -> requests.Session:
     s = requests.Session()
     if who is not None:
         token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(url + "/login").text).group(1)
-        r = s.post(url + "/login", data={"username": USERS[who][0], "password": PASSWORD, "csrf_token": token},
-                   allow_redirects=False)
+        r = s.post(
+            url + "/login",
+            data={"username": USERS[who][0], "password": PASSWORD, "csrf_token": token},
+            allow_redirects=False,
+        )
         assert r.status_code == 302, r.text
     return s
 
@@ -159,15 +180,28 @@ def test_api_for_signed_in_users_only_within_their_region(site, sessions):
     for row in everyone:
         validate.validate(row)  # the document's exact schema (additionalProperties false, nullable fields)
     task = next(t for t in everyone if t["id"] == ids["610113"])
-    assert set(task) == {"id", "region_adcode", "region", "title", "detail", "due_at", "status", "overdue",
-                         "created_by", "created_at", "events"}
+    assert set(task) == {
+        "id",
+        "region_adcode",
+        "region",
+        "title",
+        "detail",
+        "due_at",
+        "status",
+        "overdue",
+        "created_by",
+        "created_at",
+        "events",
+    }
     assert task["due_at"].endswith("+08:00") and task["events"][0]["status"] == "sent" and task["overdue"] is False
     unit = sessions["unit"].get(url + "/api/v1/tasks").json()
     assert {t["region_adcode"] for t in unit} == {"610100", "610113"}  # 西安市 and its 雁塔区, not 宝鸡
     county = sessions["county"].get(url + "/api/v1/tasks").json()
     assert {t["region_adcode"] for t in county} == {"610113"}
     assert sessions["county"].get(url + "/api/v1/tasks?region=610300").json() == []
-    assert [t["region_adcode"] for t in sessions["officer"].get(url + "/api/v1/tasks?region=610300").json()] == ["610300"]
+    assert [t["region_adcode"] for t in sessions["officer"].get(url + "/api/v1/tasks?region=610300").json()] == [
+        "610300"
+    ]
     csv = sessions["unit"].get(url + "/api/v1/tasks?format=csv")
     assert csv.headers["Content-Type"].startswith("text/csv") and "event_status" in csv.text
     assert sessions["officer"].get(url + "/api/v1/tasks?status=later").status_code == 400
@@ -207,28 +241,44 @@ def readable(response) -> str:
 
 def _post(session, url, body):
     session.get(url + "/login")
-    return session.post(url + "/_dash-update-component", data=json.dumps(body),
-                        headers={"Content-Type": "application/json", "X-CSRFToken": session.cookies.get("_csrf_token")})
+    return session.post(
+        url + "/_dash-update-component",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json", "X-CSRFToken": session.cookies.get("_csrf_token")},
+    )
 
 
 def _send_body(deps, region: str) -> dict:
     due = (dt.datetime.now(tasks.BEIJING) + dt.timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
-    return _body(deps, "..task-form.hidden", [
-        [], {"id": "task-map-button", "property": "n_clicks", "value": None},
-        {"id": "task-cancel", "property": "n_clicks", "value": None},
-        {"id": "task-send", "property": "n_clicks", "value": 1}],
-        [{"id": "region-select", "property": "value", "value": region},
-         {"id": "task-region", "property": "value", "value": region},
-         {"id": "task-title", "property": "value", "value": "经闸门派发"},
-         {"id": "task-detail", "property": "value", "value": ""},
-         {"id": "task-due", "property": "value", "value": due},
-         {"id": "task-alert", "property": "data", "value": None},
-         {"id": "tasks-changed", "property": "data", "value": 0}], "task-send.n_clicks")
+    return _body(
+        deps,
+        "..task-form.hidden",
+        [
+            [],
+            {"id": "task-map-button", "property": "n_clicks", "value": None},
+            {"id": "task-cancel", "property": "n_clicks", "value": None},
+            {"id": "task-send", "property": "n_clicks", "value": 1},
+        ],
+        [
+            {"id": "region-select", "property": "value", "value": region},
+            {"id": "task-region", "property": "value", "value": region},
+            {"id": "task-title", "property": "value", "value": "经闸门派发"},
+            {"id": "task-detail", "property": "value", "value": ""},
+            {"id": "task-due", "property": "value", "value": due},
+            {"id": "task-alert", "property": "data", "value": None},
+            {"id": "tasks-changed", "property": "data", "value": 0},
+        ],
+        "task-send.n_clicks",
+    )
 
 
 def test_every_new_callback_declares_its_permission_and_a_viewer_cannot_dispatch(site, sessions):
-    expected = {"task_form": "dispatch", "update_page_overdue": "view", "update_wall_overdue": "wall",
-                "update_report_tasks": "report"}
+    expected = {
+        "task_form": "dispatch",
+        "update_page_overdue": "view",
+        "update_wall_overdue": "wall",
+        "update_report_tasks": "report",
+    }
     for name, permission in expected.items():
         assert roles.callback_permission("callbacks.tasks", name) == (permission, None)
     assert not roles.allowed("viewer", "dispatch") and not roles.allowed("viewer", "report")
@@ -245,16 +295,30 @@ def test_every_new_callback_declares_its_permission_and_a_viewer_cannot_dispatch
     outside = _post(sessions["county"], url, _send_body(deps, "610300"))  # a 雁塔区 officer sends only in 雁塔区
     assert outside.status_code == 200 and "不在本账号的地区范围内" in readable(outside)
     # a viewer's `/` has neither the 派发任务 button nor 派为任务 beside the alerts
-    page = _body(deps, ".._pages_content", [{"id": "_pages_location", "property": "pathname", "value": "/"},
-                                            {"id": "_pages_location", "property": "search", "value": ""}], [],
-                 "_pages_location.pathname")
+    page = _body(
+        deps,
+        ".._pages_content",
+        [
+            {"id": "_pages_location", "property": "pathname", "value": "/"},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
+        [],
+        "_pages_location.pathname",
+    )
     assert "task-map-button" not in _post(sessions["viewer"], url, page).text
     assert "task-map-button" in _post(sessions["officer"], url, page).text
-    alerts_body = _body(deps, "..alerts-list.children", [
-        {"id": "page-version", "property": "data", "value": None},
-        {"id": "page-poll", "property": "n_intervals", "value": None}, [],
-        {"id": "view-day", "property": "data", "value": None}],
-        [{"id": "alerts-shown", "property": "data", "value": None}], "page-poll.n_intervals")
+    alerts_body = _body(
+        deps,
+        "..alerts-list.children",
+        [
+            {"id": "page-version", "property": "data", "value": None},
+            {"id": "page-poll", "property": "n_intervals", "value": None},
+            [],
+            {"id": "view-day", "property": "data", "value": None},
+        ],
+        [{"id": "alerts-shown", "property": "data", "value": None}],
+        "page-poll.n_intervals",
+    )
     assert "alert-task" not in _post(sessions["viewer"], url, alerts_body).text
     assert "alert-task" in _post(sessions["officer"], url, alerts_body).text
 
@@ -264,13 +328,20 @@ def test_report_tasks_answered_only_by_officers_within_their_region(site, sessio
     deps = _dependencies(url, sessions)
 
     def answer(who, task_id, status, note=""):
-        body = _body(deps, "..tasks-list.children", [
-            {"id": "tasks-region", "property": "data", "value": None},
-            {"id": "tasks-poll", "property": "n_intervals", "value": None},
-            [{"id": {"type": "task-step", "task": task_id, "status": status}, "property": "n_clicks", "value": 1}]],
-            [[{"id": {"type": "task-note", "task": task_id}, "property": "value", "value": note}],
-             {"id": "tasks-shown", "property": "data", "value": None}],
-            json.dumps({"status": status, "task": task_id, "type": "task-step"}, separators=(",", ":")) + ".n_clicks")
+        body = _body(
+            deps,
+            "..tasks-list.children",
+            [
+                {"id": "tasks-region", "property": "data", "value": None},
+                {"id": "tasks-poll", "property": "n_intervals", "value": None},
+                [{"id": {"type": "task-step", "task": task_id, "status": status}, "property": "n_clicks", "value": 1}],
+            ],
+            [
+                [{"id": {"type": "task-note", "task": task_id}, "property": "value", "value": note}],
+                {"id": "tasks-shown", "property": "data", "value": None},
+            ],
+            json.dumps({"status": status, "task": task_id, "type": "task-step"}, separators=(",", ":")) + ".n_clicks",
+        )
         return _post(sessions[who], url, body)
 
     assert answer("viewer", ids["610113"], "received").status_code == 403
@@ -290,7 +361,9 @@ def test_browser_dispatch_answer_and_overdue_line(own_server, page, artifacts):
     url, db = own_server
     eng = store.engine(db)
     past = dt.datetime.now(UTC) - dt.timedelta(days=2)
-    late = tasks.create("610300", "逾期演示：补报发热门诊数字", None, past + dt.timedelta(days=1), "值班员", eng=eng, now=past)
+    late = tasks.create(
+        "610300", "逾期演示：补报发热门诊数字", None, past + dt.timedelta(days=1), "值班员", eng=eng, now=past
+    )
 
     page.goto(url + "/")
     expect(page.locator("#tasks-overdue")).to_contain_text("逾期任务 1 项：宝鸡市")
@@ -327,7 +400,9 @@ def test_browser_dispatch_answer_and_overdue_line(own_server, page, artifacts):
     expect(page.locator("#tasks-message")).to_contain_text(f"任务 #{late} 已标为「已完成」")
     page.screenshot(path=str(artifacts / "tasks_report.png"), full_page=True)
     history = tasks.get(sent, eng=eng)["events"]
-    assert [e["status"] for e in history] == ["sent", "received", "done"] and history[-1]["note"] == "已安排核查，情况正常"
+    assert [e["status"] for e in history] == ["sent", "received", "done"] and history[-1][
+        "note"
+    ] == "已安排核查，情况正常"
 
     page.goto(url + "/")
     expect(page.locator("#tasks-overdue")).to_have_text("无逾期任务")

@@ -1,5 +1,6 @@
 """Hostile uploads: path-traversal names, files over the limit, zip bombs dressed as XLSX, and formulas that would
 run when an export is opened in Excel."""
+
 from __future__ import annotations
 
 import base64
@@ -23,9 +24,16 @@ def _upload(data: bytes, name: str = "x.csv") -> str:
     return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
 
 
-@pytest.mark.parametrize("name, kept", [("../../x.csv", "x.csv"), ("..\\..\\windows\\日报.csv", "日报.csv"),
-                                        ("/etc/passwd.csv", "passwd.csv"), ("a\x00b\n.csv", "ab.csv"),
-                                        ("..", "upload")])
+@pytest.mark.parametrize(
+    "name, kept",
+    [
+        ("../../x.csv", "x.csv"),
+        ("..\\..\\windows\\日报.csv", "日报.csv"),
+        ("/etc/passwd.csv", "passwd.csv"),
+        ("a\x00b\n.csv", "ab.csv"),
+        ("..", "upload"),
+    ],
+)
 def test_a_client_file_name_is_a_name_never_a_path(new_store, tmp_path, name, kept):
     eng = store.engine(new_store("names"))
     report = pipeline.ingest(CASES, name, "cases", user="test", eng=eng)
@@ -52,8 +60,9 @@ def test_a_request_over_the_server_limit_gets_413(app_module, client, monkeypatc
     limit = app_module.server.config["MAX_CONTENT_LENGTH"]
     assert limit >= reading.UPLOAD_MAX_BYTES * 4 // 3  # a file at the limit still arrives as base64 JSON
     monkeypatch.setitem(app_module.server.config, "MAX_CONTENT_LENGTH", 1000)  # the mechanism, without 130 MB
-    response = client.post("/_dash-update-component", data=b'{"output": "' + b"x" * 2000 + b'"}',
-                           content_type="application/json")
+    response = client.post(
+        "/_dash-update-component", data=b'{"output": "' + b"x" * 2000 + b'"}', content_type="application/json"
+    )
     assert response.status_code == 413
 
 
@@ -80,12 +89,13 @@ def test_the_upload_page_says_so_for_a_bomb(app_module):
 
 def test_a_real_workbook_passes_the_bomb_check():
     buffer = io.BytesIO()
-    pd.DataFrame({"地区": ["西安市"] * 3000, "日期": ["2020-02-15"] * 3000,
-                  "累计确诊": range(3000)}).to_excel(buffer, index=False)
+    pd.DataFrame({"地区": ["西安市"] * 3000, "日期": ["2020-02-15"] * 3000, "累计确诊": range(3000)}).to_excel(
+        buffer, index=False
+    )
     reading.check_workbook(buffer.getvalue(), "日报.xlsx")  # no exception
 
 
-HOSTILE = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")"]
+HOSTILE = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1", '=HYPERLINK("http://x")']
 
 
 def test_formulas_in_cells_come_back_as_text_in_xlsx_and_csv():

@@ -1,5 +1,6 @@
 """`/wall` as the wall screen shows it: fills the screen without scrolling at 1080p and 4K, every KPI a number,
 large type, and new data picked up by polling without a reload."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, insert
+from waiting import api_answers, callbacks_done, eventually, map_drawn, next_tick
 
 from data import store
-from waiting import api_answers, callbacks_done, eventually, map_drawn, next_tick
 
 
 @pytest.mark.parametrize("width, height", [(1920, 1080), (3840, 2160)])
@@ -23,15 +24,19 @@ def test_wall_fills_the_screen(server_url, browser, artifacts, width, height):
     expect(page.locator("#kpi-confirmed")).to_have_text("236", timeout=30_000)
     for key in ("confirmed", "active", "new", "cured", "dead"):
         assert re.fullmatch(r"[\d,.万]+", page.inner_text(f"#kpi-{key}")), key
-    page.wait_for_function("() => document.querySelector('#region-map .maplibregl-canvas')"
-                           " && document.querySelector('#flow-chart .js-plotly-plot')?.data?.length > 0")
+    page.wait_for_function(
+        "() => document.querySelector('#region-map .maplibregl-canvas')"
+        " && document.querySelector('#flow-chart .js-plotly-plot')?.data?.length > 0"
+    )
     callbacks_done(page)
     map_drawn(page)
-    size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
-                         " innerWidth, innerHeight]")
+    size = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight, innerWidth, innerHeight]"
+    )
     assert size[0] <= size[2] and size[1] <= size[3], size  # nothing to scroll
-    wall = page.evaluate("() => { const r = document.querySelector('.wall').getBoundingClientRect();"
-                         " return [r.width, r.height]; }")
+    wall = page.evaluate(
+        "() => { const r = document.querySelector('.wall').getBoundingClientRect(); return [r.width, r.height]; }"
+    )
     assert wall == [width, height]
     smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('.wall *')]
         .filter(e => e.childElementCount === 0 && e.textContent.trim() && e.offsetParent)
@@ -47,12 +52,31 @@ def _report_arrives(db_url: str, checksum: str, day: dt.date, confirmed: int, cu
     """西安's figures for a day, stored as one new batch, as an ingest would store them."""
     eng = create_engine(db_url)
     with eng.begin() as conn:
-        batch = conn.execute(insert(store.batches).values(
-            kind="cases", file_name=f"{checksum}.csv", checksum=checksum, size_bytes=1, rows_accepted=1,
-            rows_rejected=0, created_by="test", status="active", is_demo=False, source="测试")).inserted_primary_key[0]
-        conn.execute(insert(store.case_reports).values(
-            batch_id=batch, region_adcode="610100", category="reported", as_of_date=day,
-            confirmed_cum=confirmed, cured_cum=cured, dead_cum=dead))
+        batch = conn.execute(
+            insert(store.batches).values(
+                kind="cases",
+                file_name=f"{checksum}.csv",
+                checksum=checksum,
+                size_bytes=1,
+                rows_accepted=1,
+                rows_rejected=0,
+                created_by="test",
+                status="active",
+                is_demo=False,
+                source="测试",
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(store.case_reports).values(
+                batch_id=batch,
+                region_adcode="610100",
+                category="reported",
+                as_of_date=day,
+                confirmed_cum=confirmed,
+                cured_cum=cured,
+                dead_cum=dead,
+            )
+        )
     eng.dispose()
 
 
@@ -64,8 +88,13 @@ def test_wall_picks_up_new_data_without_a_reload(own_server, browser):
     expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时", timeout=30_000)
     page.evaluate("() => { window.__marker = 'same page'; }")
     _report_arrives(server_db, "wall-test", dt.date(2020, 12, 8), 200, 150, 3)  # a new day's report
-    eventually(lambda: (api_answers(f"{server_url}/api/v1/summary?region=610100&date=2020-12-08") or {})
-               .get("confirmed_cum") == 200, what="the new day in the served app")  # it reads the version each second
+    eventually(
+        lambda: (
+            (api_answers(f"{server_url}/api/v1/summary?region=610100&date=2020-12-08") or {}).get("confirmed_cum")
+            == 200
+        ),
+        what="the new day in the served app",
+    )  # it reads the version each second
     next_tick(page, "data-poll")
     expect(page.locator("#as-of")).to_have_text("截至2020年12月8日24时", timeout=20_000)
     assert page.evaluate("() => window.__marker") == "same page"  # no reload
@@ -80,8 +109,13 @@ def test_dashboard_redraws_in_place_after_a_new_batch(own_server, browser):
     expect(page.locator("#kpi-confirmed")).to_have_text("114", timeout=30_000)
     page.evaluate("() => { window.__marker = 'same page'; }")
     _report_arrives(server_db, "dashboard-test", dt.date(2020, 2, 15), 115, 25, 0)  # a revision of 2月15日
-    eventually(lambda: (api_answers(f"{server_url}/api/v1/summary?region=610100&date=2020-02-15") or {})
-               .get("confirmed_cum") == 115, what="the revision in the served app")
+    eventually(
+        lambda: (
+            (api_answers(f"{server_url}/api/v1/summary?region=610100&date=2020-02-15") or {}).get("confirmed_cum")
+            == 115
+        ),
+        what="the revision in the served app",
+    )
     next_tick(page, "page-poll")
     expect(page.locator("#kpi-confirmed")).to_have_text("115", timeout=20_000)
     assert page.evaluate("() => window.__marker") == "same page"
@@ -95,8 +129,10 @@ def test_wall_rotates_through_metrics_and_views(server_url, browser):
     page.clock.install()
     page.goto(f"{server_url}/wall?date=2020-02-15&rotate=5")
     expect(page.locator("#kpi-confirmed")).to_have_text(re.compile(r"\d"), timeout=30_000)
-    shown = ("() => document.querySelector('#region-map .js-plotly-plot').layout.coloraxis.colorbar.title.text"
-             " + '|' + document.querySelector('#trend-chart .js-plotly-plot').layout.title.text")
+    shown = (
+        "() => document.querySelector('#region-map .js-plotly-plot').layout.coloraxis.colorbar.title.text"
+        " + '|' + document.querySelector('#trend-chart .js-plotly-plot').layout.title.text"
+    )
     page.wait_for_function(f"() => {{ try {{ return ({shown})(); }} catch (e) {{ return false; }} }}")
     seen = [page.evaluate(shown)]
     for _ in range(3):

@@ -3,6 +3,7 @@
 The page's Content-Security-Policy forbids eval, so what runs in the page is a function (source and argument), never
 an expression string.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,9 +47,12 @@ def map_drawn(page, selector: str = "#region-map", timeout: float = 30_000) -> N
 
 def frames_drawn(page, count: int = 2) -> None:
     """Until the page has drawn ``count`` more frames: what runs once a frame (assets/a11y.js's corrections) has run."""
-    page.evaluate("""(count) => new Promise(resolve => {
+    page.evaluate(
+        """(count) => new Promise(resolve => {
         const next = (left) => left ? requestAnimationFrame(() => next(left - 1)) : resolve();
-        next(count); })""", count)
+        next(count); })""",
+        count,
+    )
 
 
 def callbacks_done(page, timeout: float = 30_000) -> None:

@@ -1,20 +1,31 @@
 """The judgement strip of `/`: Rt, growth, risk level, days since the last case, each with how it was made."""
+
 from __future__ import annotations
 
 from analytics import growth, risk, rt
+from data import formatting as fmt
 from data import queries
 from data.catalogue import field_named
-from data import formatting as fmt
 from geo.units import PROVINCE
 
 # part -> its class. Items ({"type": "assess-item"}) hold the parts ({"type": "assess"}) and are only shown or
 # hidden; parts get text, visibility and class (layouts.dashboard.assessment_skeleton).
 ASSESSMENT_ITEMS = ("rt", "growth", "risk", "last", "none")
 ASSESSMENT_PARTS = {
-    "rt": "item", "rt-value": "value", "rt-why": "why",
-    "growth": "item", "growth-label": "", "growth-value": "value", "growth-why": "why",
-    "risk": "item", "risk-label": "", **{f"badge-{level}": "risk-badge" for level in reversed(risk.LEVELS)},
-    "risk-why": "why", "last": "item", "last-value": "value", "none": "item",
+    "rt": "item",
+    "rt-value": "value",
+    "rt-why": "why",
+    "growth": "item",
+    "growth-label": "",
+    "growth-value": "value",
+    "growth-why": "why",
+    "risk": "item",
+    "risk-label": "",
+    **{f"badge-{level}": "risk-badge" for level in reversed(risk.LEVELS)},
+    "risk-why": "why",
+    "last": "item",
+    "last-value": "value",
+    "none": "item",
 }
 
 
@@ -24,8 +35,7 @@ def assessment(region: str, day: str) -> dict[str, dict]:
     The strip is a fixed set of parts (layouts.dashboard.assessment_skeleton); this gives each part's text, whether
     it is hidden and its class, so a date step changes text only."""
     s = queries.summary(region, day)
-    parts = {name: {"children": "", "hidden": True, "className": klass}
-             for name, klass in ASSESSMENT_PARTS.items()}
+    parts = {name: {"children": "", "hidden": True, "className": klass} for name, klass in ASSESSMENT_PARTS.items()}
 
     def show(name, text="", klass=None):
         parts[name].update(children=text, hidden=False, **({"className": klass} if klass else {}))
@@ -36,7 +46,11 @@ def assessment(region: str, day: str) -> dict[str, dict]:
     show("rt")
     if s["rt"] is not None:
         show("rt-value", fmt.rate(s["rt"]))
-        show("rt-why", f"（95%可信区间 {fmt.rate(s['rt_low'])}–{fmt.rate(s['rt_high'])}） 近{rt.WINDOW}日{s['rt_cases_in_window']}例")
+        show(
+            "rt-why",
+            f"（95%可信区间 {fmt.rate(s['rt_low'])}–{fmt.rate(s['rt_high'])}） 近{rt.WINDOW}"
+            f"日{s['rt_cases_in_window']}例",
+        )
     else:
         show("rt-value", "不估计")
         show("rt-why", f" 近{rt.WINDOW}日病例少于{rt.MIN_CASES}例")

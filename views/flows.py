@@ -1,13 +1,14 @@
 """The population-flow views of `/` (and the wall's, the briefing's): the flow map with its ranking, the scale
 index, the origin-destination matrix inside Shaanxi and the importation-risk ranking."""
+
 from __future__ import annotations
 
 import pandas as pd
 
 from data import cache
 from data import flow_queries as fq
-from figures import flows as flow_figures
 from data import formatting as fmt
+from figures import flows as flow_figures
 from geo import china, regions
 from geo.units import PROVINCE
 
@@ -35,8 +36,17 @@ def flow_view(region: str, day: str, direction: str, scope: str, level: str, ori
     ranking = fq.ranking(focus, day, direction, level, scope)
     focus_region = regions.get(focus)
     point = (focus_region.lon, focus_region.lat)
-    fig = flow_figures.flow_map(ranking, _places(ranking), focus_region.display_name, point, direction, scope, day,
-                                highlight=origin, shaanxi_bounds=regions.province().bounds)
+    fig = flow_figures.flow_map(
+        ranking,
+        _places(ranking),
+        focus_region.display_name,
+        point,
+        direction,
+        scope,
+        day,
+        highlight=origin,
+        shaanxi_bounds=regions.province().bounds,
+    )
     aggregated = bool(len(ranking)) and bool(ranking["aggregated"].any())
     extra = "（按城市占比汇总到省）" if aggregated else ""
     title = f"{focus_region.display_name} {fmt.day(day)} {verb}排名{extra}"
@@ -57,14 +67,21 @@ def ranking_rows(ranking: pd.DataFrame, origin: str | None, top: int = 30) -> li
     rows = []
     for i, row in enumerate(ranking.head(top).itertuples(), start=1):
         change = row.share_change_7d
-        rows.append({
-            "rank": str(i), "adcode": row.counterpart_adcode, "name": row.counterpart_name,
-            "province": row.province, "share": f"{row.share_pct:.2f}",
-            "volume": "—" if pd.isna(row.volume) else f"{row.volume:.3f}",
-            "change": "新进前100" if pd.isna(change) else f"{change:+.2f}",
-            "change_class": "" if pd.isna(change) or change == 0 else ("change-up" if change > 0 else "change-down"),
-            "highlighted": row.counterpart_adcode == origin,
-        })
+        rows.append(
+            {
+                "rank": str(i),
+                "adcode": row.counterpart_adcode,
+                "name": row.counterpart_name,
+                "province": row.province,
+                "share": f"{row.share_pct:.2f}",
+                "volume": "—" if pd.isna(row.volume) else f"{row.volume:.3f}",
+                "change": "新进前100" if pd.isna(change) else f"{change:+.2f}",
+                "change_class": ""
+                if pd.isna(change) or change == 0
+                else ("change-up" if change > 0 else "change-down"),
+                "highlighted": row.counterpart_adcode == origin,
+            }
+        )
     return rows
 
 
@@ -110,5 +127,6 @@ def importation_view(region: str, day: str) -> dict:
         top = fq.top_contributors(code, day, 3)
         contributors[code] = "、".join(f"{n}（{c:.4f}）" for n, c in zip(top.counterpart_name, top.contribution))
     unit = regions.unit_of(region)
-    return flow_figures.importation_chart(risk, unit_names(), day, unit.adcode if unit else None,
-                                          contributors).to_plotly_json()
+    return flow_figures.importation_chart(
+        risk, unit_names(), day, unit.adcode if unit else None, contributors
+    ).to_plotly_json()

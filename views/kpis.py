@@ -1,16 +1,22 @@
 """The KPI tiles of `/` and `/wall` and the notes under them: the same summary as the API's, in words."""
+
 from __future__ import annotations
 
 import pandas as pd
 
-from data import queries
 from data import formatting as fmt
+from data import queries
 from geo import regions
 from geo.units import PROVINCE
 
 # tile key (the page's ids are kpi-<key> and kpi-<key>-delta) -> the summary's column
-KPI_COLUMNS = {"confirmed": "confirmed_cum", "active": "active", "new": "new_confirmed", "cured": "cured_cum",
-               "dead": "dead_cum"}
+KPI_COLUMNS = {
+    "confirmed": "confirmed_cum",
+    "active": "active",
+    "new": "new_confirmed",
+    "cured": "cured_cum",
+    "dead": "dead_cum",
+}
 
 
 def kpis(region: str, day: str) -> dict:
@@ -23,7 +29,10 @@ def kpis(region: str, day: str) -> dict:
         change = s.get(f"{column}_change")
         out[f"{key}-delta"] = "" if change is None else f"较前日 {fmt.signed(change)}"
         if s["status"] == "reported" and s[column] is None:  # reported, but its source has no such count
-            out[key], out[f"{key}-delta"] = "—", "病例个案不含治愈、死亡" if (s["basis"] or "").startswith("病例个案") else "来源未报此项"
+            out[key], out[f"{key}-delta"] = (
+                "—",
+                "病例个案不含治愈、死亡" if (s["basis"] or "").startswith("病例个案") else "来源未报此项",
+            )
     if s["span_days"] and s["span_days"] > 1:
         out["new-delta"] = f"含此前{int(s['span_days']) - 1}日未上报的新增"
     if s["correction_confirmed"]:
@@ -52,7 +61,7 @@ def notes(region: str, day: str, summary: dict) -> list[str]:
     if pd.Timestamp(day) < pd.Timestamp("2020-02-07") and region != PROVINCE:
         lines.append("2月7日前各市治愈、死亡数多只在省级通报，市级数值偏低。")
     if region in ("610400", "610500"):
-        lines.append(f"{r.display_name}：按通报口径，不含单列的{ '杨凌示范区' if region == '610400' else '韩城市'}。")
+        lines.append(f"{r.display_name}：按通报口径，不含单列的{'杨凌示范区' if region == '610400' else '韩城市'}。")
     return lines
 
 
@@ -61,6 +70,11 @@ def kpi_texts(region: str, day: str) -> dict:
     notes and the sources."""
     values = kpis(region, day)
     s = values["summary"]
-    return {**{k: values[k] for k in KPI_COLUMNS}, **{f"{k}-delta": values[f"{k}-delta"] for k in KPI_COLUMNS},
-            "region": regions.get(region).display_name, "as_of": fmt.as_of(day),
-            "notes": " ".join(notes(region, day, s)), "sources": "；".join(s["sources"]) or "无"}
+    return {
+        **{k: values[k] for k in KPI_COLUMNS},
+        **{f"{k}-delta": values[f"{k}-delta"] for k in KPI_COLUMNS},
+        "region": regions.get(region).display_name,
+        "as_of": fmt.as_of(day),
+        "notes": " ".join(notes(region, day, s)),
+        "sources": "；".join(s["sources"]) or "无",
+    }

@@ -1,5 +1,6 @@
 """The map of `/` (and the wall's, the briefing's): the units on the day, the counties of the chosen unit, the
 facility and coverage layers; and the map's day values, which let the browser recolour it on a date step."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,9 @@ def map_frames(region: str, day: str):
     return units, counties, unit
 
 
-def build_map(region: str, day: str, metric: str, layers, distance_km: float = DEFAULT_DISTANCE_KM,
-              palette: str | None = None) -> dict:
+def build_map(
+    region: str, day: str, metric: str, layers, distance_km: float = DEFAULT_DISTANCE_KM, palette: str | None = None
+) -> dict:
     units, counties, unit = map_frames(region, day)
     bounds = (unit or regions.province()).bounds
     kinds = [k for k in layers or [] if k in maps.FACILITY_STYLE]
@@ -31,13 +33,20 @@ def build_map(region: str, day: str, metric: str, layers, distance_km: float = D
     if maps.GAP_LAYER in (layers or []):
         covered = resources.coverage(distance_km)
         gaps = maps.gap_trace(resources.gaps_url(distance_km), covered.counties, distance_km, covered.demo)
-    return maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties, facilities, gaps=gaps,
-                           palette=palette)
+    return maps.region_map(
+        units, metric, unit.adcode if unit else PROVINCE, bounds, counties, facilities, gaps=gaps, palette=palette
+    )
 
 
 @cache.memoize
-def shared_map(region: str, day: str, metric: str, layers: tuple, distance_km: float = DEFAULT_DISTANCE_KM,
-               palette: str | None = None) -> dict:
+def shared_map(
+    region: str,
+    day: str,
+    metric: str,
+    layers: tuple,
+    distance_km: float = DEFAULT_DISTANCE_KM,
+    palette: str | None = None,
+) -> dict:
     """build_map, kept per data version in the shared cache: the wall, dozens of officers and the replays of a
     benchmark ask for the same few views; each is built once."""
     return build_map(region, day, metric, layers, distance_km, palette)
@@ -51,8 +60,10 @@ def day_values(fig: dict) -> dict:
     """What a date step changes in the map, by name: each choropleth's trace index with its locations, values and
     hover text, and the colour axis. The browser (assets/dashboard.js recolourMap) and ``values_patch`` read it
     by these names, so neither depends on the order of the traces."""
-    return {"traces": [{"index": i, **{k: fig["data"][i][k] for k in DAY_VALUE_KEYS}} for i in MAP_DAY_TRACES],
-            "coloraxis": fig["layout"]["coloraxis"]}
+    return {
+        "traces": [{"index": i, **{k: fig["data"][i][k] for k in DAY_VALUE_KEYS}} for i in MAP_DAY_TRACES],
+        "coloraxis": fig["layout"]["coloraxis"],
+    }
 
 
 def clean_block(block) -> int:
@@ -75,11 +86,13 @@ def map_days(region: str, metric: str, block: int) -> dict:
     bounds = (unit or regions.province()).bounds
     start, _ = queries.view_range()
     first = start + dt.timedelta(days=(block - 1) * maps.DAY_BLOCK)
-    window = {"first": first, "last": first + dt.timedelta(days=3 * maps.DAY_BLOCK - 1),
-              "columns": maps.columns_for(metric)}
+    window = {
+        "first": first,
+        "last": first + dt.timedelta(days=3 * maps.DAY_BLOCK - 1),
+        "columns": maps.columns_for(metric),
+    }
     frames, seen, days = [], {}, {}
-    county_days = (queries.on_days("county", parent=unit.adcode, **window) if unit
-                   else itertools.repeat((None, None)))
+    county_days = queries.on_days("county", parent=unit.adcode, **window) if unit else itertools.repeat((None, None))
     for (day, units), (_, counties) in zip(queries.on_days("unit", **window), county_days):
         values = day_values(maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties))
         days[day] = seen.setdefault(repr(values), len(frames))
@@ -99,7 +112,11 @@ MAP_NOTES = {
 def map_note_text(metric: str, region: str) -> str:
     """The line under the map: where a click leads (or where it led), and how the metric is made."""
     unit = regions.unit_of(region)
-    drill = f"已下钻至{unit.display_name}各县（区）；灰色为无县级数据。" if unit else "点击地图上的市（区）可下钻到县（区）。"
+    drill = (
+        f"已下钻至{unit.display_name}各县（区）；灰色为无县级数据。"
+        if unit
+        else "点击地图上的市（区）可下钻到县（区）。"
+    )
     return f"{drill}{MAP_NOTES.get(metric, '')}"
 
 

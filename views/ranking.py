@@ -1,5 +1,6 @@
 """The ranking of the units on `/`: the grid's text in the chosen order, the next sort after a click, and the
 ranking as a download (CSV or XLSX)."""
+
 from __future__ import annotations
 
 import base64
@@ -7,9 +8,9 @@ import io
 
 import pandas as pd
 
+from data import formatting as fmt
 from data import queries
 from data.catalogue import title
-from data import formatting as fmt
 from figures import tables
 
 DEFAULT_SORT = {"column": "confirmed_cum", "ascending": False}
@@ -27,7 +28,9 @@ def ranking_cells(day: str, selected: str, column: str, ascending: bool) -> dict
             cells[(i, c)] = formatter(row.get(c), missing=missing)
     heads = {"name": title("name")} | {c: header for c, (header, _) in tables.RANKING_COLUMNS.items()}
     return {
-        "order": list(units.index), "names": list(units["name"]), "cells": cells,
+        "order": list(units.index),
+        "names": list(units["name"]),
+        "cells": cells,
         "row_class": ["selected" if adcode == selected else "" for adcode in units.index],
         "heads": {c: f"{header}{arrow if c == column else ''}" for c, header in heads.items()},
         "aria_sort": {c: ("ascending" if ascending else "descending") if c == column else "none" for c in heads},
@@ -51,9 +54,12 @@ def ranking_download(day: str, sort: dict | None, kind: str) -> dict:
     frame = tables.sort_ranking(queries.on_day(day, "unit"), sort["column"], sort["ascending"])
     zones = queries.zone_rows(day)  # functional zones as 其中 rows under their unit
     if kind == "xlsx":
-        table = pd.read_csv(io.StringIO(tables.ranking_csv(frame, day, zones).lstrip("\ufeff")),
-                            dtype={title("adcode"): str})
-        return {"content": base64.b64encode(tables.to_xlsx(table, "各市区排名")).decode(), "base64": True,
-                "filename": f"各市区排名_{day}.xlsx"}
-    return {"content": tables.ranking_csv(frame, day, zones), "filename": f"各市区排名_{day}.csv",
-            "type": "text/csv"}
+        table = pd.read_csv(
+            io.StringIO(tables.ranking_csv(frame, day, zones).lstrip("\ufeff")), dtype={title("adcode"): str}
+        )
+        return {
+            "content": base64.b64encode(tables.to_xlsx(table, "各市区排名")).decode(),
+            "base64": True,
+            "filename": f"各市区排名_{day}.xlsx",
+        }
+    return {"content": tables.ranking_csv(frame, day, zones), "filename": f"各市区排名_{day}.csv", "type": "text/csv"}

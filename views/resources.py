@@ -2,6 +2,7 @@
 (the province: its 12 units; a unit or a county: the unit's counties), the sentences about the chosen region, the
 table as a download; and the 口罩调配建议 card (analytics/allocation.py): transfers from counties above the safe
 stock to counties below it, as a sentence, rows, a map and a download."""
+
 from __future__ import annotations
 
 import base64
@@ -12,9 +13,9 @@ import pandas as pd
 from analytics import allocation
 from analytics.adequacy import THRESHOLDS, floored
 from data import cache, resources
+from data import formatting as fmt
 from data.catalogue import title
 from data.resources import adequacy
-from data import formatting as fmt
 from figures import maps, tables
 from geo import regions
 
@@ -76,8 +77,9 @@ def breached(column: str, value) -> bool:
     return value >= limit if op == ">=" else value < limit
 
 
-def panel_rows(region: str, day: str, distance_km: float, column: str = "covered_share",
-               ascending: bool = True) -> dict:
+def panel_rows(
+    region: str, day: str, distance_km: float, column: str = "covered_share", ascending: bool = True
+) -> dict:
     """The table: rows sorted (missing last), each cell's text and whether it breaches its threshold."""
     level, parent, title = scope(region)
     frame = adequacy_frame(day, level, parent, float(distance_km))
@@ -87,13 +89,22 @@ def panel_rows(region: str, day: str, distance_km: float, column: str = "covered
         frame = frame.sort_values(column, ascending=ascending, na_position="last", kind="stable")
     rows = []
     for code, row in frame.iterrows():
-        rows.append({
-            "adcode": code, "name": row["name"], "flag": row["flag"], "flagged": bool(row["flagged"]),
-            "cells": {c: (write(row[c]), breached(c, row[c])) for c, (_, write) in COLUMNS.items()},
-        })
+        rows.append(
+            {
+                "adcode": code,
+                "name": row["name"],
+                "flag": row["flag"],
+                "flagged": bool(row["flagged"]),
+                "cells": {c: (write(row[c]), breached(c, row[c])) for c, (_, write) in COLUMNS.items()},
+            }
+        )
     demo = bool(frame["demo"].any())
-    return {"rows": rows, "title": f"{title} {fmt.day(day)} · {distance_km:g}公里" + ("（演示数据）" if demo else ""),
-            "demo": demo, "selected": region}
+    return {
+        "rows": rows,
+        "title": f"{title} {fmt.day(day)} · {distance_km:g}公里" + ("（演示数据）" if demo else ""),
+        "demo": demo,
+        "selected": region,
+    }
 
 
 def next_sort(current: dict | None, column: str) -> dict:
@@ -112,12 +123,16 @@ def summary_text(region: str, day: str, distance_km: float) -> list[str]:
     row = adequacy_frame(day, level, parent, float(distance_km)).loc[region]
     name = r.display_name
     lines = [
-        f"{name}：距开放发热门诊直线{distance_km:g}公里内的人口约 {fmt.count(row['population'] - row['uncovered_population'])} 人，"
+        f"{name}：距开放发热门诊直线{distance_km:g}公里内的人口约"
+        f" {fmt.count(row['population'] - row['uncovered_population'])} 人，"
         f"占 {percent(row['covered_share'])}，未覆盖约 {fmt.count(row['uncovered_population'])} 人。",
         f"开放发热门诊 {fmt.count(row['clinics'])} 处，日接诊能力 {fmt.count(row['clinic_capacity'])} 人次；"
-        + (f"近7日日均新增确诊 {fmt.rate(row['new_7d_avg'], 1)} 例，现有确诊 {fmt.count(row['active'])} 例，"
-           f"门诊负荷 {percent(row['clinic_load'], 2)}。" if not fmt.is_missing(row["new_7d_avg"])
-           else "该地区该日无病例数据（县级数据需导入），门诊负荷不计算。"),
+        + (
+            f"近7日日均新增确诊 {fmt.rate(row['new_7d_avg'], 1)} 例，现有确诊 {fmt.count(row['active'])} 例，"
+            f"门诊负荷 {percent(row['clinic_load'], 2)}。"
+            if not fmt.is_missing(row["new_7d_avg"])
+            else "该地区该日无病例数据（县级数据需导入），门诊负荷不计算。"
+        ),
         f"定点药店口罩库存 {fmt.count(row['mask_stock'])} 只，每千人 {fmt.count(row['masks_per_1000'])} 只，"
         f"按假定消耗速度可用 {down(row['stock_days'], 1)} 天；物资保障点 {fmt.count(row['supply_points'])} 处，"
         f"每万人 {down(row['supply_per_10k'], 2)} 处。",
@@ -130,19 +145,45 @@ def summary_text(region: str, day: str, distance_km: float) -> list[str]:
 # column -> Chinese header of the download: unformatted numbers, every figure behind the flags. The catalogue's
 # headers of the adequacy data set, but for the shares (given here as ratios, which the header says) and the
 # uncovered people, which the catalogue does not hold.
-_DOWNLOAD_ONLY = {"clinic_load": "门诊负荷（比值）", "covered_share": "覆盖人口占比（比值）",
-                  "uncovered_population": "未覆盖人口"}
-DOWNLOAD_COLUMNS = {c: _DOWNLOAD_ONLY.get(c) or title(c, "adequacy") for c in (
-    "name", "population", "clinics", "clinic_capacity", "new_7d_avg", "active", "clinic_load", "mask_stock",
-    "masks_per_1000", "mask_use_per_day", "stock_days", "supply_points", "supply_per_10k", "covered_share",
-    "uncovered_population", "flag", "demo")}
+_DOWNLOAD_ONLY = {
+    "clinic_load": "门诊负荷（比值）",
+    "covered_share": "覆盖人口占比（比值）",
+    "uncovered_population": "未覆盖人口",
+}
+DOWNLOAD_COLUMNS = {
+    c: _DOWNLOAD_ONLY.get(c) or title(c, "adequacy")
+    for c in (
+        "name",
+        "population",
+        "clinics",
+        "clinic_capacity",
+        "new_7d_avg",
+        "active",
+        "clinic_load",
+        "mask_stock",
+        "masks_per_1000",
+        "mask_use_per_day",
+        "stock_days",
+        "supply_points",
+        "supply_per_10k",
+        "covered_share",
+        "uncovered_population",
+        "flag",
+        "demo",
+    )
+}
 
 
 def download_table(region: str, day: str, distance_km: float) -> pd.DataFrame:
     level, parent, _ = scope(region)
     frame = adequacy_frame(day, level, parent, float(distance_km))
-    out = pd.DataFrame({"截至日期": pd.Timestamp(day).date().isoformat(), "地区代码": frame.index,
-                        "可达距离（公里，直线）": distance_km})
+    out = pd.DataFrame(
+        {
+            "截至日期": pd.Timestamp(day).date().isoformat(),
+            "地区代码": frame.index,
+            "可达距离（公里，直线）": distance_km,
+        }
+    )
     for column, header in DOWNLOAD_COLUMNS.items():
         values = frame[column]
         if column == "demo":
@@ -156,8 +197,11 @@ def download_table(region: str, day: str, distance_km: float) -> pd.DataFrame:
 def _download(table: pd.DataFrame, sheet: str, name: str, kind: str) -> dict:
     """A table as the download Dash sends: XLSX (base64) or CSV."""
     if kind == "xlsx":
-        return {"content": base64.b64encode(tables.to_xlsx(table, sheet)).decode(), "base64": True,
-                "filename": f"{name}.xlsx"}
+        return {
+            "content": base64.b64encode(tables.to_xlsx(table, sheet)).decode(),
+            "base64": True,
+            "filename": f"{name}.xlsx",
+        }
     return {"content": tables.to_csv(table), "filename": f"{name}.csv", "type": "text/csv"}
 
 
@@ -194,7 +238,8 @@ def _scope_view(parent: str | None, name: str, day: str) -> dict:
     short = s.counties[s.counties["unmet"] > 0]
     return {
         "title": f"口罩调配建议 · {name}（{members}个县区） · {fmt.day(day)}" + ("（演示数据）" if s.demo else ""),
-        "summary": allocation.summary_text(s, name) + ("选择“陕西省（全省）”可在全省范围内调配。" if parent and s.unmet else ""),
+        "summary": allocation.summary_text(s, name)
+        + ("选择“陕西省（全省）”可在全省范围内调配。" if parent and s.unmet else ""),
         "rows": rows,
         "unmet": [(n, f"{int(u):,}") for n, u in zip(short["name"], short["unmet"])],
         "figure": maps.transfer_map(s.transfers, s.counties, resources.county_centroids(), bounds, s.demo),
@@ -207,14 +252,29 @@ def allocation_download_table(region: str, day: str) -> pd.DataFrame:
     parent, name = allocation_scope(region)
     s = resources.mask_transfers(day, parent)
     t = s.transfers
-    moves = pd.DataFrame({
-        "类型": "调拨", "调出县区代码": t["from_adcode"], "调出县区": t["from_name"], "调入县区代码": t["to_adcode"],
-        "调入县区": t["to_name"], "口罩数量（只）": t["masks"], "直线距离（公里）": t["distance_km"].round(3),
-        "运量（只·公里）": (t["masks"] * t["distance_km"]).round(1),
-    })
+    moves = pd.DataFrame(
+        {
+            "类型": "调拨",
+            "调出县区代码": t["from_adcode"],
+            "调出县区": t["from_name"],
+            "调入县区代码": t["to_adcode"],
+            "调入县区": t["to_name"],
+            "口罩数量（只）": t["masks"],
+            "直线距离（公里）": t["distance_km"].round(3),
+            "运量（只·公里）": (t["masks"] * t["distance_km"]).round(1),
+        }
+    )
     short = s.counties[s.counties["unmet"] > 0]
-    gaps = pd.DataFrame({"类型": "缺口（无可调出量）", "调出县区代码": "", "调出县区": "", "调入县区代码": short.index,
-                         "调入县区": short["name"].to_numpy(), "口罩数量（只）": short["unmet"].to_numpy()})
+    gaps = pd.DataFrame(
+        {
+            "类型": "缺口（无可调出量）",
+            "调出县区代码": "",
+            "调出县区": "",
+            "调入县区代码": short.index,
+            "调入县区": short["name"].to_numpy(),
+            "口罩数量（只）": short["unmet"].to_numpy(),
+        }
+    )
     out = pd.concat([moves, gaps], ignore_index=True) if len(gaps) else moves
     out.insert(0, "调配范围", f"{name}（{len(s.counties)}个县区）")
     out.insert(0, "截至日期", pd.Timestamp(day).date().isoformat())

@@ -1,5 +1,6 @@
 """The trend views of `/` (and the wall's, the briefing's): one region with its forecast fan, the 12 units side by
 side, a comparison of regions, Rt; the note under each; the fan of a day as values for a date step."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,8 +17,9 @@ from geo import regions
 TREND_VIEWS = {"region": "单地区", "units": "各市（区）", "compare": "地区对比", "rt": "Rt"}
 
 
-def trend_figure(view: str, region: str, day: str, options, compare, palette: str | None = None,
-                 clip: bool = True) -> "trends.go.Figure":
+def trend_figure(
+    view: str, region: str, day: str, options, compare, palette: str | None = None, clip: bool = True
+) -> trends.go.Figure:
     """The trend view chosen in ``trend-view``, for the region (or regions) and day, in the palette. ``clip``: the
     data end on the day (the wall, the briefing); `/` takes every day and hides the later ones in the browser."""
     log, per100k = "log" in (options or []), "per100k" in (options or [])
@@ -26,18 +28,26 @@ def trend_figure(view: str, region: str, day: str, options, compare, palette: st
         units = sorted(regions.units(), key=lambda r: r.adcode)
         frames = {u.adcode: queries.region_series(u.adcode) for u in units}
         frames = {c: f.loc["2020-01-20":] for c, f in frames.items() if f is not None}
-        return trends.small_multiples(frames, {u.adcode: u.display_name for u in units}, day, log, per100k, palette,
-                                      clip=clip)
+        return trends.small_multiples(
+            frames, {u.adcode: u.display_name for u in units}, day, log, per100k, palette, clip=clip
+        )
     if view == "compare":
         codes = [c for c in dict.fromkeys(compare or []) if regions.get(c)]
         frames = {c: queries.region_series(c) for c in codes}
         frames = {c: f for c, f in frames.items() if f is not None}
-        return trends.comparison(frames, {c: regions.get(c).display_name for c in frames}, day, log, per100k,
-                                 clip=clip)
+        return trends.comparison(frames, {c: regions.get(c).display_name for c in frames}, day, log, per100k, clip=clip)
     if view == "rt":
         return trends.rt_chart(queries.region_series(region), name, day, palette, clip=clip)
-    return trends.trend(queries.region_series(region), name, day, log=log, per100k=per100k, palette=palette,
-                        clip=clip, fan=forecast_fan(region, day))
+    return trends.trend(
+        queries.region_series(region),
+        name,
+        day,
+        log=log,
+        per100k=per100k,
+        palette=palette,
+        clip=clip,
+        fan=forecast_fan(region, day),
+    )
 
 
 def forecast_fan(region: str, day: str) -> pd.DataFrame | None:
@@ -74,12 +84,11 @@ TREND_NOTES = {
     "units": "各市（区）共用纵轴，便于比较大小；点击任一小图的某日可设为当前日期。",
     "compare": "各地区每日新增的7日平均；勾选“每10万人”按常住人口比较。",
     "rt": f"Rt：Cori 等（2013）方法，{rt.WINDOW}日滑动窗口，先验均值5、标准差5；{rt.SI_SOURCE}；"
-          f"窗口内病例少于{rt.MIN_CASES}例不估计；按报告日计，较感染时间滞后。绿线为 Rt=1。",
+    f"窗口内病例少于{rt.MIN_CASES}例不估计；按报告日计，较感染时间滞后。绿线为 Rt=1。",
 }
 
 
 def trend_note(view: str | None) -> dict:
     """The note under the trend, and (the single-region view, which draws a forecast) how the forecast is made,
     shown one click away; ``method`` is None for the other views."""
-    return {"note": TREND_NOTES.get(view, ""),
-            "method": forecast_model.METHOD if view in (None, "region") else None}
+    return {"note": TREND_NOTES.get(view, ""), "method": forecast_model.METHOD if view in (None, "region") else None}

@@ -1,5 +1,6 @@
 """What `/wall` shows for a view state and rotation step: the same views as `/`, restyled for the dark wall by
 ``figures.theme.wall``, the KPIs with their change against the day before, and the units at risk."""
+
 from __future__ import annotations
 
 from analytics.risk import LEVEL_NAMES
@@ -31,8 +32,10 @@ def kpi_changes(summary: dict) -> dict[str, dict | None]:
             out[key] = {"text": "较前日 持平", "class": "flat"}
         else:
             bad = (change > 0) == (key in RISING_IS_BAD)
-            out[key] = {"text": f"较前日 {'▲' if change > 0 else '▼'}{abs(change):,}",
-                        "class": "worse" if bad else "better"}
+            out[key] = {
+                "text": f"较前日 {'▲' if change > 0 else '▼'}{abs(change):,}",
+                "class": "worse" if bad else "better",
+            }
     return out
 
 
@@ -44,14 +47,27 @@ def risk_rows(day: str) -> dict:
     if len(flagged):
         flagged["order"] = flagged["risk_level"].map({"high": 0, "medium": 1})
         ordered = flagged.sort_values(["order", "new_7d"], ascending=[True, False])
-        return {"message": None, "rows": [
-            {"level": row["risk_level"], "level_name": LEVEL_NAMES[row["risk_level"]], "name": row["name"],
-             "cases": f"近7日 {fmt.count(row['new_7d'])} 例"} for _, row in ordered.iterrows()]}
+        return {
+            "message": None,
+            "rows": [
+                {
+                    "level": row["risk_level"],
+                    "level_name": LEVEL_NAMES[row["risk_level"]],
+                    "name": row["name"],
+                    "cases": f"近7日 {fmt.count(row['new_7d'])} 例",
+                }
+                for _, row in ordered.iterrows()
+            ],
+        }
     top = units.sort_values("new_7d", ascending=False).head(5)
     message = "全省各市（区）均为低风险" if units["risk_level"].notna().any() else "该日无风险等级数据"
-    return {"message": message, "rows": [
-        {"level": None, "level_name": None, "name": row["name"], "cases": f"近7日 {fmt.count(row['new_7d'])} 例"}
-        for _, row in top.iterrows()]}
+    return {
+        "message": message,
+        "rows": [
+            {"level": None, "level_name": None, "name": row["name"], "cases": f"近7日 {fmt.count(row['new_7d'])} 例"}
+            for _, row in top.iterrows()
+        ],
+    }
 
 
 def wall_view(state: dict, step: int, scale: float = 1.0) -> dict:
@@ -65,7 +81,9 @@ def wall_view(state: dict, step: int, scale: float = 1.0) -> dict:
     values = kpis(region, day)
     flow_fig, *_ = flow_view(region, day, direction, "national", "city", None)
     return {
-        "kpis": values, "deltas": kpi_changes(values["summary"]), "day": day,
+        "kpis": values,
+        "deltas": kpi_changes(values["summary"]),
+        "day": day,
         "map": theme.wall(build_map(region, day, metric, [], palette=state.get("palette")), scale=scale),
         "trend": theme.wall(trend_figure(trend_view, region, day, [], [], state.get("palette")), scale=scale),
         "flow": theme.wall(flow_fig, 16, scale=scale),
@@ -78,6 +96,8 @@ def wall_texts(region: str, summary: dict) -> dict:
     updated = queries.last_update()
     sources = "；".join(summary["sources"] + list(flow_queries.flow_data().sources[:1]))
     name = regions.get(region).display_name
-    return {"fresh": f"数据更新于 {updated:%m月%d日 %H:%M}" if updated is not None else "",
-            "sources": f"数据来源：{sources}",
-            "title": "陕西省新冠肺炎疫情态势" if region == PROVINCE else f"{name}新冠肺炎疫情态势"}
+    return {
+        "fresh": f"数据更新于 {updated:%m月%d日 %H:%M}" if updated is not None else "",
+        "sources": f"数据来源：{sources}",
+        "title": "陕西省新冠肺炎疫情态势" if region == PROVINCE else f"{name}新冠肺炎疫情态势",
+    }

@@ -16,6 +16,7 @@ Environment: USERS, DURATION (locust's form: 90s, 2m), SPAWN_RATE (users a secon
 between a user's actions, default 5-15), WALL_USERS, API_USERS (5 each, part of USERS), WEB_CONCURRENCY and
 GUNICORN_THREADS (passed to gunicorn.conf.py), P95_TARGET_MS.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,19 @@ def load_venv() -> Path:
         subprocess.run([os.environ.get("PYTHON", "python3"), "-m", "venv", str(VENV)], check=True)
     if not stamp.exists() or stamp.stat().st_mtime < REQUIREMENTS.stat().st_mtime:
         print("load: installing the load tool from benchmarks/load/requirements-load.txt", flush=True)
-        subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        "-r", str(REQUIREMENTS)], check=True)
+        subprocess.run(
+            [
+                str(VENV / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "-r",
+                str(REQUIREMENTS),
+            ],
+            check=True,
+        )
         stamp.touch()
     return VENV / "bin" / "locust"
 
@@ -65,11 +77,21 @@ def free_port() -> int:
 
 def start_gunicorn(workdir: Path) -> tuple[str, subprocess.Popen, Path]:
     port = free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
-           "DATABASE_URL": f"sqlite:///{workdir}/load.sqlite"}
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "DATABASE_URL": f"sqlite:///{workdir}/load.sqlite",
+    }
     log = workdir / "gunicorn.log"
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=ROOT,
-                            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -78,7 +100,7 @@ def start_gunicorn(workdir: Path) -> tuple[str, subprocess.Popen, Path]:
             return url, proc, log
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+                raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}") from None
             time.sleep(0.5)
     proc.kill()
     raise SystemExit("gunicorn did not answer /health within 180 s")
@@ -119,9 +141,14 @@ def percentile(values: list[float], q: float) -> float:
 
 def summarise(samples: list[list]) -> dict:
     times = [s[1] for s in samples]
-    return {"requests": len(samples), "errors": sum(1 for s in samples if not s[2]),
-            "p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
-            "p99_ms": round(percentile(times, 99), 1), "max_ms": round(max(times), 1)}
+    return {
+        "requests": len(samples),
+        "errors": sum(1 for s in samples if not s[2]),
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+        "p99_ms": round(percentile(times, 99), 1),
+        "max_ms": round(max(times), 1),
+    }
 
 
 def main() -> int:
@@ -144,10 +171,31 @@ def main() -> int:
         print(f"load: {users} users for {duration} (spawn {spawn_rate}/s, think {think} s)", flush=True)
         env = {**os.environ, "LOAD_CAPTURE": str(capture_path), "LOAD_SAMPLES": str(samples_path), "THINK": think}
         started = time.time()
-        run = subprocess.run([str(locust), "-f", str(HERE / "locustfile.py"), "--headless", "-u", str(users),
-                              "-r", spawn_rate, "-t", duration, "--host", url, "--stop-timeout", "10",
-                              "--only-summary", "--loglevel", "WARNING"],
-                             env=env, cwd=HERE, capture_output=True, text=True)
+        run = subprocess.run(
+            [
+                str(locust),
+                "-f",
+                str(HERE / "locustfile.py"),
+                "--headless",
+                "-u",
+                str(users),
+                "-r",
+                spawn_rate,
+                "-t",
+                duration,
+                "--host",
+                url,
+                "--stop-timeout",
+                "10",
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+            ],
+            env=env,
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+        )
         elapsed = time.time() - started
         sampler.stop.set()
         sampler.join()
@@ -165,26 +213,36 @@ def main() -> int:
 
     samples, errors = data["samples"], data["errors"]
     http = {name: s for name, s in samples.items() if not name.startswith("interaction ")}
-    interactions = {name.removeprefix("interaction "): s for name, s in samples.items()
-                    if name.startswith("interaction ")}
+    interactions = {
+        name.removeprefix("interaction "): s for name, s in samples.items() if name.startswith("interaction ")
+    }
     overall = summarise([s for rows in http.values() for s in rows])
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-                    "python": platform.python_version()},
-        "config": {"users": users, "duration": duration, "spawn_rate_per_s": float(spawn_rate),
-                   "think_s": think, "wall_users": int(os.environ.get("WALL_USERS", "5")),
-                   "api_users": int(os.environ.get("API_USERS", "5")),
-                   "web_concurrency": os.environ.get("WEB_CONCURRENCY") or "default (cores)",
-                   "gunicorn_threads": os.environ.get("GUNICORN_THREADS") or "default (4)",
-                   "elapsed_s": round(elapsed, 1)},
+        "machine": {
+            "cores": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+        },
+        "config": {
+            "users": users,
+            "duration": duration,
+            "spawn_rate_per_s": float(spawn_rate),
+            "think_s": think,
+            "wall_users": int(os.environ.get("WALL_USERS", "5")),
+            "api_users": int(os.environ.get("API_USERS", "5")),
+            "web_concurrency": os.environ.get("WEB_CONCURRENCY") or "default (cores)",
+            "gunicorn_threads": os.environ.get("GUNICORN_THREADS") or "default (4)",
+            "elapsed_s": round(elapsed, 1),
+        },
         "overall": overall,
         "throughput_rps": round(overall["requests"] / elapsed, 1),
         "requests": {name: summarise(rows) for name, rows in sorted(http.items())},
         "interactions": {name: summarise(rows) for name, rows in sorted(interactions.items())},
         "errors": errors,
-        "workers_peak_memory_mb": {str(pid): {k: round(v / 2**20) for k, v in peak.items()}
-                                   for pid, peak in sampler.peaks.items()},
+        "workers_peak_memory_mb": {
+            str(pid): {k: round(v / 2**20) for k, v in peak.items()} for pid, peak in sampler.peaks.items()
+        },
         "master_peak_rss_mb": round(sampler.master_peak_rss / 2**20),
         "p95_target_ms": target,
     }
@@ -198,28 +256,43 @@ def main() -> int:
 
 def print_table(r: dict) -> None:
     c = r["config"]
-    print(f"\n{c['users']} users ({c['wall_users']} wall, {c['api_users']} API) for {c['duration']}, think "
-          f"{c['think_s']} s; {r['machine']['cores']} cores; {r['overall']['requests']} requests, "
-          f"{r['throughput_rps']} req/s")
+    print(
+        f"\n{c['users']} users ({c['wall_users']} wall, {c['api_users']} API) for {c['duration']}, think "
+        f"{c['think_s']} s; {r['machine']['cores']} cores; {r['overall']['requests']} requests, "
+        f"{r['throughput_rps']} req/s"
+    )
     head = f"{'request':<44} {'n':>6} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
     print(head)
     print("-" * len(head))
     for name, s in list(r["requests"].items()) + [("OVERALL (all HTTP requests)", r["overall"])]:
-        print(f"{name[:44]:<44} {s['requests']:>6} {s['errors']:>4} {s['p50_ms']:>8} {s['p95_ms']:>8} "
-              f"{s['p99_ms']:>8} {s['max_ms']:>8}")
-    print(f"\n{'interaction (all its callbacks answered)':<44} {'n':>6} {'':>4} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8} {'max ms':>8}")
+        print(
+            f"{name[:44]:<44} {s['requests']:>6} {s['errors']:>4} {s['p50_ms']:>8} {s['p95_ms']:>8} "
+            f"{s['p99_ms']:>8} {s['max_ms']:>8}"
+        )
+    print(
+        f"\n{'interaction (all its callbacks answered)':<44} {'n':>6} {'':>4} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'max ms':>8}"
+    )
     for name, s in r["interactions"].items():
-        print(f"{name[:44]:<44} {s['requests']:>6} {'':>4} {s['p50_ms']:>8} {s['p95_ms']:>8} {s['p99_ms']:>8} "
-              f"{s['max_ms']:>8}")
-    print("\npeak memory per worker (MB): " + "; ".join(
-        f"pid {pid}: RSS {m['rss']}, PSS {m['pss']}, USS {m['uss']}"
-        for pid, m in r["workers_peak_memory_mb"].items()) + f"; master RSS {r['master_peak_rss_mb']}")
+        print(
+            f"{name[:44]:<44} {s['requests']:>6} {'':>4} {s['p50_ms']:>8} {s['p95_ms']:>8} {s['p99_ms']:>8} "
+            f"{s['max_ms']:>8}"
+        )
+    print(
+        "\npeak memory per worker (MB): "
+        + "; ".join(
+            f"pid {pid}: RSS {m['rss']}, PSS {m['pss']}, USS {m['uss']}"
+            for pid, m in r["workers_peak_memory_mb"].items()
+        )
+        + f"; master RSS {r['master_peak_rss_mb']}"
+    )
     for what, n in sorted(r["errors"].items(), key=lambda kv: -kv[1])[:10]:
         print(f"error x{n}: {what}")
     verdict = "met" if r["target_met"] else "NOT met"
-    print(f"target p95 <= {r['p95_target_ms']:.0f} ms and 0 errors: {verdict} "
-          f"(p95 {r['overall']['p95_ms']} ms, {r['overall']['errors']} errors)")
+    print(
+        f"target p95 <= {r['p95_target_ms']:.0f} ms and 0 errors: {verdict} "
+        f"(p95 {r['overall']['p95_ms']} ms, {r['overall']['errors']} errors)"
+    )
 
 
 if __name__ == "__main__":

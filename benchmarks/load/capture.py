@@ -7,6 +7,7 @@ Runs in the project venv (playwright); the result is a JSON file the locustfile 
 ``wave`` orders the requests of one interaction as the browser sent them: requests of one wave go out together, the
 next wave when the previous one has been answered (Dash chains callbacks on their answers).
 """
+
 from __future__ import annotations
 
 import json
@@ -16,10 +17,18 @@ import urllib.request
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-MAP_DRAWN = ("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 1"
-             " && document.querySelector('#region-map .maplibregl-canvas')")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MAP_DRAWN = (
+    "() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 1"
+    " && document.querySelector('#region-map .maplibregl-canvas')"
+)
 
 
 def waves(recorded: list[dict]) -> list[dict]:
@@ -57,9 +66,15 @@ class Recorder:
         request = response.request
         if self._is_callback(request):
             body = request.post_data_json
-            self.items.append({"output": body["output"], "body": json.dumps(body, ensure_ascii=False),
-                               "status": response.status, "sent": self.sent.pop(id(request), time.monotonic()),
-                               "answered": time.monotonic()})
+            self.items.append(
+                {
+                    "output": body["output"],
+                    "body": json.dumps(body, ensure_ascii=False),
+                    "status": response.status,
+                    "sent": self.sent.pop(id(request), time.monotonic()),
+                    "answered": time.monotonic(),
+                }
+            )
 
     def take(self) -> list[dict]:
         items, self.items = self.items, []
@@ -159,4 +174,5 @@ def capture(url: str) -> dict:
 
 if __name__ == "__main__":
     import sys
+
     print(json.dumps(capture(sys.argv[1]), ensure_ascii=False, indent=1))

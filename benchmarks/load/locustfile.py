@@ -11,8 +11,10 @@ Callback bodies are the ones chromium sent (benchmarks/load/capture.py, file in 
 picks a random day and region and puts them into the bodies' date-select / region-select values. Requests of one
 wave go out together (at most 6 at once, a browser's connections per host), the next wave when they are answered.
 A callback counts as an error unless it is 200 with a JSON object holding "response", or 204: Dash's answer when
-a callback has nothing to update (a poll with no new data; a flow view gated off below the fold). Every sample goes to LOAD_SAMPLES (JSON) when locust quits, for benchmarks/load/__main__.py.
+a callback has nothing to update (a poll with no new data; a flow view gated off below the fold). Every sample goes
+to LOAD_SAMPLES (JSON) when locust quits, for benchmarks/load/__main__.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,6 +66,7 @@ def short_name(output: str) -> str:
 
 def with_view(body: dict, region: str, day: str) -> dict:
     """The body with the chosen day and region wherever the page sends its date and region."""
+
     def fix(item):
         if isinstance(item, list):
             return [fix(i) for i in item]
@@ -92,9 +95,13 @@ class DashUser(FastHttpUser):
             body = with_view(body, region, day)
         # the CSRF token the page visit set in a cookie, sent back as the browser's Dash renderer does
         token = next((c.value for c in self.client.cookiejar if c.name == "_csrf_token"), "")
-        with self.client.post("/_dash-update-component", data=json.dumps(body, ensure_ascii=False).encode(),
-                              headers={"Content-Type": "application/json", "X-CSRFToken": token},
-                              name=f"cb {short_name(item['output'])}", catch_response=True) as response:
+        with self.client.post(
+            "/_dash-update-component",
+            data=json.dumps(body, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": token},
+            name=f"cb {short_name(item['output'])}",
+            catch_response=True,
+        ) as response:
             if response.status_code == 204:  # PreventUpdate: nothing to update, as the browser got it too
                 response.success()
                 return
@@ -122,8 +129,11 @@ class DashUser(FastHttpUser):
         record(f"interaction {scenario}", (time.perf_counter() - t0) * 1000, True)
 
     def open(self, path: str, scenario: str) -> None:
-        for url, name in ((path, f"GET {path}"), ("/_dash-layout", "GET /_dash-layout"),
-                          ("/_dash-dependencies", "GET /_dash-dependencies")):
+        for url, name in (
+            (path, f"GET {path}"),
+            ("/_dash-layout", "GET /_dash-layout"),
+            ("/_dash-dependencies", "GET /_dash-dependencies"),
+        ):
             with self.client.get(url, name=name, catch_response=True) as response:
                 if response.status_code != 200:
                     response.failure(f"HTTP {response.status_code}")
@@ -199,8 +209,7 @@ class ApiClient(FastHttpUser):
 
     @task(2)
     def summary(self):
-        self._get(f"/api/v1/summary?region={random.choice(REGIONS)}&date={random.choice(DATES)}",
-                  "GET /api/v1/summary")
+        self._get(f"/api/v1/summary?region={random.choice(REGIONS)}&date={random.choice(DATES)}", "GET /api/v1/summary")
 
     @task(1)
     def timeseries(self):

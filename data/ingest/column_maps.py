@@ -1,6 +1,7 @@
 """Column mappings remembered by header: the mapping an officer gives for a file whose headers no synonym knows
 (``--columns`` or the form on `/data`) is kept with the file's column names, so the next file with the same header
 is read the same way without asking again."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,6 +1,7 @@
 """Reading files as officials write them: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX, a title row or merged
 header above the table, Chinese or English headers with synonyms, trailing 合计/总计 rows, and dates in any of the
 usual forms. Everything is read as text first, so nothing is lost or silently converted before validation."""
+
 from __future__ import annotations
 
 import csv
@@ -110,8 +111,17 @@ def _raw_grid(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     if lines > MAX_ROWS:
         raise ReadError(f"{name}：有 {lines:,} 行，超过上限 {MAX_ROWS:,} 行；请分批导入。")
     try:
-        grid = pd.read_csv(io.StringIO(text), header=None, names=range(width), dtype=str, keep_default_na=False,
-                           sep=sep, engine="c", skip_blank_lines=False, on_bad_lines="error")
+        grid = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            names=range(width),
+            dtype=str,
+            keep_default_na=False,
+            sep=sep,
+            engine="c",
+            skip_blank_lines=False,
+            on_bad_lines="error",
+        )
     except Exception as exc:
         raise ReadError(f"{name}：无法解析为表格（分隔符或引号不规范，或某行列数多于表头）。") from exc
     return grid, encoding
@@ -125,13 +135,16 @@ def check_workbook(data: bytes, name: str) -> None:
         total = sum(i.file_size for i in members)
         worst = max((i.file_size / max(i.compress_size, 1) for i in members if i.file_size > 1024 * 1024), default=0)
     if total > XLSX_MAX_UNCOMPRESSED or worst > XLSX_MAX_RATIO:
-        raise ReadError(f"{name}：Excel 文件解压后过大（{total / 1024 / 1024:,.0f} MB，压缩比 {worst:,.0f}:1），"
-                        "疑似压缩炸弹，已拒绝；请另存为普通 Excel 或 CSV 文件后重新上传。")
+        raise ReadError(
+            f"{name}：Excel 文件解压后过大（{total / 1024 / 1024:,.0f} MB，压缩比 {worst:,.0f}:1），"
+            "疑似压缩炸弹，已拒绝；请另存为普通 Excel 或 CSV 文件后重新上传。"
+        )
 
 
 def check_sheet_size(data: bytes, name: str) -> None:
     """Refuse a workbook too large to read in reasonable time, from the sheet's own dimension, before reading it."""
     import openpyxl  # noqa: PLC0415  (only for workbooks)
+
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     try:
         sheet = book.worksheets[0] if book.worksheets else None
@@ -141,8 +154,10 @@ def check_sheet_size(data: bytes, name: str) -> None:
     if columns > MAX_COLUMNS:
         raise ReadError(f"{name}：有 {columns:,} 列，超过上限 {MAX_COLUMNS} 列；请只保留需要导入的列。")
     if rows > XLSX_MAX_ROWS:
-        raise ReadError(f"{name}：Excel 表有 {rows:,} 行，超过 Excel 导入上限 {XLSX_MAX_ROWS:,} 行；"
-                        f"请另存为 CSV（上限 {MAX_ROWS:,} 行）后导入。")
+        raise ReadError(
+            f"{name}：Excel 表有 {rows:,} 行，超过 Excel 导入上限 {XLSX_MAX_ROWS:,} 行；"
+            f"请另存为 CSV（上限 {MAX_ROWS:,} 行）后导入。"
+        )
 
 
 def safe_file_name(name: str) -> str:
@@ -181,9 +196,11 @@ def read_table(data: bytes, name: str, synonyms: dict[str, tuple[str, ...]]) -> 
         if hits > best_hits:
             best, best_hits = i, hits
     if best is None or best_hits < 2:
-        raise MissingColumns(f"{name}：找不到表头（前15行中没有可识别的列名，如“地区”“日期”“累计确诊”）；"
-                        "如文件用了其他列名，可指定列对应（命令行 --columns 字段=列名；上传页的“列对应”）。",
-                             _own_header(grid))
+        raise MissingColumns(
+            f"{name}：找不到表头（前15行中没有可识别的列名，如“地区”“日期”“累计确诊”）；"
+            "如文件用了其他列名，可指定列对应（命令行 --columns 字段=列名；上传页的“列对应”）。",
+            _own_header(grid),
+        )
     header = list(grid.iloc[best])
     # a merged header cell spans several columns: an empty header takes the one to its left (上级表头), numbered
     for j, h in enumerate(header):
@@ -199,7 +216,7 @@ def read_table(data: bytes, name: str, synonyms: dict[str, tuple[str, ...]]) -> 
             columns.append(f"_col{j}:{h}")
             if h.strip():
                 unknown.append(h)
-    body = grid.iloc[best + 1:].copy()
+    body = grid.iloc[best + 1 :].copy()
     body.columns = columns
     line_numbers = [best + 2 + k for k in range(len(body))]
     body.insert(0, "_row", line_numbers)
@@ -217,8 +234,9 @@ def read_table(data: bytes, name: str, synonyms: dict[str, tuple[str, ...]]) -> 
         if totals:
             notes.append(f"第{'、'.join(map(str, totals))}行为合计行，未计入")
     rows = body.pop("_row").tolist()
-    return Table(body.reset_index(drop=True), rows, encoding, best + 1, _own_header(grid), mapping, unknown, totals,
-                 notes)
+    return Table(
+        body.reset_index(drop=True), rows, encoding, best + 1, _own_header(grid), mapping, unknown, totals, notes
+    )
 
 
 # ---- dates ---------------------------------------------------------------------------------------------------
@@ -240,8 +258,11 @@ def date_reasons(raw: pd.Series, parsed: pd.Series) -> dict[int, str]:
     reasons = {}
     for i in np.flatnonzero((parsed.isna() | (parsed < first) | (parsed > last)).to_numpy()):
         day = parsed.iloc[i]
-        reasons[int(i)] = (f"日期无法识别：{raw.iloc[i]!r}" if pd.isna(day) else
-                           f"日期 {day:%Y-%m-%d} 超出允许范围（{first:%Y-%m-%d} 至今天 {last:%Y-%m-%d}）：{raw.iloc[i]!r}")
+        reasons[int(i)] = (
+            f"日期无法识别：{raw.iloc[i]!r}"
+            if pd.isna(day)
+            else f"日期 {day:%Y-%m-%d} 超出允许范围（{first:%Y-%m-%d} 至今天 {last:%Y-%m-%d}）：{raw.iloc[i]!r}"
+        )
     return reasons
 
 

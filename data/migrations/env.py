@@ -1,5 +1,6 @@
 """Alembic's environment for the store: always run from data/migrate.py with an open connection (no alembic.ini,
 no URL of its own), so the CLI, the app and the tests migrate exactly the store they were given."""
+
 from __future__ import annotations
 
 from alembic import context

@@ -9,6 +9,7 @@ Revision ID: 0002
 Revises: 0001
 Created: 2026-12-04
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -7,6 +7,7 @@ Revision ID: 0003
 Revises: 0002
 Created: 2026-12-04
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

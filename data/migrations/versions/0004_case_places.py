@@ -12,6 +12,7 @@ Revision ID: 0004
 Revises: 0003
 Created: 2026-12-06
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -33,8 +34,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("mapping", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("header_key", "kind", name="uq_column_maps_header_kind"),
     )

@@ -9,6 +9,7 @@ Revision ID: 0005
 Revises: 0004
 Created: 2026-12-06
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
