@@ -77,6 +77,16 @@ def _exists(eng: Engine, kind: str, checksum: str) -> bool:
         )
 
 
+DEMO_FILE_NAME = "demo_facilities (generated)"
+
+
+def _demo_set_stored(eng: Engine) -> bool:
+    b = store.batches
+    with eng.connect() as conn:
+        query = select(b.c.id).where(b.c.kind == "facilities", b.c.file_name == DEMO_FILE_NAME, b.c.is_demo)
+        return conn.execute(query).first() is not None
+
+
 def _store_batch(eng: Engine, batch: dict, table, rows: list[dict]) -> bool:
     """Insert a batch and its rows in one transaction; False if the same batch is already stored."""
     if _exists(eng, batch["kind"], batch["checksum"]):
@@ -184,19 +194,22 @@ def _ensure_loaded(eng: Engine) -> None:
         ):
             log.info("stored %s: %d rows", kind, len(rows))
 
-    # the demo set is a function of the seed, the generator and the county polygons: that is its fingerprint
+    # The demo set is generated once per store. A store that has one keeps it (also one an administrator rolled
+    # back), whichever version of the generator made it: a change to the generator's code (even its formatting, which
+    # once made the fingerprint) must not add a second set beside the first.
+    if _demo_set_stored(eng):
+        return
+    # what the set is a function of: the seed, the generator and the county polygons
     fingerprint = _checksum(
         f"{demo_facilities.SEED}|{Path(demo_facilities.__file__).read_text(encoding='utf-8')}".encode()
         + demo_facilities.COUNTIES.read_bytes()
     )
-    if _exists(eng, "facilities", fingerprint):
-        return
     points = demo_facilities.generate()
     if _store_batch(
         eng,
         {
             "kind": "facilities",
-            "file_name": "demo_facilities (generated)",
+            "file_name": DEMO_FILE_NAME,
             "checksum": fingerprint,
             "size_bytes": 0,
             "rows_accepted": len(points),

@@ -22,10 +22,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import BACKEND, ROOT, _free_port
-from sqlalchemy import inspect, make_url, select, text
+from sqlalchemy import func, inspect, make_url, select, text
 from sqlalchemy.exc import DatabaseError
 
-from data import backup, migrate, store
+from data import backup, migrate, shipped, store
 
 FIXTURE = ROOT / "tests" / "fixtures" / "release_2026_12_04"
 ADMIN = ("admin", "Fixture-Admin-Passw0rd")  # set by make_fixture.py
@@ -181,6 +181,21 @@ def test_a_new_store_has_the_schema_the_code_declares(new_store):
     with eng.connect() as conn:  # every change to data/store.py has its revision, and nothing else differs
         assert compare_metadata(MigrationContext.configure(conn), store.metadata) == []
     assert_audit_log_append_only(url)
+
+
+def test_a_store_keeps_its_one_demo_set_when_the_generator_changes(new_store):
+    """The demo facilities are generated once per store: a later version of the generator (whose code was the set's
+    fingerprint) must not add a second set beside the first on the next start."""
+    eng = store.engine(new_store("demo"))
+    shipped.ensure_loaded(eng)
+    with eng.begin() as conn:  # as if an older generator had made the stored set
+        conn.execute(
+            store.batches.update().where(store.batches.c.file_name == shipped.DEMO_FILE_NAME).values(checksum="0" * 64)
+        )
+        before = conn.execute(select(func.count()).select_from(store.facilities)).scalar()
+    shipped.ensure_loaded(eng)
+    with eng.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(store.facilities)).scalar() == before > 0
 
 
 def test_the_first_revision_is_the_schema_of_the_release(new_store):
