@@ -201,6 +201,7 @@ def own_server():
         yield url, db
 
 
+SERVE_TIMEOUT = 240  # seconds a served app may take to answer /health on its first start
 SERVER_LOGS: dict[str, Path] = {}  # served app URL -> its log (stdout and stderr)
 
 
@@ -212,7 +213,8 @@ def _serve(server_db, **extra_env):
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     SERVER_LOGS[url] = log_path
-    deadline = time.time() + 60
+    # a first start fills a new store with the shipped data: ~20 s alone, minutes when CI's two passes share 2 cores
+    deadline = time.time() + SERVE_TIMEOUT
     while time.time() < deadline:
         try:
             urllib.request.urlopen(f"{url}/health", timeout=1)
@@ -223,7 +225,7 @@ def _serve(server_db, **extra_env):
             time.sleep(0.3)
     else:
         proc.kill()
-        raise RuntimeError("the app did not start within 60 s")
+        raise RuntimeError(f"the app did not start within {SERVE_TIMEOUT} s")
     yield url
     if proc.poll() is not None:  # say so: later failures of its tests are about this, not about themselves
         warnings.warn(f"the app served at {url} exited early with {proc.returncode}; its log: {log_path}", stacklevel=1)
