@@ -84,8 +84,8 @@ def test_the_ranking_tables_headers_are_the_catalogues(app_module):
 
 
 def test_the_chart_downloads_column_titles_are_the_catalogues(app_module):
-    from callbacks.exports import chart_table
     from figures import tables
+    from views.exports import chart_table
     from views.resources import DOWNLOAD_COLUMNS
     from views.resources import download_table as adequacy_download
 

@@ -168,7 +168,7 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
     number) appear in no route, API answer, page, callback output or export."""
     import callbacks.dashboard as dash_cb
     import callbacks.data_page as data_cb
-    import callbacks.exports as exports
+    import views.exports as exports
     from figures import tables
     from views import assessment, flows, maps, ranking, trends, wall
 
