@@ -169,8 +169,7 @@ class SharedCache:
 MISSING = _MISSING
 _cache: SharedCache | None = None
 _cache_lock = threading.Lock()
-_building: dict[str, threading.Lock] = {}  # key -> the lock of the thread building it (see memoize)
-_building_lock = threading.Lock()
+_builds = store.BuildLocks()  # see memoize
 
 
 def shared_cache() -> SharedCache:
@@ -202,11 +201,8 @@ def init_app(server) -> None:
 
 def _after_fork() -> None:
     # a worker forked from a preloaded master: a lock taken by another thread at fork time would stay taken
-    global _building_lock  # noqa: PLW0603  (the child's own lock replaces the one copied in mid-use)
     if _cache is not None:
         _cache.lock = threading.Lock()
-    _building_lock = threading.Lock()
-    _building.clear()
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -272,17 +268,11 @@ def memoize(fn=None, *, timeout: int = TIMEOUT):
             return found
         # One thread a process builds a key; the others that ask for it meanwhile wait and take its result, rather
         # than build the same seconds-long answer side by side (a page's burst, the replays of a benchmark).
-        with _building_lock:
-            building = _building.setdefault(k, threading.Lock())
-        try:
-            with building:
-                found = cache.get(k)
-                if found is MISSING:
-                    found = fn(*args, **kwargs)
-                    cache.set(k, found, timeout)
-        finally:
-            with _building_lock:
-                _building.pop(k, None)
+        with _builds.building(k):
+            found = cache.get(k)
+            if found is MISSING:
+                found = fn(*args, **kwargs)
+                cache.set(k, found, timeout)
         return found
 
     cached.uncached = fn

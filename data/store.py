@@ -23,6 +23,7 @@ revision per change (a change here needs a revision there: tests/test_migrations
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -375,6 +376,8 @@ def _after_fork() -> None:
         eng.dispose(close=False)
     for memo in _memos:
         memo.after_fork()
+    for builds in BuildLocks.every:
+        builds.after_fork()
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -438,6 +441,35 @@ def frame(conn, query) -> pd.DataFrame:
     return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
 
+class BuildLocks:
+    """One lock per key being built: the first thread to ask builds it, the others asking for the same key meanwhile
+    wait for its result rather than build the same seconds-long value side by side (a page's burst of callbacks);
+    different keys build side by side. Every instance is made anew in a forked child (a lock another thread held at
+    the fork would stay held there)."""
+
+    every: list[BuildLocks] = []
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.held: dict = {}
+        BuildLocks.every.append(self)
+
+    @contextlib.contextmanager
+    def building(self, key):
+        with self.lock:
+            lock = self.held.setdefault(key, threading.Lock())
+        try:
+            with lock:
+                yield
+        finally:
+            with self.lock:
+                self.held.pop(key, None)
+
+    def after_fork(self) -> None:
+        self.lock = threading.Lock()
+        self.held.clear()
+
+
 PER_VERSION_KEEP = 32  # argument sets kept per function and data version (distances, facility kinds and units)
 
 
@@ -447,7 +479,7 @@ class _VersionMemo:
     def __init__(self, keep: int):
         self.keep = keep
         self.entries: dict[str, tuple[str, OrderedDict]] = {}  # url -> (data version, {args: value}, oldest first)
-        self.building: dict[tuple, threading.Lock] = {}  # (url, version, args) -> the lock of the thread building it
+        self.builds = BuildLocks()
         self.lock = threading.Lock()
 
     def get(self, url: str, version: str, args: tuple):
@@ -467,17 +499,8 @@ class _VersionMemo:
             while len(values) > self.keep:
                 values.popitem(last=False)
 
-    def builder(self, key: tuple) -> threading.Lock:
-        with self.lock:
-            return self.building.setdefault(key, threading.Lock())
-
-    def built(self, key: tuple) -> None:
-        with self.lock:
-            self.building.pop(key, None)
-
     def after_fork(self) -> None:
         self.lock = threading.Lock()
-        self.building.clear()
 
 
 _MISSING = object()
@@ -501,15 +524,11 @@ def per_version(build, keep: int = PER_VERSION_KEEP):
         found = memo.get(url, version, args)
         if found is not _MISSING:
             return found
-        key = (url, version, args)
-        try:
-            with memo.builder(key):
-                found = memo.get(url, version, args)
-                if found is _MISSING:
-                    found = build(eng, version, *args)
-                    memo.put(url, version, args, found)
-        finally:
-            memo.built(key)
+        with memo.builds.building((url, version, args)):
+            found = memo.get(url, version, args)
+            if found is _MISSING:
+                found = build(eng, version, *args)
+                memo.put(url, version, args, found)
         return found
 
     return get
