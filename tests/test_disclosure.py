@@ -145,10 +145,12 @@ def _every_get_route(server) -> list[str]:
     return sorted(set(urls))
 
 
+# Bounded by anything but ASCII letters, digits and dots: a run of digits inside a hex token (a nonce, a data
+# version's hash) is not a number a person could read off the page, but one beside Chinese text or punctuation is.
 ID_LIKE = re.compile(
-    r"(?<![\d.])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\d])"
+    r"(?<![0-9A-Za-z.])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
 )
-MOBILE_LIKE = re.compile(r"(?<![\d.])1[3-9]\d{9}(?![\d])")
+MOBILE_LIKE = re.compile(r"(?<![0-9A-Za-z.])1[3-9]\d{9}(?![0-9A-Za-z])")
 
 
 def _texts(payload) -> str:
