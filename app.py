@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Mapping
@@ -35,9 +36,10 @@ from api.v1 import bp as api_v1
 from data import cache, flow_queries, queries, resources, shipped, store
 from data.ingest.reading import UPLOAD_MAX_BYTES
 from figures.metrics import DEFAULT_METRIC
+from precompressed import Precompressed
 from security import banner
 from security import web as security_web
-from views import maps
+from views import kpis, maps
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("dashboard")
@@ -116,6 +118,9 @@ def create_app(config: Mapping | None = None) -> dash.Dash:
     dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001  (see above)
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
     app.layout = lambda: html.Div([banner.banner(), dash.page_container])  # per visit: who is signed in
+    # static files brotli-compressed once (precompressed.py); its hook runs before flask-compress's, added by Dash
+    server.extensions["precompressed"] = Precompressed(store.instance_path() / "compressed")
+    server.extensions["precompressed"].install(server)
 
     server.register_blueprint(api_v1)
     server.register_blueprint(api_resources)
@@ -158,21 +163,38 @@ def start_serving(app: dash.Dash) -> threading.Thread:
     security_web.decide_demo()
     with app.server.test_client() as client:
         client.get("/_favicon.ico")  # Dash sets itself up (scripts, callback maps) on a process's first request
-    thread = threading.Thread(target=warm_up, name="warm-caches", daemon=True)
+    thread = threading.Thread(target=warm_up, args=(app,), name="warm-caches", daemon=True)
     thread.start()
     return thread
 
 
-def warm_up() -> None:
-    """Derive the day-by-day figures and flow aggregates now (a few seconds on the shipped data)."""
+def warm_up(app: dash.Dash) -> None:
+    """Derive the day-by-day figures and flow aggregates now (a few seconds on the shipped data), then what a page
+    of `/` holds ahead of a region change, and the static files compressed small for a first visit."""
     try:
         queries.case_data()
         flow_queries.flow_data()
+        kpis.kpi_books("610000")  # the KPI rows every page of `/` holds (the province's and the units')
         # the province's day values for the default metric: what the first visitor's date steps recolour from
-        maps.map_days("610000", DEFAULT_METRIC, maps.clean_block(None))  # the latest day's block
+        maps.map_days("610000", DEFAULT_METRIC, maps.clean_block(None))
         resources.coverage()  # county polygons read and projected, default distance
+        for region in maps.held_map_regions():  # fetched by every page once it has settled
+            maps.map_days(region, DEFAULT_METRIC, maps.clean_block(None))
+        precompress_static(app)
     except Exception:  # never stop the server for this; the first request will try again and log
         log.exception("warming the caches failed")
+
+
+def precompress_static(app: dash.Dash) -> None:
+    """The scripts and styles the page `/` links, and the boundary files its map loads, compressed once (see
+    precompressed.py); nothing when `/` is not open to a local request (accounts: the first visits compress them)."""
+    with app.server.test_client() as client:
+        page = client.get("/", headers={"Accept-Encoding": "identity"})
+    if page.status_code != 200:
+        return
+    linked = re.findall(r'(?:src|href)="(/(?:assets|_dash-component-suites)/[^"]+)"', page.get_data(as_text=True))
+    boundaries = [f"/assets/geo/{p.name}" for p in sorted((ROOT / "assets" / "geo").glob("*.geojson"))]
+    app.server.extensions["precompressed"].warm(app.server, [*linked, *boundaries])
 
 
 def prepare(app: dash.Dash, command: str | None) -> None:

@@ -1,26 +1,31 @@
 // Clientside callbacks of `/`: pure view changes that need no server round trip (a date step is the most frequent
 // interaction; doing it here saves a request before the views can even start to follow).
-// A date step recolours the drawn map from the day values around the shown day (the store `map-days`: three blocks
-// of DAY_BLOCK days, made on the server by the same code as the map, views/maps.py day_values; the block follows the
-// slider): one Plotly.update of the traces the values name (by index and key, never by position), no request. The
-// drawn figure's data is the same object Dash keeps, so later partial updates from the server still apply to what
-// is shown. The rest of the page (`view-day`: KPIs, table, judgement, trend marker) follows once the map is drawn,
-// or after a second whatever happens. False when it cannot (no day values yet, or for another region or metric, or
-// the map still loading).
-let recoloured = null;  // the day last recoloured here
-function recolourMap(day, store, region, metric) {
+// The page holds the map's day values (the store `map-days`: region|metric -> views/maps.py map_days, made on the
+// server by the same code as the map: every day of the range, or a window of blocks of days on a long range; and
+// `units`: each county or unit -> the region whose map it shows). A date step recolours the drawn map from them, a
+// region change recolours and zooms it (its `view`): one Plotly.update of the traces the values name (by index and
+// key, never by position), no request. The drawn figure's data is the same object Dash keeps, so later partial
+// updates from the server still apply to what is shown. The rest of the page (`view-day`: table, judgement, trend
+// marker) follows once the map is drawn, or after a second whatever happens.
+function entryOf(store, region, metric) {
+  const units = (store && store.units) || {};
+  return store ? store[(units[region] || region) + '|' + metric] : undefined;
+}
+
+let recoloured = null;  // the day last recoloured here (or about to be: see recolourSoon)
+// False when it cannot (no day values for the day, or the map still loading).
+function recolourMap(day, entry, view) {
   const gd = document.querySelector('#region-map .js-plotly-plot');
-  const values = store && store.key === region + '|' + metric && store.days[day] !== undefined
-    && store.frames[store.days[day]];
-  const traces = values && values.traces;
+  const values = entry && entry.days[day] !== undefined && entry.frames[entry.days[day]];
+  const traces = values && (view ? [...values.traces, view.trace] : values.traces);
   if (!gd || !gd.data || !traces || traces.some((t) => t.index >= gd.data.length) || !window.Plotly) {
     return false;
   }
   const update = {locations: [], z: [], customdata: []};
-  traces.forEach((t) => {
+  traces.forEach((t) => {  // undefined leaves a trace's attribute as it is (the outline has no hover text)
     update.locations.push(t.locations); update.z.push(t.z); update.customdata.push(t.customdata);
   });
-  let done = false;
+  let done = Boolean(view);  // a region change: the views below follow the region themselves
   const follow = () => { if (!done) { done = true; window.dash_clientside.set_props('view-day', {data: day}); } };
   gd.once('plotly_afterplot', follow);
   setTimeout(follow, 1000);
@@ -28,14 +33,48 @@ function recolourMap(day, store, region, metric) {
     // the day's range, in the colours drawn (the palette, figures/theme.py, is the server's and does not change by day)
     const drawn = gd.layout.coloraxis && gd.layout.coloraxis.colorscale;
     const axis = drawn ? Object.assign({}, values.coloraxis, {colorscale: drawn}) : values.coloraxis;
-    window.Plotly.update(gd, update, {coloraxis: axis}, traces.map((t) => t.index));
+    window.Plotly.update(gd, update, Object.assign({coloraxis: axis}, view ? view.layout : {}),
+      traces.map((t) => t.index));
   } catch (e) {  // not ready to take it
     done = true;
     return false;
   }
-  recoloured = day;
+  if (!view) { recoloured = day; }
   return true;
 }
+
+// The map's redraw runs after the next frame is painted: the KPI row of the day or region (showKpis, a few DOM
+// nodes) shows in that frame, and the map's (tens of milliseconds of WebGL work) in the frames after, for the latest
+// change asked only. False when the values are not held (the server is asked then).
+let soon = null;
+function redrawSoon(day, entry, view, missed) {
+  const gd = document.querySelector('#region-map .js-plotly-plot');
+  if (!entry || entry.days[day] === undefined || !gd || !gd.data) { return false; }
+  const first = soon === null;
+  soon = [day, entry, view, missed];
+  if (!view) { recoloured = day; }
+  if (first) {
+    requestAnimationFrame(() => setTimeout(() => {
+      const [d, e, v, m] = soon;
+      soon = null;
+      if (!recolourMap(d, e, v)) { m(); }  // it could not after all: the server draws it
+    }, 0));
+  }
+  return true;
+}
+
+function dayMissed(day) {
+  recoloured = null;
+  window.dash_clientside.set_props('view-day', {data: day});
+  window.dash_clientside.set_props('map-day-missed', {data: {day: day, at: Date.now()}});
+}
+const recolourSoon = (day, store, region, metric) => redrawSoon(day, entryOf(store, region, metric), null,
+  () => dayMissed(day));
+
+let lastWanted = null, prefetched = {};
+
+// "截至2020年2月15日24时": data/formatting.py as_of, for a day of a KPI book.
+const asOf = (iso) => `截至${iso.slice(0, 4)}年${parseInt(iso.slice(5, 7), 10)}月${parseInt(iso.slice(8, 10), 10)}日24时`;
 
 // The trend as of the day shown: the server's figure holds every day (views/trends.py shared_trend), and the
 // page hides the days after the one shown, so that a date step needs no new figure. The full traces of each figure
@@ -121,9 +160,69 @@ function clipTrend(gd, day) {
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   dashboard: {
+    // The KPI row of a region on a day, from its book (views/kpis.py kpi_book): the five tiles, their changes, the
+    // region's name and the as-of line. A region whose book the page lacks is asked for (`kpi-book-wanted`); the
+    // row stays as it was until the book comes.
+    showKpis: function (region, day, books) {
+      const out = new Array(12).fill(window.dash_clientside.no_update);
+      const book = books && books[region];
+      if (!day) { return out; }
+      if (!book) { window.dash_clientside.set_props('kpi-book-wanted', {data: region}); return out; }
+      const index = Math.round((Date.parse(day + 'T00:00:00Z') - Date.parse(book.first + 'T00:00:00Z')) / 86400000);
+      const row = book.rows[book.days[index]];
+      return row ? [...row, book.region, asOf(day)] : out;
+    },
+
+    // A region change: the drawn map takes the region's view (its unit's counties coloured, the outline, the
+    // centre and zoom) from the day values held, after the KPI row is painted. The server draws the map instead
+    // (`map-region-missed`) when they are not held or facility layers are shown (they differ by region).
+    pickRegion: function (region, store, metric, layers, day) {
+      const entry = entryOf(store, region, metric);
+      const gd = document.querySelector('#region-map .js-plotly-plot');
+      const missed = () => window.dash_clientside.set_props('map-region-missed', {data: {region, at: Date.now()}});
+      if ((layers && layers.length) || !entry || !entry.view) { return {region: region, at: Date.now()}; }
+      if (gd && gd.layout && gd.layout.uirevision === entry.view.layout.uirevision) {
+        return window.dash_clientside.no_update;  // a county of the unit shown: the same map
+      }
+      return redrawSoon(day, entry, entry.view, missed) ? window.dash_clientside.no_update
+        : {region: region, at: Date.now()};
+    },
+
+    // The day values the page asks for: the view's own (every day, or the window around the slider's block on a
+    // long range); once held, the province's and every unit's when the range is held whole, a moment after the
+    // page has settled, so that a region change finds its values. [[region, metric, block], ...]
+    wantMapDays: function (region, metric, index, store, plan) {
+      const nu = window.dash_clientside.no_update;
+      if (!plan || !region || !metric) { return nu; }
+      const block = plan.whole ? null : Math.floor((index || 0) / plan.size);
+      const lacks = (r) => { const e = entryOf(store, r, metric); return !e || e.block !== block; };
+      if (Object.keys(store || {}).length <= 1) { prefetched = {}; }  // a new batch: everything asked anew
+      if (lacks(region)) {
+        const want = [[region, metric, block]];
+        const key = JSON.stringify(want);
+        if (key === lastWanted) { return nu; }
+        lastWanted = key;
+        return want;
+      }
+      if (plan.whole && !prefetched[metric]) {
+        // Asked from outside the callbacks: `map-days` is this callback's input and the answer's output, and Dash
+        // does not run a callback again on what its own chain changed.
+        prefetched[metric] = true;
+        const ask = () => {
+          const held = window.dash_component_api.getLayout('map-days').props.data;
+          const rest = plan.regions.filter((r) => !entryOf(held, r, metric));
+          if (rest.length) {
+            window.dash_clientside.set_props('map-days-wanted', {data: rest.map((r) => [r, metric, null])});
+          }
+        };
+        setTimeout(() => (window.requestIdleCallback ? window.requestIdleCallback(ask, {timeout: 2000}) : ask()), 2000);
+      }
+      return nu;
+    },
+
     // The date after a control moved: prev/next a day, the slider (an index from the first day), a click on the
     // trend, or the dropdown itself; kept inside the range the dropdown offers. Returns [date, slider index].
-    // The map is recoloured here at once (recolourMap), one step of Dash's rendering earlier than `date-select`.
+    // The map is recoloured from here (recolourSoon), one step of Dash's rendering earlier than `date-select`.
     syncDate: function (current, slider, _prev, _next, click, options, store, region, metric) {
       const nu = window.dash_clientside.no_update;
       if (!options || !options.length) { return [nu, nu]; }
@@ -141,13 +240,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       day = Math.min(Math.max(day, start), end);
       const iso = new Date(day).toISOString().slice(0, 10);
       const index = Math.round((day - start) / DAY);
-      if (iso !== current) { recolourMap(iso, store, region, metric); }
+      if (iso !== current) { recolourSoon(iso, store, region, metric); }
       return [iso === current ? nu : iso, index === slider ? nu : index];
     },
 
     // A date whose map the controls above could not recolour (playback, or the day values not there yet).
     stepMap: function (day, store, region, metric) {
-      if (recoloured === day || recolourMap(day, store, region, metric)) { return window.dash_clientside.no_update; }
+      if (recoloured === day || recolourSoon(day, store, region, metric)) { return window.dash_clientside.no_update; }
       window.dash_clientside.set_props('view-day', {data: day});
       return {day: day, at: Date.now()};  // the server draws the day
     },
@@ -205,16 +304,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return [!playing, interval, playing ? '‖ 暂停' : '▶ 播放', playing ? 'true' : 'false', restart];
     },
 
-    // One step of the playback: the next day, once the page has caught up with the current one (the as-of line
-    // is the last thing the server sends for a day), so a slow machine plays slower instead of queueing days.
+    // One step of the playback: the next day, once the page has caught up with the current one (the map drawn,
+    // so the views below follow it: `view-day`), so a slow machine plays slower instead of queueing days.
     // At the last day it stops.
-    playStep: function (_n, current, options) {
+    playStep: function (_n, current, options, viewDay) {
       const nu = window.dash_clientside.no_update;
       if (!options || !options.length || !current) { return nu; }
       const last = options[0].value;
       const d = new Date(Date.parse(current + 'T00:00:00Z'));
-      const asOf = document.getElementById('as-of');
-      const caughtUp = asOf && asOf.textContent.includes(`${d.getUTCMonth() + 1}月${d.getUTCDate()}日`);
+      const caughtUp = viewDay === current;
       const waited = (window._playWaited = caughtUp ? 0 : (window._playWaited || 0) + 1);
       if (!caughtUp && waited < 8) { return nu; }
       if (current >= last) {
@@ -227,27 +325,25 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   },
 });
 
-// The flow views sit below the fold on a 1080p screen. Their callbacks follow region and date only while the
-// section is on screen (and catch up when it scrolls in): four more charts, one of them a second WebGL map,
-// redrawn on every date step would otherwise hold up the main map's redraw by more than a second.
-(function watchFlowsSection() {
-  let visible = null;
-  const start = () => {
-    const section = document.querySelector('section.flows');
-    if (!section || !window.dash_clientside.set_props) { return false; }
+// The flow views and the resources panel sit below the fold on a 1080p screen. Their callbacks follow region and
+// date only while the section is on screen (and catch up when it scrolls in): charts, tables and a second WebGL map
+// each, redrawn on every date step, would otherwise hold up the main map's redraw and the page's first load.
+(function watchSectionsBelowTheFold() {
+  const sections = {'section.flows': 'flows-visible', 'section.resources': 'resources-visible'};
+  const watched = {};
+  const watch = (selector, store) => {
+    const section = document.querySelector(selector);
+    if (!section || section === watched[selector] || !window.dash_clientside.set_props) { return; }
+    watched[selector] = section;
+    let visible = null;
     new IntersectionObserver((entries) => {
       const now = entries[entries.length - 1].isIntersecting;
       if (now !== visible) {
         visible = now;
-        window.dash_clientside.set_props('flows-visible', {data: now});
+        window.dash_clientside.set_props(store, {data: now});
       }
     }).observe(section);
-    return true;
   };
   // The page is drawn by React after this script runs, and again on every visit to `/` within the app.
-  let watched = null;
-  setInterval(() => {
-    const section = document.querySelector('section.flows');
-    if (section && section !== watched) { visible = null; if (start()) { watched = section; } }
-  }, 250);
+  setInterval(() => Object.entries(sections).forEach(([selector, store]) => watch(selector, store)), 250);
 })();

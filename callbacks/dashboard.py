@@ -14,11 +14,21 @@ from dash import ALL, ClientsideFunction, Input, Output, Patch, State, clientsid
 from analytics.coverage import DEFAULT_DISTANCE_KM
 from callbacks.declare import declared_callback
 from data import store
+from figures.metrics import METRICS
 from geo import regions
 from layouts.view_state import ViewState
 from views.assessment import assessment
-from views.kpis import KPI_COLUMNS, kpi_texts
-from views.maps import DAY_VALUE_KEYS, clean_block, day_values, facility_traces_in, map_days, map_note_text, shared_map
+from views.kpis import KPI_COLUMNS, kpi_book, kpi_books, kpi_texts
+from views.maps import (
+    DAY_VALUE_KEYS,
+    clean_block,
+    day_values,
+    facility_traces_in,
+    held_map_days,
+    map_days,
+    map_note_text,
+    shared_map,
+)
 from views.ranking import DEFAULT_SORT, next_sort, ranking_cells, ranking_download, ranking_title
 from views.trends import forecast_values, shared_trend, trend_note
 
@@ -133,11 +143,42 @@ clientside_callback(
 
 
 # ---- KPIs and notes -----------------------------------------------------------------------------------------
-@declared_callback(
+# The tiles, the region and the as-of line follow a date or region change in the browser, from the books of the
+# province and the units held in the page (views.kpis.kpi_book, `kpi-books`): no request before they show. A region
+# whose book is not held (a county) is asked for through `kpi-book-wanted`.
+clientside_callback(
+    ClientsideFunction("dashboard", "showKpis"),
     *[Output(f"kpi-{k}", "children") for k in KPI_COLUMNS],
     *[Output(f"kpi-{k}-delta", "children") for k in KPI_COLUMNS],
     Output("kpi-region", "children"),
     Output("as-of", "children"),
+    Input("region-select", "value"),
+    Input("date-select", "value"),
+    Input("kpi-books", "data"),
+    prevent_initial_call=True,
+)
+
+
+@declared_callback(
+    Output("kpi-books", "data"),
+    Input("kpi-book-wanted", "data"),
+    Input("page-version", "data"),
+    State("region-select", "value"),
+    prevent_initial_call=True,
+    permission="view",
+)
+def fill_kpi_books(wanted, _version=None, region=None):
+    """A book the page lacks, added to what it holds; after a new batch, every held book anew."""
+    if not only_triggered_by("kpi-book-wanted"):
+        return kpi_books(region)
+    if not isinstance(wanted, str) or not regions.get(wanted):
+        return no_update
+    patch = Patch()
+    patch[wanted] = kpi_book(wanted)
+    return patch
+
+
+@declared_callback(
     Output("data-notes", "children"),
     Output("sources-text", "children"),
     Input("region-select", "value"),
@@ -146,35 +187,40 @@ clientside_callback(
     permission="view",
     cache="shared",
 )
-def update_kpis(region, day, _version=None):
+def update_notes(region, day, _version=None):
     t = kpi_texts(region, day)
-    return (
-        *[t[k] for k in KPI_COLUMNS],
-        *[t[f"{k}-delta"] for k in KPI_COLUMNS],
-        t["region"],
-        t["as_of"],
-        t["notes"],
-        t["sources"],
-    )
+    return t["notes"], t["sources"]
 
 
 # ---- map ----------------------------------------------------------------------------------------------------
 @declared_callback(
     Output("region-map", "figure"),
-    Input("region-select", "value"),
     Input("metric-select", "value"),
     Input("layer-select", "value"),
     Input("page-version", "data"),
     Input("map-day-missed", "data"),
+    Input("map-region-missed", "data"),
     Input("coverage-distance", "value"),
     Input("palette-select", "value"),
+    State("region-select", "value"),
     State("date-select", "value"),
     permission="view",
     cache="shared",
 )
-def update_map(region, metric, layers, _version=None, _missed=None, distance_km=None, palette=None, day=None):
-    """The map for the view. A date step does not come here: the browser recolours the map from ``map-days``
-    (assets/dashboard.js, stepMap) and asks here, through ``map-day-missed``, only when it has not got that day.
+def update_map(
+    metric,
+    layers,
+    _version=None,
+    _missed=None,
+    _region_missed=None,
+    distance_km=None,
+    palette=None,
+    region=None,
+    day=None,
+):
+    """The map for the view. A date or region change does not come here: the browser recolours the map from
+    ``map-days`` (assets/dashboard.js recolourSoon, pickRegion) and asks here, through ``map-day-missed`` or
+    ``map-region-missed``, only when it has not got that day or region, or facility layers are shown.
     A palette change sends the new colours only (the date step keeps the colour scale drawn)."""
     fig = shared_map(region, day, metric, tuple(layers or ()), float(distance_km or DEFAULT_DISTANCE_KM), palette)
     if only_triggered_by("map-day-missed", "metric-select"):
@@ -184,30 +230,45 @@ def update_map(region, metric, layers, _version=None, _missed=None, distance_km=
     return fig
 
 
+# The day values the page holds (`map-days`: region|metric -> views.maps.map_days) are asked for from the browser
+# (assets/dashboard.js wantMapDays): the view's own first, then, when the range is held whole, the province's and
+# every unit's, so that a region change recolours and zooms the drawn map with no request.
+MAX_WANTED = 16
+
+
 @declared_callback(
     Output("map-days", "data"),
+    Input("map-days-wanted", "data"),
+    Input("page-version", "data"),
+    State("region-select", "value"),
+    State("metric-select", "value"),
+    State("date-slider", "value"),
+    prevent_initial_call=True,
+    permission="view",
+)
+def update_map_days(wanted, _version=None, region=None, metric=None, day_index=None):
+    if not only_triggered_by("map-days-wanted"):  # a new batch: what the page held is stale
+        return held_map_days(region, metric, day_index if isinstance(day_index, int) else 0)
+    patch = Patch()
+    for item in (wanted if isinstance(wanted, list) else [])[:MAX_WANTED]:
+        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and regions.get(item[0])):
+            continue
+        region, metric, block = item
+        if metric not in METRICS:
+            continue
+        days = map_days(region, metric, clean_block(block))
+        patch[days["key"]] = days
+    return patch
+
+
+clientside_callback(
+    ClientsideFunction("dashboard", "wantMapDays"),
+    Output("map-days-wanted", "data"),
     Input("region-select", "value"),
     Input("metric-select", "value"),
-    Input("map-days-block", "data"),
-    Input("page-version", "data"),
-    permission="view",
-    cache="shared",
-)
-def update_map_days(region, metric, block, _version=None):
-    return map_days(region, metric, clean_block(block))
-
-
-# The block of days the page holds day values for follows the slider (the day's index in the range), in the
-# browser: a request only when the day moves into another block.
-clientside_callback(
-    """function(index, block) {
-        const at = Math.floor((index || 0) / block.size);
-        return at === block.index ? window.dash_clientside.no_update : Object.assign({}, block, {index: at});
-    }""",
-    Output("map-days-block", "data"),
     Input("date-slider", "value"),
-    State("map-days-block", "data"),
-    prevent_initial_call=True,
+    Input("map-days", "data"),
+    State("map-days-plan", "data"),
 )
 
 
@@ -218,6 +279,18 @@ clientside_callback(
     State("map-days", "data"),
     State("region-select", "value"),
     State("metric-select", "value"),
+    prevent_initial_call=True,
+)
+
+
+clientside_callback(
+    ClientsideFunction("dashboard", "pickRegion"),
+    Output("map-region-missed", "data"),
+    Input("region-select", "value"),
+    State("map-days", "data"),
+    State("metric-select", "value"),
+    State("layer-select", "value"),
+    State("date-select", "value"),
     prevent_initial_call=True,
 )
 
@@ -388,6 +461,7 @@ clientside_callback(
     Input("play-tick", "n_intervals"),
     State("date-select", "value"),
     State("date-select", "options"),
+    State("view-day", "data"),
     prevent_initial_call=True,
 )
 

@@ -5,7 +5,8 @@ controls. What the panel and the 口罩调配建议 card show is built in views/
 
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, ctx, html, no_update
+from dash import ALL, Input, Output, State, clientside_callback, ctx, html, no_update
+from dash.exceptions import PreventUpdate
 
 from analytics.coverage import DEFAULT_DISTANCE_KM
 from callbacks.declare import declared_callback
@@ -60,20 +61,35 @@ def table_component(t: dict, column: str, ascending: bool) -> html.Table:
     )
 
 
+# Below the fold on a 1080p screen, like the flow views: the panel (a second map, two tables) follows region and
+# date only while on screen, and catches up when it scrolls in.
+clientside_callback(
+    """function(region, day, visible) {
+        return visible ? [region, day] : window.dash_clientside.no_update;
+    }""",
+    Output("resources-args", "data"),
+    Input("region-select", "value"),
+    Input("view-day", "data"),
+    Input("resources-visible", "data"),
+)
+
+
 @declared_callback(
     Output("adequacy-table", "children"),
     Output("adequacy-title", "children"),
     Output("coverage-summary", "children"),
     Output("resources-demo", "hidden"),
-    Input("region-select", "value"),
-    Input("view-day", "data"),
+    Input("resources-args", "data"),
     Input("coverage-distance", "value"),
     Input("adequacy-sort", "data"),
     Input("page-version", "data"),
     permission="view",
     cache="shared",
 )
-def update_panel(region, day, distance_km, sort, _version=None):
+def update_panel(args, distance_km, sort, _version=None):
+    if not args:
+        raise PreventUpdate
+    region, day = args
     sort = sort or DEFAULT_SORT
     distance_km = float(distance_km or DEFAULT_DISTANCE_KM)
     t = panel_rows(region or PROVINCE, day, distance_km, sort["column"], sort["ascending"])
@@ -166,12 +182,14 @@ def allocation_table(view: dict) -> list:
     Output("allocation-table", "children"),
     Output("allocation-map", "figure"),
     Output("allocation-demo", "hidden"),
-    Input("region-select", "value"),
-    Input("view-day", "data"),
+    Input("resources-args", "data"),
     Input("page-version", "data"),
     permission="view",
 )
-def update_allocation(region, day, _version=None):
+def update_allocation(args, _version=None):
+    if not args:
+        raise PreventUpdate
+    region, day = args
     view = allocation_view(region or PROVINCE, day)
     return view["title"], view["summary"], allocation_table(view), view["figure"], not view["demo"]
 

@@ -21,7 +21,8 @@ from layouts import resources, view_state
 from layouts import tasks as task_parts
 from layouts.accessibility import hidden_label, palette_control, table_panel, table_toggle
 from security import current_scope
-from views.kpis import KPI_COLUMNS
+from views.kpis import KPI_COLUMNS, kpi_books, kpi_texts
+from views.maps import held_map_days, held_map_regions, whole_range
 from views.trends import TREND_VIEWS
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
@@ -148,13 +149,13 @@ def export_bar(chart: str) -> html.Div:
     )
 
 
-def _kpi(key: str, label: str) -> html.Div:
+def _kpi(key: str, label: str, shown: dict) -> html.Div:
     return html.Div(
         className="kpi",
         children=[
             html.Div(label, className="kpi-label"),
-            html.Div("–", id=f"kpi-{key}", className="kpi-value"),
-            html.Div("", id=f"kpi-{key}-delta", className="kpi-delta"),
+            html.Div(shown[key], id=f"kpi-{key}", className="kpi-value"),
+            html.Div(shown[f"{key}-delta"], id=f"kpi-{key}-delta", className="kpi-delta"),
         ],
     )
 
@@ -204,10 +205,16 @@ def layout(**query) -> html.Div:
             i: f"{d.year}年" if d.month == 1 else "7月" for i, d in enumerate(days) if d.day == 1 and d.month in (1, 7)
         }
     )
+    # The KPI row is drawn with the page (no request before it shows); later days and regions come from the
+    # books held in `kpi-books` (assets/dashboard.js showKpis).
+    books = kpi_books(state.region)
+    shown = kpi_texts(state.region, state.date)
     return html.Div(
         className="page",
         children=[
             dcc.Location(id="url", refresh=False),
+            dcc.Store(id="kpi-books", data=books),
+            dcc.Store(id="kpi-book-wanted"),
             dcc.Store(id="export-names"),
             dcc.Store(id="export-done"),
             dcc.Download(id="data-download"),
@@ -372,8 +379,8 @@ def layout(**query) -> html.Div:
                 className="kpis",
                 **{"aria-label": "关键指标"},
                 children=[
-                    html.Div(id="kpi-region", className="kpi-region"),
-                    *[_kpi(k, label) for k, label in KPIS],
+                    html.Div(shown["region"], id="kpi-region", className="kpi-region"),
+                    *[_kpi(k, label, shown) for k, label in KPIS],
                 ],
             ),
             # 日报：已报 N/12 and who is missing, for the day shown (callbacks/report.py show_strip)
@@ -531,11 +538,17 @@ def layout(**query) -> html.Div:
                         ],
                     ),
                     dcc.Store(id="flow-origin"),
-                    # A date step recolours the map in the browser from the values of the days around the chosen one
-                    # (views.maps.map_days, by blocks of days); the server is asked only when those are not there.
-                    dcc.Store(id="map-days"),
+                    # A date or region change recolours the map in the browser from the day values it holds
+                    # (views.maps.map_days, region|metric -> every day, or a window of blocks of days on a long
+                    # range); the server is asked only for what is not there (callbacks/dashboard.py).
+                    dcc.Store(id="map-days", data=held_map_days(state.region, state.metric, day_index)),
+                    dcc.Store(id="map-days-wanted"),
+                    dcc.Store(
+                        id="map-days-plan",
+                        data={"size": DAY_BLOCK, "whole": whole_range(), "regions": held_map_regions()},
+                    ),
                     dcc.Store(id="map-day-missed"),
-                    dcc.Store(id="map-days-block", data={"size": DAY_BLOCK, "index": day_index // DAY_BLOCK}),
+                    dcc.Store(id="map-region-missed"),
                     dcc.Store(id="trend-day"),
                     dcc.Store(id="trend-clipped"),  # the figure_key of the trend figure last clipped to the day shown
                     dcc.Store(id="trend-forecast"),

@@ -15,6 +15,9 @@ def panel(state) -> html.Section:
         className="resources",
         **{"aria-label": "资源保障"},
         children=[
+            # below the fold: the panel follows region and date only while on screen (assets/dashboard.js)
+            dcc.Store(id="resources-visible", data=False),
+            dcc.Store(id="resources-args"),  # [region, day] the panel follows (callbacks/resources.py)
             html.Div(
                 className="flows-head",
                 children=[

@@ -47,7 +47,7 @@ def test_region_and_date_drive_every_view(server_url, page, artifacts):
     page.wait_for_function(
         "() => document.querySelector('#region-map .js-plotly-plot').data[4].locations[0] === '610700'"
     )  # the map outlines the chosen unit and zooms to it
-    assert "region=610700" in page.url
+    expect(page).to_have_url(re.compile("region=610700"))
 
     # date: one day on, then a click in the unit table, then back through the URL
     page.click("#date-next")
@@ -55,7 +55,7 @@ def test_region_and_date_drive_every_view(server_url, page, artifacts):
     page.wait_for_function(
         "() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0.startsWith('2020-02-16')"
     )
-    assert "date=2020-02-16" in page.url
+    expect(page).to_have_url(re.compile("date=2020-02-16"))
     page.locator("#unit-table").get_by_role("button", name="西安市", exact=True).click()
     expect(page.locator("#kpi-confirmed")).to_have_text("117")  # 西安 on 2月16日
     page.wait_for_function(
@@ -96,12 +96,12 @@ def test_date_controls_step_and_stay_in_range(server_url, page):
     expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时")
     page.click("#date-prev")  # the steps are taken in order: had "next" moved on, this would come back to 12月7日
     expect(page.locator("#as-of")).to_have_text("截至2020年12月6日24时")
-    assert "date=2020-12-06" in page.url
+    expect(page).to_have_url(re.compile("date=2020-12-06"))  # once the map is drawn (the KPI row shows at once)
     # the slider, moved by keyboard to its start, goes to the first day of the range
     page.locator("#date-slider [role=slider]").focus()
     page.keyboard.press("Home")
     expect(page.locator("#as-of")).to_have_text("截至2020年1月1日24时")
-    assert "date=2020-01-01" in page.url
+    expect(page).to_have_url(re.compile("date=2020-01-01"))
 
 
 def _api_confirmed(server_url, region, day) -> int:
@@ -167,33 +167,58 @@ def test_date_steps_recolour_the_map_in_the_browser_and_playback_follows(server_
     assert not [e for e in page.errors if "WebGL" not in e and "GL Driver" not in e], page.errors
 
 
-def test_date_steps_into_the_next_block_of_days_recolour_without_map_requests(server_url, page):
-    """The page holds the day values of the chosen day's block of days and the blocks either side: stepping over
-    a block's edge still recolours at once, and the page asks for the window around the new block (not the map)."""
+def test_a_jump_across_the_range_and_a_region_change_redraw_the_map_without_asking(server_url, page, browser):
+    """The page holds every day's map values of the view, and the province's and every unit's (the shipped range
+    is short enough): a jump to another month, then a change of region in the region control, recolour (and zoom)
+    the drawn map with no request for a map figure or for day values, and it then draws what a page opened at that
+    region and day draws; the KPI row shows the region's numbers of the day (checked against the API)."""
     asked = []
     page.on(
         "request", lambda r: r.method == "POST" and "_dash-update-component" in r.url and asked.append(r.post_data_json)
     )
-    page.goto(f"{server_url}/?region=610100&date=2020-03-03")  # the range starts 2020-01-01: block 1 is 3月5日 on
+    page.goto(f"{server_url}/?region=610000&date=2020-02-15")
     page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5")
-    until(page, lambda: any(a["output"] == "map-days.data" for a in asked), what="the day values of the view")
-    callbacks_done(page)  # nothing of the first load still to come
+    held = (
+        "() => ['610000', '610100', '610700'].every(r =>"
+        " window.dash_component_api.getLayout('map-days').props.data?.[r + '|confirmed_cum'])"
+    )
+    page.wait_for_function(held, timeout=30_000)  # the view's own values, then the others' once the page settled
+    callbacks_done(page)
     asked.clear()
-    for day in ("4", "5", "6"):
-        page.click("#date-next")
-        expect(page.locator("#as-of")).to_have_text(f"截至2020年3月{day}日24时")
-    expect(page.locator("#as-of")).to_have_text("截至2020年3月6日24时")
-    assert _map_values(page)["610100"] == _api_confirmed(server_url, "610100", "2020-03-06")
+
+    page.locator("#date-slider [role=slider]").focus()  # the slider to its end: a day months away
+    page.keyboard.press("End")
+    expect(page.locator("#as-of")).to_have_text("截至2020年12月7日24时")
+    page.wait_for_function(
+        "() => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
+        f" return d.z[d.locations.indexOf('610100')] === {_api_confirmed(server_url, '610100', '2020-12-07')}; }}"
+    )
+    page.click("#region-select")
+    page.fill(".dash-dropdown-search", "汉中")
+    page.locator(".dash-dropdown-option", has_text=re.compile("^汉中市$")).click()
+    expect(page.locator("#kpi-region")).to_have_text("汉中市")
+    expect(page.locator("#kpi-confirmed")).to_have_text(str(_api_confirmed(server_url, "610700", "2020-12-07")))
+    page.wait_for_function(
+        "() => document.querySelector('#region-map .js-plotly-plot').data[4].locations[0] === '610700'"
+    )
+    callbacks_done(page)
+    map_drawn(page)
     outputs = [a["output"] for a in asked]
-    assert "region-map.figure" not in outputs, outputs
-    blocks = [
-        i["value"]["index"]
-        for a in asked
-        if a["output"] == "map-days.data"
-        for i in a["inputs"]
-        if i["id"] == "map-days-block"
-    ]
-    assert blocks == [1], outputs  # one request, on the step into the next block
+    assert not [o for o in outputs if "region-map.figure" in o or "map-days.data" in o], outputs
+    view = (
+        "() => { const l = document.querySelector('#region-map .js-plotly-plot').layout;"
+        " return [l.map.center.lon, l.map.center.lat, l.map.zoom, l.uirevision]; }"
+    )
+    picked, drawn = page.evaluate(view), _drawn(page, ("trace-0", "trace-3", "trace-4"))
+
+    fresh = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    fresh.goto(f"{server_url}/?region=610700&date=2020-12-07")
+    fresh.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5")
+    map_drawn(fresh)
+    assert picked == fresh.evaluate(view)  # zoomed to 汉中 as a page opened there
+    assert drawn == _drawn(fresh, ("trace-0", "trace-3", "trace-4"))
+    assert len(drawn["trace-3"]) > 5  # 汉中's counties drawn over it
+    fresh.close()
 
 
 def _drawn(page, sources=("trace-0", "trace-3", "fever_clinic-circle")) -> dict:

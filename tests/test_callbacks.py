@@ -201,49 +201,59 @@ def test_a_repeated_pure_callback_is_answered_from_the_cache(cb, app_module, mon
 
 
 def test_map_days_hold_what_the_map_draws_on_each_day(cb):
-    """The values a date step recolours the map with in the browser are the map's own for that day, for every day
-    of the chosen day's block and the blocks either side, and no more."""
+    """The values a date or region change recolours the map with in the browser are the map's own for that day and
+    region: every day of the shipped range (short enough to hold whole), a county the same as its unit, and the
+    region's view (outline, centre, zoom) as the map built for it."""
     import datetime as dt
 
     from data import queries
-    from figures.maps import DAY_BLOCK
 
     start, end = queries.view_range()
-    block = (dt.date(2020, 2, 16) - start).days // DAY_BLOCK
-    days = maps.map_days("610100", "confirmed_cum", block)
-    first = max(start, start + dt.timedelta(days=(block - 1) * DAY_BLOCK))
-    last = min(end, start + dt.timedelta(days=(block + 2) * DAY_BLOCK - 1))
-    assert list(days["days"]) == [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    assert maps.whole_range() and maps.clean_block({"index": 1}) is None
+    days = maps.map_days("610100", "confirmed_cum", None)
+    assert list(days["days"]) == [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
     assert days["key"] == "610100|confirmed_cum" and len(days["frames"]) < len(days["days"])  # repeats shared
-    for day in days["days"]:  # against the map built for that day alone
-        assert days["frames"][days["days"][day]] == maps.day_values(
-            maps.build_map("610100", day, "confirmed_cum", [])
-        ), day
-    latest = maps.clean_block(None)
-    province = maps.map_days("610000", "importation_risk", latest)
-    assert (
-        end.isoformat() in province["days"] and len(province["days"]) == DAY_BLOCK + (end - start).days % DAY_BLOCK + 1
-    )
-    for day in ("2020-01-25", "2020-12-07"):  # the first and the latest blocks
-        values = maps.map_days(
-            "610000", "importation_risk", maps.clean_block((dt.date.fromisoformat(day) - start).days // DAY_BLOCK)
-        )
-        assert values["frames"][values["days"][day]] == maps.day_values(
+    assert maps.map_days("610112", "confirmed_cum", None) == days  # 雁塔区 shows 西安's map
+    for day in list(days["days"])[::9] + ["2020-02-16", end.isoformat()]:  # against the map built for that day alone
+        fig = maps.build_map("610100", day, "confirmed_cum", [])
+        assert days["frames"][days["days"][day]] == maps.day_values(fig), day
+        assert days["view"] == maps.region_view(fig)
+    assert days["view"]["trace"]["locations"] == ["610100"] and days["view"]["layout"]["uirevision"] == "610100"
+    province = maps.map_days("610000", "importation_risk", None)
+    for day in ("2020-01-25", "2020-12-07"):
+        assert province["frames"][province["days"][day]] == maps.day_values(
             maps.build_map("610000", day, "importation_risk", [])
         ), day
+    assert province["view"]["trace"]["locations"] == []  # no unit outlined at province level
     xian = days["frames"][days["days"]["2020-02-16"]]
     units = dict(zip(xian["traces"][0]["locations"], xian["traces"][0]["z"]))
     assert units["610100"] == 117  # 西安 on 2月16日, as the KPI and the API say
 
 
-def test_a_request_for_day_values_is_kept_inside_the_range(cb):
-    """What the page sends for the block of days is checked: nonsense asks for the latest day's block."""
+def test_a_long_range_is_held_in_windows_kept_inside_the_range(cb, monkeypatch):
+    """On a range too long to hold whole (years of later waves), the page holds the chosen day's block of days and
+    the blocks either side; what it sends for the block is checked (nonsense asks for the latest day's block)."""
+    import datetime as dt
+
     from data import queries
     from figures.maps import DAY_BLOCK
 
+    monkeypatch.setattr(maps, "WHOLE_RANGE_DAYS", 100)  # the shipped 342 days then count as long
     start, end = queries.view_range()
     latest = (end - start).days // DAY_BLOCK
     assert maps.clean_block({"size": DAY_BLOCK, "index": 1}) == 1 and maps.clean_block({"index": 0}) == 0
     for nonsense in (None, {}, {"index": "1"}, {"index": True}, {"index": 1.5}, "x", {"index": 10**9}):
         assert maps.clean_block(nonsense) == latest, nonsense
     assert maps.clean_block({"index": -4}) == 0
+
+    block = (dt.date(2020, 2, 16) - start).days // DAY_BLOCK
+    days = maps.map_days("610100", "confirmed_cum", block)
+    first = max(start, start + dt.timedelta(days=(block - 1) * DAY_BLOCK))
+    last = min(end, start + dt.timedelta(days=(block + 2) * DAY_BLOCK - 1))
+    assert list(days["days"]) == [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    assert days["block"] == block
+    day = "2020-03-20"
+    assert days["frames"][days["days"][day]] == maps.day_values(maps.build_map("610100", day, "confirmed_cum", []))
+    province = maps.map_days("610000", "importation_risk", latest)
+    assert end.isoformat() in province["days"]
+    assert len(province["days"]) == DAY_BLOCK + (end - start).days % DAY_BLOCK + 1

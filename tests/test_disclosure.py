@@ -172,7 +172,7 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
     import callbacks.data_page as data_cb
     import views.exports as exports
     from figures import tables
-    from views import assessment, flows, maps, ranking, trends, wall
+    from views import assessment, flows, kpis, maps, ranking, trends, wall
 
     file = planted_case_list()
     ids = set(re.findall(r"6110\d{13}[\dX]", file.decode()))
@@ -226,7 +226,9 @@ def test_no_response_anywhere_carries_personal_data(client, app_module, planted,
 
     as_level(INTERNAL)  # staff see the most: the callbacks and exports of the pages
     for region, day in [("611000", "2020-02-10"), ("611002", "2020-02-10"), ("611024", "2020-02-11")]:
-        scan(f"kpis {region}", dash_cb.update_kpis(region, day))
+        scan(f"kpis {region}", dash_cb.update_notes(region, day))
+        scan(f"kpi books {region}", kpis.kpi_books(region))  # every day's KPI row the page holds
+        scan(f"map days {region}", maps.map_days(region, "confirmed_cum", None))
         for metric in ("confirmed_cum", "new_7d", "incidence_7d_per_100k", "rt", "risk_level"):
             scan(f"map {region} {metric}", maps.build_map(region, day, metric, ["fever_clinic"]))
         for view in ("single", "units", "compare", "rt"):

@@ -346,10 +346,10 @@ def test_uncovered_area_draws_on_the_map_and_follows_the_distance(server_url, pa
 
 def test_panel_table_sorts_and_selects(server_url, page):
     page.goto(f"{server_url}/?region=610100&date=2020-02-15")
+    page.locator(".resources").scroll_into_view_if_needed()  # below the fold: it fills once scrolled to
     table = page.locator("#adequacy-table")
     table.locator("tbody tr").first.wait_for(timeout=30_000)
     assert table.locator("tbody tr").count() == 13
-    page.locator("#adequacy-title").scroll_into_view_if_needed()
     table.get_by_role("button", name="口罩可用天数").click()
     page.wait_for_function(
         "() => document.querySelector('#adequacy-table th[aria-sort=\"ascending\"]')"
@@ -359,7 +359,7 @@ def test_panel_table_sorts_and_selects(server_url, page):
     assert days == sorted(days)
     table.get_by_role("button", name="雁塔区", exact=True).click()
     page.wait_for_function("() => document.querySelector('#kpi-region').textContent === '雁塔区'")
-    assert "region=610113" in page.url
+    page.wait_for_url(lambda url: "region=610113" in url)
     assert "演示数据" in page.locator(".resources").inner_text()
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from data import cache, queries
 from data import formatting as fmt
-from data import queries
 from geo import regions
 from geo.units import PROVINCE
 
@@ -22,6 +22,11 @@ KPI_COLUMNS = {
 def kpis(region: str, day: str) -> dict:
     """Text of each KPI tile and its change against the day before, from the same summary as the API."""
     s = queries.summary(region, day)
+    return {**tiles(s), "summary": s}
+
+
+def tiles(s: dict) -> dict:
+    """The tiles' texts of one summary (``queries.summary``): each count and its change against the day before."""
     missing = {"missing": fmt.MISSING, "no_data": "无数据", "out_of_range": "无数据"}.get(s["status"], fmt.MISSING)
     out = {}
     for key, column in KPI_COLUMNS.items():
@@ -39,8 +44,35 @@ def kpis(region: str, day: str) -> dict:
         out["new-delta"] = f"核减订正 {s['correction_confirmed']} 例"
     if s.get("cumulative_from"):  # a later wave's case lists count from their first day, not from 2020
         out["confirmed-delta"] = f"自{fmt.full_day(s['cumulative_from'])}起 " + out["confirmed-delta"]
-    out["summary"] = s
     return out
+
+
+# What the KPI row shows of a day, in this order: the five tiles, then their changes (assets/dashboard.js showKpis).
+BOOK_KEYS = (*KPI_COLUMNS, *(f"{k}-delta" for k in KPI_COLUMNS))
+
+
+@cache.memoize
+def kpi_book(region: str) -> dict:
+    """Every day's KPI row of one region, so that the browser shows a date or region change without a request:
+    the same texts as ``kpi_texts`` (one summary pass over the region's days, ``queries.summaries``). Days with the
+    same tiles share one entry of ``rows``; ``days`` gives each day's row, from ``first`` on (after an outbreak
+    most days repeat). The as-of line is ``fmt.as_of`` of the day, written the same way in assets/dashboard.js.
+    Kept per data version; a city's book is ~2 KB of JSON before compression, the province's ~14 KB."""
+    start, end = queries.view_range()
+    rows, seen, days = [], {}, []
+    for s in queries.summaries(region, start, end):
+        t = tiles(s)
+        row = [t[k] for k in BOOK_KEYS]
+        days.append(seen.setdefault("\x1f".join(row), len(rows)))
+        if days[-1] == len(rows):
+            rows.append(row)
+    return {"region": regions.get(region).display_name, "first": start.isoformat(), "rows": rows, "days": days}
+
+
+def top_regions() -> list[str]:
+    """The regions a region change most often picks (the province and its reporting units): their books are held
+    in the browser ahead of the change."""
+    return [PROVINCE, *(u.adcode for u in regions.units())]
 
 
 def notes(region: str, day: str, summary: dict) -> list[str]:
@@ -78,3 +110,9 @@ def kpi_texts(region: str, day: str) -> dict:
         "notes": " ".join(notes(region, day, s)),
         "sources": "；".join(s["sources"]) or "无",
     }
+
+
+def kpi_books(region: str | None) -> dict:
+    """The books a page of ``region`` holds: its own, the province's and every unit's."""
+    held = [r for r in dict.fromkeys([region or PROVINCE, *top_regions()]) if regions.get(r)]
+    return {r: kpi_book(r) for r in held}

@@ -66,39 +66,110 @@ def day_values(fig: dict) -> dict:
     }
 
 
-def clean_block(block) -> int:
+# The page holds every day's values of a view when the range is this short (2020's 342 days: ~150 KB of JSON per
+# region before compression, ~5 KB on the wire), so that no date step waits for the server; a longer range (years
+# of later waves, the scale set) in windows of three blocks of ``maps.DAY_BLOCK`` days that follow the slider.
+WHOLE_RANGE_DAYS = 400
+
+
+def whole_range() -> bool:
+    start, end = queries.view_range()
+    return (end - start).days + 1 <= WHOLE_RANGE_DAYS
+
+
+def clean_block(block) -> int | None:
     """The block of days (``maps.DAY_BLOCK`` long, counted from the first day of the view range) a request asks
-    for, kept inside the range; the last block (the latest day's, the default view) when it makes no sense."""
+    for, kept inside the range; the last block (the latest day's, the default view) when it makes no sense; None
+    (every day) when the range is short enough to hold whole."""
+    if whole_range():
+        return None
     start, end = queries.view_range()
     last = (end - start).days // maps.DAY_BLOCK
     index = block.get("index") if isinstance(block, dict) else block
     return min(max(index, 0), last) if isinstance(index, int) and not isinstance(index, bool) else last
 
 
+def map_region(region: str) -> str:
+    """The region whose map a region shows: a county shows its unit's map (its counties, the unit outlined)."""
+    unit = regions.unit_of(region)
+    return unit.adcode if unit else PROVINCE
+
+
+def map_key(region: str, metric: str) -> str:
+    return f"{map_region(region)}|{metric}"
+
+
+def map_days(region: str, metric: str, block: int | None) -> dict:
+    """The map's day values of a region's view (``_map_days``, kept per unit: a county shows its unit's map)."""
+    return _map_days(map_region(region), metric, block)
+
+
 @cache.memoize
-def map_days(region: str, metric: str, block: int) -> dict:
-    """The map's day values for the days around the chosen one (its block of ``maps.DAY_BLOCK`` days and the
-    blocks either side: a step into the next block still finds its day while the page asks for the next window),
-    built with the same code as the map itself; kept per data version. A window, not the whole range: three years
-    of a city's days were 9 MB and 9 s to build at scale, too big to keep in the shared cache. Days with the same
-    values share one entry of ``frames`` (``days``: day -> its index): after an outbreak most days repeat."""
+def _map_days(region: str, metric: str, block: int | None) -> dict:
+    """The map's day values for every day of the range (``block`` None), or for the days around the chosen one (its
+    block of ``maps.DAY_BLOCK`` days and the blocks either side: a step into the next block still finds its day while
+    the page asks for the next window); built with the same code as the map itself; kept per data version. Days
+    with the same values share one entry of ``frames`` (``days``: day -> its index): after an outbreak most days
+    repeat. ``view``: what a region change alters besides the values (the unit's outline, the map's centre and
+    zoom), so that the browser switches to this region's map without asking for a figure."""
     unit = regions.unit_of(region)
     bounds = (unit or regions.province()).bounds
-    start, _ = queries.view_range()
-    first = start + dt.timedelta(days=(block - 1) * maps.DAY_BLOCK)
+    start, end = queries.view_range()
+    first = start if block is None else start + dt.timedelta(days=(block - 1) * maps.DAY_BLOCK)
     window = {
         "first": first,
-        "last": first + dt.timedelta(days=3 * maps.DAY_BLOCK - 1),
+        "last": end if block is None else first + dt.timedelta(days=3 * maps.DAY_BLOCK - 1),
         "columns": maps.columns_for(metric),
     }
-    frames, seen, days = [], {}, {}
+    frames, seen, days, fig = [], {}, {}, None
     county_days = queries.on_days("county", parent=unit.adcode, **window) if unit else itertools.repeat((None, None))
     for (day, units), (_, counties) in zip(queries.on_days("unit", **window), county_days):
-        values = day_values(maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties))
+        fig = maps.region_map(units, metric, unit.adcode if unit else PROVINCE, bounds, counties)
+        values = day_values(fig)
         days[day] = seen.setdefault(repr(values), len(frames))
         if days[day] == len(frames):
             frames.append(values)
-    return {"key": f"{region}|{metric}", "block": block, "frames": frames, "days": days}
+    return {
+        "key": f"{region}|{metric}",
+        "block": block,
+        "frames": frames,
+        "days": days,
+        "view": region_view(fig) if fig else None,
+    }
+
+
+def region_view(fig: dict) -> dict:
+    """What tells one region's map from another's besides the day's values, by name: the outline of the selected
+    unit (a trace) and the layout's centre, zoom, bounds and uirevision (assets/dashboard.js pickRegion)."""
+    outline = fig["data"][maps.TRACE_SELECTED]
+    layout = fig["layout"]
+    return {
+        "trace": {"index": maps.TRACE_SELECTED, "locations": outline["locations"], "z": outline["z"]},
+        "layout": {
+            "map.center": layout["map"]["center"],
+            "map.zoom": layout["map"]["zoom"],
+            "meta.bounds": layout["meta"]["bounds"],
+            "uirevision": layout["uirevision"],
+        },
+    }
+
+
+def held_map_regions() -> list[str]:
+    """The regions whose day values the page fetches ahead of a region change when the range is held whole: the
+    province and every unit (``region_units`` maps a county to its unit's map)."""
+    return [PROVINCE, *(u.adcode for u in regions.units())]
+
+
+def held_map_days(region: str, metric: str, day_index: int) -> dict:
+    """What a page of `/` holds of the map's day values when it opens: its own view's (so that its first date steps
+    need no request), and each county's and unit's map region."""
+    days = map_days(region, metric, clean_block(day_index // maps.DAY_BLOCK))
+    return {"units": region_units(), days["key"]: days}
+
+
+def region_units() -> dict[str, str]:
+    """Each county and unit -> the region whose map it shows (``map_region``), for the browser."""
+    return {r.adcode: map_region(r.adcode) for r in [*regions.units(), *regions.counties()]}
 
 
 _IMPORTATION = catalogue.field_named("importation_risk")
