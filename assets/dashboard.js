@@ -12,23 +12,44 @@ function entryOf(store, region, metric) {
   return store ? store[(units[region] || region) + '|' + metric] : undefined;
 }
 
+const sameArray = (a, b) => (a === b) || (a !== undefined && b !== undefined && a !== null && b !== null
+  && a.length === b.length && Array.prototype.every.call(a, (x, i) => JSON.stringify(x) === JSON.stringify(b[i])));
+const sameValues = (drawn, t) => sameArray(drawn.locations, t.locations) && sameArray(drawn.z, t.z)
+  && (t.customdata === undefined || sameArray(drawn.customdata, t.customdata));
+
 let recoloured = null;  // the day last recoloured here (or about to be: see recolourSoon)
 // False when it cannot (no day values for the day, or the map still loading).
-function recolourMap(day, entry, view) {
+function recolourMap(day, entry, view, region) {
   const gd = document.querySelector('#region-map .js-plotly-plot');
   const values = entry && entry.days[day] !== undefined && entry.frames[entry.days[day]];
-  const traces = values && (view ? [...values.traces, view.trace] : values.traces);
-  if (!gd || !gd.data || !traces || traces.some((t) => t.index >= gd.data.length) || !window.Plotly) {
+  const given = values && (view ? [...values.traces, view.trace] : values.traces);
+  if (!gd || !gd.data || !given || given.some((t) => t.index >= gd.data.length) || !window.Plotly) {
     return false;
   }
+  // Only the traces whose values change: MapLibre re-tiles the source of every trace it is given (a region
+  // change leaves the units as they were, a date step at province level the empty county traces).
+  // At least one, so that plotly redraws and says so (plotly_afterplot: the views below follow on it).
+  const changed = given.filter((t) => !sameValues(gd.data[t.index], t));
+  const traces = changed.length ? changed : given.slice(0, 1);
   const update = {locations: [], z: [], customdata: []};
   traces.forEach((t) => {  // undefined leaves a trace's attribute as it is (the outline has no hover text)
     update.locations.push(t.locations); update.z.push(t.z); update.customdata.push(t.customdata);
   });
-  let done = Boolean(view);  // a region change: the views below follow the region themselves
-  const follow = () => { if (!done) { done = true; window.dash_clientside.set_props('view-day', {data: day}); } };
-  gd.once('plotly_afterplot', follow);
-  setTimeout(follow, 1000);
+  let done = false;
+  const follow = () => {
+    if (done) { return; }
+    done = true;
+    if (view) { window.dash_clientside.set_props('view-region', {data: region}); }
+    else { window.dash_clientside.set_props('view-day', {data: day}); }
+  };
+  // The views below follow once the map is drawn and MapLibre has loaded what it draws, a frame later: their
+  // answers arrive within tens of milliseconds and redrawing them would hold up the map's last frames.
+  gd.once('plotly_afterplot', () => {
+    const map = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot && gd._fullLayout.map._subplot.map;
+    if (map && !map.loaded()) { map.once('idle', () => requestAnimationFrame(follow)); }
+    else { requestAnimationFrame(() => setTimeout(follow, 0)); }
+  });
+  setTimeout(follow, 1500);
   try {
     // the day's range, in the colours drawn (the palette, figures/theme.py, is the server's and does not change by day)
     const drawn = gd.layout.coloraxis && gd.layout.coloraxis.colorscale;
@@ -47,17 +68,17 @@ function recolourMap(day, entry, view) {
 // nodes) shows in that frame, and the map's (tens of milliseconds of WebGL work) in the frames after, for the latest
 // change asked only. False when the values are not held (the server is asked then).
 let soon = null;
-function redrawSoon(day, entry, view, missed) {
+function redrawSoon(day, entry, view, missed, region) {
   const gd = document.querySelector('#region-map .js-plotly-plot');
   if (!entry || entry.days[day] === undefined || !gd || !gd.data) { return false; }
   const first = soon === null;
-  soon = [day, entry, view, missed];
+  soon = [day, entry, view, missed, region];
   if (!view) { recoloured = day; }
   if (first) {
     requestAnimationFrame(() => setTimeout(() => {
-      const [d, e, v, m] = soon;
+      const [d, e, v, m, r] = soon;
       soon = null;
-      if (!recolourMap(d, e, v)) { m(); }  // it could not after all: the server draws it
+      if (!recolourMap(d, e, v, r)) { m(); }  // it could not after all: the server draws it
     }, 0));
   }
   return true;
@@ -179,13 +200,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     pickRegion: function (region, store, metric, layers, day) {
       const entry = entryOf(store, region, metric);
       const gd = document.querySelector('#region-map .js-plotly-plot');
-      const missed = () => window.dash_clientside.set_props('map-region-missed', {data: {region, at: Date.now()}});
-      if ((layers && layers.length) || !entry || !entry.view) { return {region: region, at: Date.now()}; }
+      const follow = () => window.dash_clientside.set_props('view-region', {data: region});
+      const missed = () => {
+        follow();
+        window.dash_clientside.set_props('map-region-missed', {data: {region, at: Date.now()}});
+      };
+      if ((layers && layers.length) || !entry || !entry.view) { follow(); return {region: region, at: Date.now()}; }
       if (gd && gd.layout && gd.layout.uirevision === entry.view.layout.uirevision) {
-        return window.dash_clientside.no_update;  // a county of the unit shown: the same map
+        follow();  // a county of the unit shown: the same map
+        return window.dash_clientside.no_update;
       }
-      return redrawSoon(day, entry, entry.view, missed) ? window.dash_clientside.no_update
-        : {region: region, at: Date.now()};
+      if (redrawSoon(day, entry, entry.view, missed, region)) { return window.dash_clientside.no_update; }
+      follow();
+      return {region: region, at: Date.now()};
     },
 
     // The day values the page asks for: the view's own (every day, or the window around the slider's block on a

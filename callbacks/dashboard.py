@@ -101,7 +101,7 @@ def poll_page_version(_n, current):
 # ---- URL ----------------------------------------------------------------------------------------------------
 @declared_callback(
     Output("url", "search"),
-    Input("region-select", "value"),
+    Input("view-region", "data"),
     Input("view-day", "data"),
     Input("metric-select", "value"),
     Input("layer-select", "value"),
@@ -181,7 +181,7 @@ def fill_kpi_books(wanted, _version=None, region=None):
 @declared_callback(
     Output("data-notes", "children"),
     Output("sources-text", "children"),
-    Input("region-select", "value"),
+    Input("view-region", "data"),
     Input("view-day", "data"),
     Input("page-version", "data"),
     permission="view",
@@ -362,7 +362,7 @@ def values_patch(fig: dict) -> Patch:
 @declared_callback(
     Output("trend-chart", "figure"),
     Output("trend-note", "children"),
-    Input("region-select", "value"),
+    Input("view-region", "data"),
     Input("trend-view", "value"),
     Input("trend-options", "value"),
     Input("compare-select", "value"),
@@ -481,7 +481,7 @@ def show_compare(view):
     Output({"type": "assess", "part": ALL}, "children"),
     Output({"type": "assess", "part": ALL}, "hidden"),
     Output({"type": "assess", "part": ALL}, "className"),
-    Input("region-select", "value"),
+    Input("view-region", "data"),
     Input("view-day", "data"),
     Input("page-version", "data"),
     permission="view",
@@ -520,7 +520,7 @@ def sort_table(clicks, current):
     Output({"type": "sort", "index": ALL}, "children"),
     Output({"type": "sort-th", "index": ALL}, "aria-sort"),
     Output("table-title", "children"),
-    Input("region-select", "value"),
+    Input("view-region", "data"),
     Input("view-day", "data"),
     Input("table-sort", "data"),
     Input("page-version", "data"),
@@ -560,7 +560,7 @@ def download_table(_csv, _xlsx, day, sort):
 @declared_callback(
     Output("map-note", "children"),
     Input("metric-select", "value"),
-    Input("region-select", "value"),
+    Input("view-region", "data"),
     permission="view",
     cache="shared",
 )

@@ -17,7 +17,7 @@ from views.exports import chart_table, export_names
 
 @declared_callback(
     Output("export-names", "data"),
-    Input("region-select", "value"),
+    Input("view-region", "data"),
     Input("view-day", "data"),
     Input("metric-select", "value"),
     Input("layer-select", "value"),

@@ -48,7 +48,7 @@ clientside_callback(
         return visible ? [region, day] : window.dash_clientside.no_update;
     }""",
     Output("flows-args", "data"),
-    Input("region-select", "value"),
+    Input("view-region", "data"),
     Input("view-day", "data"),
     Input("flows-visible", "data"),
 )

@@ -68,7 +68,7 @@ clientside_callback(
         return visible ? [region, day] : window.dash_clientside.no_update;
     }""",
     Output("resources-args", "data"),
-    Input("region-select", "value"),
+    Input("view-region", "data"),
     Input("view-day", "data"),
     Input("resources-visible", "data"),
 )

@@ -17,6 +17,7 @@ from analytics.importation import FORMULA
 from data import catalogue
 from data import formatting as fmt
 from figures.maps import CHINA_URL, UNITS_URL, view_for
+from figures.theme import figure
 from figures.trends import DATE_TICKS, FONT, selected_day_shape
 
 LINE_COLOUR, HIGHLIGHT = "#c0392b", "#1f3a93"
@@ -174,8 +175,8 @@ def scale_chart(series: pd.DataFrame, name: str, day) -> go.Figure:
     """Baidu scale index (in, out) over time; lockdown and Spring Festival marked."""
     title = f"{name} 迁徙规模指数"
     if series.empty:
-        return go.Figure(no_data(title, "该地区无迁徙规模指数（百度迁徙不单列或无数据）"))
-    fig = go.Figure()
+        return figure(no_data(title, "该地区无迁徙规模指数（百度迁徙不单列或无数据）"))
+    fig = figure()
     for column, label, colour in (("in", "迁入", "#c0392b"), ("out", "迁出", "#2166ac")):
         if column in series:
             fig.add_scatter(
@@ -237,7 +238,7 @@ def od_heatmap(
     With ``change``, the difference against 7 days before (diverging colours)."""
     title = f"省内城市间迁入占比 {fmt.day(day)}" + ("（较7日前变化，百分点）" if change is not None else "（%）")
     if matrix.isna().all().all():
-        return go.Figure(no_data(title, "该日无迁徙数据"))
+        return figure(no_data(title, "该日无迁徙数据"))
     values = change if change is not None else matrix
     labels = [names[c] for c in matrix.columns]
     heat = dict(
@@ -255,7 +256,7 @@ def od_heatmap(
         heat.update(colorscale="RdBu", reversescale=True, zmin=-span, zmax=span)
     else:
         heat.update(colorscale="Reds", zmin=0)
-    fig = go.Figure(go.Heatmap(**heat))
+    fig = figure(go.Heatmap(**heat))
     shapes = []
     if highlight in list(matrix.columns):
         i = list(matrix.columns).index(highlight)
@@ -291,9 +292,9 @@ def importation_chart(
     title = f"{name} {fmt.day(day)}"
     risk = risk.dropna()
     if risk.empty:
-        return go.Figure(no_data(title, "该日无输入风险估计（无迁徙数据或全国病例数据）"))
+        return figure(no_data(title, "该日无输入风险估计（无迁徙数据或全国病例数据）"))
     risk = risk.sort_values()
-    fig = go.Figure(
+    fig = figure(
         go.Bar(
             x=risk.values,
             y=[names.get(c, c) for c in risk.index],

@@ -18,6 +18,7 @@ from analytics.forecast import MODEL_NAMES, MODELS
 from data import catalogue
 from data import formatting as fmt
 from figures.flows import no_data
+from figures.theme import figure
 from figures.theme import palette as palette_named
 from figures.trends import FONT
 
@@ -42,7 +43,7 @@ def importation_scatter(check, log: bool = False, palette: str | None = None) ->
     title = f"输入风险模型检验：预期输入病例与截至{fmt.day(observed_on)}累计确诊"
     units = check.units.dropna(subset=["expected", "observed"])
     if units.empty or window is None:
-        return go.Figure(no_data(title, "无可用的迁徙或病例数据，无法检验"))
+        return figure(no_data(title, "无可用的迁徙或病例数据，无法检验"))
     stats = check.stats
     subtitle = (
         f"Spearman ρ = {_number(stats['rho'])}（p = {_number(stats['p'], 3)}），"
@@ -53,7 +54,7 @@ def importation_scatter(check, log: bool = False, palette: str | None = None) ->
     customdata = np.stack(
         [units["name"], units["expected"].round(3), units["observed"].astype(int), units["top_origins"]], axis=-1
     ).tolist()
-    fig = go.Figure(
+    fig = figure(
         go.Scatter(
             x=units["expected"],
             y=units["observed"],
@@ -156,9 +157,9 @@ def _layout(title: str, y_title: str) -> dict:
 def coverage_chart(rows: list[dict], title: str) -> go.Figure:
     """Calibration: observed coverage of the 90 % (solid) and 50 % (dashed) intervals by horizon, with the nominal
     levels as grey lines. ``rows``: data.forecasts.report()'s by-horizon records."""
-    fig = go.Figure()
+    fig = figure()
     if not rows:
-        return go.Figure(no_data(title, "无回测结果"))
+        return figure(no_data(title, "无回测结果"))
     _model_lines(fig, rows, "coverage_90", 100, suffix=" 90%区间")
     _model_lines(fig, rows, "coverage_50", 100, dash="dash", suffix=" 50%区间")
     fig.update_layout(**_layout(title, "真实值落在区间内的比例（%）"))
@@ -175,9 +176,9 @@ def coverage_chart(rows: list[dict], title: str) -> go.Figure:
 
 def skill_chart(rows: list[dict], title: str) -> go.Figure:
     """Relative WIS by horizon (the baseline is 1; below 1 is better than carrying the last week forward)."""
-    fig = go.Figure()
+    fig = figure()
     if not rows:
-        return go.Figure(no_data(title, "无回测结果"))
+        return figure(no_data(title, "无回测结果"))
     _model_lines(fig, rows, "relative_wis", 1)
     fig.update_layout(**_layout(title, "相对 WIS（基线 = 1，越小越好）"))
     fig.add_hline(y=1, line={"color": "#999999", "width": 1, "dash": "dot"})

@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 from analytics import rt as rt_model
 from data import catalogue
 from data import formatting as fmt
+from figures.theme import figure
 from figures.theme import palette as palette_named
 
 # Okabe-Ito: distinguishable with colour-blindness, for several regions on one chart
@@ -278,7 +279,7 @@ def trend(
     ``fan``: the forecast made on the selected day (data.forecasts), drawn after it."""
     colours = palette_named(palette)
     unit = "例/10万人" if per100k else "例"
-    fig = go.Figure()
+    fig = figure()
     layout = _base_layout(title or f"{region_name} 每日新增与累计确诊", selected_day, log, f"每日新增（{unit}）")
     layout["yaxis2"] = {
         "title": {"text": f"累计 / 现有（{unit}）"},
@@ -472,7 +473,7 @@ def comparison(
 ) -> go.Figure:
     """Two or more regions: 7-day average of daily new cases on one chart."""
     unit = "例/10万人" if per100k else "例"
-    fig = go.Figure()
+    fig = figure()
     layout = _base_layout(f"地区对比：每日新增7日平均（{unit}）", selected_day, log, f"7日平均（{unit}）")
     if len(frames) < 2:
         return _empty(fig, layout, "请在“对比地区”中选择两个或更多地区")
@@ -496,7 +497,7 @@ def rt_chart(
 ) -> go.Figure:
     """Rt with its 95 % credible interval and a line at 1; days without an estimate say why."""
     colours = palette_named(palette)
-    fig = go.Figure()
+    fig = figure()
     layout = _base_layout(
         f"{region_name} 实时再生数 Rt（{rt_model.WINDOW}日窗口，95%可信区间）", selected_day, False, "Rt"
     )

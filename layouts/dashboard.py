@@ -557,6 +557,10 @@ def layout(**query) -> html.Div:
                     # recoloured, so the requests for KPIs, table and judgement do not hold up the map
                     # (assets/dashboard.js, stepMap).
                     dcc.Store(id="view-day", data=state.date),
+                    # The region the views below the map show: it follows `region-select` once the map has been
+                    # recoloured and zoomed in the browser (assets/dashboard.js pickRegion), so their answers do
+                    # not hold up the map's redraw.
+                    dcc.Store(id="view-region", data=state.region),
                     dcc.Store(id="map-bounds"),  # the region map's visible lon/lat box after a zoom or pan
                     dcc.Store(
                         id="flows-visible", data=False
