@@ -79,6 +79,17 @@ def settings(config: Mapping | None = None) -> dict:
     return values
 
 
+# dcc's dropdown and slider are lazy components (React.lazy): their first render suspends until the component is
+# loaded, and on `/`, whose page arrives by the router's callback among many answers, React showed the controls only
+# ~2 s after the rest of the page. Drawn hidden in the shell, they are loaded while the router's answer is on its
+# way, and the page's own draw at once.
+PRELOAD = html.Div(
+    hidden=True,
+    **{"aria-hidden": "true"},
+    children=[dcc.Dropdown(id="preload-dropdown", options=[]), dcc.Slider(id="preload-slider", min=0, max=1)],
+)
+
+
 def create_app(config: Mapping | None = None) -> dash.Dash:
     """The dashboard for ``config`` (keys as in ``settings``). Reads and writes no data.
 
@@ -117,7 +128,7 @@ def create_app(config: Mapping | None = None) -> dash.Dash:
     # when set. Dash has no public switch for this; its list of scripts is the one place to leave it out.
     dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001  (see above)
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
-    app.layout = lambda: html.Div([banner.banner(), dash.page_container])  # per visit: who is signed in
+    app.layout = lambda: html.Div([banner.banner(), dash.page_container, PRELOAD])  # per visit: who is signed in
     # static files brotli-compressed once (precompressed.py); its hook runs before flask-compress's, added by Dash
     server.extensions["precompressed"] = Precompressed(store.instance_path() / "compressed")
     server.extensions["precompressed"].install(server)

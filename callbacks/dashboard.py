@@ -561,6 +561,7 @@ def download_table(_csv, _xlsx, day, sort):
     Output("map-note", "children"),
     Input("metric-select", "value"),
     Input("view-region", "data"),
+    prevent_initial_call=True,  # the page is drawn with it
     permission="view",
     cache="shared",
 )

@@ -22,7 +22,7 @@ from layouts import tasks as task_parts
 from layouts.accessibility import hidden_label, palette_control, table_panel, table_toggle
 from security import current_scope
 from views.kpis import KPI_COLUMNS, kpi_books, kpi_texts
-from views.maps import held_map_days, held_map_regions, whole_range
+from views.maps import held_map_days, held_map_regions, map_note_text, whole_range
 from views.trends import TREND_VIEWS
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
@@ -403,7 +403,8 @@ def layout(**query) -> html.Div:
                                 responsive=True,
                                 className="map-graph",
                             ),
-                            html.Div(id="map-note", className="note"),
+                            # drawn with the page: a note arriving later would shrink the map and redraw it
+                            html.Div(map_note_text(state.metric, state.region), id="map-note", className="note"),
                         ],
                     ),
                     html.Div(
