@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up on a fresh machine.
-.PHONY: run test test-fast lint fuzz bench bench-scale bench-forecast load geo
+.PHONY: run test test-fast lint fuzz bench bench-scale bench-forecast load load-api geo
 
 run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data); upgrades the store's schema first
 	@scripts/setup.sh run
@@ -40,6 +40,10 @@ bench-forecast:  ## one region's forecast cold and warm, and the whole backtest 
 load:  ## 50 simulated users for 2 minutes against gunicorn (USERS=, DURATION=); not part of the test gate
 	@scripts/setup.sh test
 	.venv/bin/python -m benchmarks.load
+
+load-api:  ## 1,000 anonymous API clients for 60 s against nginx (deploy/nginx.conf) and gunicorn (CLIENTS=, DURATION=)
+	@scripts/setup.sh test
+	.venv/bin/python -m benchmarks.api_load
 
 bench-scale:  ## the same on the scale data set (1M cases, 100k facilities, 5M flow rows; generated once)
 	@scripts/setup.sh test

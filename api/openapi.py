@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from analytics import forecast as forecast_model
+from api import http_cache
 from data import catalogue
 
 ADCODE = {
@@ -118,6 +119,75 @@ TASK = {
 }
 
 
+# HTTP caching (api/http_cache.py): which operations answer with a public, revalidatable answer to anonymous callers
+CACHED = (
+    "/api/v1/regions",
+    "/api/v1/summary",
+    "/api/v1/timeseries",
+    "/api/v1/forecast",
+    "/api/v1/facilities",
+    "/api/v1/flows",
+    "/api/v1/coverage",
+    "/api/v1/adequacy",
+    "/api/v1/openapi.json",
+)
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "之前应答的 ETag（可多个，弱比较）：数据与查询未变时回 304、无正文，应答不再生成",
+    "schema": {"type": "string"},
+}
+CACHE_CONTROL = {
+    "description": (
+        f"匿名调用的成功应答：{http_cache.PUBLIC_CACHE}（共享缓存与浏览器可保存 {http_cache.MAX_AGE} 秒，"
+        f"过期后 {http_cache.STALE_WHILE_REVALIDATE} 秒内可先用旧应答、同时用 ETag 重新验证）；登录用户："
+        f"{http_cache.PRIVATE}；错误应答及不随数据版本变化的接口：{http_cache.NO_STORE}"
+    ),
+    "required": False,
+    "schema": {"type": "string"},
+}
+ETAG = {
+    "description": (
+        "仅匿名调用的成功应答：由数据版本、路径、查询参数、格式与程序版本得出；两个不同查询的 ETag 永不相同，"
+        "新批次、修订或回滚后即变。经 nginx 压缩的应答为弱 ETag（W/…）"
+    ),
+    "required": False,
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED = {
+    "description": "未修改：If-None-Match 与当前 ETag 相同（仅匿名调用），无正文",
+    "headers": {"ETag": ETAG, "Cache-Control": CACHE_CONTROL},
+}
+NEVER_STORED = {
+    "description": f"{http_cache.NO_STORE}（登录用户 {http_cache.PRIVATE}）：此接口的应答随时间或操作而变，不缓存",
+    "required": False,
+    "schema": {"type": "string"},
+}
+
+
+def _with_caching(paths: dict) -> dict:
+    """The caching headers on every operation: If-None-Match, ETag and 304 where answers are public and versioned,
+    Cache-Control on every success."""
+    for path, item in paths.items():
+        op = item["get"]
+        if path in CACHED:
+            op["parameters"] = [*op.get("parameters", []), IF_NONE_MATCH]
+            op["responses"]["200"]["headers"] = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
+            op["responses"]["304"] = NOT_MODIFIED
+        elif path == "/api/v1/coverage/gaps.geojson":
+            op["responses"]["200"]["headers"] = {
+                "Cache-Control": {
+                    "description": "public, max-age=86400：地图用带数据版本的地址（v=）请求",
+                    "required": False,
+                    "schema": {"type": "string"},
+                }
+            }
+        else:
+            op["responses"]["200"]["headers"] = {"Cache-Control": NEVER_STORED}
+    return paths
+
+
 @lru_cache(maxsize=1)
 def document() -> dict:
     feature = {
@@ -137,7 +207,7 @@ def document() -> dict:
             "properties": catalogue.json_schema("facilities"),
         },
     }
-    return {
+    doc = {
         "openapi": "3.0.3",
         "info": {
             "title": "陕西省疫情防控态势感知看板 开放数据接口",
@@ -357,8 +427,8 @@ def document() -> dict:
                 "get": {
                     "operationId": "tasks",
                     "summary": "跟进任务（仅登录用户；限本账号地区）：未完成的在前，各含全部处理经过",
-                    "description": "匿名调用为 401。不缓存：任务的派发与处理不改变数据版本。CSV 为每个处理步骤一行（"
-                    "任务字段重复，"
+                    "description": "匿名调用为 401。不缓存：任务的派发与处理不改变数据版本。"
+                    "CSV 为每个处理步骤一行（任务字段重复，"
                     "步骤字段前缀 event_）。",
                     "parameters": [
                         _param("region", ADCODE, "只列该地区（市含所辖县区）的任务"),
@@ -403,3 +473,5 @@ def document() -> dict:
             }
         },
     }
+    _with_caching(doc["paths"])
+    return doc

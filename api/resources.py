@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request
 import security
 from analytics import coverage as cov
 from analytics.adequacy import flag_reasons
+from api import http_cache
 from api.v1 import BadRequest, _bad_request, _date_arg, _in_range, _respond, _unexpected, audience, check_request
 from data import cache, catalogue, queries, resources
 from data.catalogue import PUBLIC
@@ -24,6 +25,7 @@ bp = Blueprint("api_v1_resources", __name__, url_prefix="/api/v1")
 bp.register_error_handler(BadRequest, _bad_request)
 bp.register_error_handler(Exception, _unexpected)
 bp.before_request(check_request)
+bp.after_request(http_cache.finish)
 LEVELS = ("county", "unit", "province")
 
 
@@ -76,6 +78,7 @@ def _clean(value):
 
 
 @bp.get("/coverage")
+@http_cache.conditional
 @cache.cached_response(audience)
 def coverage():
     distance, level = _distance(), _level()
@@ -121,6 +124,7 @@ def coverage_gaps():
 
 
 @bp.get("/adequacy")
+@http_cache.conditional
 @cache.cached_response(audience)
 def adequacy_rows():
     level = _level()

@@ -1,7 +1,8 @@
 """The read-only open data API, ``/api/v1``: UTF-8 JSON, or CSV with ``format=csv``.
 
 Errors are JSON ``{"error": ...}`` naming the bad parameter: 400 for a bad value, 404 for an unknown region.
-Nothing here ever returns a stack trace; failures are logged for the operators.
+Nothing here ever returns a stack trace; failures are logged for the operators. HTTP caching (Cache-Control, the
+ETag and 304 of public answers, private signed-in ones): api/http_cache.py.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 import security
 from analytics import forecast as forecast_model
 from analytics.alerts import BEIJING
-from api import openapi
+from api import http_cache, openapi
 from data import alerts, cache, catalogue, disclosure, flow_queries, forecasts, queries, reporting, tasks
 from data.catalogue import PUBLIC
 from figures.maps import FACILITY_STYLE
@@ -62,6 +63,7 @@ def check_request():
 
 
 bp.before_request(check_request)
+bp.after_request(http_cache.finish)  # Cache-Control on every answer; ETag and 304 on the @conditional ones
 
 
 @bp.route("/", defaults={"rest": ""})
@@ -142,12 +144,14 @@ def _disclosed(region: regions.Region, rows: list[dict]) -> list[dict]:
 
 
 @bp.get("/openapi.json")
+@http_cache.conditional
 def openapi_document():
     """The OpenAPI 3.0 description of every endpoint here (api/openapi.py)."""
     return jsonify(openapi.document())
 
 
 @bp.get("/regions")
+@http_cache.conditional
 def regions_list():
     table = regions.table()
     rows = [
@@ -169,6 +173,7 @@ def regions_list():
 
 
 @bp.get("/summary")
+@http_cache.conditional
 @cache.cached_response(audience)
 def summary():
     region = _region_arg()
@@ -179,6 +184,7 @@ def summary():
 
 
 @bp.get("/timeseries")
+@http_cache.conditional
 @cache.cached_response(audience)
 def timeseries():
     region = _region_arg()
@@ -193,6 +199,7 @@ def timeseries():
 
 
 @bp.get("/forecast")
+@http_cache.conditional
 @cache.cached_response(audience)
 def forecast():
     """Daily new confirmed for the ``horizon`` days after ``date`` (the ensemble; analytics/forecast.py), made from
@@ -211,6 +218,7 @@ def forecast():
 
 
 @bp.get("/facilities")
+@http_cache.conditional
 @cache.cached_response(audience)
 def facilities():
     region = _region_arg()
@@ -262,6 +270,7 @@ def facilities():
 
 
 @bp.get("/flows")
+@http_cache.conditional
 @cache.cached_response(audience)
 def flows():
     region = _region_arg()

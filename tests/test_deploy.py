@@ -1,5 +1,5 @@
 """The deployment as docs/deployment.md describes it: `gunicorn -c gunicorn.conf.py app:server` with two workers, behind
-deploy/nginx.conf (Debian's nginx; the upstream port, the listen port and the log/pid paths substituted into a
+deploy/nginx.conf (Debian's nginx; the upstream port, the listen port and the log/pid/cache paths substituted into a
 copy). Through nginx: the page, a callback, a compressed and long-cached Dash bundle, the API; and both workers
 answer. Skipped only where nginx is not installed and this is not CI (in CI, scripts/setup.sh installs it)."""
 
@@ -54,6 +54,7 @@ def nginx_conf(app_port: int, port: int, prefix: Path) -> str:
         (r"^user www-data;$", "user root;" if os.geteuid() == 0 else ""),
         (r"^pid /run/nginx\.pid;$", f"pid {prefix}/nginx.pid;"),
         (r"/var/log/nginx/", f"{prefix}/"),
+        (r"/var/lib/nginx/", f"{prefix}/"),  # the API cache: this run's own, never another's entries
         (r"^(\s*)listen 80;$", rf"\g<1>listen 127.0.0.1:{port};"),
         (r"^(\s*)server 127\.0\.0\.1:8050 ", rf"\g<1>server 127.0.0.1:{app_port} "),
         (r"^http \{$", "http {\n" + temp),
