@@ -204,6 +204,7 @@ def update_notes(region, day, _version=None):
     Input("palette-select", "value"),
     State("region-select", "value"),
     State("date-select", "value"),
+    prevent_initial_call=True,  # the page is drawn with its map (layouts/dashboard.py)
     permission="view",
     cache="shared",
 )

@@ -22,7 +22,7 @@ from layouts import tasks as task_parts
 from layouts.accessibility import hidden_label, palette_control, table_panel, table_toggle
 from security import current_scope
 from views.kpis import KPI_COLUMNS, kpi_books, kpi_texts
-from views.maps import held_map_days, held_map_regions, map_note_text, whole_range
+from views.maps import held_map_days, held_map_regions, map_note_text, shared_map, whole_range
 from views.trends import TREND_VIEWS
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
@@ -399,6 +399,15 @@ def layout(**query) -> html.Div:
                             export_bar("region-map"),
                             dcc.Graph(
                                 id="region-map",
+                                # drawn with the page: no request before the map can start to draw
+                                figure=shared_map(
+                                    state.region,
+                                    state.date,
+                                    state.metric,
+                                    tuple(state.layers),
+                                    float(state.distance),
+                                    state.palette,
+                                ),
                                 config={**GRAPH_CONFIG, "scrollZoom": True},
                                 responsive=True,
                                 className="map-graph",

@@ -10,3 +10,11 @@ Plotly.register([
   require('plotly.js/lib/choroplethmap'), // regions
 ]);
 window.Plotly = Plotly;
+
+// MapLibre's worker (it parses and tiles the boundary files of every map) starts while the page loads, not when the
+// first map is drawn: its start-up held up the first load's map on 2 cores. The same module and worker source as
+// plotly's own (src/plots/map/map.js points MapLibre at it on the first map; the pool started here is kept).
+var maplibregl = require('maplibre-gl/dist/maplibre-gl.mjs');
+var workerSource = require('plotly.js/build/maplibre_worker');
+maplibregl.setWorkerUrl(URL.createObjectURL(new Blob([workerSource], {type: 'text/javascript'})));
+maplibregl.prewarm();
