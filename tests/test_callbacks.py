@@ -257,3 +257,28 @@ def test_a_long_range_is_held_in_windows_kept_inside_the_range(cb, monkeypatch):
     province = maps.map_days("610000", "importation_risk", latest)
     assert end.isoformat() in province["days"]
     assert len(province["days"]) == DAY_BLOCK + (end - start).days % DAY_BLOCK + 1
+
+
+def test_kpi_books_hold_what_the_tiles_show_on_each_day(cb):
+    """The KPI row a date or region change shows in the browser comes from the region's book: every day's row is
+    the one the server writes for that region and day (views.kpis.kpi_texts, the API's summary), a county's book
+    is made when asked, and a page holds the province's and every unit's."""
+    import datetime as dt
+
+    from data import queries
+    from views import kpis
+
+    start, end = queries.view_range()
+    held = kpis.kpi_books("610112")
+    assert set(held) == {"610112", *kpis.top_regions()} and len(held) == 14
+    for region in ("610000", "610100", "610112", "610403"):
+        book = held[region]
+        assert book["first"] == start.isoformat() and len(book["days"]) == (end - start).days + 1
+        assert len(book["rows"]) < len(book["days"])  # repeated rows shared
+        for offset in list(range(0, len(book["days"]), 11)) + [len(book["days"]) - 1]:
+            day = (start + dt.timedelta(days=offset)).isoformat()
+            shown = kpis.kpi_texts(region, day)
+            assert book["rows"][book["days"][offset]] == [shown[k] for k in kpis.BOOK_KEYS], (region, day)
+            assert book["region"] == shown["region"]
+    xian = held["610100"]
+    assert xian["rows"][xian["days"][(dt.date(2020, 2, 16) - start).days]][0] == "117"  # as the API says
