@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up on a fresh machine.
-.PHONY: run test test-fast lint fuzz bench bench-scale bench-forecast load load-api geo
+.PHONY: run test test-fast lint fuzz bench bench-callbacks bench-scale bench-forecast load load-api geo
 
 run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data); upgrades the store's schema first
 	@scripts/setup.sh run
@@ -29,7 +29,12 @@ fuzz:  ## 1,000 generated malformed and hostile files through the real ingest (C
 	@scripts/setup.sh test
 	FUZZ_FILES=$${FUZZ_FILES:-1000} .venv/bin/python -m pytest tests/test_fuzz.py -p no:cacheprovider
 
-bench:  ## benchmark / in chromium and replay its callbacks (not part of the test gate)
+bench:  ## the interaction benchmark (input to frame, as ../shared/bench measures it) and one view's server time
+	@scripts/setup.sh test
+	.venv/bin/python -m benchmarks.interaction $(BENCH_ARGS)
+	.venv/bin/python -m benchmarks.server_view
+
+bench-callbacks:  ## benchmark / in chromium and replay its callbacks over HTTP (server time per callback)
 	@scripts/setup.sh test
 	.venv/bin/python -m benchmarks.bench
 
@@ -45,9 +50,11 @@ load-api:  ## 1,000 anonymous API clients for 60 s against nginx (deploy/nginx.c
 	@scripts/setup.sh test
 	.venv/bin/python -m benchmarks.api_load
 
-bench-scale:  ## the same on the scale data set (1M cases, 100k facilities, 5M flow rows; generated once)
+bench-scale:  ## on the scale data set (1M cases, 100k facilities, 5M flow rows; generated once): start, memory, views
 	@scripts/setup.sh test
 	.venv/bin/python -m benchmarks.bench --scale
+	.venv/bin/python -m benchmarks.interaction --scale
+	.venv/bin/python -m benchmarks.server_view --scale
 
 geo:  ## rebuild the simplified boundaries and the region table from geo/sources
 	.venv/bin/python -m geo.build

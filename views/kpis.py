@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data import cache, queries
+from data import cache, queries, store
 from data import formatting as fmt
 from geo import regions
 from geo.units import PROVINCE
@@ -51,8 +51,13 @@ def tiles(s: dict) -> dict:
 BOOK_KEYS = (*KPI_COLUMNS, *(f"{k}-delta" for k in KPI_COLUMNS))
 
 
-@cache.memoize
 def kpi_book(region: str) -> dict:
+    """``_kpi_book``, also held in each process per data version (see views.maps._held_map_days)."""
+    return _held_kpi_book(None, region)
+
+
+@cache.memoize
+def _kpi_book(region: str) -> dict:
     """Every day's KPI row of one region, so that the browser shows a date or region change without a request:
     the same texts as ``kpi_texts`` (one summary pass over the region's days, ``queries.summaries``). Days with the
     same tiles share one entry of ``rows``; ``days`` gives each day's row, from ``first`` on (after an outbreak
@@ -67,6 +72,9 @@ def kpi_book(region: str) -> dict:
         if days[-1] == len(rows):
             rows.append(row)
     return {"region": regions.get(region).display_name, "first": start.isoformat(), "rows": rows, "days": days}
+
+
+_held_kpi_book = store.per_version(lambda _eng, _version, region: _kpi_book(region), keep=64)
 
 
 def top_regions() -> list[str]:

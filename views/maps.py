@@ -8,7 +8,7 @@ import itertools
 
 from analytics import risk, rt
 from analytics.coverage import DEFAULT_DISTANCE_KM
-from data import cache, catalogue, queries, resources
+from data import cache, catalogue, queries, resources, store
 from figures import maps
 from geo import regions
 from geo.units import PROVINCE
@@ -101,7 +101,15 @@ def map_key(region: str, metric: str) -> str:
 
 def map_days(region: str, metric: str, block: int | None) -> dict:
     """The map's day values of a region's view (``_map_days``, kept per unit: a county shows its unit's map)."""
-    return _map_days(map_region(region), metric, block)
+    return _held_map_days(None, map_region(region), metric, block)
+
+
+# Also held in each process per data version (store.per_version): the shared cache's in-process fallback keeps its
+# newest 500 answers, and under load (`make load`) a minute of random views pushed these out; a rebuild is ~1 s of
+# Python holding the GIL, which stalled every other request of the worker.
+_held_map_days = store.per_version(
+    lambda _eng, _version, region, metric, block: _map_days(region, metric, block), keep=4 * 16
+)
 
 
 @cache.memoize
