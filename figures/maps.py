@@ -20,7 +20,7 @@ from analytics.adequacy import floored
 from analytics.risk import LEVEL_NAMES
 from data import catalogue
 from data import formatting as fmt
-from figures.metrics import NO_DATA_COLOUR, colour_axis, map_values
+from figures.metrics import METRICS, NO_DATA_COLOUR, colour_axis, map_values
 
 UNITS_URL = "/assets/geo/units.geojson"
 COUNTIES_URL = "/assets/geo/counties.geojson"
@@ -67,11 +67,10 @@ def columns_for(metric: str) -> list[str]:
     return list(dict.fromkeys(["name", metric, *HOVER_COLUMNS]))
 
 
-def _hover(frame: pd.DataFrame) -> np.ndarray:
-    """Per-region hover lines; missing data is said in words."""
+def _hover_lines(column: dict[str, list]) -> list[str]:
+    """Per-region hover lines from the hover columns as lists; missing data is said in words."""
     lines = []
-    column = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in HOVER_COLUMNS}
-    # plain lists, zipped: a map-days window builds this for ~200 days x 2 frames, where pandas' row iterator
+    # plain lists, zipped: the map's day values build this for every day of the range, where pandas' row iterator
     # was most of the time
     for cum, active, new_7d, per_100k, rt, risk in zip(*(column[c] for c in HOVER_COLUMNS)):
         if fmt.is_missing(cum):
@@ -84,41 +83,53 @@ def _hover(frame: pd.DataFrame) -> np.ndarray:
             f"{_RT.title} {fmt.rate(rt, _RT.digits, missing='病例不足，不估计')}"
             + (f"<br>{LEVEL_NAMES[risk]}" if isinstance(risk, str) else "")
         )
-    return np.array(lines, dtype=object)
+    return lines
 
 
-def _choropleth(frame: pd.DataFrame, url: str, metric: str, name: str, line_width: float) -> dict:
-    has = frame[metric].notna() if metric in frame else pd.Series(False, index=frame.index)
-    part = frame[has]
+def _columns(frame: pd.DataFrame, metric: str) -> tuple[list, dict[str, list], list[bool]]:
+    """A day's frame as plain lists (index, the columns the map reads, whether each region has the metric): a
+    frame of a dozen rows costs pandas ~0.2 ms an operation, and the map's day values build a map for every day."""
+    n = len(frame)
+    column = {c: frame[c].tolist() if c in frame else [None] * n for c in {"name", metric, *HOVER_COLUMNS}}
+    has = [not fmt.is_missing(v) for v in column[metric]] if metric in frame else [False] * n
+    return frame.index.tolist(), column, has
+
+
+def _choropleth(columns: tuple, url: str, metric: str, name: str, line_width: float) -> dict:
+    index, column, has = columns
+    keep = [i for i, h in enumerate(has) if h]
+    part = {c: [values[i] for i in keep] for c, values in column.items()}
+    values = pd.Series(part[metric], dtype=object if METRICS[metric].kind == "categorical" else float)
     return dict(
         type="choroplethmap",
         geojson=url,
         featureidkey="properties.adcode",
-        locations=list(part.index),
-        z=map_values(metric, part[metric]).tolist() if len(part) else [],
+        locations=[index[i] for i in keep],
+        z=map_values(metric, values).tolist() if keep else [],
         coloraxis="coloraxis",
         name=name,
-        customdata=np.stack([part["name"], _hover(part)], axis=-1).tolist() if len(part) else [],
+        customdata=[[n, h] for n, h in zip(part["name"], _hover_lines(part))] if keep else [],
         hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
         marker={"line": {"width": line_width, "color": "#ffffff"}, "opacity": 0.92},
     )
 
 
-def _nodata(frame: pd.DataFrame, url: str, metric: str, name: str, line_width: float, opacity: float = 0.9) -> dict:
+def _nodata(columns: tuple, url: str, metric: str, name: str, line_width: float, opacity: float = 0.9) -> dict:
     """Regions with no value for the metric, in grey, saying why: not reported, or (Rt) too few cases."""
-    missing = frame[frame[metric].isna()] if metric in frame else frame
-    reported = missing["confirmed_cum"].notna() if "confirmed_cum" in missing else pd.Series(False, index=missing.index)
-    why = np.where(reported, "病例不足，不估计" if metric == "rt" else "无数据", f"{fmt.MISSING}（无数据）")
+    index, column, has = columns
+    missing = [i for i, h in enumerate(has) if not h]
+    reported = [not fmt.is_missing(v) for v in column["confirmed_cum"]]
+    unfit = "病例不足，不估计" if metric == "rt" else "无数据"
     return dict(
         type="choroplethmap",
         geojson=url,
         featureidkey="properties.adcode",
-        locations=list(missing.index),
+        locations=[index[i] for i in missing],
         z=[0] * len(missing),
         showscale=False,
         colorscale=[[0, NO_DATA_COLOUR], [1, NO_DATA_COLOUR]],
         name=name,
-        customdata=np.stack([missing["name"], why], axis=-1).tolist() if len(missing) else [],
+        customdata=[[column["name"][i], unfit if reported[i] else f"{fmt.MISSING}（无数据）"] for i in missing],
         hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
         marker={"line": {"width": line_width, "color": "#ffffff"}, "opacity": opacity},
     )
@@ -145,12 +156,13 @@ def region_map(
     """
     counties = counties if counties is not None else units.iloc[:0]
     highlight = selected if selected in units.index else None
+    unit_columns, county_columns = _columns(units, metric), _columns(counties, metric)
     traces = [
-        _choropleth(units, UNITS_URL, metric, "市（区）", 1.2),
-        _nodata(units, UNITS_URL, metric, "无数据的市（区）", 1.2),
-        _choropleth(counties, COUNTIES_URL, metric, "县（区）", 0.6),
+        _choropleth(unit_columns, UNITS_URL, metric, "市（区）", 1.2),
+        _nodata(unit_columns, UNITS_URL, metric, "无数据的市（区）", 1.2),
+        _choropleth(county_columns, COUNTIES_URL, metric, "县（区）", 0.6),
         # translucent, so the unit's own colour still shows under counties that have no figures of their own
-        _nodata(counties, COUNTIES_URL, metric, "无数据的县（区）", 0.8, opacity=0.45),
+        _nodata(county_columns, COUNTIES_URL, metric, "无数据的县（区）", 0.8, opacity=0.45),
         dict(  # the selected unit's outline, drawn on top
             type="choroplethmap",
             geojson=UNITS_URL,
