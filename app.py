@@ -86,7 +86,12 @@ def settings(config: Mapping | None = None) -> dict:
 PRELOAD = html.Div(
     hidden=True,
     **{"aria-hidden": "true"},
-    children=[dcc.Dropdown(id="preload-dropdown", options=[]), dcc.Slider(id="preload-slider", min=0, max=1)],
+    children=[  # named like every control (assets/a11y.js), though no one meets them
+        html.Label("预加载下拉框", htmlFor="preload-dropdown"),
+        dcc.Dropdown(id="preload-dropdown", options=[]),
+        html.Label("预加载滑块", htmlFor="preload-slider"),
+        dcc.Slider(id="preload-slider", min=0, max=1),
+    ],
 )
 
 

@@ -161,8 +161,18 @@ def register(server) -> None:
     @click.option("--cases", "case_rows", type=int, default=1_000_000, show_default=True, help="病例个案行数")
     @click.option("--facilities", "facility_rows", type=int, default=100_000, show_default=True, help="设施点数")
     @click.option("--flows", "flow_rows", type=int, default=5_000_000, show_default=True, help="人口流动行数")
-    def scale_data(seed: int | None, case_rows: int, facility_rows: int, flow_rows: int) -> None:
+    @click.option(
+        "--factor",
+        type=int,
+        default=1,
+        show_default=True,
+        help="规模倍数：病例个案与人口流动行数乘以此数（设施点不变）",
+    )
+    def scale_data(seed: int | None, case_rows: int, facility_rows: int, flow_rows: int, factor: int) -> None:
         """写入规模测试数据（合成，标为演示数据）：107县×3年日报、病例个案、设施点、人口流动。请用单独的数据库。"""
+        if factor < 1:
+            _fail("--factor 应为正整数。")
+        case_rows, flow_rows = case_rows * factor, flow_rows * factor
         with store.engine().connect() as conn:
             if conn.execute(select(store.batches.c.id).where(store.batches.c.created_by == "scale-data")).first():
                 _fail("该数据库已有规模测试数据；请换一个 DATABASE_URL。")

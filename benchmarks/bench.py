@@ -84,6 +84,117 @@ def start_app(database_url: str | None = None, day: str = "2020-02-15") -> tuple
     raise SystemExit("app did not start")
 
 
+def _memory_mb(pid: int) -> dict:
+    """RSS now and its peak (VmHWM) of a process, MB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = round(int(value.split()[0]) / 1024)
+    return {"rss_mb": out.get("VmRSS"), "peak_mb": out.get("VmHWM")}
+
+
+def startup(database_url: str, day: str) -> dict:
+    """Start `python app.py` on the store and time it (issue 22): seconds from the start to the first 200 of
+    `/health`, of `/`, of the first answer from the data (`/api/v1/summary`, after the case table is built) and of a
+    flow ranking (`/api/v1/flows`); the process's RSS once the warm-up has settled (unchanged for 10 s) and its peak;
+    then the server time of one view uncached (``view_times``)."""
+    port = _free_port()
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", "DATABASE_URL": database_url}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    url, out = f"http://127.0.0.1:{port}", {}
+    try:
+        for label, path in (
+            ("health_s", "/health"),
+            ("page_s", "/"),
+            ("first_data_answer_s", "/api/v1/summary?region=610000"),
+            ("flow_ranking_s", f"/api/v1/flows?region=610100&date={day}"),
+        ):
+            while True:
+                try:
+                    urllib.request.urlopen(url + path, timeout=600).read()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.perf_counter() - t0 > 900:
+                        raise SystemExit("app did not start") from None
+                    time.sleep(0.1)
+            out[label] = round(time.perf_counter() - t0, 2)
+        last, steady = 0, 0
+        while steady < 10:  # the warm-up thread goes on after the first answers
+            time.sleep(1)
+            rss = _memory_mb(proc.pid)["rss_mb"]
+            steady, last = (steady + 1 if abs(rss - last) <= 2 else 0), rss
+        out.update(_memory_mb(proc.pid))
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    out["views_uncached_ms"] = view_times(database_url, day)
+    return out
+
+
+VIEW_REGIONS = ("610000", "610100", "610113")  # the province, 西安 (its counties), a county of 西安
+
+
+def view_times(database_url: str, day: str) -> dict:
+    """Server time of one view with the shared cache and the small per-version results cleared, the case table and
+    the flow summary built (a warmed worker): KPIs (``views.kpis.kpi_texts``), map (``views.maps.build_map``),
+    trend (``views.trends.trend_figure``) and the flow view (``views.flows.flow_view``), in a process of its own."""
+    code = f"from benchmarks.bench import _view_times_here; _view_times_here({day!r})"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _view_times_here(day: str) -> None:
+    # the app's modules are loaded only in the child process ``view_times`` starts, on the store it names
+    import app  # noqa: PLC0415
+    from data import cache, flow_queries, queries, store  # noqa: PLC0415
+    from figures.metrics import DEFAULT_METRIC  # noqa: PLC0415
+    from views import flows, kpis, maps, trends  # noqa: PLC0415
+
+    app.create_app()
+    queries.case_data()
+    flow_queries.flow_data()
+    out = {}
+    for region in VIEW_REGIONS:
+        cache.shared_cache().clear()
+        for memo in store._memos:  # noqa: SLF001  (a benchmark: every per-version entry but the tables themselves)
+            for _, values in list(memo.entries.values()):
+                for args in [a for a in values if a != ()]:
+                    values.pop(args)
+        steps = {
+            "kpis": lambda region=region: kpis.kpi_texts(region, day),
+            "map": lambda region=region: maps.build_map(region, day, DEFAULT_METRIC, []),
+            "trend": lambda region=region: trends.trend_figure("cases", region, day, [], []),
+            "flows": lambda region=region: flows.flow_view(region, day, "in", "national", "city", None),
+        }
+        times = {}
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            step()
+            times[name] = round((time.perf_counter() - t0) * 1000)
+        times["kpis_map_trend"] = times["kpis"] + times["map"] + times["trend"]
+        out[region] = times
+    print(json.dumps(out))
+
+
+def print_startup(result: dict) -> None:
+    print(
+        f"start: /health {result['health_s']} s, / {result['page_s']} s, first data answer"
+        f" {result['first_data_answer_s']} s, flow ranking {result['flow_ranking_s']} s; RSS after warm-up"
+        f" {result['rss_mb']} MB (peak {result['peak_mb']} MB)"
+    )
+    for region, times in result["views_uncached_ms"].items():
+        print(f"one view uncached, {region}: " + ", ".join(f"{k} {v} ms" for k, v in times.items()))
+
+
 def percentile(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
@@ -246,7 +357,17 @@ def main() -> None:
     parser.add_argument("--url", help="benchmark a running app instead of starting one")
     parser.add_argument("-n", type=int, default=30, help="replays of each callback request")
     parser.add_argument("--scale", action="store_true", help="on the scale data set (generated once)")
+    parser.add_argument(
+        "--startup-only",
+        metavar="DATABASE_URL",
+        help="only time the start, memory and one uncached view of the app on this store (e.g. the 10x set)",
+    )
     args = parser.parse_args()
+    if args.startup_only:
+        result = startup(args.startup_only, "2025-06-01")
+        print(json.dumps(result, ensure_ascii=False))
+        print_startup(result)
+        return
     proc = None
     url = args.url
     day = "2025-06-01" if args.scale else "2020-02-15"
@@ -258,6 +379,8 @@ def main() -> None:
         if proc:
             proc.terminate()
     results["data"] = "scale" if args.scale else "default"
+    if args.scale and not args.url:  # issue 22: start time, memory and an uncached view on the scale set
+        results["startup"] = startup(scale_store(), day)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / ("scale.json" if args.scale else "latest.json")).write_text(
         json.dumps(results, ensure_ascii=False, indent=2)
@@ -271,6 +394,8 @@ def main() -> None:
         f"browser, date change -> map redrawn: median {results['browser_date_change_to_map_redrawn_ms']['median']} ms"
     )
     print(f"wall poll: p50 {results['wall_poll_ms']['p50_ms']} ms, p95 {results['wall_poll_ms']['p95_ms']} ms")
+    if "startup" in results:
+        print_startup(results["startup"])
     print(
         "first: the browser's own request (the first time the server saw those inputs); p50/p95: the same request"
         " replayed (shared cache warm); floor: serialising the answer"

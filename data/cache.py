@@ -4,10 +4,11 @@ otherwise an in-process cache. Both are Flask-Caching backends.
 Which cache serves what (every data-derived entry is keyed by the database and its data version, so a new batch, a
 revision or a rollback makes the older ones unreachable):
 
-- ``store.per_version``, in each process's memory: big derived frames and geometry (the case and flow tables,
-  coverage and its uncovered area, facility frames and totals, disclosure marks, alert metrics, the importation
-  check). Keyed by database, data version and arguments; a new version drops the older ones' entries, and a few
-  dozen argument sets a version are kept.
+- ``store.per_version``, in each process's memory: derived frames and geometry (the day-by-day case table, the flow
+  summary, a day's or a block's importation risk, coverage and its uncovered area, facility frames and totals,
+  disclosure marks, alert metrics, the importation check). Keyed by database, data version and arguments; a new
+  version drops the older ones' entries, and a few dozen argument sets a version are kept. The case list and the
+  flow rows are never held whole: the store counts and finds them (data/queries.py, data/flow_queries.py).
 - This shared cache, in Redis (or in each process's memory without it): small JSON-sized results, up to 2 MB and an
   hour each: a day's figures and rankings (``memoize``), maps and trends as plotly JSON, API responses
   (``cached_response``) and the answers of the callbacks declared ``cache="shared"`` (callbacks/declare.py). Keyed by

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from analytics import importation
 from data import queries, store
-from data.flow_queries import NO_FLOW_DATA, flow_data
+from data.flow_queries import NO_FLOW_DATA, contributions_between, flow_data, has_inflow
 from geo import regions
 from geo.units import PROVINCE
 
@@ -97,14 +97,17 @@ def _check(eng, version: str) -> ImportationCheck:
         u.adcode: u.short_name + "".join(f"（含{regions.get(c).short_name}）" for c in merged.get(u.adcode, []))
         for u in units
     }
-    contrib = data.contributions.reset_index()
+    # the rows of the two windows only (every origin's part of every day is millions of rows at scale)
+    contrib = contributions_between(min(CHECK_START, JIA_START), max(CHECK_END, JIA_END), eng).reset_index()
     contrib = contrib[contrib["focus_adcode"].isin(observed.index)]
+    # flows of the units, if none in the windows: the statistics are made and say n = 0
+    any_inflow = len(contrib) > 0 or has_inflow(eng, observed.index)
     scale_in = (
         data.scale.xs("in", level="direction")
         if len(data.scale)
         else pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["adcode", "date"]))
     )
-    if contrib.empty:
+    if not any_inflow:
         expected = pd.DataFrame(columns=["expected", "days"], dtype=float)
     else:
         expected = importation.expected_imports(contrib, scale_in, CHECK_START, CHECK_END)
@@ -118,7 +121,7 @@ def _check(eng, version: str) -> ImportationCheck:
     ]["date"]
     window = (counted.min().date(), counted.max().date()) if len(counted) else None
     variants = {}
-    if len(contrib):
+    if any_inflow:
         outside = contrib[~contrib["counterpart_adcode"].str.startswith(PROVINCE[:2])]
         variants[VARIANT_OUTSIDE] = importation.check(
             importation.expected_imports(outside, scale_in, CHECK_START, CHECK_END)["expected"], observed

@@ -79,16 +79,21 @@ def _latest_reports(eng) -> tuple[pd.DataFrame, tuple[str, ...]]:
 
 def _case_list_events(eng) -> pd.DataFrame:
     """Cases of active case lists per place and report day: region_adcode (a county; the unit or the province where
-    the residence names no county), zone, report_date, n."""
+    the residence names no county), zone, report_date, n. Counted in the store, batch by batch from the index
+    ``ix_case_list_batch_place`` alone (the case list's rows never come into the process)."""
     cl, b = store.case_list, store.batches
     query = (
-        select(cl.c.region_adcode, cl.c.zone, cl.c.report_date, func.count().label("n"))
-        .join(b, b.c.id == cl.c.batch_id)
-        .where(b.c.status == "active")
-        .group_by(cl.c.region_adcode, cl.c.zone, cl.c.report_date)
+        select(cl.c.batch_id, cl.c.region_adcode, cl.c.zone, cl.c.report_date, func.count().label("n"))
+        .where(cl.c.batch_id.in_(select(b.c.id).where(b.c.status == "active")))
+        .group_by(cl.c.batch_id, cl.c.region_adcode, cl.c.zone, cl.c.report_date)
     )
     with eng.connect() as conn:
-        events = store.frame(conn, query)
+        counts = store.frame(conn, query)
+    events = (
+        counts.groupby(["region_adcode", "zone", "report_date"], dropna=False, sort=True)["n"].sum().reset_index()
+        if len(counts)
+        else counts.drop(columns="batch_id")
+    )
     events["report_date"] = pd.to_datetime(events["report_date"])
     return events
 
@@ -305,44 +310,44 @@ def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=No
     frame["name"] = np.tile(names, len(days))
     frame["population"] = np.tile(population, len(days))
     if level == "unit" and (columns is None or "importation_risk" in columns):
-        risk = flow_queries.flow_data().risk
+        risk = flow_queries.risk_between(days[0], days[-1]) if len(days) else pd.Series(dtype=float)
         frame["importation_risk"] = risk.swaplevel().reindex(rows).to_numpy() if len(risk) else np.nan
     frame = frame.reset_index(level="date", drop=True)
     for i, day in enumerate(days):
         yield day.date().isoformat(), frame.iloc[i * len(codes) : (i + 1) * len(codes)]
 
 
-def _facilities(eng, version: str, kinds: tuple[str, ...], unit_adcode: str | None) -> pd.DataFrame:
+FACILITY_COLUMNS = ("id", "kind", "name", "address", "county_adcode", "unit_adcode", "lon", "lat", "status", "attrs")
+
+
+def _facilities_of(eng, version: str, kind: str) -> pd.DataFrame:
+    """Every active facility of one kind, by unit and then as stored (the order of ``ix_facilities_kind_unit``)."""
     f, b = store.facilities, store.batches
     query = (
-        select(
-            f.c.id,
-            f.c.kind,
-            f.c.name,
-            f.c.address,
-            f.c.county_adcode,
-            f.c.unit_adcode,
-            f.c.lon,
-            f.c.lat,
-            f.c.status,
-            f.c.attrs,
-            f.c.is_demo,
-        )
+        select(*(f.c[c] for c in FACILITY_COLUMNS), f.c.is_demo)
         .join(b, b.c.id == f.c.batch_id)
-        .where(b.c.status == "active", f.c.kind.in_(kinds))
+        .where(b.c.status == "active", f.c.kind == kind)
+        .order_by(f.c.unit_adcode, f.c.id)
     )
-    if unit_adcode and unit_adcode != PROVINCE:
-        query = query.where(f.c.unit_adcode == unit_adcode)
     with eng.connect() as conn:
         return store.frame(conn, query)
 
 
-_facility_frames = store.per_version(_facilities, keep=64)  # the kinds each view asks for, for each of a dozen units
+# one frame a kind for the whole province (all 100 k points of the scale set once, ~70 MB), not one per kinds and
+# unit asked for: those were up to 64 frames, ~340 MB when every layer was shown in every unit
+_facility_kinds = store.per_version(_facilities_of, keep=8)
 
 
 def facilities(kinds: list[str], unit_adcode: str | None = None, eng=None) -> pd.DataFrame:
-    """Facilities of the given kinds, optionally inside one reporting unit, with whether they are demo data."""
-    return _facility_frames(eng, tuple(sorted(kinds)), unit_adcode)
+    """Facilities of the given kinds, optionally inside one reporting unit, with whether they are demo data: by
+    kind, then unit, then as stored (the order the store's index gives them)."""
+    parts = [_facility_kinds(eng, kind) for kind in sorted(set(kinds))]
+    if unit_adcode and unit_adcode != PROVINCE:
+        parts = [part[part["unit_adcode"] == unit_adcode] for part in parts]
+    parts = [part for part in parts if len(part)]
+    if not parts:  # as the store answers a query without rows
+        return pd.DataFrame(columns=[*FACILITY_COLUMNS, "is_demo"])
+    return pd.concat(parts, ignore_index=True)
 
 
 SUMMARY_COUNTS = ("confirmed_cum", "cured_cum", "dead_cum", "active", "new_confirmed", "new_7d")

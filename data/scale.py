@@ -8,7 +8,10 @@
   the largest gravity weight (population / distance), shares drifting day by day; with the scale index and a
   weekly national case series so importation risk has something to weigh.
 
-``flask --app app:server scale-data`` writes it into the store of ``DATABASE_URL`` (use a store of its own).
+``flask --app app:server scale-data`` writes it into the store of ``DATABASE_URL`` (use a store of its own);
+``--factor 10`` makes the 10x set of issue 22 (10,000,000 case-list rows over the same days and counties;
+50,000,000 flow rows: the 107 counties become flow regions too, since 357 counterpart cities cannot give more than
+~8.6 million rows for 11 regions), for how memory, start time and view latency grow with the rows.
 """
 
 from __future__ import annotations
@@ -110,18 +113,27 @@ def case_list(new: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
-def flows(rows: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """flows rows and the scale index: per focus and direction a fixed set of counterpart cities (gravity), their
+def flow_focus(rows: int, cities: int) -> list[str]:
+    """The regions flows are generated for: Baidu's 10 cities and the province; when ``rows`` is more than their
+    counterparts can give over the days (a size factor above ~1.7), the 107 counties as well."""
+    if rows <= len(FLOW_FOCUS) * 2 * DAYS * cities:
+        return FLOW_FOCUS
+    return FLOW_FOCUS + sorted(r.adcode for r in regions.counties() if r.adcode not in FLOW_FOCUS)
+
+
+def flow_parts(rows: int, rng: np.random.Generator, index_rows: list):
+    """flows rows, a frame per focus and direction (so 50 million rows never sit in memory at once), and the scale
+    index appended to ``index_rows``: per focus and direction a fixed set of counterpart cities (gravity), their
     shares drifting from day to day and summing to about 90 % of the day's movement."""
     cities = [
         p
         for (_, level), p in china.places().items()
         if level == "city" and p.lon and p.population and not p.adcode.startswith("61")
     ]
-    per_key = max(1, min(len(cities), math.ceil(rows / (len(FLOW_FOCUS) * 2 * DAYS))))
+    focus_list = flow_focus(rows, len(cities))
+    per_key = max(1, min(len(cities), math.ceil(rows / (len(focus_list) * 2 * DAYS))))
     days = _days()
-    frames, index_rows = [], []
-    for focus in FLOW_FOCUS:
+    for focus in focus_list:
         region = regions.get(focus)
         lon, lat = ((region.bounds[0] + region.bounds[2]) / 2, (region.bounds[1] + region.bounds[3]) / 2)
         weight = np.array([c.population / max(math.hypot(c.lon - lon, c.lat - lat), 0.3) ** 2 for c in cities])
@@ -131,20 +143,7 @@ def flows(rows: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFra
             drift = np.exp(np.cumsum(rng.normal(0, 0.03, (DAYS, per_key)), axis=0))
             shares = base * drift
             shares = shares / shares.sum(axis=1, keepdims=True) * 90
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "date": np.repeat(days.date, per_key),
-                        "direction": direction,
-                        "focus_adcode": focus,
-                        "counterpart_adcode": np.tile([cities[i].adcode for i in chosen], DAYS),
-                        "counterpart_name": np.tile([cities[i].name for i in chosen], DAYS),
-                        "counterpart_level": "city",
-                        "share_pct": np.round(shares.ravel(), 4),
-                    }
-                )
-            )
-            season = 1 + 0.8 * np.exp(-0.5 * ((days.dayofyear.to_numpy() - 25) / 6) ** 2)  # around Spring Festival
+            season = 1 + 0.8 * np.exp(-0.5 * ((days.day_of_year.to_numpy() - 25) / 6) ** 2)  # around Spring Festival
             index_rows.append(
                 pd.DataFrame(
                     {
@@ -155,6 +154,23 @@ def flows(rows: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFra
                     }
                 )
             )
+            yield pd.DataFrame(
+                {
+                    "date": np.repeat(days.date, per_key),
+                    "direction": direction,
+                    "focus_adcode": focus,
+                    "counterpart_adcode": np.tile([cities[i].adcode for i in chosen], DAYS),
+                    "counterpart_name": np.tile([cities[i].name for i in chosen], DAYS),
+                    "counterpart_level": "city",
+                    "share_pct": np.round(shares.ravel(), 4),
+                }
+            )
+
+
+def flows(rows: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """flows rows and the scale index, each as one frame (``flow_parts``, whole)."""
+    index_rows: list = []
+    frames = list(flow_parts(rows, rng, index_rows))
     return pd.concat(frames, ignore_index=True), pd.concat(index_rows, ignore_index=True)
 
 
@@ -201,40 +217,48 @@ def generate(
     rng = np.random.default_rng(seed)
     counts = {}
     new = county_new_cases(case_rows, rng)
-    movement = {}
+    index_rows: list = []
     parts = [
         ("cases", store.case_reports, lambda: reports(new)),
         ("case-list", store.case_list, lambda: case_list(new, rng)),
         ("facilities", store.facilities, lambda: facilities(facility_rows, seed)),
-        ("flows", store.flows, lambda: movement.setdefault("both", flows(flow_rows, rng))[0]),
-        ("migration-index", store.migration_index, lambda: movement.pop("both")[1]),
+        ("flows", store.flows, lambda: flow_parts(flow_rows, rng, index_rows)),  # stored part by part
+        ("migration-index", store.migration_index, lambda: pd.concat(index_rows, ignore_index=True)),
         ("national-cases", store.national_cases, lambda: national_cases(rng)),
     ]
     for kind, table, make in parts:
-        frame = make()
-        say(f"{kind}: {len(frame):,} rows")
-        _store(eng, kind, table, frame, seed)
-        counts[table.name] = counts.get(table.name, 0) + len(frame)
+        made = make()
+        rows = _store(eng, kind, table, [made] if isinstance(made, pd.DataFrame) else made, seed)
+        say(f"{kind}: {rows:,} rows")
+        counts[table.name] = counts.get(table.name, 0) + rows
     return counts
 
 
-def _store(eng, kind: str, table, frame: pd.DataFrame, seed: int) -> None:
-    checksum = hashlib.sha256(f"scale:{kind}:{seed}:{len(frame)}".encode()).hexdigest()
+def _store(eng, kind: str, table, frames, seed: int) -> int:
+    """Write the frames as one batch (its checksum names the kind, the seed and the row count); returns the rows."""
     with eng.begin() as conn:
         batch_id = conn.execute(
             insert(store.batches).values(
                 kind=kind,
                 file_name=f"scale-{kind}",
-                checksum=checksum,
+                checksum="",
                 size_bytes=0,
                 created_by="scale-data",
-                rows_accepted=len(frame),
+                rows_accepted=0,
                 rows_rejected=0,
                 is_demo=True,
                 source=SOURCE,
                 note="规模测试用合成数据，非真实数据",
             )
         ).inserted_primary_key[0]
-        frame = frame.assign(batch_id=batch_id)
-        for start in range(0, len(frame), CHUNK):
-            store.bulk_insert(conn, table, frame.iloc[start : start + CHUNK].to_dict("records"))
+        rows = 0
+        for frame in frames:
+            frame = frame.assign(batch_id=batch_id)
+            for start in range(0, len(frame), CHUNK):
+                store.bulk_insert(conn, table, frame.iloc[start : start + CHUNK].to_dict("records"))
+            rows += len(frame)
+        checksum = hashlib.sha256(f"scale:{kind}:{seed}:{rows}".encode()).hexdigest()
+        conn.execute(
+            store.batches.update().where(store.batches.c.id == batch_id).values(checksum=checksum, rows_accepted=rows)
+        )
+    return rows
