@@ -8,11 +8,15 @@ hue. The palette is part of the view state (``palette=cb`` in the URL of `/` and
 
 from __future__ import annotations
 
+import base64
 import copy
+import functools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from analytics.risk import LEVEL_COLOURS
 
@@ -138,3 +142,68 @@ def figure(*args, **kwargs) -> go.Figure:
     views (compared before the switch), and the figures' contents are checked by the tests of the views that draw
     them (test_callbacks, test_new_wave, test_forecast, test_flows, test_exports)."""
     return go.Figure(*args, _validate=False, **kwargs)
+
+
+class FigureDict(dict):
+    """A figure as a plain dict in plotly's JSON form (``{"data": [...], "layout": {...}}``), built without plotly's
+    object layer (see figures/trends.py): dcc.Graph, plotly.io, kaleido and ``wall`` take it as it is. For code
+    written against ``go.Figure``, ``to_plotly_json()`` gives it as a plain dict, and ``data`` and ``layout`` read it
+    through a ``go.Figure`` made on each access (typed arrays decoded to numpy): for reading only, a change made
+    there does not reach the dict."""
+
+    __slots__ = ()
+
+    def to_plotly_json(self) -> dict:
+        """A plain dict, copied one level deep (a caller may set a top-level key of ``layout`` without changing this
+        figure; deeper parts, such as the shared template, are not copied)."""
+        return {k: dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v for k, v in self.items()}
+
+    @property
+    def data(self):
+        return self._view().data
+
+    @property
+    def layout(self):
+        return self._view().layout
+
+    def _view(self) -> go.Figure:
+        return go.Figure(_decoded(dict(self)), _validate=False)
+
+
+# plotly.js typed arrays ({"dtype", "bdata"}: _plotly_utils.utils.to_typed_array_spec) -> numpy dtypes
+TYPED_ARRAY_DTYPES = {
+    "f8": "float64",
+    "f4": "float32",
+    "i1": "int8",
+    "u1": "uint8",
+    "i2": "int16",
+    "u2": "uint16",
+    "i4": "int32",
+    "u4": "uint32",
+}
+
+
+def _decoded(value):
+    """The figure with its base64 typed arrays as numpy arrays (what a go.Figure built from frames holds)."""
+    if isinstance(value, dict):
+        if "bdata" in value and value.get("dtype") in TYPED_ARRAY_DTYPES and "shape" not in value:
+            return np.frombuffer(base64.b64decode(value["bdata"]), dtype=TYPED_ARRAY_DTYPES[value["dtype"]])
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
+
+
+def default_template() -> dict | None:
+    """The ``layout.template`` that ``go.Figure`` puts into every figure (plotly.io.templates.default), as JSON, for a
+    figure built as a dict to give the browser the same JSON. One dict shared by every such figure: read only (the
+    wall and the exports copy a figure before they change it)."""
+    default = pio.templates.default
+    if default is None:
+        return None
+    return _template_json(default) if isinstance(default, str) else default.to_plotly_json()
+
+
+@functools.lru_cache(maxsize=8)
+def _template_json(name: str) -> dict:
+    return pio.templates[name].to_plotly_json()

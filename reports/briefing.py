@@ -320,11 +320,11 @@ def _forecast(brief: Brief):
         f"{forecast_model.MODEL_NAMES['ensemble']}（更新方程模型与基线的分位数平均），"
         f"仅用{fmt.day(brief.day)}及以前的数据；假定防控措施与报告方式不变。{verdict}"
     )
-    fig = trend_figure("region", brief.region, brief.day, [], [])
+    fig = trend_figure("region", brief.region, brief.day, [], [])  # a dict in plotly's JSON form
     day = pd.Timestamp(brief.day)
-    fig.update_xaxes(
-        range=[day - pd.Timedelta(days=LOOK_BACK_DAYS), day + pd.Timedelta(days=14.5)], rangeselector={"visible": False}
-    )
+    xaxis = fig["layout"]["xaxis"]
+    xaxis["range"] = [day - pd.Timedelta(days=LOOK_BACK_DAYS), day + pd.Timedelta(days=14.5)]
+    xaxis["rangeselector"] = {**(xaxis.get("rangeselector") or {}), "visible": False}
     return fig
 
 

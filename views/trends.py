@@ -19,9 +19,10 @@ TREND_VIEWS = {"region": "单地区", "units": "各市（区）", "compare": "�
 
 def trend_figure(
     view: str, region: str, day: str, options, compare, palette: str | None = None, clip: bool = True
-) -> trends.go.Figure:
+) -> trends.FigureDict:
     """The trend view chosen in ``trend-view``, for the region (or regions) and day, in the palette. ``clip``: the
-    data end on the day (the wall, the briefing); `/` takes every day and hides the later ones in the browser."""
+    data end on the day (the wall, the briefing); `/` takes every day and hides the later ones in the browser. A dict
+    in plotly's JSON form (figures.trends)."""
     log, per100k = "log" in (options or []), "per100k" in (options or [])
     name = regions.get(region).display_name
     if view == "units":
@@ -61,9 +62,9 @@ def shared_trend(view: str, region: str, day: str, options: tuple, compare: tupl
     """trend_figure as plotly JSON with every day (the page hides those after the day shown: dashboard.js
     clipTrend), kept per data version in the shared cache (see views.maps.shared_map). ``figure_key`` tells the
     page a figure from one it has already clipped."""
-    figure = trend_figure(view, region, day, options, compare, palette, clip=False).to_plotly_json()
-    figure["layout"]["meta"] = {**(figure["layout"].get("meta") or {}), "figure_key": uuid.uuid4().hex, "day": day}
-    return figure
+    figure = trend_figure(view, region, day, options, compare, palette, clip=False)
+    meta = {**(figure["layout"].get("meta") or {}), "figure_key": uuid.uuid4().hex, "day": day}
+    return {**figure, "layout": {**figure["layout"], "meta": meta}}
 
 
 def forecast_values(region: str, day: str, options) -> dict:
