@@ -13,11 +13,13 @@ first start and the caches warmed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -137,6 +139,7 @@ def create_app(config: Mapping | None = None) -> dash.Dash:
     # static files brotli-compressed once (precompressed.py); its hook runs before flask-compress's, added by Dash
     server.extensions["precompressed"] = Precompressed(store.instance_path() / "compressed")
     server.extensions["precompressed"].install(server)
+    server.before_request(visits.seen)  # the warm-up's later steps wait for a quiet moment (warm_up)
 
     server.register_blueprint(api_v1)
     server.register_blueprint(api_resources)
@@ -185,32 +188,64 @@ def start_serving(app: dash.Dash) -> threading.Thread:
 
 
 def warm_up(app: dash.Dash) -> None:
-    """Derive the day-by-day figures and flow aggregates now (a few seconds on the shipped data), then what a page
-    of `/` holds ahead of a region change, and the static files compressed small for a first visit."""
+    """Derive the day-by-day figures and flow aggregates now (a few seconds on the shipped data), and what the first
+    page of `/` holds; then, each when no one has been served for a moment (they take the CPU a first visitor's
+    requests need), the coverage, what a page fetches ahead of a region change, and the static files compressed
+    small."""
     try:
         queries.case_data()
         flow_queries.flow_data()
         kpis.kpi_books("610000")  # the KPI rows every page of `/` holds (the province's and the units')
         # the province's day values for the default metric: what the first visitor's date steps recolour from
         maps.map_days("610000", DEFAULT_METRIC, maps.clean_block(None))
-        resources.coverage()  # county polygons read and projected, default distance
-        for region in maps.held_map_regions():  # fetched by every page once it has settled
-            maps.map_days(region, DEFAULT_METRIC, maps.clean_block(None))
-        precompress_static(app)
+        later = [
+            resources.coverage,  # county polygons read and projected, default distance
+            *(  # fetched by every page once it has settled
+                functools.partial(maps.map_days, region, DEFAULT_METRIC, maps.clean_block(None))
+                for region in maps.held_map_regions()
+            ),
+            functools.partial(precompress_static, app),
+        ]
+        for step in later:
+            visits.wait_until_quiet()
+            step()
     except Exception:  # never stop the server for this; the first request will try again and log
         log.exception("warming the caches failed")
+
+
+class Visits:
+    """When this process last answered a visitor: the warm-up's later steps wait for a quiet moment."""
+
+    QUIET = 1.0  # seconds without a request
+    LONGEST = 30.0  # seconds a step waits at most (a busy server still gets warm)
+    WARM_UP_HEADER = "X-Warm-Up"  # the warm-up's own requests (precompress_static) do not count
+
+    def __init__(self):
+        self.last = time.monotonic()
+
+    def seen(self) -> None:
+        if not request.headers.get(self.WARM_UP_HEADER):
+            self.last = time.monotonic()
+
+    def wait_until_quiet(self) -> None:
+        started = time.monotonic()
+        while time.monotonic() - self.last < self.QUIET and time.monotonic() - started < self.LONGEST:
+            time.sleep(0.2)
+
+
+visits = Visits()
 
 
 def precompress_static(app: dash.Dash) -> None:
     """The scripts and styles the page `/` links, and the boundary files its map loads, compressed once (see
     precompressed.py); nothing when `/` is not open to a local request (accounts: the first visits compress them)."""
     with app.server.test_client() as client:
-        page = client.get("/", headers={"Accept-Encoding": "identity"})
+        page = client.get("/", headers={"Accept-Encoding": "identity", Visits.WARM_UP_HEADER: "1"})
     if page.status_code != 200:
         return
     linked = re.findall(r'(?:src|href)="(/(?:assets|_dash-component-suites)/[^"]+)"', page.get_data(as_text=True))
     boundaries = [f"/assets/geo/{p.name}" for p in sorted((ROOT / "assets" / "geo").glob("*.geojson"))]
-    app.server.extensions["precompressed"].warm(app.server, [*linked, *boundaries])
+    app.server.extensions["precompressed"].warm(app.server, [*linked, *boundaries], {Visits.WARM_UP_HEADER: "1"})
 
 
 def prepare(app: dash.Dash, command: str | None) -> None:

@@ -106,12 +106,12 @@ class Precompressed:
             with self._lock:
                 self._busy.discard(key)
 
-    def warm(self, server: flask.Flask, paths: list[str]) -> None:
+    def warm(self, server: flask.Flask, paths: list[str], headers: dict | None = None) -> None:
         """Compress the files a first visit loads, now (the warm-up thread), so that the first visitor gets them
         small too."""
         with server.test_client() as client:
             for path in paths:
-                response = client.get(path, headers={"Accept-Encoding": "identity"})
+                response = client.get(path, headers={"Accept-Encoding": "identity", **(headers or {})})
                 if response.status_code == 200 and (response.content_length or 0) >= SMALLEST:
                     key = self.version_key(urlsplit(path).path, response)  # as a request's path: no query
                     if self._from_disk(key) is None:
