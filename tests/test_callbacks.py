@@ -257,6 +257,8 @@ def test_a_long_range_is_held_in_windows_kept_inside_the_range(cb, monkeypatch):
     province = maps.map_days("610000", "importation_risk", latest)
     assert end.isoformat() in province["days"]
     assert len(province["days"]) == DAY_BLOCK + (end - start).days % DAY_BLOCK + 1
+    # the page does not come with a window of a long range (megabytes at the scale set): it asks once drawn
+    assert list(maps.held_map_days("610100", "confirmed_cum", block * DAY_BLOCK)) == ["units"]
 
 
 def test_kpi_books_hold_what_the_tiles_show_on_each_day(cb):

@@ -169,10 +169,15 @@ def held_map_regions() -> list[str]:
 
 
 def held_map_days(region: str, metric: str, day_index: int) -> dict:
-    """What a page of `/` holds of the map's day values when it opens: its own view's (so that its first date steps
-    need no request), and each county's and unit's map region."""
-    days = map_days(region, metric, clean_block(day_index // maps.DAY_BLOCK))
-    return {"units": region_units(), days["key"]: days}
+    """What a page of `/` holds of the map's day values when it opens: each county's and unit's map region, and,
+    when the range is held whole (~5 KB compressed), its own view's days, so that its first date steps need no
+    request. A long range's window (a city's 192 days at the scale set, ~1.6 MB of JSON) is asked for after the
+    page is drawn instead (assets/dashboard.js wantMapDays)."""
+    held = {"units": region_units()}
+    if whole_range():
+        days = map_days(region, metric, None)
+        held[days["key"]] = days
+    return held
 
 
 def region_units() -> dict[str, str]:
