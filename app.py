@@ -38,6 +38,7 @@ from api.v1 import bp as api_v1
 from data import cache, flow_queries, queries, resources, shipped, store
 from data.ingest.reading import UPLOAD_MAX_BYTES
 from figures.metrics import DEFAULT_METRIC
+from geo import regions
 from precompressed import Precompressed
 from security import banner
 from security import web as security_web
@@ -202,7 +203,7 @@ def warm_up(app: dash.Dash) -> None:
             resources.coverage,  # county polygons read and projected, default distance
             *(  # fetched by every page once it has settled
                 functools.partial(maps.map_days, region, DEFAULT_METRIC, maps.clean_block(None))
-                for region in maps.held_map_regions()
+                for region in regions.province_and_units()
             ),
             functools.partial(precompress_static, app),
         ]

@@ -5,8 +5,8 @@
 // `units`: each county or unit -> the region whose map it shows). A date step recolours the drawn map from them, a
 // region change recolours and zooms it (its `view`): one Plotly.update of the traces the values name (by index and
 // key, never by position), no request. The drawn figure's data is the same object Dash keeps, so later partial
-// updates from the server still apply to what is shown. The rest of the page (`view-day`: table, judgement, trend
-// marker) follows once the map is drawn, or after a second whatever happens.
+// updates from the server still apply to what is shown. The rest of the page (`view-day`, `view-region`: table,
+// judgement, trend, notes) follows once the map is drawn, or after 1.5 s whatever happens.
 function entryOf(store, region, metric) {
   const units = (store && store.units) || {};
   return store ? store[(units[region] || region) + '|' + metric] : undefined;
@@ -198,6 +198,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     // centre and zoom) from the day values held, after the KPI row is painted. The server draws the map instead
     // (`map-region-missed`) when they are not held or facility layers are shown (they differ by region).
     pickRegion: function (region, store, metric, layers, day) {
+      const nu = window.dash_clientside.no_update;
       const entry = entryOf(store, region, metric);
       const gd = document.querySelector('#region-map .js-plotly-plot');
       const follow = () => window.dash_clientside.set_props('view-region', {data: region});
@@ -205,12 +206,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         follow();
         window.dash_clientside.set_props('map-region-missed', {data: {region, at: Date.now()}});
       };
-      if ((layers && layers.length) || !entry || !entry.view) { follow(); return {region: region, at: Date.now()}; }
-      if (gd && gd.layout && gd.layout.uirevision === entry.view.layout.uirevision) {
+      const here = !(layers && layers.length) && entry && entry.view;
+      if (here && gd && gd.layout && gd.layout.uirevision === entry.view.layout.uirevision) {
         follow();  // a county of the unit shown: the same map
-        return window.dash_clientside.no_update;
+        return nu;
       }
-      if (redrawSoon(day, entry, entry.view, missed, region)) { return window.dash_clientside.no_update; }
+      if (here && redrawSoon(day, entry, entry.view, missed, region)) { return nu; }
       follow();
       return {region: region, at: Date.now()};
     },
@@ -218,12 +219,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     // The day values the page asks for: the view's own (every day, or the window around the slider's block on a
     // long range); once held, the province's and every unit's when the range is held whole, a moment after the
     // page has settled, so that a region change finds its values. [[region, metric, block], ...]
-    wantMapDays: function (region, metric, index, store, plan) {
+    wantMapDays: function (region, metric, index, store, plan, version) {
       const nu = window.dash_clientside.no_update;
       if (!plan || !region || !metric) { return nu; }
       const block = plan.whole ? null : Math.floor((index || 0) / plan.size);
       const lacks = (r) => { const e = entryOf(store, r, metric); return !e || e.block !== block; };
-      if (Object.keys(store || {}).length <= 1) { prefetched = {}; }  // a new batch: everything asked anew
       if (lacks(region)) {
         const want = [[region, metric, block]];
         const key = JSON.stringify(want);
@@ -231,10 +231,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         lastWanted = key;
         return want;
       }
-      if (plan.whole && !prefetched[metric]) {
+      const once = metric + '|' + version;  // a new batch replaces what the page held: asked anew
+      if (plan.whole && !prefetched[once]) {
         // Asked from outside the callbacks: `map-days` is this callback's input and the answer's output, and Dash
         // does not run a callback again on what its own chain changed.
-        prefetched[metric] = true;
+        prefetched[once] = true;
         const ask = () => {
           const held = window.dash_component_api.getLayout('map-days').props.data;
           const rest = plan.regions.filter((r) => !entryOf(held, r, metric));

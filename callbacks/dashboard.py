@@ -270,6 +270,7 @@ clientside_callback(
     Input("date-slider", "value"),
     Input("map-days", "data"),
     State("map-days-plan", "data"),
+    State("page-version", "data"),
 )
 
 

@@ -68,7 +68,7 @@ def rows(adcode: str, day, horizon: int = model.HORIZON, which: str = "ensemble"
 
 
 def backtest_regions() -> list[str]:
-    return [PROVINCE] + [r.adcode for r in regions.units()]
+    return regions.province_and_units()
 
 
 def run_backtest(codes: list[str] | None = None, start=None, end=None, eng=None) -> pd.DataFrame:

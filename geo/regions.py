@@ -93,6 +93,12 @@ def units() -> list[Region]:
     return [r for (_, level), r in _by_code().items() if level == "unit"]
 
 
+def province_and_units() -> list[str]:
+    """The province and its 12 reporting units, by code: the regions most views are of (the forecast backtest, the
+    KPI rows and map values a page of `/` holds ahead of a region change)."""
+    return [PROVINCE, *(r.adcode for r in units())]
+
+
 def counties(unit_adcode: str | None = None) -> list[Region]:
     """All 107 counties, or the counties whose figures a unit's report includes."""
     return [

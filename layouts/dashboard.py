@@ -22,7 +22,7 @@ from layouts import tasks as task_parts
 from layouts.accessibility import hidden_label, palette_control, table_panel, table_toggle
 from security import current_scope
 from views.kpis import KPI_COLUMNS, kpi_books, kpi_texts
-from views.maps import held_map_days, held_map_regions, map_note_text, shared_map, whole_range
+from views.maps import held_map_days, map_note_text, shared_map, whole_range
 from views.trends import TREND_VIEWS
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
@@ -555,7 +555,7 @@ def layout(**query) -> html.Div:
                     dcc.Store(id="map-days-wanted"),
                     dcc.Store(
                         id="map-days-plan",
-                        data={"size": DAY_BLOCK, "whole": whole_range(), "regions": held_map_regions()},
+                        data={"size": DAY_BLOCK, "whole": whole_range(), "regions": regions.province_and_units()},
                     ),
                     dcc.Store(id="map-day-missed"),
                     dcc.Store(id="map-region-missed"),

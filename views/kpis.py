@@ -77,12 +77,6 @@ def _kpi_book(region: str) -> dict:
 _held_kpi_book = store.per_version(lambda _eng, _version, region: _kpi_book(region), keep=64)
 
 
-def top_regions() -> list[str]:
-    """The regions a region change most often picks (the province and its reporting units): their books are held
-    in the browser ahead of the change."""
-    return [PROVINCE, *(u.adcode for u in regions.units())]
-
-
 def notes(region: str, day: str, summary: dict) -> list[str]:
     """What a reader must know to read the figures right."""
     lines = []
@@ -121,6 +115,7 @@ def kpi_texts(region: str, day: str) -> dict:
 
 
 def kpi_books(region: str | None) -> dict:
-    """The books a page of ``region`` holds: its own, the province's and every unit's."""
-    held = [r for r in dict.fromkeys([region or PROVINCE, *top_regions()]) if regions.get(r)]
+    """The books a page of ``region`` holds: its own, the province's and every unit's (the regions a region change
+    most often picks)."""
+    held = [r for r in dict.fromkeys([region or PROVINCE, *regions.province_and_units()]) if regions.get(r)]
     return {r: kpi_book(r) for r in held}

@@ -162,12 +162,6 @@ def region_view(fig: dict) -> dict:
     }
 
 
-def held_map_regions() -> list[str]:
-    """The regions whose day values the page fetches ahead of a region change when the range is held whole: the
-    province and every unit (``region_units`` maps a county to its unit's map)."""
-    return [PROVINCE, *(u.adcode for u in regions.units())]
-
-
 def held_map_days(region: str, metric: str, day_index: int) -> dict:
     """What a page of `/` holds of the map's day values when it opens: each county's and unit's map region, and,
     when the range is held whole (~5 KB compressed), its own view's days, so that its first date steps need no
