@@ -26,13 +26,14 @@ NATIONAL_SOURCE = "全国各地级市累计病例：各地卫健委通报，经 
 def _checked_codes(names: pd.Series, codes: pd.Series, levels: pd.Series, file: Path) -> pd.Series:
     """The gazetteer's code for each name; the file's own code must agree."""
     out = {}
-    for name, code, level in set(zip(names, codes, levels)):
+    keys = list(zip(names.tolist(), codes.tolist(), levels.tolist()))  # plain lists: a Series boxes every value
+    for name, code, level in set(keys):
         found = china.resolve(name, level=level)
         resolved = found.adcode if found.ok else china.resolve(code, level=level).adcode
         if resolved is None or (found.ok and found.adcode != code):
             raise ValueError(f"{file.name}: 地区「{name}」（代码 {code}）无法与国家地名表一致：{found.note}")
         out[(name, code, level)] = resolved
-    return pd.Series([out[k] for k in zip(names, codes, levels)], index=names.index)
+    return pd.Series([out[k] for k in keys], index=names.index)
 
 
 def read_flows() -> pd.DataFrame:

@@ -255,7 +255,7 @@ def _store(eng, kind: str, table, frames, seed: int) -> int:
         for frame in frames:
             frame = frame.assign(batch_id=batch_id)
             for start in range(0, len(frame), CHUNK):
-                store.bulk_insert(conn, table, frame.iloc[start : start + CHUNK].to_dict("records"))
+                store.bulk_insert(conn, table, store.records(frame.iloc[start : start + CHUNK]))
             rows += len(frame)
         checksum = hashlib.sha256(f"scale:{kind}:{seed}:{rows}".encode()).hexdigest()
         conn.execute(

@@ -139,7 +139,7 @@ def _ensure_loaded(eng: Engine) -> None:
                 "note": "随系统提供的2020年陕西省各市（区）累计病例数据",
             },
             store.case_reports,
-            cases.to_dict("records"),
+            store.records(cases),
         ):
             log.info("stored the shipped case series: %d rows", len(cases))
 
@@ -190,7 +190,7 @@ def _ensure_loaded(eng: Engine) -> None:
                 "note": note,
             },
             table,
-            rows.to_dict("records"),
+            store.records(rows),
         ):
             log.info("stored %s: %d rows", kind, len(rows))
 
@@ -220,6 +220,6 @@ def _ensure_loaded(eng: Engine) -> None:
             "note": "演示数据：按人口在真实县界内随机生成",
         },
         store.facilities,
-        points.to_dict("records"),
+        store.records(points),
     ):
         log.info("stored %d demo facilities", len(points))

@@ -159,6 +159,13 @@ def _in_tests(obj) -> bool:
 def pytest_unconfigure(config):
     _forget_redis_keys()
     _drop_databases()
+    _remove_sqlite_stores()
+
+
+def _remove_sqlite_stores() -> None:
+    """The session's SQLite stores (~600 MB a session, left in /tmp they fill the disk); the served apps' logs stay."""
+    for path in Path(_DB_DIR).glob("*/*.sqlite*"):
+        path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
