@@ -75,11 +75,15 @@ function redrawSoon(day, entry, view, missed, region) {
   soon = [day, entry, view, missed, region];
   if (!view) { recoloured = day; }
   if (first) {
-    requestAnimationFrame(() => setTimeout(() => {
+    const run = () => {
       const [d, e, v, m, r] = soon;
       soon = null;
       if (!recolourMap(d, e, v, r)) { m(); }  // it could not after all: the server draws it
-    }, 0));
+    };
+    // A region change: in the frame after the next (the KPI row is painted by then), not behind the page's other
+    // tasks of the change (~40 ms of them: a timeout waited for them). A date step has few: right after the frame.
+    if (view) { requestAnimationFrame(() => requestAnimationFrame(run)); }
+    else { requestAnimationFrame(() => setTimeout(run, 0)); }
   }
   return true;
 }

@@ -154,10 +154,10 @@ def view_times(database_url: str, day: str) -> dict:
 
 def _view_times_here(day: str) -> None:
     # the app's modules are loaded only in the child process ``view_times`` starts, on the store it names
-    import app  # noqa: PLC0415
-    from data import cache, flow_queries, queries, store  # noqa: PLC0415
-    from figures.metrics import DEFAULT_METRIC  # noqa: PLC0415
-    from views import flows, kpis, maps, trends  # noqa: PLC0415
+    import app  # noqa: PLC0415  (in the child process, on its store)
+    from data import cache, flow_queries, queries, store  # noqa: PLC0415  (in the child process, on its store)
+    from figures.metrics import DEFAULT_METRIC  # noqa: PLC0415  (in the child process, on its store)
+    from views import flows, kpis, maps, trends  # noqa: PLC0415  (in the child process, on its store)
 
     app.create_app()
     queries.case_data()

@@ -173,13 +173,13 @@ def cpu_delta(a: dict, b: dict) -> dict:
 
 
 def versions() -> dict:
-    from importlib.metadata import version  # noqa: PLC0415
+    from importlib.metadata import version  # noqa: PLC0415  (only when a run is reported)
 
     out = {"python": sys.version.split()[0]}
     for dist in ("dash", "plotly", "pandas", "numpy", "playwright"):
         try:
             out[dist] = version(dist)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001  (any failure: reported as None)
             out[dist] = None
     return out
 
@@ -399,7 +399,7 @@ def load_arg(arg, start_date) -> dict:
 def first_load(browser, url, arg, start_date, label, reload_after=False):
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(INIT_JS)
-    context.add_init_script("window.__peer.run(%s);" % json.dumps(load_arg(arg, start_date), ensure_ascii=False))  # noqa: UP031
+    context.add_init_script(f"window.__peer.run({json.dumps(load_arg(arg, start_date), ensure_ascii=False)});")
     page = context.new_page()
     outside = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(LOCAL_PREFIXES) else None)

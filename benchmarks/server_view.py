@@ -72,7 +72,7 @@ def open_app(database_url: str):
 
 def base_memos() -> tuple[set[int], str]:
     """ids of the ``per_version`` memos that hold the base tables, and how they were found."""
-    from data import flow_queries, queries, store  # noqa: PLC0415
+    from data import flow_queries, queries, store  # noqa: PLC0415  (after DATABASE_URL names the store)
 
     found = set()
     for fn in (getattr(queries, "case_data", None), getattr(flow_queries, "flow_data", None)):
@@ -86,7 +86,7 @@ def base_memos() -> tuple[set[int], str]:
 
 def uncache(keep: set[int]) -> None:
     """A fresh, empty shared cache; every per-version memo but the base tables' emptied."""
-    from data import cache, store  # noqa: PLC0415
+    from data import cache, store  # noqa: PLC0415  (after DATABASE_URL names the store)
 
     cache.reset(url="")
     for memo in store._memos:  # noqa: SLF001  (a benchmark)
@@ -105,9 +105,9 @@ def timed(fn) -> tuple[float, object]:
 
 
 def pairs(n: int, seed: int) -> list[tuple[str, str]]:
-    from data import queries  # noqa: PLC0415
-    from geo import regions  # noqa: PLC0415
-    from geo.units import PROVINCE  # noqa: PLC0415
+    from data import queries  # noqa: PLC0415  (after DATABASE_URL names the store)
+    from geo import regions  # noqa: PLC0415  (after DATABASE_URL names the store)
+    from geo.units import PROVINCE  # noqa: PLC0415  (after DATABASE_URL names the store)
 
     rng = random.Random(seed)
     units = [u.adcode for u in regions.units()]
@@ -115,17 +115,17 @@ def pairs(n: int, seed: int) -> list[tuple[str, str]]:
     pool = [PROVINCE, *units, *rng.sample(counties, min(N_COUNTIES, len(counties)))]
     start, end = queries.view_range()
     span = (end - start).days
-    import datetime as dt  # noqa: PLC0415
+    import datetime as dt  # noqa: PLC0415  (after DATABASE_URL names the store)
 
     return [(rng.choice(pool), (start + dt.timedelta(days=rng.randint(0, span))).isoformat()) for _ in range(n)]
 
 
 def view_parts(region: str, day: str, keep: set[int]) -> dict:
-    from plotly.io.json import to_json_plotly  # noqa: PLC0415
+    from plotly.io.json import to_json_plotly  # noqa: PLC0415  (after DATABASE_URL names the store)
 
-    from data import forecasts  # noqa: PLC0415
-    from figures.metrics import DEFAULT_METRIC  # noqa: PLC0415
-    from views import kpis, maps, trends  # noqa: PLC0415
+    from data import forecasts  # noqa: PLC0415  (after DATABASE_URL names the store)
+    from figures.metrics import DEFAULT_METRIC  # noqa: PLC0415  (after DATABASE_URL names the store)
+    from views import kpis, maps, trends  # noqa: PLC0415  (after DATABASE_URL names the store)
 
     out = {}
     for name, build, encode in (
@@ -144,7 +144,7 @@ def view_parts(region: str, day: str, keep: set[int]) -> dict:
 
 
 def data_parts(region: str, day: str, keep: set[int]) -> dict:
-    from data import queries  # noqa: PLC0415
+    from data import queries  # noqa: PLC0415  (after DATABASE_URL names the store)
 
     def summary_json():
         return json.dumps(queries.summary.uncached(region, day), ensure_ascii=False, default=str)

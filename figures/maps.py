@@ -185,14 +185,11 @@ def region_map(
     layout = dict(
         map={
             "style": "white-bg",
+            # The neighbouring provinces as outlines, not a fill: a fill over the whole map is one more pass over
+            # every pixel of every frame, ~20 ms a frame in software WebGL (a PC without a GPU), and a zoom draws
+            # several frames.
             "layers": [
-                {
-                    "source": CHINA_URL,
-                    "type": "fill",
-                    "color": "#eef1f4",
-                    "fill": {"outlinecolor": "#c8ced6"},
-                    "below": "traces",
-                }
+                {"source": CHINA_URL, "type": "line", "color": "#c8ced6", "line": {"width": 0.8}, "below": "traces"}
             ],
             **view_for(bounds),
         },
@@ -236,7 +233,8 @@ def facility_traces(facilities: pd.DataFrame | None, bounds) -> list[dict]:
                 customdata=np.stack([frame["name"], frame["address"], _facility_detail(frame)], axis=-1).tolist()
                 if len(frame)
                 else [],
-                hovertemplate=f"<b>%{{customdata[0]}}</b>{demo}<br>%{{customdata[1]}}<br>%{{customdata[2]}}<extra>{label}</extra>",
+                hovertemplate=f"<b>%{{customdata[0]}}</b>{demo}<br>%{{customdata[1]}}<br>%{{customdata[2]}}"
+                f"<extra>{label}</extra>",
             )
         )
     return traces

@@ -128,7 +128,10 @@ def wall(fig, font_px: int = 18, scale: float = 1.0) -> dict:
         # The style stays "white-bg" (a style object makes MapLibre reload its style on every update and fail);
         # a dark rectangle over the whole world, drawn first, is the wall's background.
         for layer in layout["map"].get("layers", []):
-            layer.update(color="#132b4d", fill={"outlinecolor": "#36527a"})
+            if layer.get("type") == "line":
+                layer.update(color="#36527a")
+            else:
+                layer.update(color="#132b4d", fill={"outlinecolor": "#36527a"})
         layout["map"]["layers"] = [
             {"source": WORLD, "type": "fill", "color": WALL_PANEL, "below": "traces"},
             *layout["map"].get("layers", []),
