@@ -357,6 +357,36 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   },
 });
 
+// The first load's map before the trend: the trend's figure (every day of the range, a third of a second to draw
+// on a PC without a GPU) is asked for once the map is drawn (`map-drawn`), or after 2.5 s whatever happens.
+(function drawTheTrendAfterTheMap() {
+  let seen = null;
+  setInterval(() => {
+    const el = document.getElementById('region-map');
+    // `/` only (the wall has a region map and no trend to hold back)
+    if (!el || el === seen || !document.getElementById('region-select') || !window.dash_clientside.set_props) {
+      return;
+    }
+    seen = el;
+    let done = false;
+    const drawn = () => {
+      if (done || seen !== el) { return; }
+      done = true;
+      try { window.dash_clientside.set_props('map-drawn', {data: true}); } catch (e) { /* the page has gone */ }
+    };
+    setTimeout(drawn, 2500);
+    const hook = () => {
+      const gd = el.querySelector('.js-plotly-plot');
+      const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot
+        && gd._fullLayout.map._subplot.map;
+      if (map && map.loaded() && gd.data && gd.data.length) { drawn(); return; }
+      if (gd && gd.once) { gd.once('plotly_afterplot', () => requestAnimationFrame(drawn)); return; }
+      setTimeout(hook, 50);
+    };
+    hook();
+  }, 100);
+})();
+
 // The flow views and the resources panel sit below the fold on a 1080p screen. Their callbacks follow region and
 // date only while the section is on screen (and catch up when it scrolls in): charts, tables and a second WebGL map
 // each, redrawn on every date step, would otherwise hold up the main map's redraw and the page's first load.

@@ -370,13 +370,16 @@ def values_patch(fig: dict) -> Patch:
     Input("compare-select", "value"),
     Input("page-version", "data"),
     Input("palette-select", "value"),
+    Input("map-drawn", "data"),
     State("date-select", "value"),
+    prevent_initial_call=True,
     permission="view",
     cache="shared",
 )
-def update_trend(region, view, options, compare, _version=None, palette=None, day=None):
+def update_trend(region, view, options, compare, _version=None, palette=None, _drawn=None, day=None):
     """The trend view. A date step only moves the day marker and hides the days after it, in the browser
-    (assets/dashboard.js stepTrend, clipTrend); a palette change sends the new colours only."""
+    (assets/dashboard.js stepTrend, clipTrend); a palette change sends the new colours only. A page's first
+    trend is asked for once its map is drawn (``map-drawn``)."""
     fig = shared_trend(view, region, day, tuple(options or ()), tuple(compare or ()), palette)
     if only_triggered_by("palette-select"):
         return colour_patch(fig), no_update

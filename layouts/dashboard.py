@@ -572,6 +572,9 @@ def layout(**query) -> html.Div:
                     # not hold up the map's redraw.
                     dcc.Store(id="view-region", data=state.region),
                     dcc.Store(id="map-bounds"),  # the region map's visible lon/lat box after a zoom or pan
+                    # True once the first load's map is drawn (assets/dashboard.js): the trend is drawn after it,
+                    # not in the middle of it (a third of a second of the main thread on a PC without a GPU)
+                    dcc.Store(id="map-drawn", data=False),
                     dcc.Store(
                         id="flows-visible", data=False
                     ),  # set by assets/dashboard.js while the section is on screen

@@ -148,6 +148,7 @@ def _trend_request(region: str) -> bytes:
                 {"id": "compare-select", "property": "value", "value": []},
                 {"id": "page-version", "property": "data", "value": None},
                 {"id": "palette-select", "property": "value", "value": "standard"},
+                {"id": "map-drawn", "property": "data", "value": True},
             ],
             "state": [{"id": "date-select", "property": "value", "value": "2020-02-15"}],
             "changedPropIds": ["region-select.value"],
