@@ -106,6 +106,13 @@ def wall(fig, font_px: int = 18, scale: float = 1.0) -> dict:
             layout[key].pop("rangeselector", None)  # nobody clicks a wall
     if "legend" in layout:
         layout["legend"].update(bgcolor="rgba(0,0,0,0)", font={"size": font_px - 2, "color": WALL_INK})
+        legend = layout["legend"]
+        if legend.get("orientation") == "h" and legend.get("yanchor") == "bottom" and legend.get("y", 0) >= 1:
+            # A row of entries over the plot, in the wall's large type, wraps onto the chart's title: under the
+            # plot instead, below the date axis
+            legend.update(x=0, xanchor="left", y=-0.1, yanchor="top")
+            margin = layout.setdefault("margin", {})
+            margin["b"] = margin.get("b", 36) + round(2 * font_px * 1.4)
     if "coloraxis" in layout and "colorbar" in layout["coloraxis"]:
         bar = layout["coloraxis"]["colorbar"]
         bar.update(bgcolor="rgba(13,34,64,0.85)", tickfont={"color": WALL_INK, "size": font_px - 2})
