@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text as text_sql
 
 from data import queries, store
-from data.ingest import pipeline
+from data.ingest import pipeline, reading
 from data.ingest.reading import ReadError
 
 pytestmark = pytest.mark.once  # every test works on its own SQLite copy (the `db` fixture)
@@ -376,7 +376,8 @@ def test_dates_outside_the_epidemic_window_are_refused_per_row_and_never_widen_t
         "1700-01-01",
         "2099-12-31",
         "2262-04-12",
-        (pd.Timestamp.today() + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+        # tomorrow in Beijing, the window's last day being Beijing's today (from 16:00 UTC, tomorrow in UTC is today)
+        (reading.date_window()[1] + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
     ]
     text = "地区,日期,累计确诊\n" + "".join(f"铜川市,{d},{9 + k}\n" for k, d in enumerate(days))
     report = pipeline.ingest(text.encode(), "日期.csv", "cases", eng=eng)
