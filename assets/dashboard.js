@@ -7,6 +7,10 @@
 // key, never by position), no request. The drawn figure's data is the same object Dash keeps, so later partial
 // updates from the server still apply to what is shown. The rest of the page (`view-day`, `view-region`: table,
 // judgement, trend, notes) follows once the map is drawn, or after 1.5 s whatever happens.
+// The MapLibre map plotly drew in a graph div (undefined until drawn).
+const mapOf = (gd) => gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot
+  && gd._fullLayout.map._subplot.map;
+
 function entryOf(store, region, metric) {
   const units = (store && store.units) || {};
   return store ? store[(units[region] || region) + '|' + metric] : undefined;
@@ -45,7 +49,7 @@ function recolourMap(day, entry, view, region) {
   // The views below follow once the map is drawn and MapLibre has loaded what it draws, a frame later: their
   // answers arrive within tens of milliseconds and redrawing them would hold up the map's last frames.
   gd.once('plotly_afterplot', () => {
-    const map = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot && gd._fullLayout.map._subplot.map;
+    const map = mapOf(gd);
     if (map && !map.loaded()) { map.once('idle', () => requestAnimationFrame(follow)); }
     else { requestAnimationFrame(() => setTimeout(follow, 0)); }
   });
@@ -377,8 +381,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     setTimeout(drawn, 2500);
     const hook = () => {
       const gd = el.querySelector('.js-plotly-plot');
-      const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot
-        && gd._fullLayout.map._subplot.map;
+      const map = mapOf(gd);
       if (map && map.loaded() && gd.data && gd.data.length) { drawn(); return; }
       if (gd && gd.once) { gd.once('plotly_afterplot', () => requestAnimationFrame(drawn)); return; }
       setTimeout(hook, 50);

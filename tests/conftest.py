@@ -46,8 +46,13 @@ def filled_database(label: str) -> str:
     template (the served app then opens a filled store, ~4 s less each), else an empty database it fills."""
     url = new_database(label)
     if BACKEND == "sqlite":
-        shutil.copyfile(_shipped_template(), url.removeprefix("sqlite:///"))
+        _copy_template(url)
     return url
+
+
+def _copy_template(url: str) -> None:
+    """The shipped template copied to the SQLite file ``url`` names."""
+    shutil.copyfile(_shipped_template(), url.removeprefix("sqlite:///"))
 
 
 def new_database(label: str) -> str:
@@ -112,10 +117,7 @@ def pytest_configure(config):
     pytest-xdist controller, which runs no test."""
     if BACKEND != "sqlite" or (config.getoption("numprocesses", None) and not hasattr(config, "workerinput")):
         return
-    template = _shipped_template()
-    session_path = Path(os.environ["DATABASE_URL"].removeprefix("sqlite:///"))
-    if not session_path.exists():
-        shutil.copyfile(template, session_path)
+    _copy_template(os.environ["DATABASE_URL"])
 
 
 _TEMPLATE: list[Path] = []
