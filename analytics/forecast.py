@@ -81,7 +81,10 @@ def renewal(
     paths[:, back - len(tail) : back] = tail
     arrivals = rng.poisson(imported[-7:].mean() if len(imported) else 0.0, size=(samples, horizon))
     weights = si[1:][::-1]  # w_back .. w_1, against the days t-back .. t-1
+    quiet = ~arrivals.any(axis=0)[::-1].cumsum().astype(bool)[::-1]  # quiet[h]: no arrival from day h on
     for h in range(horizon):
+        if quiet[h] and not paths[:, h : h + back].any():
+            break  # no case left in any path's serial interval and none to come: every later day is 0 (as drawn)
         mean = r * (paths[:, h : h + back] @ weights)
         paths[:, back + h] = negative_binomial(rng, mean, k) + arrivals[:, h]
     return np.quantile(paths[:, back:], LEVELS, axis=0).T
@@ -109,6 +112,11 @@ def baseline(counts: np.ndarray, horizon: int = HORIZON) -> np.ndarray:
     means = pd.Series(counts).rolling(7, min_periods=1).mean().to_numpy()
     out = np.empty((horizon, len(LEVELS)))
     n = len(counts)
+    if n - horizon - ERROR_ORIGINS >= 0:  # a full window of past errors at every horizon: one call for all of them
+        h = np.arange(1, horizon + 1)[:, None]
+        origins = np.arange(ERROR_ORIGINS)[None, :] + (n - h - ERROR_ORIGINS)
+        errors = counts[origins + h] - means[origins]
+        return level + np.quantile(np.concatenate([errors, -errors], axis=1), LEVELS, axis=1).T
     for h in range(1, horizon + 1):
         origins = np.arange(max(0, n - h - ERROR_ORIGINS), n - h)  # past origins whose day +h is known now
         errors = counts[origins + h] - means[origins]

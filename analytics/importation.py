@@ -22,7 +22,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 FORMULA = "输入风险指数 = Σ 来源地（迁入占比% ÷ 100 × 来源地每10万人现有确诊）"
 
@@ -113,6 +112,8 @@ def check(expected: pd.Series, observed: pd.Series) -> dict:
     }
     if len(both) < 3 or both["e"].nunique() < 2 or both["o"].nunique() < 2:
         return out
+    from scipy import stats  # noqa: PLC0415  (0.6 s to import: off every start of the app and of each command)
+
     rho, p = stats.spearmanr(both["e"], both["o"])
     line = stats.linregress(both["e"], both["o"])
     log = stats.linregress(np.log1p(both["e"]), np.log1p(both["o"]))
