@@ -85,7 +85,7 @@ def run_backtest(codes: list[str] | None = None, start=None, end=None, eng=None)
     return model.backtest(counts, pd.date_range(start, end, freq="D"), model.HORIZON, imported)
 
 
-# The published backtest takes ~30 s of one core: it is made once per data version and kept as a file that every
+# The published backtest takes ~11 s of one core: it is made once per data version and kept as a file that every
 # process (web workers, the page's background job, `flask backtest`) reads, and that a restart keeps.
 
 
