@@ -379,11 +379,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       try { window.dash_clientside.set_props('map-drawn', {data: true}); } catch (e) { /* the page has gone */ }
     };
     setTimeout(drawn, 2500);
+    // Drawn = the choropleth's layers are in the map and MapLibre has every tile of the view. Plotly's first
+    // afterplot (and MapLibre's first 'idle', before any source is added) come earlier, and a trend drawn then took
+    // the main thread from the map's last frames.
     const hook = () => {
       const gd = el.querySelector('.js-plotly-plot');
       const map = mapOf(gd);
-      if (map && map.loaded() && gd.data && gd.data.length) { drawn(); return; }
-      if (gd && gd.once) { gd.once('plotly_afterplot', () => requestAnimationFrame(drawn)); return; }
+      if (map && gd.data && gd.data.length && map.loaded() && map.getStyle().layers.some((l) => l.type === 'fill')) {
+        requestAnimationFrame(drawn);
+        return;
+      }
       setTimeout(hook, 50);
     };
     hook();
