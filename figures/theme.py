@@ -118,7 +118,12 @@ def wall(fig, font_px: int = 18, scale: float = 1.0) -> dict:
         bar.update(bgcolor="rgba(13,34,64,0.85)", tickfont={"color": WALL_INK, "size": font_px - 2})
         bar.setdefault("title", {}).setdefault("font", {}).update(color=WALL_INK, size=font_px - 2)
     for annotation in layout.get("annotations", []) or []:
+        was = annotation.get("font", {}).get("size")
         annotation.setdefault("font", {}).update(color=WALL_INK, size=font_px - 2)
+        if was and isinstance(annotation.get("ay"), (int, float)):
+            # notes stacked by their arrows' length (the trend's first case, peak, last case) keep their spacing in
+            # the larger type; unscaled, each covered the one above it
+            annotation["ay"] = round(annotation["ay"] * (font_px - 2) / was)
         if "bgcolor" in annotation:
             annotation["bgcolor"] = "rgba(13,34,64,0.85)"
     for trace in out.get("data", []):  # black and dark grey lines and markers vanish on the dark panel

@@ -449,7 +449,7 @@ def trend(
             "showarrow": True,
             "arrowhead": 0,
             "ax": 0,
-            "ay": 14 + 16 * i,
+            "ay": 14 + 20 * i,  # a note box is ~18 px high at size 11
             "font": {"size": 11, "color": "#444"},
             "bgcolor": "rgba(255,255,255,0.85)",
             "name": name,

@@ -42,6 +42,15 @@ def test_wall_fills_the_screen(server_url, browser, artifacts, width, height):
         .filter(e => e.childElementCount === 0 && e.textContent.trim() && e.offsetParent)
         .map(e => parseFloat(getComputedStyle(e).fontSize)))""")
     assert smallest >= 18 * width / 1920 - 0.5  # readable from 5 metres: no body text under 18 px at 1080p
+    # the trend's notes (first case, peak day, last case) in the wall's large type: each readable, none over another
+    notes = page.evaluate("""() => [...document.querySelectorAll('#trend-chart g.annotation')].map(a => {
+        const r = a.querySelector('rect.bg').getBoundingClientRect();
+        return {text: a.textContent, box: [r.left, r.top, r.right, r.bottom]}; })""")
+    assert len(notes) >= 2 and any(n["text"].startswith("首例") for n in notes), notes
+    for i, a in enumerate(notes):
+        for b in notes[i + 1 :]:
+            (l1, t1, r1, b1), (l2, t2, r2, b2) = a["box"], b["box"]
+            assert min(r1, r2) - max(l1, l2) <= 1 or min(b1, b2) - max(t1, t2) <= 1, (a, b)
     page.screenshot(path=str(artifacts / f"wall_{width}x{height}.png"))
     # the map and the flow map draw with no tile, glyph or script server: the intranet has no internet
     assert [u for u in requests if not re.match(r"^(http://127\.0\.0\.1[:/]|blob:|data:)", u)] == []
