@@ -300,6 +300,15 @@ def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=No
     (day, frame) pairs: one reindex of the daily table and a slice a day, instead of a lookup per day (a year of a
     city's map values: 342 lookups). ``columns``: only these of the daily table (besides name and population), when
     the caller needs few of its ~30."""
+    days, frame = days_frame(level, eng, parent, columns, first, last)
+    n = len(frame) // len(days) if len(days) else 0
+    for i, day in enumerate(days):
+        yield day, frame.iloc[i * n : (i + 1) * n]
+
+
+def days_frame(level: str = "unit", eng=None, parent: str | None = None, columns=None, first=None, last=None):
+    """What ``on_days`` slices: the days (ISO dates) and one frame of their rows, day after day, each day's rows in
+    the same order (the level's members; index adcode)."""
     data = case_data(eng)
     codes, names, population = _members(level, parent)
     start, end = view_range(eng)
@@ -312,9 +321,7 @@ def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=No
     if level == "unit" and (columns is None or "importation_risk" in columns):
         risk = flow_queries.risk_between(days[0], days[-1]) if len(days) else pd.Series(dtype=float)
         frame["importation_risk"] = risk.swaplevel().reindex(rows).to_numpy() if len(risk) else np.nan
-    frame = frame.reset_index(level="date", drop=True)
-    for i, day in enumerate(days):
-        yield day.date().isoformat(), frame.iloc[i * len(codes) : (i + 1) * len(codes)]
+    return [day.date().isoformat() for day in days], frame.reset_index(level="date", drop=True)
 
 
 FACILITY_COLUMNS = ("id", "kind", "name", "address", "county_adcode", "unit_adcode", "lon", "lat", "status", "attrs")

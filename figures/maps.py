@@ -86,13 +86,39 @@ def _hover_lines(column: dict[str, list]) -> list[str]:
     return lines
 
 
-def _columns(frame: pd.DataFrame, metric: str) -> tuple[list, dict[str, list], list[bool]]:
+def columns_of(frame: pd.DataFrame, metric: str) -> tuple[list, dict[str, list], list[bool]]:
     """A day's frame as plain lists (index, the columns the map reads, whether each region has the metric): a
-    frame of a dozen rows costs pandas ~0.2 ms an operation, and the map's day values build a map for every day."""
+    frame of a dozen rows costs pandas ~0.2 ms an operation, and the map's day values build a map for every day.
+    Also a frame of many days at once, cut into days by ``day_columns``."""
     n = len(frame)
     column = {c: frame[c].tolist() if c in frame else [None] * n for c in {"name", metric, *HOVER_COLUMNS}}
     has = [not fmt.is_missing(v) for v in column[metric]] if metric in frame else [False] * n
     return frame.index.tolist(), column, has
+
+
+def day_columns(columns: tuple, day: int, size: int) -> tuple[list, dict[str, list], list[bool]]:
+    """The ``day``-th day's ``_columns`` out of those of a frame of days of ``size`` rows each."""
+    index, column, has = columns
+    cut = slice(day * size, (day + 1) * size)
+    return index[cut], {c: values[cut] for c, values in column.items()}, has[cut]
+
+
+def day_traces(unit_columns: tuple, county_columns: tuple, metric: str) -> list[dict]:
+    """The traces a day changes (TRACE_UNITS .. TRACE_COUNTIES_NODATA), from ``_columns`` of units and counties."""
+    return [
+        _choropleth(unit_columns, UNITS_URL, metric, "市（区）", 1.2),
+        _nodata(unit_columns, UNITS_URL, metric, "无数据的市（区）", 1.2),
+        _choropleth(county_columns, COUNTIES_URL, metric, "县（区）", 0.6),
+        # translucent, so the unit's own colour still shows under counties that have no figures of their own
+        _nodata(county_columns, COUNTIES_URL, metric, "无数据的县（区）", 0.8, opacity=0.45),
+    ]
+
+
+def day_colour_axis(unit_columns: tuple, county_columns: tuple, metric: str, palette: str | None = None) -> dict:
+    """The colour axis over a day's values of units and counties."""
+    values = [*unit_columns[1][metric], *county_columns[1][metric]]
+    values = pd.Series(values, dtype=object if METRICS[metric].kind == "categorical" else float)
+    return colour_axis(metric, map_values(metric, values) if len(values) else values, palette)
 
 
 def _choropleth(columns: tuple, url: str, metric: str, name: str, line_width: float) -> dict:
@@ -156,13 +182,9 @@ def region_map(
     """
     counties = counties if counties is not None else units.iloc[:0]
     highlight = selected if selected in units.index else None
-    unit_columns, county_columns = _columns(units, metric), _columns(counties, metric)
+    unit_columns, county_columns = columns_of(units, metric), columns_of(counties, metric)
     traces = [
-        _choropleth(unit_columns, UNITS_URL, metric, "市（区）", 1.2),
-        _nodata(unit_columns, UNITS_URL, metric, "无数据的市（区）", 1.2),
-        _choropleth(county_columns, COUNTIES_URL, metric, "县（区）", 0.6),
-        # translucent, so the unit's own colour still shows under counties that have no figures of their own
-        _nodata(county_columns, COUNTIES_URL, metric, "无数据的县（区）", 0.8, opacity=0.45),
+        *day_traces(unit_columns, county_columns, metric),
         dict(  # the selected unit's outline, drawn on top
             type="choroplethmap",
             geojson=UNITS_URL,
@@ -181,7 +203,6 @@ def region_map(
     traces += facility_traces(facilities, bounds)
     for i, trace in enumerate(traces):  # a fixed uid (facilities carry their kind): plotly updates layers in place
         trace.setdefault("uid", f"trace-{i}")
-    values = pd.concat([units.get(metric, pd.Series(dtype=float)), counties.get(metric, pd.Series(dtype=float))])
     layout = dict(
         map={
             "style": "white-bg",
@@ -193,7 +214,7 @@ def region_map(
             ],
             **view_for(bounds),
         },
-        coloraxis=colour_axis(metric, map_values(metric, values) if len(values) else values, palette),
+        coloraxis=day_colour_axis(unit_columns, county_columns, metric, palette),
         margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0},
         showlegend=bool(facilities is not None and len(facilities)) or gaps is not None,
         legend={"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
