@@ -295,20 +295,12 @@ def on_day(day, level: str = "unit", eng=None, parent: str | None = None) -> pd.
     return frame
 
 
-def on_days(level: str = "unit", eng=None, parent: str | None = None, columns=None, first=None, last=None):
-    """``on_day`` for every day of the view range at once (or of its days from ``first`` to ``last``), as
-    (day, frame) pairs: one reindex of the daily table and a slice a day, instead of a lookup per day (a year of a
-    city's map values: 342 lookups). ``columns``: only these of the daily table (besides name and population), when
-    the caller needs few of its ~30."""
-    days, frame = days_frame(level, eng, parent, columns, first, last)
-    n = len(frame) // len(days) if len(days) else 0
-    for i, day in enumerate(days):
-        yield day, frame.iloc[i * n : (i + 1) * n]
-
-
 def days_frame(level: str = "unit", eng=None, parent: str | None = None, columns=None, first=None, last=None):
-    """What ``on_days`` slices: the days (ISO dates) and one frame of their rows, day after day, each day's rows in
-    the same order (the level's members; index adcode)."""
+    """``on_day`` for every day of the view range at once (or of its days from ``first`` to ``last``): the days (ISO
+    dates) and one frame of their rows, day after day, each day's rows in the same order (the level's members; index
+    adcode), from one reindex of the daily table instead of a lookup per day (a year of a city's map values: 342
+    lookups). ``columns``: only these of the daily table (besides name and population), when the caller needs few of
+    its ~30."""
     data = case_data(eng)
     codes, names, population = _members(level, parent)
     start, end = view_range(eng)

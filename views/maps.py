@@ -137,13 +137,10 @@ def _map_days(region: str, metric: str, block: int | None) -> dict:
     frames, seen, days = [], {}, {}
     for i, day in enumerate(dates):
         on_day = maps.day_columns(unit_columns, i, n_units), maps.day_columns(county_columns, i, n_counties)
-        values = {
-            "traces": [
-                {"index": index, **{k: trace[k] for k in DAY_VALUE_KEYS}}
-                for index, trace in zip(MAP_DAY_TRACES, maps.day_traces(*on_day, metric))
-            ],
-            "coloraxis": maps.day_colour_axis(*on_day, metric),
-        }
+        # the day's traces stand first in the map's figure, as day_values reads them (MAP_DAY_TRACES)
+        values = day_values(
+            {"data": maps.day_traces(*on_day, metric), "layout": {"coloraxis": maps.day_colour_axis(*on_day, metric)}}
+        )
         days[day] = seen.setdefault(repr(values), len(frames))
         if days[day] == len(frames):
             frames.append(values)
