@@ -165,6 +165,7 @@ def test_the_backtest_scores_against_the_baseline(app_module, tmp_path):
     assert row["relative_wis"] == pytest.approx(by_hand, abs=1e-4)
 
 
+@pytest.mark.once  # the command and its file; the backtest from either store: test_the_backtest_scores_against...
 def test_the_backtest_command_writes_its_json(tmp_path):
     import subprocess
     import sys

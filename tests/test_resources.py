@@ -83,6 +83,7 @@ def _open_clinics_from_store() -> np.ndarray:
     return np.array(rows, dtype=float)
 
 
+@pytest.mark.once  # geometry; the clinics come from the store as in test_adequacy_of_two_counties... (both passes)
 @pytest.mark.parametrize("adcode,distance_km", [("610122", 10), ("610116", 5)])  # 蓝田县, 长安区
 def test_real_county_coverage_equals_a_geodesic_grid_count(app_module, adcode, distance_km):
     """Lay a 250 m grid over the county (equal-area cells in the metric plane), and count the cells whose centre
