@@ -81,9 +81,8 @@ def renewal(
     paths[:, back - len(tail) : back] = tail
     arrivals = rng.poisson(imported[-7:].mean() if len(imported) else 0.0, size=(samples, horizon))
     weights = si[1:][::-1]  # w_back .. w_1, against the days t-back .. t-1
-    quiet = ~arrivals.any(axis=0)[::-1].cumsum().astype(bool)[::-1]  # quiet[h]: no arrival from day h on
     for h in range(horizon):
-        if quiet[h] and not paths[:, h : h + back].any():
+        if not paths[:, h : h + back].any() and not arrivals[:, h:].any():
             break  # no case left in any path's serial interval and none to come: every later day is 0 (as drawn)
         mean = r * (paths[:, h : h + back] @ weights)
         paths[:, back + h] = negative_binomial(rng, mean, k) + arrivals[:, h]

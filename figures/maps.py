@@ -97,14 +97,14 @@ def columns_of(frame: pd.DataFrame, metric: str) -> tuple[list, dict[str, list],
 
 
 def day_columns(columns: tuple, day: int, size: int) -> tuple[list, dict[str, list], list[bool]]:
-    """The ``day``-th day's ``_columns`` out of those of a frame of days of ``size`` rows each."""
+    """The ``day``-th day's ``columns_of`` out of those of a frame of days of ``size`` rows each."""
     index, column, has = columns
     cut = slice(day * size, (day + 1) * size)
     return index[cut], {c: values[cut] for c, values in column.items()}, has[cut]
 
 
 def day_traces(unit_columns: tuple, county_columns: tuple, metric: str) -> list[dict]:
-    """The traces a day changes (TRACE_UNITS .. TRACE_COUNTIES_NODATA), from ``_columns`` of units and counties."""
+    """The traces a day changes (TRACE_UNITS .. TRACE_COUNTIES_NODATA), from ``columns_of`` of units and counties."""
     return [
         _choropleth(unit_columns, UNITS_URL, metric, "市（区）", 1.2),
         _nodata(unit_columns, UNITS_URL, metric, "无数据的市（区）", 1.2),

@@ -144,9 +144,8 @@ def _map_days(region: str, metric: str, block: int | None) -> dict:
         days[day] = seen.setdefault(repr(values), len(frames))
         if days[day] == len(frames):
             frames.append(values)
-    last = slice(len(units) - n_units, None), slice(len(counties) - n_counties, None)
-    selected = unit.adcode if unit else PROVINCE
-    fig = maps.region_map(units.iloc[last[0]], metric, selected, bounds, counties.iloc[last[1]]) if dates else None
+    selected = unit.adcode if unit else PROVINCE  # the view (outline, centre, zoom) from the last day's map
+    fig = maps.region_map(units.tail(n_units), metric, selected, bounds, counties.tail(n_counties)) if dates else None
     return {
         "key": f"{region}|{metric}",
         "block": block,
