@@ -39,6 +39,7 @@ from data import cache, flow_queries, queries, resources, shipped, store
 from data.ingest.reading import UPLOAD_MAX_BYTES
 from figures.metrics import DEFAULT_METRIC
 from geo import regions
+from layouts import container
 from precompressed import Precompressed
 from security import banner
 from security import web as security_web
@@ -151,7 +152,8 @@ def create_app(config: Mapping | None = None) -> dash.Dash:
     dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001  (see above)
     leave_out_unused_scripts()
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
-    app.layout = lambda: html.Div([banner.banner(), dash.page_container, PRELOAD])  # per visit: who is signed in
+    # per visit: who is signed in, and the page the browser is on drawn in its container (layouts/container.py)
+    app.layout = lambda: html.Div([banner.banner(), container.page_container(), PRELOAD])
     # static files brotli-compressed once (precompressed.py); its hook runs before flask-compress's, added by Dash
     server.extensions["precompressed"] = Precompressed(store.instance_path() / "compressed")
     server.extensions["precompressed"].install(server)

@@ -755,6 +755,31 @@ def test_router_gate_reads_the_path_where_dash_binds_it(site, sessions):
         assert answer.status_code == 403, (role, wanted, answer.status_code)
 
 
+def test_the_layout_holds_only_a_page_the_visitor_may_see(site, sessions):
+    """The first page comes drawn in the layout (layouts/container.py) for the page the browser says it is on (its
+    Referer); the route table decides there as for the router: a viewer told it is on /admin gets no admin page, and
+    a Referer from another site, or none, gets the empty container the router fills."""
+    url, _, _, token = site
+
+    def layout(session, referer):
+        headers = {"Referer": referer} if referer else {}
+        answer = session.get(url + "/_dash-layout", headers=headers)
+        assert answer.status_code == 200
+        return json.dumps(answer.json(), ensure_ascii=False)
+
+    assert "admin-new-password" in layout(sessions["data_admin"], url + "/admin")
+    for role in ("viewer", "officer"):
+        assert "admin-new-password" not in layout(sessions[role], url + "/admin"), role
+    shown = layout(sessions["viewer"], url + "/?region=610100")
+    assert '"pathname": "/"' in shown and '"search": "?region=610100"' in shown and "kpi-books" in shown
+    wall = signed_in(url, "wall", token)
+    assert "kpi-books" not in layout(wall, url + "/")  # the wall role may not see `/`
+    for referer in (None, "http://elsewhere.example/", "http://elsewhere.example/admin"):
+        assert "kpi-books" not in layout(sessions["viewer"], referer) and '"pathname"' not in layout(
+            sessions["viewer"], referer
+        )
+
+
 def test_scoped_officer_picks_counties_of_their_region_only(site, sessions):
     """The region control lists every unit, but counties only inside the account's scope (西安市 for the officer)."""
     body = callback_body(
@@ -787,6 +812,7 @@ def test_only_officers_and_admins_acknowledge_alerts(site, sessions):
                 {"id": "page-poll", "property": "n_intervals", "value": None},
                 [{"id": {"index": alert["id"], "type": "alert-ack"}, "property": "n_clicks", "value": 1}],
                 {"id": "view-day", "property": "data", "value": None},
+                {"id": "map-drawn", "property": "data", "value": True},
             ],
             [{"id": "alerts-shown", "property": "data", "value": None}],
             changed=[json.dumps({"index": alert["id"], "type": "alert-ack"}, separators=(",", ":")) + ".n_clicks"],
