@@ -12,7 +12,7 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 
 import security
 from analytics.alerts import SEVERITY_NAMES
-from callbacks.declare import declared_callback
+from callbacks.declare import AFTER_THE_MAP, declared_callback
 from data import alerts
 from data import formatting as fmt
 from layouts.alerts import WALL_MAX
@@ -155,10 +155,12 @@ def wall_rows(current: alerts.Current, limit: int = WALL_MAX) -> tuple[list, str
     Input("page-poll", "n_intervals"),
     Input({"type": "alert-ack", "index": ALL}, "n_clicks"),
     Input("view-day", "data"),
+    AFTER_THE_MAP,
     State("alerts-shown", "data"),
+    prevent_initial_call=True,
     permission="view",
 )
-def update_page_alerts(_version, _tick, _clicks, day, shown):
+def update_page_alerts(_version, _tick, _clicks, day, _drawn, shown):
     trigger = ctx.triggered_id
     may_acknowledge = security.may("acknowledge")
     if (

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, clientside_callback, ctx, html, no_update
 
 from analytics.coverage import DEFAULT_DISTANCE_KM
-from callbacks.declare import declared_callback
+from callbacks.declare import AFTER_THE_MAP, declared_callback
 from data import store
 from figures.metrics import METRICS
 from geo import regions
@@ -113,10 +113,24 @@ def poll_page_version(_n, current):
     Input("flow-level", "value"),
     Input("coverage-distance", "value"),
     Input("palette-select", "value"),
+    AFTER_THE_MAP,
+    prevent_initial_call=True,
     permission="view",
 )
 def write_url(
-    region, day, metric, layers, trend, options, compare, flow, scope, flow_level, distance_km=None, palette=None
+    region,
+    day,
+    metric,
+    layers,
+    trend,
+    options,
+    compare,
+    flow,
+    scope,
+    flow_level,
+    distance_km=None,
+    palette=None,
+    _drawn=None,
 ):
     return ViewState(
         region,
@@ -184,10 +198,12 @@ def fill_kpi_books(wanted, _version=None, region=None):
     Input("view-region", "data"),
     Input("view-day", "data"),
     Input("page-version", "data"),
+    AFTER_THE_MAP,
+    prevent_initial_call=True,
     permission="view",
     cache="shared",
 )
-def update_notes(region, day, _version=None):
+def update_notes(region, day, _version=None, _drawn=None):
     t = kpi_texts(region, day)
     return t["notes"], t["sources"]
 
@@ -370,7 +386,7 @@ def values_patch(fig: dict) -> Patch:
     Input("compare-select", "value"),
     Input("page-version", "data"),
     Input("palette-select", "value"),
-    Input("map-drawn", "data"),
+    AFTER_THE_MAP,
     State("date-select", "value"),
     prevent_initial_call=True,
     permission="view",
@@ -474,6 +490,7 @@ clientside_callback(
 @declared_callback(
     Output("compare-box", "hidden"),
     Input("trend-view", "value"),
+    prevent_initial_call=True,  # the page is drawn with it
     permission="view",
 )
 def show_compare(view):
@@ -489,6 +506,7 @@ def show_compare(view):
     Input("view-region", "data"),
     Input("view-day", "data"),
     Input("page-version", "data"),
+    prevent_initial_call=True,  # the page is drawn with the day's strip
     permission="view",
     cache="shared",
 )
@@ -529,6 +547,7 @@ def sort_table(clicks, current):
     Input("view-day", "data"),
     Input("table-sort", "data"),
     Input("page-version", "data"),
+    prevent_initial_call=True,  # the page is drawn with the day's ranking
     permission="view",
     cache="shared",
 )
@@ -577,6 +596,7 @@ def map_note(metric, region):
 @declared_callback(
     Output("demo-badge", "hidden"),
     Input("layer-select", "value"),
+    prevent_initial_call=True,  # the page is drawn with it
     permission="view",
 )
 def demo_badge(layers):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dash import ALL, Input, Output, State, clientside_callback, ctx, no_update
 
-from callbacks.declare import declared_callback
+from callbacks.declare import AFTER_THE_MAP, declared_callback
 from figures import tables
 from geo import regions
 from views.exports import chart_table, export_names
@@ -21,9 +21,11 @@ from views.exports import chart_table, export_names
     Input("view-day", "data"),
     Input("metric-select", "value"),
     Input("layer-select", "value"),
+    AFTER_THE_MAP,
+    prevent_initial_call=True,
     permission="view",
 )
-def update_export_names(region, day, metric, layers):
+def update_export_names(region, day, metric, layers, _drawn=None):
     return export_names(region, day, metric, layers)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State, clientside_callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.declare import declared_callback
+from callbacks.declare import AFTER_THE_MAP, declared_callback
 from data.catalogue import title
 from geo import china
 from views.flows import flow_view, importation_view, od_view, region_scale_view
@@ -44,13 +44,14 @@ def ranking_table(rows: list[dict] | None) -> list:
 
 
 clientside_callback(
-    """function(region, day, visible) {
-        return visible ? [region, day] : window.dash_clientside.no_update;
+    """function(region, day, visible, drawn) {
+        return visible && drawn ? [region, day] : window.dash_clientside.no_update;
     }""",
     Output("flows-args", "data"),
     Input("view-region", "data"),
     Input("view-day", "data"),
     Input("flows-visible", "data"),
+    AFTER_THE_MAP,
 )
 
 
@@ -64,6 +65,7 @@ clientside_callback(
     Input("flow-scope", "value"),
     Input("flow-level", "value"),
     Input("flow-origin", "data"),
+    prevent_initial_call=True,  # nothing to draw until the section's args come (after the first map)
     permission="view",
     cache="shared",
 )
@@ -122,6 +124,7 @@ def update_scale(args):
     Input("flows-args", "data"),
     Input("od-mode", "value"),
     Input("flow-origin", "data"),
+    prevent_initial_call=True,  # nothing to draw until the section's args come (after the first map)
     permission="view",
     cache="shared",
 )

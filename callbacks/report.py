@@ -8,7 +8,7 @@ import logging
 
 from dash import Input, Output, State, dcc, html, no_update
 
-from callbacks.declare import declared_callback
+from callbacks.declare import AFTER_THE_MAP, declared_callback
 from data import direct_report, queries, reporting
 from data.catalogue import title
 from data.direct_report import CUMULATIVE
@@ -253,9 +253,11 @@ def show_board(day, _changed):
     Input("view-day", "data"),
     Input("page-version", "data"),
     Input("page-poll", "n_intervals"),
+    AFTER_THE_MAP,
+    prevent_initial_call=True,
     permission="view",
 )
-def show_strip(day, _version, _n):
+def show_strip(day, _version, _n, _drawn=None):
     if not day:
         return no_update, no_update
     rows = reporting.status(day)

@@ -9,7 +9,7 @@ from dash import ALL, Input, Output, State, clientside_callback, ctx, html, no_u
 from dash.exceptions import PreventUpdate
 
 from analytics.coverage import DEFAULT_DISTANCE_KM
-from callbacks.declare import declared_callback
+from callbacks.declare import AFTER_THE_MAP, declared_callback
 from geo.units import PROVINCE
 from views.resources import (
     COLUMNS,
@@ -64,13 +64,14 @@ def table_component(t: dict, column: str, ascending: bool) -> html.Table:
 # Below the fold on a 1080p screen, like the flow views: the panel (a second map, two tables) follows region and
 # date only while on screen, and catches up when it scrolls in.
 clientside_callback(
-    """function(region, day, visible) {
-        return visible ? [region, day] : window.dash_clientside.no_update;
+    """function(region, day, visible, drawn) {
+        return visible && drawn ? [region, day] : window.dash_clientside.no_update;
     }""",
     Output("resources-args", "data"),
     Input("view-region", "data"),
     Input("view-day", "data"),
     Input("resources-visible", "data"),
+    AFTER_THE_MAP,
 )
 
 
@@ -83,6 +84,7 @@ clientside_callback(
     Input("coverage-distance", "value"),
     Input("adequacy-sort", "data"),
     Input("page-version", "data"),
+    prevent_initial_call=True,  # nothing to draw until the section's args come (after the first map)
     permission="view",
     cache="shared",
 )
@@ -184,6 +186,7 @@ def allocation_table(view: dict) -> list:
     Output("allocation-demo", "hidden"),
     Input("resources-args", "data"),
     Input("page-version", "data"),
+    prevent_initial_call=True,  # nothing to draw until the section's args come (after the first map)
     permission="view",
 )
 def update_allocation(args, _version=None):

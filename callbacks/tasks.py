@@ -18,7 +18,7 @@ from dash.exceptions import PreventUpdate
 from sqlalchemy import select
 
 import security
-from callbacks.declare import declared_callback
+from callbacks.declare import AFTER_THE_MAP, declared_callback
 from data import store, tasks
 from geo import regions
 from geo.regions import within_scope
@@ -149,10 +149,12 @@ def overdue_line(now=None) -> tuple[str, bool, str]:
     Output("tasks-overdue-shown", "data"),
     Input("page-poll", "n_intervals"),
     Input("tasks-changed", "data"),
+    AFTER_THE_MAP,
     State("tasks-overdue-shown", "data"),
+    prevent_initial_call=True,
     permission="view",
 )
-def update_page_overdue(_tick, _changed, shown):
+def update_page_overdue(_tick, _changed, _drawn, shown):
     text, late, key = overdue_line()
     if key == shown:
         return no_update, no_update, no_update

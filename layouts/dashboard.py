@@ -21,8 +21,10 @@ from layouts import resources, view_state
 from layouts import tasks as task_parts
 from layouts.accessibility import hidden_label, palette_control, table_panel, table_toggle
 from security import current_scope
+from views.assessment import assessment
 from views.kpis import KPI_COLUMNS, kpi_books, kpi_texts
 from views.maps import held_map_days, map_note_text, shared_map, whole_range
+from views.ranking import DEFAULT_SORT, ranking_cells, ranking_title
 from views.trends import TREND_VIEWS
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
@@ -61,16 +63,19 @@ def date_options(start, end) -> list[dict]:
     ]
 
 
-def assessment_skeleton() -> list:
-    """The judgement strip's fixed parts; views.assessment.assessment gives their text and shows or hides
-    them (text-only updates on a date step)."""
+def assessment_skeleton(parts: dict[str, dict]) -> list:
+    """The judgement strip's fixed parts, filled with ``parts`` (views.assessment.assessment: each part's text,
+    whether it is hidden, its class). The page is drawn with the day's strip; a date step changes text only."""
 
     def part(name, tag=html.Span):
-        return tag(id={"type": "assess", "part": name}, hidden=True)
+        return tag(parts[name]["children"], id={"type": "assess", "part": name}, **_shown(parts[name]))
 
     def item(name, *children):
         return html.Span(
-            id={"type": "assess-item", "part": name}, className="item", hidden=True, children=list(children)
+            id={"type": "assess-item", "part": name},
+            className="item",
+            hidden=parts[name]["hidden"],
+            children=list(children),
         )
 
     return [
@@ -87,17 +92,24 @@ def assessment_skeleton() -> list:
     ]
 
 
-def ranking_skeleton() -> html.Table:
-    """The unit ranking as a fixed grid: one row per reporting unit, ids by position. A date or sort change then
-    fills in text only (callbacks.dashboard.update_table), which the browser applies without re-creating the
-    table's components, and the pattern-matching callbacks on its buttons are not re-evaluated."""
+def _shown(part: dict) -> dict:
+    """A part's visibility and class as component props (no empty class attribute)."""
+    return {"hidden": part["hidden"], **({"className": part["className"]} if part.get("className") else {})}
+
+
+def ranking_skeleton(t: dict) -> html.Table:
+    """The unit ranking as a fixed grid: one row per reporting unit, ids by position, filled with ``t``
+    (views.ranking.ranking_cells: the day's rows, sorted). A date or sort change then fills in text only
+    (callbacks.dashboard.update_table), which the browser applies without re-creating the table's components, and the
+    pattern-matching callbacks on its buttons are not re-evaluated."""
     columns = ["name", *tables.RANKING_COLUMNS]
     head = html.Thead(
         html.Tr(
             [
                 html.Th(
                     id={"type": "sort-th", "index": c},
-                    children=html.Button(id={"type": "sort", "index": c}, className="sort-button"),
+                    children=html.Button(t["heads"][c], id={"type": "sort", "index": c}, className="sort-button"),
+                    **{"aria-sort": t["aria_sort"][c]},
                 )
                 for c in columns
             ]
@@ -107,9 +119,19 @@ def ranking_skeleton() -> html.Table:
         [
             html.Tr(
                 id={"type": "rank-tr", "index": i},
+                className=t["row_class"][i] if i < len(t["row_class"]) else "",
                 children=[
-                    html.Td(html.Button(id={"type": "unit-row", "index": i}, className="row-button")),
-                    *[html.Td(id={"type": "rank-cell", "row": i, "col": c}) for c in tables.RANKING_COLUMNS],
+                    html.Td(
+                        html.Button(
+                            t["names"][i] if i < len(t["names"]) else None,
+                            id={"type": "unit-row", "index": i},
+                            className="row-button",
+                        )
+                    ),
+                    *[
+                        html.Td(t["cells"].get((i, c)), id={"type": "rank-cell", "row": i, "col": c})
+                        for c in tables.RANKING_COLUMNS
+                    ],
                 ],
             )
             for i in range(len(regions.units()))
@@ -209,6 +231,9 @@ def layout(**query) -> html.Div:
     # books held in `kpi-books` (assets/dashboard.js showKpis).
     books = kpi_books(state.region)
     shown = kpi_texts(state.region, state.date)
+    # The strip and the ranking beside the map come drawn too (their callbacks answer later changes only).
+    unit = regions.unit_of(state.region)
+    ranking = ranking_cells(state.date, unit.adcode if unit else "", DEFAULT_SORT["column"], DEFAULT_SORT["ascending"])
     return html.Div(
         className="page",
         children=[
@@ -386,7 +411,10 @@ def layout(**query) -> html.Div:
             # 日报：已报 N/12 and who is missing, for the day shown (callbacks/report.py show_strip)
             html.Div(id="reporting-strip", className="reporting-strip", role="status"),
             html.Section(
-                id="assessment", className="assessment", **{"aria-label": "态势研判"}, children=assessment_skeleton()
+                id="assessment",
+                className="assessment",
+                **{"aria-label": "态势研判"},
+                children=assessment_skeleton(assessment(state.region, state.date)),
             ),
             alert_list.page_section(),
             task_parts.page_section(),
@@ -482,7 +510,7 @@ def layout(**query) -> html.Div:
                                     html.Div(
                                         className="table-head",
                                         children=[
-                                            html.H2(id="table-title"),
+                                            html.H2(ranking_title(state.date), id="table-title"),
                                             html.Div(
                                                 className="brief-row",
                                                 children=[
@@ -497,9 +525,11 @@ def layout(**query) -> html.Div:
                                             dcc.Download(id="table-download"),
                                         ],
                                     ),
-                                    dcc.Store(id="table-sort", data={"column": "confirmed_cum", "ascending": False}),
-                                    dcc.Store(id="unit-order"),  # the adcode shown in each row, top to bottom
-                                    html.Div(id="unit-table", children=ranking_skeleton()),
+                                    dcc.Store(id="table-sort", data=DEFAULT_SORT),
+                                    dcc.Store(
+                                        id="unit-order", data=ranking["order"]
+                                    ),  # the adcode shown in each row, top to bottom
+                                    html.Div(id="unit-table", children=ranking_skeleton(ranking)),
                                 ],
                             ),
                         ],

@@ -346,6 +346,34 @@ def test_flow_views_follow_region_and_origin_clicks(server_url, page, artifacts)
     assert "flow" not in page.url or "region=610700" in page.url
 
 
+def test_the_first_view_comes_with_the_page_and_the_rest_after_its_map(server_url, page):
+    """A leader opening `/` on 西安: the KPIs, the judgement strip and the ranking are in the page itself, the router is
+    not asked for the page, and the page's other requests wait until its map is drawn (they held the map up)."""
+    page.add_init_script(
+        """(() => { const asked = window.__asked = []; const fetch = window.fetch;
+        window.fetch = function(url, options) {
+          if (String(url).includes('_dash-update-component')) {
+            let drawn = null;
+            try { drawn = window.dash_component_api.getLayout('map-drawn').props.data; } catch (e) { /* none yet */ }
+            asked.push([JSON.parse(options.body).output, drawn]);
+          }
+          return fetch.apply(this, arguments);
+        }; })()"""
+    )
+    page.goto(f"{server_url}/?region=610100&date=2020-02-15")
+    expect(page.locator("#kpi-region")).to_have_text("西安市")
+    expect(page.locator("#table-title")).to_have_text("各市（区）2月15日排名")
+    expect(page.locator("#unit-table tr.selected .row-button")).to_have_text("西安市")
+    expect(page.locator("#assessment")).to_contain_text("Rt")
+    map_drawn(page)
+    callbacks_done(page)
+    expect(page.locator("#reporting-strip")).not_to_be_empty()  # asked after the map, and there
+    asked = page.evaluate("() => window.__asked")
+    assert not [output for output, _ in asked if "_pages_content" in output]
+    assert [output for output, drawn in asked if not drawn] == []
+    assert any("reporting-strip" in output for output, _ in asked)
+
+
 def test_first_load_stays_within_budget(server_url, page):
     """An officer on a slow intranet link: the first load of `/` (scripts, boundaries, data) stays under 1.5 MB
     over the wire, and the boundary files come compressed and cacheable."""

@@ -315,6 +315,7 @@ def test_every_new_callback_declares_its_permission_and_a_viewer_cannot_dispatch
             {"id": "page-poll", "property": "n_intervals", "value": None},
             [],
             {"id": "view-day", "property": "data", "value": None},
+            {"id": "map-drawn", "property": "data", "value": True},
         ],
         [{"id": "alerts-shown", "property": "data", "value": None}],
         "page-poll.n_intervals",
