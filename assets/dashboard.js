@@ -64,8 +64,34 @@ function recolourMap(day, entry, view, region) {
     done = true;
     return false;
   }
+  keepInFigure(gd, traces.map((t) => t.index));
   if (!view) { recoloured = day; }
   return true;
+}
+
+// dcc.Graph draws its `figure` prop again after every pan or zoom (on plotly_relayout it writes the map's new view
+// into the prop, and a new prop is plotted). The prop is the server's last figure: what the page drew since, another
+// day or region, would be undone (the map went back to the page's first region when a phone refitted its view). So
+// what is drawn is written into the prop as well, in place: nothing is re-rendered or asked for.
+function keepInFigure(gd, indices) {
+  const api = window.dash_component_api;
+  const node = api && api.getLayout && api.getLayout('region-map');
+  const figure = node && node.props && node.props.figure;
+  if (!figure || !figure.data || !figure.layout) { return; }
+  indices.forEach((i) => {
+    const trace = figure.data[i];
+    if (!trace) { return; }
+    ['locations', 'z', 'customdata'].forEach((key) => {
+      if (gd.data[i][key] !== undefined) { trace[key] = gd.data[i][key]; }
+    });
+  });
+  const drawn = gd.layout;
+  ['coloraxis', 'meta', 'uirevision'].forEach((key) => {
+    if (drawn[key] !== undefined) { figure.layout[key] = JSON.parse(JSON.stringify(drawn[key])); }
+  });
+  if (drawn.map) {
+    figure.layout.map = Object.assign({}, figure.layout.map, {center: Object.assign({}, drawn.map.center), zoom: drawn.map.zoom});
+  }
 }
 
 // The map's redraw runs after the next frame is painted: the KPI row of the day or region (showKpis, a few DOM
