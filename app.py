@@ -216,6 +216,7 @@ def warm_up(app: dash.Dash) -> None:
         kpis.kpi_books("610000")  # the KPI rows every page of `/` holds (the province's and the units')
         # the province's day values for the default metric: what the first visitor's date steps recolour from
         maps.map_days("610000", DEFAULT_METRIC, maps.clean_block(None))
+        first_page_ready.set()
         later = [
             resources.coverage,  # county polygons read and projected, default distance
             *(  # fetched by every page once it has settled
@@ -229,6 +230,14 @@ def warm_up(app: dash.Dash) -> None:
             step()
     except Exception:  # never stop the server for this; the first request will try again and log
         log.exception("warming the caches failed")
+    finally:
+        first_page_ready.set()
+
+
+# Set once the warm-up has what the first page of `/` needs. `python app.py` listens after it, as gunicorn's master
+# forks its workers only after the whole warm-up (gunicorn.conf.py): a first visitor right after `/health` answered
+# would otherwise load the page while the same tables are built, both on the same 2 cores (~0.7 s on the shipped data).
+first_page_ready = threading.Event()
 
 
 class Visits:
@@ -370,4 +379,5 @@ if __name__ == "__main__":
     HOST = os.environ.get("HOST", "127.0.0.1")
     dashboard = process_app()
     refuse_unless_safe(HOST)
+    first_page_ready.wait(timeout=300)
     dashboard.run(host=HOST, port=int(os.environ.get("PORT", "8050")), debug=False)
