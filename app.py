@@ -83,22 +83,6 @@ def settings(config: Mapping | None = None) -> dict:
     return values
 
 
-# dcc's dropdown and slider are lazy components (React.lazy): their first render suspends until the component is
-# loaded, and on `/`, whose page arrives by the router's callback among many answers, React showed the controls only
-# ~2 s after the rest of the page. Drawn hidden in the shell, they are loaded while the router's answer is on its
-# way, and the page's own draw at once.
-PRELOAD = html.Div(
-    hidden=True,
-    **{"aria-hidden": "true"},
-    children=[  # named like every control (assets/a11y.js), though no one meets them
-        html.Label("预加载下拉框", htmlFor="preload-dropdown"),
-        dcc.Dropdown(id="preload-dropdown", options=[]),
-        html.Label("预加载滑块", htmlFor="preload-slider"),
-        dcc.Slider(id="preload-slider", min=0, max=1),
-    ],
-)
-
-
 def leave_out_unused_scripts() -> None:
     """Two of the scripts Dash puts in every page cost the first load and give this dashboard nothing:
     - @babel/polyfill (99 KB, the first script, ~100 ms of evaluation before anything draws on 2 cores): ES2015+
@@ -111,6 +95,20 @@ def leave_out_unused_scripts() -> None:
             for mode, paths in dependency[key].items():
                 dependency[key][mode] = [path for path in paths if "polyfill" not in path]
     dash.dash_table._js_dist[:] = []  # noqa: SLF001
+
+
+# dcc's dropdown, slider and graph are lazy components (React.lazy): a first render suspends until the component's
+# chunk is fetched and run, and React draws it a pass later. Every page of the dashboard draws them at once (on `/` the
+# KPIs are shown with the region and date controls), so they come with the page's other scripts (90 KB, ~25 KB
+# compressed) and are there when React first draws. (Before, a hidden dropdown and slider drawn in the shell fetched
+# them while the router's answer was on its way; the page now comes with the layout, layouts/container.py.)
+EAGER_CHUNKS = ("dcc/async-dropdown.js", "dcc/async-slider.js", "dcc/async-graph.js")
+
+
+def load_lazy_components_with_the_page() -> None:
+    for dist in dcc._js_dist:  # noqa: SLF001  (Dash writes the page's script tags from this list)
+        if dist.get("relative_package_path") in EAGER_CHUNKS:
+            dist.pop("async", None)
 
 
 def create_app(config: Mapping | None = None) -> dash.Dash:
@@ -151,9 +149,10 @@ def create_app(config: Mapping | None = None) -> dash.Dash:
     # when set. Dash has no public switch for this; its list of scripts is the one place to leave it out.
     dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001  (see above)
     leave_out_unused_scripts()
+    load_lazy_components_with_the_page()
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
     # per visit: who is signed in, and the page the browser is on drawn in its container (layouts/container.py)
-    app.layout = lambda: html.Div([banner.banner(), container.page_container(), PRELOAD])
+    app.layout = lambda: html.Div([banner.banner(), container.page_container()])
     # static files brotli-compressed once (precompressed.py); its hook runs before flask-compress's, added by Dash
     server.extensions["precompressed"] = Precompressed(store.instance_path() / "compressed")
     server.extensions["precompressed"].install(server)
@@ -243,7 +242,10 @@ first_page_ready = threading.Event()
 class Visits:
     """When this process last answered a visitor: the warm-up's later steps wait for a quiet moment."""
 
-    QUIET = 1.0  # seconds without a request
+    # seconds without a request. At 1 s a step started in the pause between one visitor's page and the next
+    # (the units' day values, the coverage: 0.1-0.6 s each) and the next first load waited on it: in three
+    # alternating runs a warm server's first load took 1.28 s to its KPIs with 1 s, 1.11 s with 3 s.
+    QUIET = 3.0
     LONGEST = 30.0  # seconds a step waits at most (a busy server still gets warm)
     WARM_UP_HEADER = "X-Warm-Up"  # the warm-up's own requests (precompress_static) do not count
 
