@@ -213,15 +213,21 @@ def warm_up(app: dash.Dash) -> None:
         queries.case_data()
         flow_queries.flow_data()
         kpis.kpi_books("610000")  # the KPI rows every page of `/` holds (the province's and the units')
-        # the province's day values for the default metric: what the first visitor's date steps recolour from
-        maps.map_days("610000", DEFAULT_METRIC, maps.clean_block(None))
+        # the day values for the default metric: the province's are what the first visitor's date steps recolour
+        # from; a page asks for every unit's 2 s after it is drawn (assets/dashboard.js wantMapDays) when the range
+        # is held whole. Built then, they took ~1.3 s of CPU just as a second visitor's page loaded; on such a range
+        # they are built now, before this process listens (a longer range holds a window of days, built later).
+        day_values = [
+            functools.partial(maps.map_days, region, DEFAULT_METRIC, maps.clean_block(None))
+            for region in regions.province_and_units()
+        ]
+        now = day_values if maps.whole_range() else day_values[:1]
+        for step in now:
+            step()
         first_page_ready.set()
         later = [
             resources.coverage,  # county polygons read and projected, default distance
-            *(  # fetched by every page once it has settled
-                functools.partial(maps.map_days, region, DEFAULT_METRIC, maps.clean_block(None))
-                for region in regions.province_and_units()
-            ),
+            *day_values[len(now) :],
             functools.partial(precompress_static, app),
         ]
         for step in later:
@@ -235,7 +241,7 @@ def warm_up(app: dash.Dash) -> None:
 
 # Set once the warm-up has what the first page of `/` needs. `python app.py` listens after it, as gunicorn's master
 # forks its workers only after the whole warm-up (gunicorn.conf.py): a first visitor right after `/health` answered
-# would otherwise load the page while the same tables are built, both on the same 2 cores (~0.7 s on the shipped data).
+# would otherwise load the page while the same tables are built, both on the same 2 cores (~2 s on the shipped data).
 first_page_ready = threading.Event()
 
 

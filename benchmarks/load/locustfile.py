@@ -129,12 +129,13 @@ class DashUser(FastHttpUser):
         record(f"interaction {scenario}", (time.perf_counter() - t0) * 1000, True)
 
     def open(self, path: str, scenario: str) -> None:
+        page = {"Referer": self.host.rstrip("/") + path}  # as the browser sends it: the layout comes with the page
         for url, name in (
             (path, f"GET {path}"),
             ("/_dash-layout", "GET /_dash-layout"),
             ("/_dash-dependencies", "GET /_dash-dependencies"),
         ):
-            with self.client.get(url, name=name, catch_response=True) as response:
+            with self.client.get(url, name=name, headers=page, catch_response=True) as response:
                 if response.status_code != 200:
                     response.failure(f"HTTP {response.status_code}")
         self.interaction(scenario)
