@@ -83,32 +83,31 @@ def settings(config: Mapping | None = None) -> dict:
     return values
 
 
-def leave_out_unused_scripts() -> None:
-    """Two of the scripts Dash puts in every page cost the first load and give this dashboard nothing:
-    - @babel/polyfill (99 KB, the first script, ~100 ms of evaluation before anything draws on 2 cores): ES2015+
-      built-ins every browser that runs React 18 has. Dash's scripts use one thing of it, the `regeneratorRuntime`
-      global, which assets/regenerator-runtime.min.js gives (7 KB, built in vendor/plotly/);
-    - dash_table's bundle (34 KB, ~15 ms): no page draws a DataTable. Add it back before one does.
-    Dash has no switch for either; these lists are what it writes the page's script tags from."""
-    for dependency in dash._dash_renderer._js_dist_dependencies:  # noqa: SLF001  (see above)
+# dcc's dropdown, slider and graph are lazy components (React.lazy): a first render suspends until the component's
+# chunk is fetched and run, and React draws it a pass later. Every page of the dashboard draws them at once (on `/` the
+# KPIs are shown with the region and date controls), so they come with the page's other scripts (90 KB, ~25 KB
+# compressed) and are there when React first draws.
+EAGER_CHUNKS = ("dcc/async-dropdown.js", "dcc/async-slider.js", "dcc/async-graph.js")
+
+
+def arrange_page_scripts() -> None:
+    """The scripts Dash writes into every page, from its lists of them (Dash has no switch for any of this):
+    - plotly.js comes from assets/plotly.min.js, a partial bundle of the trace types we draw (vendor/plotly/): the full
+      bundle Dash would add is 1.44 MB gzip of a first load we keep under 1.5 MB. dcc.Graph uses window.Plotly;
+    - @babel/polyfill (99 KB, the first script, ~100 ms of evaluation before anything draws on 2 cores) is left out:
+      ES2015+ built-ins every browser that runs React 18 has. Dash's scripts use one thing of it, the
+      `regeneratorRuntime` global, which assets/regenerator-runtime.min.js gives (7 KB, built in vendor/plotly/);
+    - dash_table's bundle (34 KB, ~15 ms) is left out: no page draws a DataTable. Add it back before one does;
+    - dcc's EAGER_CHUNKS come as scripts of the page, not fetched on first draw."""
+    dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001
+    for dist in dcc._js_dist:  # noqa: SLF001
+        if dist.get("relative_package_path") in EAGER_CHUNKS:
+            dist.pop("async", None)
+    for dependency in dash._dash_renderer._js_dist_dependencies:  # noqa: SLF001
         for key in ("relative_package_path", "external_url"):
             for mode, paths in dependency[key].items():
                 dependency[key][mode] = [path for path in paths if "polyfill" not in path]
     dash.dash_table._js_dist[:] = []  # noqa: SLF001
-
-
-# dcc's dropdown, slider and graph are lazy components (React.lazy): a first render suspends until the component's
-# chunk is fetched and run, and React draws it a pass later. Every page of the dashboard draws them at once (on `/` the
-# KPIs are shown with the region and date controls), so they come with the page's other scripts (90 KB, ~25 KB
-# compressed) and are there when React first draws. (Before, a hidden dropdown and slider drawn in the shell fetched
-# them while the router's answer was on its way; the page now comes with the layout, layouts/container.py.)
-EAGER_CHUNKS = ("dcc/async-dropdown.js", "dcc/async-slider.js", "dcc/async-graph.js")
-
-
-def load_lazy_components_with_the_page() -> None:
-    for dist in dcc._js_dist:  # noqa: SLF001  (Dash writes the page's script tags from this list)
-        if dist.get("relative_package_path") in EAGER_CHUNKS:
-            dist.pop("async", None)
 
 
 def create_app(config: Mapping | None = None) -> dash.Dash:
@@ -144,12 +143,7 @@ def create_app(config: Mapping | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
         background_callback_manager=background,
     )
-    # plotly.js comes from assets/plotly.min.js, a partial bundle of the trace types we draw (vendor/plotly/): the
-    # full bundle Dash would add is 1.44 MB gzip of a first load we keep under 1.5 MB. dcc.Graph uses window.Plotly
-    # when set. Dash has no public switch for this; its list of scripts is the one place to leave it out.
-    dcc._js_dist[:] = [dist for dist in dcc._js_dist if dist.get("namespace") != "plotly"]  # noqa: SLF001  (see above)
-    leave_out_unused_scripts()
-    load_lazy_components_with_the_page()
+    arrange_page_scripts()
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
     # per visit: who is signed in, and the page the browser is on drawn in its container (layouts/container.py)
     app.layout = lambda: html.Div([banner.banner(), container.page_container()])

@@ -29,7 +29,7 @@ from views.maps import (
     map_note_text,
     shared_map,
 )
-from views.ranking import DEFAULT_SORT, next_sort, ranking_cells, ranking_download, ranking_title
+from views.ranking import next_sort, ranking_download, ranking_title, view_ranking
 from views.trends import forecast_values, shared_trend, trend_note
 
 
@@ -552,9 +552,7 @@ def sort_table(clicks, current):
     cache="shared",
 )
 def update_table(region, day, sort, _version=None):
-    unit = regions.unit_of(region)
-    sort = sort or DEFAULT_SORT
-    t = ranking_cells(day, unit.adcode if unit else "", sort["column"], sort["ascending"])
+    t = view_ranking(region, day, sort)
     rows, cells, heads, aria = (ctx.outputs_list[i] for i in (1, 3, 4, 5))  # in the page's order of the ids
     return (
         t["order"],

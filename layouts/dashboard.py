@@ -24,7 +24,7 @@ from security import current_scope
 from views.assessment import assessment
 from views.kpis import KPI_COLUMNS, kpi_books, kpi_texts
 from views.maps import held_map_days, map_note_text, shared_map, whole_range
-from views.ranking import DEFAULT_SORT, ranking_cells, ranking_title
+from views.ranking import DEFAULT_SORT, ranking_title, view_ranking
 from views.trends import TREND_VIEWS
 
 dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
@@ -99,7 +99,7 @@ def _shown(part: dict) -> dict:
 
 def ranking_skeleton(t: dict) -> html.Table:
     """The unit ranking as a fixed grid: one row per reporting unit, ids by position, filled with ``t``
-    (views.ranking.ranking_cells: the day's rows, sorted). A date or sort change then fills in text only
+    (views.ranking.view_ranking: the day's rows, sorted). A date or sort change then fills in text only
     (callbacks.dashboard.update_table), which the browser applies without re-creating the table's components, and the
     pattern-matching callbacks on its buttons are not re-evaluated."""
     columns = ["name", *tables.RANKING_COLUMNS]
@@ -119,17 +119,11 @@ def ranking_skeleton(t: dict) -> html.Table:
         [
             html.Tr(
                 id={"type": "rank-tr", "index": i},
-                className=t["row_class"][i] if i < len(t["row_class"]) else "",
+                className=t["row_class"][i],
                 children=[
-                    html.Td(
-                        html.Button(
-                            t["names"][i] if i < len(t["names"]) else None,
-                            id={"type": "unit-row", "index": i},
-                            className="row-button",
-                        )
-                    ),
+                    html.Td(html.Button(t["names"][i], id={"type": "unit-row", "index": i}, className="row-button")),
                     *[
-                        html.Td(t["cells"].get((i, c)), id={"type": "rank-cell", "row": i, "col": c})
+                        html.Td(t["cells"][(i, c)], id={"type": "rank-cell", "row": i, "col": c})
                         for c in tables.RANKING_COLUMNS
                     ],
                 ],
@@ -232,8 +226,7 @@ def layout(**query) -> html.Div:
     books = kpi_books(state.region)
     shown = kpi_texts(state.region, state.date)
     # The strip and the ranking beside the map come drawn too (their callbacks answer later changes only).
-    unit = regions.unit_of(state.region)
-    ranking = ranking_cells(state.date, unit.adcode if unit else "", DEFAULT_SORT["column"], DEFAULT_SORT["ascending"])
+    ranking = view_ranking(state.region, state.date)
     return html.Div(
         className="page",
         children=[

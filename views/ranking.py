@@ -12,8 +12,17 @@ from data import formatting as fmt
 from data import queries
 from data.catalogue import title
 from figures import tables
+from geo import regions
 
 DEFAULT_SORT = {"column": "confirmed_cum", "ascending": False}
+
+
+def view_ranking(region: str, day: str, sort: dict | None = None) -> dict:
+    """``ranking_cells`` of a view of `/`: the unit of ``region`` marked (none for the province), ``sort`` or the
+    default order. The page is drawn with it and the table's callback answers with it."""
+    unit = regions.unit_of(region)
+    sort = sort or DEFAULT_SORT
+    return ranking_cells(day, unit.adcode if unit else "", sort["column"], sort["ascending"])
 
 
 def ranking_cells(day: str, selected: str, column: str, ascending: bool) -> dict:
