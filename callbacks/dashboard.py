@@ -113,8 +113,6 @@ def poll_page_version(_n, current):
     Input("flow-level", "value"),
     Input("coverage-distance", "value"),
     Input("palette-select", "value"),
-    AFTER_THE_MAP,
-    prevent_initial_call=True,
     permission="view",
 )
 def write_url(
@@ -130,7 +128,6 @@ def write_url(
     flow_level,
     distance_km=None,
     palette=None,
-    _drawn=None,
 ):
     return ViewState(
         region,

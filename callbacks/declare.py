@@ -39,7 +39,7 @@ class Declaration:
 
 
 # The first view of `/` (KPIs, map, judgement strip, ranking) comes drawn with the page. Its other parts (the trend,
-# the URL, the reporting strip, alerts, tasks, notes, the flow and resource panels) wait for its first map: with this
+# the reporting strip, alerts, tasks, notes, the flow and resource panels) wait for its first map: with this
 # input and ``prevent_initial_call=True`` they are asked once the map is drawn (`map-drawn`, set by
 # assets/dashboard.js, or after 2.5 s). Asked at once, their ~12 requests and answers took the browser's main thread
 # from the map for ~0.3 s on 2 cores.

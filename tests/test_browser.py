@@ -407,7 +407,8 @@ def test_the_first_view_comes_with_the_page_and_the_rest_after_its_map(server_ur
     expect(page.locator("#reporting-strip")).not_to_be_empty()  # asked after the map, and there
     asked = page.evaluate("() => window.__asked")
     assert not [output for output, _ in asked if "_pages_content" in output]
-    assert [output for output, drawn in asked if not drawn] == []
+    # only the address is written at once (deferred, its answer could land after a user's first change of a view)
+    assert [output for output, drawn in asked if not drawn] in ([], ["url.search"])
     assert any("reporting-strip" in output for output, _ in asked)
 
 
