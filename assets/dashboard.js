@@ -215,6 +215,16 @@ function clipTrend(gd, day) {
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   dashboard: {
+    // The address of a view (callbacks/dashboard.py, the URL): every part in the controls' order, lists joined by
+    // commas, and a part left out when it holds its default (layouts/view_state.py URL_DEFAULTS), as `parse` reads.
+    viewQuery: function (view, defaults) {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(view)) {
+        const text = Array.isArray(value) ? value.join(',') : (value == null ? '' : String(value));
+        if (text !== '' && !(key in defaults && String(defaults[key]) === text)) { params.set(key, text); }
+      }
+      return '?' + params.toString();
+    },
     // The KPI row of a region on a day, from its book (views/kpis.py kpi_book): the five tiles, their changes, the
     // region's name and the as-of line. A region whose book the page lacks is asked for (`kpi-book-wanted`); the
     // row stays as it was until the book comes.

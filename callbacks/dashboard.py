@@ -9,6 +9,8 @@ and the trace structure stays, so the browser redraws colours only.
 
 from __future__ import annotations
 
+import json
+
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, clientside_callback, ctx, html, no_update
 
 from analytics.coverage import DEFAULT_DISTANCE_KM
@@ -16,7 +18,7 @@ from callbacks.declare import AFTER_THE_MAP, declared_callback
 from data import store
 from figures.metrics import METRICS
 from geo import regions
-from layouts.view_state import ViewState
+from layouts import view_state
 from views.assessment import assessment
 from views.kpis import KPI_COLUMNS, kpi_book, kpi_books, kpi_texts
 from views.maps import (
@@ -99,10 +101,20 @@ def poll_page_version(_n, current):
 
 
 # ---- URL ----------------------------------------------------------------------------------------------------
-@declared_callback(
+# The address follows the controls in the browser (assets/dashboard.js viewQuery): it is right the moment a control
+# changes, before the views that follow it, so a link copied at once reopens what is shown, and no change of a view
+# costs a request for it. Written by the server, its answer could come after the next change's figures, and a copied
+# link lagged a step behind.
+clientside_callback(
+    """function (region, date, metric, layers, trend, options, compare, flow, scope, flowlevel, distance, palette) {
+        return window.dash_clientside.dashboard.viewQuery({region, date, metric, layers, trend, options,
+            compare: trend === 'compare' ? compare : [], flow, scope, flowlevel, palette, distance}, """
+    + json.dumps(view_state.URL_DEFAULTS)
+    + """);
+    }""",
     Output("url", "search"),
-    Input("view-region", "data"),
-    Input("view-day", "data"),
+    Input("region-select", "value"),
+    Input("date-select", "value"),
     Input("metric-select", "value"),
     Input("layer-select", "value"),
     Input("trend-view", "value"),
@@ -113,36 +125,7 @@ def poll_page_version(_n, current):
     Input("flow-level", "value"),
     Input("coverage-distance", "value"),
     Input("palette-select", "value"),
-    permission="view",
 )
-def write_url(
-    region,
-    day,
-    metric,
-    layers,
-    trend,
-    options,
-    compare,
-    flow,
-    scope,
-    flow_level,
-    distance_km=None,
-    palette=None,
-):
-    return ViewState(
-        region,
-        day,
-        metric,
-        tuple(layers or ()),
-        trend or "region",
-        tuple(options or ()),
-        tuple(compare or ()) if trend == "compare" else (),
-        flow,
-        scope,
-        flow_level,
-        int(distance_km or DEFAULT_DISTANCE_KM),
-        palette or "standard",
-    ).query()
 
 
 clientside_callback(

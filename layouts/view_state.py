@@ -1,11 +1,10 @@
-"""The view state of `/` and `/wall`: region, date, metric, layers (and the rest), read from and written to the URL
-query, so that a copied link reopens the same view. Bad or unknown values fall back to defaults, never to an error
-page."""
+"""The view state of `/` and `/wall`: region, date, metric, layers (and the rest), read from the URL query that the
+browser writes (URL_DEFAULTS), so that a copied link reopens the same view. Bad or unknown values fall back to
+defaults, never to an error page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import pandas as pd
 
@@ -35,27 +34,17 @@ class ViewState:
     distance: int = DEFAULT_DISTANCE_KM  # km, straight line, of fever-clinic coverage (DISTANCES_KM)
     palette: str = DEFAULT_PALETTE  # standard | cb (colour-blind safe), figures.theme.PALETTES
 
-    def query(self) -> str:
-        params = {"region": self.region, "date": self.date, "metric": self.metric}
-        if self.layers:
-            params["layers"] = ",".join(self.layers)
-        if self.trend != "region":
-            params["trend"] = self.trend
-        if self.options:
-            params["options"] = ",".join(self.options)
-        if self.compare:
-            params["compare"] = ",".join(self.compare)
-        for key, value, default in (
-            ("flow", self.flow, "in"),
-            ("scope", self.scope, "national"),
-            ("flowlevel", self.flow_level, "city"),
-            ("palette", self.palette, DEFAULT_PALETTE),
-        ):
-            if value != default:
-                params[key] = value
-        if self.distance != DEFAULT_DISTANCE_KM:
-            params["distance"] = self.distance
-        return "?" + urlencode(params)
+
+# What the address leaves out when the view holds it: assets/dashboard.js viewQuery writes the address from the
+# controls, `parse` reads it back. Region, date and metric are always written.
+URL_DEFAULTS = {
+    "trend": "region",
+    "flow": "in",
+    "scope": "national",
+    "flowlevel": "city",
+    "palette": DEFAULT_PALETTE,
+    "distance": DEFAULT_DISTANCE_KM,
+}
 
 
 def _listed(value) -> list[str]:
