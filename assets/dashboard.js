@@ -126,7 +126,16 @@ function dayMissed(day) {
 const recolourSoon = (day, store, region, metric) => redrawSoon(day, entryOf(store, region, metric), null,
   () => dayMissed(day));
 
-let lastWanted = null, prefetched = {};
+let lastWanted = null, prefetched = {}, dayAhead = null;
+
+// The ISO day of a slider index (days from the first day the dropdown offers, its last option).
+function dayOfIndex(index) {
+  const select = window.dash_component_api.getLayout('date-select');
+  const list = select && select.props.options;
+  if (!list || !list.length || typeof index !== 'number') { return null; }
+  const first = Date.parse(list[list.length - 1].value.slice(0, 10) + 'T00:00:00Z');
+  return new Date(first + index * 86400000).toISOString().slice(0, 10);
+}
 
 // "截至2020年2月15日24时": data/formatting.py as_of, for a day of a KPI book.
 const asOf = (iso) => `截至${iso.slice(0, 4)}年${parseInt(iso.slice(5, 7), 10)}月${parseInt(iso.slice(8, 10), 10)}日24时`;
@@ -261,8 +270,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
 
     // The day values the page asks for: the view's own (every day, or the window around the slider's block on a
-    // long range); once held, the province's and every unit's when the range is held whole, a moment after the
-    // page has settled, so that a region change finds its values. [[region, metric, block], ...]
+    // long range); once held, the province's and every unit's, so that a region change finds its values: every
+    // day a moment after the page has settled when the range is held whole, else the day shown (a window of days
+    // for each region would be megabytes) each time the slider rests. [[region, metric, block], ...]
     wantMapDays: function (region, metric, index, store, plan, version) {
       const nu = window.dash_clientside.no_update;
       if (!plan || !region || !metric) { return nu; }
@@ -275,8 +285,21 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         lastWanted = key;
         return want;
       }
+      if (!plan.whole) {  // a long range: the day shown for every region, once the slider rests a moment
+        clearTimeout(dayAhead);
+        const day = dayOfIndex(index);
+        const ask = () => {
+          const held = window.dash_component_api.getLayout('map-days').props.data;
+          const rest = plan.regions.filter((r) => { const e = entryOf(held, r, metric); return !e || e.days[day] === undefined; });
+          if (rest.length) {
+            window.dash_clientside.set_props('map-days-wanted', {data: rest.map((r) => [r, metric, {day}])});
+          }
+        };
+        if (day) { dayAhead = setTimeout(ask, 300); }
+        return nu;
+      }
       const once = metric + '|' + version;  // a new batch replaces what the page held: asked anew
-      if (plan.whole && !prefetched[once]) {
+      if (!prefetched[once]) {
         // Asked from outside the callbacks: `map-days` is this callback's input and the answer's output, and Dash
         // does not run a callback again on what its own chain changed.
         prefetched[once] = true;

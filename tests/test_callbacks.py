@@ -256,6 +256,14 @@ def test_a_long_range_is_held_in_windows_kept_inside_the_range(cb, monkeypatch):
     province = maps.map_days("610000", "importation_risk", latest)
     assert end.isoformat() in province["days"]
     assert len(province["days"]) == DAY_BLOCK + (end - start).days % DAY_BLOCK + 1
+    # one day of a region (the page holds the day shown for each unit), kept inside the range
+    assert maps.clean_block({"day": "2020-02-16"}) == "2020-02-16"
+    assert maps.clean_block({"day": "1999-01-01"}) == start.isoformat()
+    assert maps.clean_block({"day": "nonsense"}) == end.isoformat()
+    one = maps.map_days("610700", "confirmed_cum", "2020-02-16")
+    fig = maps.build_map("610700", "2020-02-16", "confirmed_cum", [])
+    assert list(one["days"]) == ["2020-02-16"] and one["frames"] == [maps.day_values(fig)]
+    assert one["view"] == maps.region_view(fig) and one["block"] == "2020-02-16"
     # the page does not come with a window of a long range (megabytes at the scale set): it asks once drawn
     assert list(maps.held_map_days("610100", "confirmed_cum", block * DAY_BLOCK)) == ["units"]
 

@@ -242,14 +242,25 @@ def test_one_population_rule_for_xixian_in_every_endpoint(client):
     assert listed["610100"] - sum(c.population for c in regions.counties("610100")) == 769_627
 
 
-def test_the_page_draws_the_trend_as_of_the_day_shown(serve, new_store, browser):
+@pytest.fixture(scope="module")
+def years_of_data(new_store):
+    """(URL, store) of an app serving the shipped 2020 data and a 2021 wave: a range too long to hold whole."""
+    from conftest import _serve
+
+    db = new_store("years")
+    served = _serve(db)
+    url = next(served)
+    pipeline.ingest(new_wave.bulletin_case_list()[0], "西安12月病例.csv", eng=store.engine(db))
+    yield url, db
+    next(served, None)
+
+
+def test_the_page_draws_the_trend_as_of_the_day_shown(years_of_data, browser):
     """On `/` at 2020-02-15 with a 2021 wave stored: the drawn trend ends that day and its notes are of that day; a
     date step moves the end with it, without a new figure from the server."""
     from playwright.sync_api import expect
 
-    db = new_store("asof")
-    url, _ = serve(db)
-    pipeline.ingest(new_wave.bulletin_case_list()[0], "西安12月病例.csv", eng=store.engine(db))
+    url, db = years_of_data
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{url}/?region=610100&date=2020-02-15")
     ends_on = (
@@ -274,4 +285,46 @@ def test_the_page_draws_the_trend_as_of_the_day_shown(serve, new_store, browser)
     expect(page.locator("#as-of")).to_have_text("截至2020年2月16日24时")
     page.wait_for_function(ends_on, arg="2020-02-16")
     assert not [o for o in asked if "trend-chart.figure" in o], asked
+    page.close()
+
+
+def test_a_region_change_on_years_of_data_is_drawn_in_the_browser(years_of_data, browser):
+    """With a 2021 wave stored the range is too long for the page to hold every day of every region; it holds the
+    day shown for each unit once the slider rests, so a change to another unit recolours and zooms the drawn map
+    without asking the server for a map, and shows that unit's counties on that day."""
+    from playwright.sync_api import expect
+    from waiting import callbacks_done, map_drawn
+
+    url, db = years_of_data
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{url}/?region=610000&date=2020-02-15")
+    map_drawn(page)
+    page.click("#date-next")
+    expect(page.locator("#as-of")).to_have_text("截至2020年2月16日24时")
+    held = (
+        "() => { const d = window.dash_component_api.getLayout('map-days').props.data || {};"
+        " return !d['610000|confirmed_cum'].days['2021-06-01']"  # the province's window, not every day
+        " && ['610100', '610700'].every(r => d[r + '|confirmed_cum']?.days['2020-02-16'] !== undefined); }"
+    )
+    page.wait_for_function(held, timeout=30_000)
+    callbacks_done(page)
+    asked = []
+    page.on("request", lambda r: r.method == "POST" and asked.append(r.post_data_json["output"]))
+    page.click("#region-select")
+    page.fill(".dash-dropdown-search", "汉中")
+    page.locator(".dash-dropdown-option", has_text="汉中市").first.click()
+    expect(page.locator("#kpi-region")).to_have_text("汉中市")
+    page.wait_for_function(
+        "() => document.querySelector('#region-map .js-plotly-plot').data[4].locations[0] === '610700'"
+    )
+    drawn = page.evaluate(
+        "() => { const d = document.querySelector('#region-map .js-plotly-plot').data;"
+        " return [Object.fromEntries(d[0].locations.map((l, i) => [l, d[0].z[i]])), d[3].locations]; }"
+    )
+    eng = store.engine(db)
+    assert drawn[0]["610700"] == queries.summary("610700", "2020-02-16", eng)["confirmed_cum"]
+    assert drawn[0]["610100"] == queries.summary("610100", "2020-02-16", eng)["confirmed_cum"]
+    assert sorted(drawn[1]) == sorted(c.adcode for c in regions.counties() if _unit(c.adcode) == "610700")
+    callbacks_done(page)
+    assert not [o for o in asked if "region-map.figure" in o], asked
     page.close()

@@ -76,13 +76,21 @@ def whole_range() -> bool:
     return (end - start).days + 1 <= WHOLE_RANGE_DAYS
 
 
-def clean_block(block) -> int | None:
+def clean_block(block) -> int | str | None:
     """The block of days (``maps.DAY_BLOCK`` long, counted from the first day of the view range) a request asks
     for, kept inside the range; the last block (the latest day's, the default view) when it makes no sense; None
-    (every day) when the range is short enough to hold whole."""
+    (every day) when the range is short enough to hold whole. ``{"day": ISO}`` asks for that one day (its ISO date,
+    kept inside the range): on a long range the page holds the day shown for every region, so that a region change
+    finds its values without a window of days per region."""
     if whole_range():
         return None
     start, end = queries.view_range()
+    if isinstance(block, dict) and isinstance(block.get("day"), str):
+        try:
+            day = dt.date.fromisoformat(block["day"])
+        except ValueError:
+            day = end
+        return min(max(day, start), end).isoformat()
     last = (end - start).days // maps.DAY_BLOCK
     index = block.get("index") if isinstance(block, dict) else block
     return min(max(index, 0), last) if isinstance(index, int) and not isinstance(index, bool) else last
@@ -98,7 +106,7 @@ def map_key(region: str, metric: str) -> str:
     return f"{map_region(region)}|{metric}"
 
 
-def map_days(region: str, metric: str, block: int | None) -> dict:
+def map_days(region: str, metric: str, block: int | str | None) -> dict:
     """The map's day values of a region's view (``_map_days``, kept per unit: a county shows its unit's map)."""
     return _held_map_days(None, map_region(region), metric, block)
 
@@ -112,22 +120,24 @@ _held_map_days = store.per_version(
 
 
 @cache.memoize
-def _map_days(region: str, metric: str, block: int | None) -> dict:
-    """The map's day values for every day of the range (``block`` None), or for the days around the chosen one (its
+def _map_days(region: str, metric: str, block: int | str | None) -> dict:
+    """The map's day values for every day of the range (``block`` None), for the days around the chosen one (its
     block of ``maps.DAY_BLOCK`` days and the blocks either side: a step into the next block still finds its day while
-    the page asks for the next window); built with the same code as the map itself; kept per data version. Days
+    the page asks for the next window), or for one day (an ISO date); built with the same code as the map itself; kept per data version. Days
     with the same values share one entry of ``frames`` (``days``: day -> its index): after an outbreak most days
     repeat. ``view``: what a region change alters besides the values (the unit's outline, the map's centre and
     zoom), so that the browser switches to this region's map without asking for a figure."""
     unit = regions.unit_of(region)
     bounds = (unit or regions.province()).bounds
     start, end = queries.view_range()
-    first = start if block is None else start + dt.timedelta(days=(block - 1) * maps.DAY_BLOCK)
-    window = {
-        "first": first,
-        "last": end if block is None else first + dt.timedelta(days=3 * maps.DAY_BLOCK - 1),
-        "columns": maps.columns_for(metric),
-    }
+    if isinstance(block, str):  # one day (clean_block)
+        first = last = dt.date.fromisoformat(block)
+    elif block is None:
+        first, last = start, end
+    else:
+        first = start + dt.timedelta(days=(block - 1) * maps.DAY_BLOCK)
+        last = first + dt.timedelta(days=3 * maps.DAY_BLOCK - 1)
+    window = {"first": first, "last": last, "columns": maps.columns_for(metric)}
     # The window's rows as lists once, cut into days: the same trace and colour-axis code as the map's figure
     # (figures/maps.py day_traces), without pandas' cost of a frame a day (0.3-0.5 s a region for 2020's days).
     dates, units = queries.days_frame("unit", **window)
