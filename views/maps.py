@@ -123,10 +123,11 @@ _held_map_days = store.per_version(
 def _map_days(region: str, metric: str, block: int | str | None) -> dict:
     """The map's day values for every day of the range (``block`` None), for the days around the chosen one (its
     block of ``maps.DAY_BLOCK`` days and the blocks either side: a step into the next block still finds its day while
-    the page asks for the next window), or for one day (an ISO date); built with the same code as the map itself; kept per data version. Days
-    with the same values share one entry of ``frames`` (``days``: day -> its index): after an outbreak most days
-    repeat. ``view``: what a region change alters besides the values (the unit's outline, the map's centre and
-    zoom), so that the browser switches to this region's map without asking for a figure."""
+    the page asks for the next window), or for one day (an ISO date); built with the same code as the map itself;
+    kept per data version. Days with the same values share one entry of ``frames`` (``days``: day -> its index):
+    after an outbreak most days repeat. ``view``: what a region change alters besides the values (the unit's
+    outline, the map's centre and zoom), so that the browser switches to this region's map without asking for a
+    figure."""
     unit = regions.unit_of(region)
     bounds = (unit or regions.province()).bounds
     start, end = queries.view_range()
