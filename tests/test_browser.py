@@ -55,6 +55,12 @@ def test_region_and_date_drive_every_view(server_url, page, artifacts):
     page.wait_for_function(
         "() => document.querySelector('#trend-chart .js-plotly-plot').layout.shapes[0].x0.startsWith('2020-02-16')"
     )
+    drawn_at, day_at = page.evaluate(
+        """() => { const gd = document.querySelector('#trend-chart .js-plotly-plot'), xa = gd._fullLayout.xaxis;
+        const d = gd.querySelector('.shapelayer path[data-index="0"]').getAttribute('d');
+        return [parseFloat(d.slice(1)), xa._offset + xa.l2p(xa.d2l('2020-02-16'))]; }"""
+    )
+    assert abs(drawn_at - day_at) < 1  # the marker line is drawn on the day, not only written in the layout
     expect(page).to_have_url(re.compile("date=2020-02-16"))
     page.locator("#unit-table").get_by_role("button", name="西安市", exact=True).click()
     expect(page.locator("#kpi-confirmed")).to_have_text("117")  # 西安 on 2月16日
