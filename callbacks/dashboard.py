@@ -101,10 +101,11 @@ def poll_page_version(_n, current):
 
 
 # ---- URL ----------------------------------------------------------------------------------------------------
-# The address follows the controls in the browser (assets/dashboard.js viewQuery): it is right the moment a control
-# changes, before the views that follow it, so a link copied at once reopens what is shown, and no change of a view
-# costs a request for it. Written by the server, its answer could come after the next change's figures, and a copied
-# link lagged a step behind.
+# The address follows the view in the browser (assets/dashboard.js viewQuery): no change of a view costs a request
+# for it, and a link copied once the view is drawn reopens what is shown (written by the server, its answer could
+# come after the next change's figures). The region and day are the views' own (`view-region`, `view-day`, set once
+# the map is drawn): following the controls, its update went through Dash's store in the frame of the KPIs and
+# held them back (~20 ms a change).
 clientside_callback(
     """function (region, date, metric, layers, trend, options, compare, flow, scope, flowlevel, distance, palette) {
         return window.dash_clientside.dashboard.viewQuery({region, date, metric, layers, trend, options,
@@ -113,8 +114,8 @@ clientside_callback(
     + """);
     }""",
     Output("url", "search"),
-    Input("region-select", "value"),
-    Input("date-select", "value"),
+    Input("view-region", "data"),
+    Input("view-day", "data"),
     Input("metric-select", "value"),
     Input("layer-select", "value"),
     Input("trend-view", "value"),
