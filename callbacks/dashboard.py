@@ -158,17 +158,25 @@ clientside_callback(
     Output("kpi-books", "data"),
     Input("kpi-book-wanted", "data"),
     Input("page-version", "data"),
+    AFTER_THE_MAP,
     State("region-select", "value"),
     prevent_initial_call=True,
     permission="view",
 )
-def fill_kpi_books(wanted, _version=None, region=None):
-    """A book the page lacks, added to what it holds; after a new batch, every held book anew."""
+def fill_kpi_books(wanted, _version=None, _drawn=None, region=None):
+    """A book the page lacks, added to what it holds; once the first map is drawn, every unit's (the page came with
+    its own region's and the province's); after a new batch, every book anew."""
+    patch = Patch()
+    if only_triggered_by("map-drawn"):
+        first = kpi_books(region, units=False)
+        for code, book in kpi_books(region).items():
+            if code not in first:
+                patch[code] = book
+        return patch
     if not only_triggered_by("kpi-book-wanted"):
         return kpi_books(region)
     if not isinstance(wanted, str) or not regions.get(wanted):
         return no_update
-    patch = Patch()
     patch[wanted] = kpi_book(wanted)
     return patch
 

@@ -223,7 +223,7 @@ def layout(**query) -> html.Div:
     )
     # The KPI row is drawn with the page (no request before it shows); later days and regions come from the
     # books held in `kpi-books` (assets/dashboard.js showKpis).
-    books = kpi_books(state.region)
+    books = kpi_books(state.region, units=False)  # the units' once the map is drawn (fill_kpi_books)
     shown = kpi_texts(state.region, state.date)
     # The strip and the ranking beside the map come drawn too (their callbacks answer later changes only).
     ranking = view_ranking(state.region, state.date)

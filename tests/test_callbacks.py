@@ -271,7 +271,7 @@ def test_a_long_range_is_held_in_windows_kept_inside_the_range(cb, monkeypatch):
 def test_kpi_books_hold_what_the_tiles_show_on_each_day(cb):
     """The KPI row a date or region change shows in the browser comes from the region's book: every day's row is
     the one the server writes for that region and day (views.kpis.kpi_texts, the API's summary), a county's book
-    is made when asked, and a page holds the province's and every unit's."""
+    is made when asked, and a page opens with its own, its unit's and the province's, then holds every unit's."""
     import datetime as dt
 
     from data import queries
@@ -280,6 +280,8 @@ def test_kpi_books_hold_what_the_tiles_show_on_each_day(cb):
     start, end = queries.view_range()
     held = kpis.kpi_books("610112")
     assert set(held) == {"610112", *regions.province_and_units()} and len(held) == 14
+    assert set(kpis.kpi_books("610112", units=False)) == {"610112", "610100", "610000"}
+    assert set(kpis.kpi_books("nonsense", units=False)) == {"610000"}
     for region in ("610000", "610100", "610112", "610403"):
         book = held[region]
         assert book["first"] == start.isoformat() and len(book["days"]) == (end - start).days + 1
