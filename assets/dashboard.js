@@ -118,10 +118,26 @@ function redrawSoon(day, entry, view, missed, region) {
   return true;
 }
 
+// A day the page does not hold: the server draws the map (`map-day-missed`), and the rest of the page follows once
+// that map is drawn (or after 1.5 s), to the day the controls show then: asked at once, their ~7 requests came
+// before the map's on the server's threads and its answer waited behind them (0.4-0.6 s at years of days).
 function dayMissed(day) {
   recoloured = null;
-  window.dash_clientside.set_props('view-day', {data: day});
   window.dash_clientside.set_props('map-day-missed', {data: {day: day, at: Date.now()}});
+  followAfterMap();
+}
+function followAfterMap() {
+  const gd = document.querySelector('#region-map .js-plotly-plot');
+  let done = false;
+  const follow = () => {
+    if (done) { return; }
+    done = true;
+    const shown = window.dash_component_api.getLayout('date-select').props.value;
+    const view = window.dash_component_api.getLayout('view-day').props.data;
+    if (shown && shown !== view) { window.dash_clientside.set_props('view-day', {data: shown}); }
+  };
+  if (gd && gd.once) { gd.once('plotly_afterplot', () => requestAnimationFrame(() => setTimeout(follow, 0))); }
+  setTimeout(follow, 1500);
 }
 const recolourSoon = (day, store, region, metric) => redrawSoon(day, entryOf(store, region, metric), null,
   () => dayMissed(day));
@@ -373,7 +389,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     // A date whose map the controls above could not recolour (playback, or the day values not there yet).
     stepMap: function (day, store, region, metric) {
       if (recoloured === day || recolourSoon(day, store, region, metric)) { return window.dash_clientside.no_update; }
-      window.dash_clientside.set_props('view-day', {data: day});
+      followAfterMap();
       return {day: day, at: Date.now()};  // the server draws the day
     },
 

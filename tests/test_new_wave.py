@@ -328,3 +328,28 @@ def test_a_region_change_on_years_of_data_is_drawn_in_the_browser(years_of_data,
     callbacks_done(page)
     assert not [o for o in asked if "region-map.figure" in o], asked
     page.close()
+
+
+def test_a_day_the_page_does_not_hold_is_drawn_by_the_server_and_the_page_follows(years_of_data, browser):
+    """On years of data the page holds a window of days; a jump to the last day lies outside it: the server draws
+    that day's map, then the rest of the page (the ranking) follows to the same day."""
+    from playwright.sync_api import expect
+    from waiting import map_drawn
+
+    url, db = years_of_data
+    eng = store.engine(db)
+    end = queries.view_range(eng)[1]
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{url}/?region=610000&date=2020-02-15")
+    map_drawn(page)
+    page.locator("#date-slider [role=slider]").focus()
+    page.keyboard.press("End")
+    expect(page.locator("#as-of")).to_have_text(f"截至{end.year}年{end.month}月{end.day}日24时")
+    xian = queries.summary("610100", end.isoformat(), eng)["confirmed_cum"]
+    page.wait_for_function(
+        "(n) => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
+        " return d.z[d.locations.indexOf('610100')] === n; }",
+        arg=xian,
+    )
+    expect(page.locator("#table-title")).to_have_text(f"各市（区）{end.month}月{end.day}日排名", timeout=10_000)
+    page.close()
