@@ -144,15 +144,6 @@ const recolourSoon = (day, store, region, metric) => redrawSoon(day, entryOf(sto
 
 let lastWanted = null, prefetched = {}, dayAhead = null;
 
-// The ISO day of a slider index (days from the first day the dropdown offers, its last option).
-function dayOfIndex(index) {
-  const select = window.dash_component_api.getLayout('date-select');
-  const list = select && select.props.options;
-  if (!list || !list.length || typeof index !== 'number') { return null; }
-  const first = Date.parse(list[list.length - 1].value.slice(0, 10) + 'T00:00:00Z');
-  return new Date(first + index * 86400000).toISOString().slice(0, 10);
-}
-
 // "截至2020年2月15日24时": data/formatting.py as_of, for a day of a KPI book.
 const asOf = (iso) => `截至${iso.slice(0, 4)}年${parseInt(iso.slice(5, 7), 10)}月${parseInt(iso.slice(8, 10), 10)}日24时`;
 
@@ -332,31 +323,25 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         lastWanted = key;
         return want;
       }
+      // Asked from outside the callbacks: `map-days` is this callback's input and the answer's output, and Dash
+      // does not run a callback again on what its own chain changed. What is held is read when asked.
+      const askRest = (asked, missing) => {
+        const held = window.dash_component_api.getLayout('map-days').props.data;
+        const rest = plan.regions.filter((r) => missing(entryOf(held, r, metric)));
+        if (rest.length) { window.dash_clientside.set_props('map-days-wanted', {data: rest.map((r) => [r, metric, asked])}); }
+      };
       if (!plan.whole) {  // a long range: the day shown for every region, once the slider rests a moment
         clearTimeout(dayAhead);
-        const day = dayOfIndex(index);
-        const ask = () => {
-          const held = window.dash_component_api.getLayout('map-days').props.data;
-          const rest = plan.regions.filter((r) => { const e = entryOf(held, r, metric); return !e || e.days[day] === undefined; });
-          if (rest.length) {
-            window.dash_clientside.set_props('map-days-wanted', {data: rest.map((r) => [r, metric, {day}])});
-          }
-        };
-        if (day) { dayAhead = setTimeout(ask, 300); }
+        dayAhead = setTimeout(() => {
+          const day = window.dash_component_api.getLayout('date-select').props.value;
+          if (day) { askRest({day}, (e) => !e || e.days[day] === undefined); }
+        }, 300);
         return nu;
       }
       const once = metric + '|' + version;  // a new batch replaces what the page held: asked anew
       if (!prefetched[once]) {
-        // Asked from outside the callbacks: `map-days` is this callback's input and the answer's output, and Dash
-        // does not run a callback again on what its own chain changed.
         prefetched[once] = true;
-        const ask = () => {
-          const held = window.dash_component_api.getLayout('map-days').props.data;
-          const rest = plan.regions.filter((r) => !entryOf(held, r, metric));
-          if (rest.length) {
-            window.dash_clientside.set_props('map-days-wanted', {data: rest.map((r) => [r, metric, null])});
-          }
-        };
+        const ask = () => askRest(null, (e) => !e);
         setTimeout(() => (window.requestIdleCallback ? window.requestIdleCallback(ask, {timeout: 2000}) : ask()), 2000);
       }
       return nu;

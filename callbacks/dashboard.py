@@ -20,7 +20,7 @@ from figures.metrics import METRICS
 from geo import regions
 from layouts import view_state
 from views.assessment import assessment
-from views.kpis import KPI_COLUMNS, kpi_book, kpi_books, kpi_texts
+from views.kpis import KPI_COLUMNS, book_regions, kpi_book, kpi_books, kpi_texts
 from views.maps import (
     DAY_VALUE_KEYS,
     clean_block,
@@ -168,10 +168,8 @@ def fill_kpi_books(wanted, _version=None, _drawn=None, region=None):
     its own region's and the province's); after a new batch, every book anew."""
     patch = Patch()
     if only_triggered_by("map-drawn"):
-        first = kpi_books(region, units=False)
-        for code, book in kpi_books(region).items():
-            if code not in first:
-                patch[code] = book
+        for code in set(book_regions(region)) - set(book_regions(region, units=False)):
+            patch[code] = kpi_book(code)
         return patch
     if not only_triggered_by("kpi-book-wanted"):
         return kpi_books(region)

@@ -114,12 +114,16 @@ def kpi_texts(region: str, day: str) -> dict:
     }
 
 
-def kpi_books(region: str | None, units: bool = True) -> dict:
-    """The books a page of ``region`` holds: its own, its unit's and the province's when it opens (``units`` False),
-    and every unit's (the regions a region change most often picks) once its map is drawn: at years of days the
-    12 books are ~2.8 MB of JSON, which held the page's first view back."""
+def book_regions(region: str | None, units: bool = True) -> list[str]:
+    """The regions whose books a page of ``region`` holds: its own, its unit's and the province's when it opens
+    (``units`` False), and every unit's (the regions a region change most often picks) once its map is drawn: at
+    years of days the 12 books are ~2.8 MB of JSON, which held the page's first view back."""
     region = region if region and regions.get(region) else PROVINCE
     unit = regions.unit_of(region)
     first = [region, *([unit.adcode] if unit else []), PROVINCE]
-    held = dict.fromkeys([*first, *(regions.province_and_units() if units else [])])
-    return {r: kpi_book(r) for r in held}
+    return list(dict.fromkeys([*first, *(regions.province_and_units() if units else [])]))
+
+
+def kpi_books(region: str | None, units: bool = True) -> dict:
+    """The books of ``book_regions``."""
+    return {r: kpi_book(r) for r in book_regions(region, units)}
