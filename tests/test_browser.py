@@ -155,6 +155,9 @@ def test_date_steps_recolour_the_map_in_the_browser_and_playback_follows(server_
     expect(page.locator("#region-map .maplibregl-canvas")).to_be_visible(timeout=20_000)
     page.wait_for_function("() => document.querySelector('#region-map .js-plotly-plot')?.data?.length >= 5")
     until(page, lambda: "map-days.data" in answered, what="the day values of the view (after the map)")
+    # and the page's first trend, asked once the map is drawn (on a loaded machine that can come after the above)
+    until(page, lambda: any("trend-chart.figure" in o for o in answered), what="the first trend")
+    callbacks_done(page)
 
     sent = []
     page.on("request", lambda r: r.method == "POST" and sent.append(r.post_data_json["output"]))
