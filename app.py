@@ -89,11 +89,18 @@ def settings(config: Mapping | None = None) -> dict:
 # compressed) and are there when React first draws.
 EAGER_CHUNKS = ("dcc/async-dropdown.js", "dcc/async-slider.js", "dcc/async-graph.js")
 
+# plotly.js is not a script of the page: dcc.Graph loads it once a graph is first drawn, from the address Dash's
+# renderer gives it (window._dashPlotlyJSURL, Dash's own plotly.js when served locally). That address serves our
+# partial bundle. Until a graph needs it, the ~150 ms plotly.js takes to run on 2 cores is not spent before the page's
+# first draw (the KPIs); the page's head asks for it early (preload), so it is here when the map wants it.
+PLOTLY_JS = ROOT / "assets" / "plotly.min.js"
+PLOTLY_JS_URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+
 
 def arrange_page_scripts() -> None:
     """The scripts Dash writes into every page, from its lists of them (Dash has no switch for any of this):
-    - plotly.js comes from assets/plotly.min.js, a partial bundle of the trace types we draw (vendor/plotly/): the full
-      bundle Dash would add is 1.44 MB gzip of a first load we keep under 1.5 MB. dcc.Graph uses window.Plotly;
+    - plotly.js is assets/plotly.min.js, a partial bundle of the trace types we draw (vendor/plotly/): the full
+      bundle Dash would serve is 1.44 MB gzip of a first load we keep under 1.5 MB. dcc.Graph loads it (PLOTLY_JS_URL);
     - @babel/polyfill (99 KB, the first script, ~100 ms of evaluation before anything draws on 2 cores) is left out:
       ES2015+ built-ins every browser that runs React 18 has. Dash's scripts use one thing of it, the
       `regeneratorRuntime` global, which assets/regenerator-runtime.min.js gives (7 KB, built in vendor/plotly/);
@@ -140,11 +147,15 @@ def create_app(config: Mapping | None = None) -> dash.Dash:
         update_title=None,  # no "Updating..." flicker in the tab title
         compress=True,  # gzip/brotli through flask-compress
         serve_locally=True,  # every script from this server: the intranet has no internet
+        assets_ignore=rf"^{PLOTLY_JS.name.replace('.', '[.]')}$",  # loaded by dcc.Graph, not by the page
         suppress_callback_exceptions=True,
         background_callback_manager=background,
     )
     arrange_page_scripts()
-    app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
+    app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">').replace(
+        "{%css%}", f'{{%css%}}\n        <link rel="preload" href="{PLOTLY_JS_URL}" as="script">'
+    )
+    server.add_url_rule(PLOTLY_JS_URL, "plotly_js", lambda: flask.send_file(PLOTLY_JS, mimetype="text/javascript"))
     # per visit: who is signed in, and the page the browser is on drawn in its container (layouts/container.py)
     app.layout = lambda: html.Div([banner.banner(), container.page_container()])
     # static files brotli-compressed once (precompressed.py); its hook runs before flask-compress's, added by Dash

@@ -8,7 +8,7 @@ from pathlib import Path
 import brotli
 
 ROOT = Path(__file__).resolve().parent.parent
-PLOTLY = "/assets/plotly.min.js"
+PLOTLY = "/_dash-component-suites/plotly/package_data/plotly.min.js"  # where dcc.Graph loads it from (app.py)
 
 
 def test_a_static_file_goes_out_small_and_whole(app_module, client):
