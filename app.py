@@ -92,7 +92,8 @@ EAGER_CHUNKS = ("dcc/async-dropdown.js", "dcc/async-slider.js", "dcc/async-graph
 # plotly.js is not a script of the page: dcc.Graph loads it once a graph is first drawn, from the address Dash's
 # renderer gives it (window._dashPlotlyJSURL, Dash's own plotly.js when served locally). That address serves our
 # partial bundle. Until a graph needs it, the ~150 ms plotly.js takes to run on 2 cores is not spent before the page's
-# first draw (the KPIs); the page's head asks for it early (preload), so it is here when the map wants it.
+# first draw (the KPIs). A page that draws charts (registered with draws_charts=True) asks for it in its head
+# (preload), so its bytes are here when the first graph wants them; the other pages do not load it at all.
 PLOTLY_JS = ROOT / "assets" / "plotly.min.js"
 PLOTLY_JS_URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 
@@ -115,6 +116,20 @@ def arrange_page_scripts() -> None:
             for mode, paths in dependency[key].items():
                 dependency[key][mode] = [path for path in paths if "polyfill" not in path]
     dash.dash_table._js_dist[:] = []  # noqa: SLF001
+
+
+def preload_plotly_on_chart_pages(app: dash.Dash) -> None:
+    """The page's head asks for plotly.js early on the pages that draw charts (see PLOTLY_JS_URL)."""
+    interpolate = app.interpolate_index
+    preload = f'\n        <link rel="preload" href="{PLOTLY_JS_URL}" as="script">'
+
+    def interpolate_index(**parts) -> str:
+        page = container.page_at(request.path)
+        if page is not None and page.get("draws_charts"):
+            parts["css"] = parts.get("css", "") + preload
+        return interpolate(**parts)
+
+    app.interpolate_index = interpolate_index
 
 
 def create_app(config: Mapping | None = None) -> dash.Dash:
@@ -152,9 +167,8 @@ def create_app(config: Mapping | None = None) -> dash.Dash:
         background_callback_manager=background,
     )
     arrange_page_scripts()
-    app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">').replace(
-        "{%css%}", f'{{%css%}}\n        <link rel="preload" href="{PLOTLY_JS_URL}" as="script">'
-    )
+    app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
+    preload_plotly_on_chart_pages(app)
     server.add_url_rule(PLOTLY_JS_URL, "plotly_js", lambda: flask.send_file(PLOTLY_JS, mimetype="text/javascript"))
     # per visit: who is signed in, and the page the browser is on drawn in its container (layouts/container.py)
     app.layout = lambda: html.Div([banner.banner(), container.page_container()])

@@ -42,14 +42,19 @@ def page_container() -> html.Div:
     )
 
 
+def page_at(url_path: str) -> dict | None:
+    """The registered page (its dash.page_registry entry) at a path of this app's URLs; None when no page is there."""
+    path = (dash.get_app().strip_relative_path(url_path) or "").strip("/")
+    return next((p for p in dash.page_registry.values() if p["path"].strip("/") == path), None)
+
+
 def _visited_page() -> tuple[str, str, object, str] | None:
     """(pathname, search, layout, title) of the page the layout is asked for, as the router would draw it."""
     referer = urlsplit(flask.request.referrer or "")
     if f"{referer.scheme}://{referer.netloc}/" != flask.request.host_url:
         return None
-    app = dash.get_app()
-    path = app.strip_relative_path(referer.path) or ""
-    page = next((p for p in dash.page_registry.values() if p["path"].strip("/") == path.strip("/")), None)
+    path = dash.get_app().strip_relative_path(referer.path) or ""
+    page = page_at(referer.path)
     if page is None or not security.may(roles.route_permission("/" + path.strip("/"))):
         return None
     search = f"?{referer.query}" if referer.query else ""

@@ -27,7 +27,7 @@ from views.maps import held_map_days, map_note_text, shared_map, whole_range
 from views.ranking import DEFAULT_SORT, ranking_title, view_ranking
 from views.trends import TREND_VIEWS
 
-dash.register_page(__name__, path="/", title="陕西省疫情防控态势感知看板", name="态势总览")
+dash.register_page(__name__, path="/", draws_charts=True, title="陕西省疫情防控态势感知看板", name="态势总览")
 
 KPIS = [(key, title(column)) for key, column in KPI_COLUMNS.items()]
 DROPDOWN_LABELS = {

@@ -14,7 +14,9 @@ from figures import models as model_figures
 from layouts.accessibility import table_panel, table_toggle
 from layouts.dashboard import GRAPH_CONFIG
 
-dash.register_page(__name__, path="/models", title="模型评估 · 陕西省疫情防控态势感知看板", name="模型评估")
+dash.register_page(
+    __name__, path="/models", draws_charts=True, title="模型评估 · 陕西省疫情防控态势感知看板", name="模型评估"
+)
 
 
 def chart(chart_id: str, figure=None, height: int = 380) -> html.Div:

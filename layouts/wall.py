@@ -16,7 +16,7 @@ from layouts import tasks as task_parts
 from layouts import view_state
 from views.kpis import KPI_COLUMNS
 
-dash.register_page(__name__, path="/wall", title="陕西省疫情态势 · 大屏", name="大屏")
+dash.register_page(__name__, path="/wall", draws_charts=True, title="陕西省疫情态势 · 大屏", name="大屏")
 
 KPIS = [(key, title(column)) for key, column in KPI_COLUMNS.items()]
 STATIC = {"displayModeBar": False, "staticPlot": False, "scrollZoom": False}
