@@ -69,6 +69,20 @@ function recolourMap(day, entry, view, region) {
   return true;
 }
 
+// The page's first map comes without its national background (views/maps.py background_later): shown here once
+// the map is drawn, in what is drawn and in the figure Dash keeps (a redraw of that figure keeps it). A redraw, not
+// a relayout: a relayout is reported as a change of the map's view (relayoutData), which the page answers.
+function showBackground(gd) {
+  const layers = gd && gd.layout && gd.layout.map && gd.layout.map.layers;
+  if (!layers || !layers.some((layer) => layer.visible === false) || !window.Plotly) { return; }
+  const node = window.dash_component_api && window.dash_component_api.getLayout('region-map');
+  const kept = node && node.props && node.props.figure && node.props.figure.layout.map;
+  [layers, (kept && kept.layers) || []].forEach((list) => list.forEach((layer) => {
+    if (layer.visible === false) { layer.visible = true; }
+  }));
+  window.Plotly.redraw(gd);
+}
+
 // dcc.Graph draws its `figure` prop again after every pan or zoom (on plotly_relayout it writes the map's new view
 // into the prop, and a new prop is plotted). The prop is the server's last figure: what the page drew since, another
 // day or region, would be undone (the map went back to the page's first region when a phone refitted its view). So
@@ -470,6 +484,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (done || seen !== el) { return; }
       done = true;
       try { window.dash_clientside.set_props('map-drawn', {data: true}); } catch (e) { /* the page has gone */ }
+      showBackground(el.querySelector('.js-plotly-plot'));
     };
     setTimeout(drawn, 2500);
     // Drawn = the choropleth's layers are in the map and MapLibre has every tile of the view. Plotly's first

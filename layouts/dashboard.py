@@ -23,7 +23,7 @@ from layouts.accessibility import hidden_label, palette_control, table_panel, ta
 from security import current_scope
 from views.assessment import assessment
 from views.kpis import KPI_COLUMNS, kpi_books, kpi_texts
-from views.maps import held_map_days, map_note_text, shared_map, whole_range
+from views.maps import background_later, held_map_days, map_note_text, shared_map, whole_range
 from views.ranking import DEFAULT_SORT, ranking_title, view_ranking
 from views.trends import TREND_VIEWS
 
@@ -420,14 +420,17 @@ def layout(**query) -> html.Div:
                             export_bar("region-map"),
                             dcc.Graph(
                                 id="region-map",
-                                # drawn with the page: no request before the map can start to draw
-                                figure=shared_map(
-                                    state.region,
-                                    state.date,
-                                    state.metric,
-                                    tuple(state.layers),
-                                    float(state.distance),
-                                    state.palette,
+                                # drawn with the page: no request before the map can start to draw; its
+                                # national background once it is drawn
+                                figure=background_later(
+                                    shared_map(
+                                        state.region,
+                                        state.date,
+                                        state.metric,
+                                        tuple(state.layers),
+                                        float(state.distance),
+                                        state.palette,
+                                    )
                                 ),
                                 config={**GRAPH_CONFIG, "scrollZoom": True},
                                 responsive=True,
