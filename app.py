@@ -162,7 +162,7 @@ def create_app(config: Mapping | None = None) -> dash.Dash:
         update_title=None,  # no "Updating..." flicker in the tab title
         compress=True,  # gzip/brotli through flask-compress
         serve_locally=True,  # every script from this server: the intranet has no internet
-        assets_ignore=rf"^{PLOTLY_JS.name.replace('.', '[.]')}$",  # loaded by dcc.Graph, not by the page
+        assets_ignore=rf"^{re.escape(PLOTLY_JS.name)}$",  # loaded by dcc.Graph, not by the page
         suppress_callback_exceptions=True,
         background_callback_manager=background,
     )

@@ -53,9 +53,8 @@ def _visited_page() -> tuple[str, str, object, str] | None:
     referer = urlsplit(flask.request.referrer or "")
     if f"{referer.scheme}://{referer.netloc}/" != flask.request.host_url:
         return None
-    path = dash.get_app().strip_relative_path(referer.path) or ""
     page = page_at(referer.path)
-    if page is None or not security.may(roles.route_permission("/" + path.strip("/"))):
+    if page is None or not security.may(roles.route_permission("/" + page["path"].strip("/"))):
         return None
     search = f"?{referer.query}" if referer.query else ""
     # the query as the router hands it to a layout: one value per key as a string, a repeated key as a list
