@@ -468,6 +468,42 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   },
 });
 
+// The first load's charts below the fold after the map. On `/` the flows, the resources panel and their charts are
+// below a 1080p screen, and drawing them (~80 ms of plotly on 2 cores, and their first paint) came between the map's
+// first draw and its boundaries: the map was ~100 ms later. Until the map is drawn (`release`, from
+// drawTheTrendAfterTheMap, after 2.5 s at most) or the reader scrolls, a chart whose top is below the window is drawn
+// later: its Plotly.react waits, with the latest figure dcc.Graph gave it. Only the first load of a visit holds.
+const chartsBelowTheFold = (function () {
+  const held = new Map();  // chart -> {args, done: [[resolve, reject]]}
+  let holding = true;
+  const release = () => {
+    if (!holding) { return; }
+    holding = false;
+    held.forEach(({args, done}, gd) => {
+      const drawn = gd.isConnected ? window.Plotly.react.apply(window.Plotly, args) : Promise.resolve(gd);
+      drawn.then((value) => done.forEach(([resolve]) => resolve(value)),
+        (error) => done.forEach(([, reject]) => reject(error)));
+    });
+    held.clear();
+  };
+  const belowTheFold = (gd) => document.getElementById('region-select') && document.getElementById('region-map')
+    && gd && gd.closest && !gd.closest('#region-map') && gd.getBoundingClientRect().top >= window.innerHeight;
+  window.addEventListener('plotly-loaded', () => {
+    const plotly = window.Plotly;
+    const react = plotly.react;
+    plotly.react = function (gd) {
+      if (!holding || !belowTheFold(gd)) { return react.apply(plotly, arguments); }
+      const args = arguments;
+      return new Promise((resolve, reject) => {
+        const wait = held.get(gd) || {done: []};
+        held.set(gd, {args, done: wait.done.concat([[resolve, reject]])});
+      });
+    };
+  });
+  window.addEventListener('scroll', release, {once: true, passive: true});
+  return {release};
+})();
+
 // The first load's map before the trend: the trend's figure (every day of the range, a third of a second to draw
 // on a PC without a GPU) is asked for once the map is drawn (`map-drawn`), or after 2.5 s whatever happens.
 (function drawTheTrendAfterTheMap() {
@@ -485,6 +521,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       done = true;
       try { window.dash_clientside.set_props('map-drawn', {data: true}); } catch (e) { /* the page has gone */ }
       showBackground(el.querySelector('.js-plotly-plot'));
+      chartsBelowTheFold.release();
     };
     setTimeout(drawn, 2500);
     // Drawn = the choropleth's layers are in the map and MapLibre has every tile of the view. Plotly's first

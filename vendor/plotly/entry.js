@@ -10,6 +10,9 @@ Plotly.register([
   require('plotly.js/lib/choroplethmap'), // regions
 ]);
 window.Plotly = Plotly;
+// Said to the page's scripts before any chart is drawn: dcc.Graph draws once this script has run, and
+// assets/dashboard.js schedules the first load's charts below the fold (chartsBelowTheFold).
+window.dispatchEvent(new Event('plotly-loaded'));
 
 // MapLibre's worker (it parses and tiles the boundary files of every map) starts while the page loads, not when the
 // first map is drawn: its start-up held up the first load's map on 2 cores. The same module and worker source as
