@@ -4,6 +4,7 @@
 run:  ## start the dashboard on http://127.0.0.1:8050 (SQLite, shipped data); upgrades the store's schema first
 	@scripts/setup.sh run
 	.venv/bin/flask --app app:server db upgrade
+	.venv/bin/flask --app app:server precompress
 	.venv/bin/python app.py
 
 # pytest-xdist workers: the 2 cores of the project's machines (TEST_WORKERS=0 runs in one process). Each test module

@@ -106,9 +106,10 @@ class Precompressed:
             with self._lock:
                 self._busy.discard(key)
 
-    def warm(self, server: flask.Flask, paths: list[str], headers: dict | None = None) -> None:
-        """Compress the files a first visit loads, now (the warm-up thread), so that the first visitor gets them
-        small too."""
+    def warm(self, server: flask.Flask, paths: list[str], headers: dict | None = None) -> int:
+        """Compress the files a first visit loads, now (the warm-up thread, or `flask precompress` before serving),
+        so that the first visitor gets them small too. Returns how many were compressed now (the others were kept)."""
+        compressed = 0
         with server.test_client() as client:
             for path in paths:
                 response = client.get(path, headers={"Accept-Encoding": "identity", **(headers or {})})
@@ -116,3 +117,5 @@ class Precompressed:
                     key = self.version_key(urlsplit(path).path, response)  # as a request's path: no query
                     if self._from_disk(key) is None:
                         self.compress_later(key, response.get_data(), wait=True)
+                        compressed += 1
+        return compressed

@@ -518,9 +518,7 @@ def test_the_charts_below_the_fold_are_drawn_after_the_map(server_url, page):
 def test_scrolling_down_draws_the_charts_below_the_fold_at_once(server_url, page):
     """An officer who scrolls straight to the flows: the charts there are drawn then, without waiting for the map."""
     page.add_init_script(CHART_AND_MAP_TIMES)
-    page.add_init_script(
-        "window.addEventListener('plotly-loaded', () => setTimeout(() => window.scrollTo(0, 1500)))"
-    )
+    page.add_init_script("window.addEventListener('plotly-loaded', () => setTimeout(() => window.scrollTo(0, 1500)))")
     page.goto(f"{server_url}/?region=610000&date=2020-02-15")
     page.wait_for_function("() => window.__drawnAt['flow-chart']", timeout=30_000)
     at = page.evaluate("() => window.__drawnAt")
