@@ -438,6 +438,7 @@ clientside_callback(  # a figure from the server shows nothing after the day sho
     Input("trend-chart", "figure"),
     State("view-day", "data"),
     State("trend-view", "value"),
+    prevent_initial_call=True,  # the page's first trend is empty: its figure is asked for once the map is drawn
 )
 clientside_callback(
     ClientsideFunction("dashboard", "stepTrend"),

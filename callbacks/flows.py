@@ -52,6 +52,9 @@ clientside_callback(
     Input("view-day", "data"),
     Input("flows-visible", "data"),
     AFTER_THE_MAP,
+    # not on the page's first pass: the map is not drawn yet, so there is nothing to give (a Dash pass, ~10 ms on 2
+    # cores, before plotly.js runs); the map's drawing or the section scrolling in runs it
+    prevent_initial_call=True,
 )
 
 
@@ -109,6 +112,7 @@ def select_origin(map_click, row_clicks, od_click, current):
 @declared_callback(
     Output("scale-chart", "figure"),
     Input("flows-args", "data"),
+    prevent_initial_call=True,  # nothing to draw until the section's args come (after the first map)
     permission="view",
     cache="shared",
 )
@@ -137,6 +141,7 @@ def update_od(args, mode, origin):
 @declared_callback(
     Output("import-chart", "figure"),
     Input("flows-args", "data"),
+    prevent_initial_call=True,  # nothing to draw until the section's args come (after the first map)
     permission="view",
     cache="shared",
 )

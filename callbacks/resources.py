@@ -72,6 +72,9 @@ clientside_callback(
     Input("view-day", "data"),
     Input("resources-visible", "data"),
     AFTER_THE_MAP,
+    # not on the page's first pass: the map is not drawn yet, so there is nothing to give (a Dash pass, ~10 ms on 2
+    # cores, before plotly.js runs); the map's drawing or the section scrolling in runs it
+    prevent_initial_call=True,
 )
 
 
