@@ -471,7 +471,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
 // The first load's charts below the fold after the map. On `/` the flows, the resources panel and their charts are
 // below a 1080p screen, and drawing them (~80 ms of plotly on 2 cores, and their first paint) came between the map's
 // first draw and its boundaries: the map was ~100 ms later. Until the map is drawn (`release`, from
-// drawTheTrendAfterTheMap, after 2.5 s at most) or the reader scrolls, a chart whose top is below the window is drawn
+// afterTheFirstMap, after 2.5 s at most) or the reader scrolls, a chart whose top is below the window is drawn
 // later: its Plotly.react waits, with the latest figure dcc.Graph gave it. Only the first load of a visit holds.
 const chartsBelowTheFold = (function () {
   const held = new Map();  // chart -> {args, done: [[resolve, reject]]}
@@ -504,9 +504,10 @@ const chartsBelowTheFold = (function () {
   return {release};
 })();
 
-// The first load's map before the trend: the trend's figure (every day of the range, a third of a second to draw
-// on a PC without a GPU) is asked for once the map is drawn (`map-drawn`), or after 2.5 s whatever happens.
-(function drawTheTrendAfterTheMap() {
+// What the first load of `/` holds back until its map is drawn (or 2.5 s, whatever happens): the trend's figure
+// (every day of the range, a third of a second to draw on a PC without a GPU), asked for on `map-drawn`; the map's
+// national background (showBackground); the charts below the fold (chartsBelowTheFold).
+(function afterTheFirstMap() {
   let seen = null;
   setInterval(() => {
     const el = document.getElementById('region-map');

@@ -6,7 +6,7 @@ import json
 import re
 
 from playwright.sync_api import expect
-from waiting import callbacks_done, map_drawn, until
+from waiting import MAP_HAS_EVERY_LAYER, callbacks_done, map_drawn, until
 
 
 def _map_values(page) -> dict:
@@ -481,14 +481,14 @@ def test_the_map_is_drawn_first_and_its_national_background_right_after(server_u
     assert page.evaluate(BACKGROUND_DRAWN)
 
 
+# When the map was drawn (the wait of map_drawn) and when each chart first was, noted every frame from the start
 CHART_AND_MAP_TIMES = """(() => {
+  const mapDrawn = MAP_HAS_EVERY_LAYER;
   const at = window.__drawnAt = {};
   const step = () => {
     const now = performance.now();
-    const gd = document.querySelector('#region-map .js-plotly-plot');
-    const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-    const map = sub && sub.map;
-    if (at.map === undefined && map && map.loaded() && map.getStyle().layers.some(l => l.type === 'fill')) {
+    if (at.map === undefined && document.querySelector('#region-map .js-plotly-plot')?._fullData
+        && mapDrawn('#region-map')) {
       at.map = now;
     }
     for (const id of ['flow-chart', 'od-chart', 'trend-chart']) {
@@ -497,7 +497,7 @@ CHART_AND_MAP_TIMES = """(() => {
     requestAnimationFrame(step);
   };
   requestAnimationFrame(step);
-})()"""
+})()""".replace("MAP_HAS_EVERY_LAYER", MAP_HAS_EVERY_LAYER)
 
 
 def test_the_charts_below_the_fold_are_drawn_after_the_map(server_url, page):

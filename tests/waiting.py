@@ -26,7 +26,8 @@ _DASH_IDLE = "() => !document.querySelector('[data-dash-is-loading]')"
 
 # Every layer of the figure handed to MapLibre, its data loaded: plotly makes a source `source-<uid>` for each
 # choroplethmap trace (once its GeoJSON, maybe a URL, has come) and `source-<uid>-circle` for each scattermap trace.
-_MAP_HAS_EVERY_LAYER = """(selector) => {
+# Also what a test's own init script can call, to note when the map was drawn.
+MAP_HAS_EVERY_LAYER = """(selector) => {
     const gd = document.querySelector(selector + ' .js-plotly-plot');
     const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot.map;
     if (!map || !map.loaded()) return false;
@@ -41,7 +42,7 @@ _MAP_HAS_EVERY_LAYER = """(selector) => {
 
 def map_drawn(page, selector: str = "#region-map", timeout: float = 30_000) -> None:
     """Until the map in ``selector`` has painted every layer of the figure it was last given (before a picture)."""
-    page.wait_for_function(_MAP_HAS_EVERY_LAYER, arg=selector, timeout=timeout)
+    page.wait_for_function(MAP_HAS_EVERY_LAYER, arg=selector, timeout=timeout)
     page.evaluate(_MAP_IDLE, selector)
 
 
