@@ -108,7 +108,7 @@ function keepInFigure(gd, indices) {
   }
 }
 
-// The map's redraw runs after the next frame is painted: the KPI row of the day or region (showKpis, a few DOM
+// The map's redraw runs after the next frame is painted: the KPI row of the day or region (kpiRow, a few DOM
 // nodes) shows in that frame, and the map's (tens of milliseconds of WebGL work) in the frames after, for the latest
 // change asked only. False when the values are not held (the server is asked then).
 let soon = null;
@@ -158,8 +158,61 @@ const recolourSoon = (day, store, region, metric) => redrawSoon(day, entryOf(sto
 
 let lastWanted = null, prefetched = {}, dayAhead = null;
 
+// The day values the page asks for: the view's own (every day, or the window around the slider's block on a
+// long range); once held, the province's and every unit's, so that a region change finds its values: every
+// day a moment after the page has settled when the range is held whole, else the day shown (a window of days
+// for each region would be megabytes) each time the slider rests. [[region, metric, block], ...], or no_update.
+function daysWanted(region, metric, index, store, plan, version) {
+  const nu = window.dash_clientside.no_update;
+  if (!plan || !region || !metric) { return nu; }
+  const block = plan.whole ? null : Math.floor((index || 0) / plan.size);
+  const lacks = (r) => { const e = entryOf(store, r, metric); return !e || e.block !== block; };
+  if (lacks(region)) {
+    const want = [[region, metric, block]];
+    const key = JSON.stringify(want);
+    if (key === lastWanted) { return nu; }
+    lastWanted = key;
+    return want;
+  }
+  // Asked from outside the callbacks: `map-days` is wantMapDays's input and the answer's output, and Dash does
+  // not run a callback again on what its own chain changed. What is held is read when asked.
+  const askRest = (asked, missing) => {
+    const held = window.dash_component_api.getLayout('map-days').props.data;
+    const rest = plan.regions.filter((r) => missing(entryOf(held, r, metric)));
+    if (rest.length) { window.dash_clientside.set_props('map-days-wanted', {data: rest.map((r) => [r, metric, asked])}); }
+  };
+  if (!plan.whole) {  // a long range: the day shown for every region, once the slider rests a moment
+    clearTimeout(dayAhead);
+    dayAhead = setTimeout(() => {
+      const day = window.dash_component_api.getLayout('date-select').props.value;
+      if (day) { askRest({day}, (e) => !e || e.days[day] === undefined); }
+    }, 300);
+    return nu;
+  }
+  const once = metric + '|' + version;  // a new batch replaces what the page held: asked anew
+  if (!prefetched[once]) {
+    prefetched[once] = true;
+    const ask = () => askRest(null, (e) => !e);
+    setTimeout(() => (window.requestIdleCallback ? window.requestIdleCallback(ask, {timeout: 2000}) : ask()), 2000);
+  }
+  return nu;
+}
+
 // "截至2020年2月15日24时": data/formatting.py as_of, for a day of a KPI book.
 const asOf = (iso) => `截至${iso.slice(0, 4)}年${parseInt(iso.slice(5, 7), 10)}月${parseInt(iso.slice(8, 10), 10)}日24时`;
+
+// The KPI row of a region on a day, from its book (views/kpis.py kpi_book): the five tiles, their changes, the
+// region's name and the as-of line (12 outputs). A region whose book the page lacks is asked for (`kpi-book-wanted`);
+// the row stays as it was until the book comes.
+function kpiRow(region, day, books) {
+  const out = new Array(12).fill(window.dash_clientside.no_update);
+  const book = books && books[region];
+  if (!day) { return out; }
+  if (!book) { window.dash_clientside.set_props('kpi-book-wanted', {data: region}); return out; }
+  const index = Math.round((Date.parse(day + 'T00:00:00Z') - Date.parse(book.first + 'T00:00:00Z')) / 86400000);
+  const row = book.rows[book.days[index]];
+  return row ? [...row, book.region, asOf(day)] : out;
+}
 
 // The trend as of the day shown: the server's figure holds every day (views/trends.py shared_trend), and the
 // page hides the days after the one shown, so that a date step needs no new figure. The full traces of each figure
@@ -286,17 +339,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
       return '?' + params.toString();
     },
-    // The KPI row of a region on a day, from its book (views/kpis.py kpi_book): the five tiles, their changes, the
-    // region's name and the as-of line. A region whose book the page lacks is asked for (`kpi-book-wanted`); the
-    // row stays as it was until the book comes.
-    showKpis: function (region, day, books) {
-      const out = new Array(12).fill(window.dash_clientside.no_update);
-      const book = books && books[region];
-      if (!day) { return out; }
-      if (!book) { window.dash_clientside.set_props('kpi-book-wanted', {data: region}); return out; }
-      const index = Math.round((Date.parse(day + 'T00:00:00Z') - Date.parse(book.first + 'T00:00:00Z')) / 86400000);
-      const row = book.rows[book.days[index]];
-      return row ? [...row, book.region, asOf(day)] : out;
+    // The KPI row after a region change or a book's arrival (a date step shows it from syncDate).
+    showKpis: function (region, books, day) {
+      return kpiRow(region, day, books);
     },
 
     // A region change: the drawn map takes the region's view (its unit's counties coloured, the outline, the
@@ -321,52 +366,22 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return {region: region, at: Date.now()};
     },
 
-    // The day values the page asks for: the view's own (every day, or the window around the slider's block on a
-    // long range); once held, the province's and every unit's, so that a region change finds its values: every
-    // day a moment after the page has settled when the range is held whole, else the day shown (a window of days
-    // for each region would be megabytes) each time the slider rests. [[region, metric, block], ...]
-    wantMapDays: function (region, metric, index, store, plan, version) {
-      const nu = window.dash_clientside.no_update;
-      if (!plan || !region || !metric) { return nu; }
-      const block = plan.whole ? null : Math.floor((index || 0) / plan.size);
-      const lacks = (r) => { const e = entryOf(store, r, metric); return !e || e.block !== block; };
-      if (lacks(region)) {
-        const want = [[region, metric, block]];
-        const key = JSON.stringify(want);
-        if (key === lastWanted) { return nu; }
-        lastWanted = key;
-        return want;
-      }
-      // Asked from outside the callbacks: `map-days` is this callback's input and the answer's output, and Dash
-      // does not run a callback again on what its own chain changed. What is held is read when asked.
-      const askRest = (asked, missing) => {
-        const held = window.dash_component_api.getLayout('map-days').props.data;
-        const rest = plan.regions.filter((r) => missing(entryOf(held, r, metric)));
-        if (rest.length) { window.dash_clientside.set_props('map-days-wanted', {data: rest.map((r) => [r, metric, asked])}); }
-      };
-      if (!plan.whole) {  // a long range: the day shown for every region, once the slider rests a moment
-        clearTimeout(dayAhead);
-        dayAhead = setTimeout(() => {
-          const day = window.dash_component_api.getLayout('date-select').props.value;
-          if (day) { askRest({day}, (e) => !e || e.days[day] === undefined); }
-        }, 300);
-        return nu;
-      }
-      const once = metric + '|' + version;  // a new batch replaces what the page held: asked anew
-      if (!prefetched[once]) {
-        prefetched[once] = true;
-        const ask = () => askRest(null, (e) => !e);
-        setTimeout(() => (window.requestIdleCallback ? window.requestIdleCallback(ask, {timeout: 2000}) : ask()), 2000);
-      }
-      return nu;
+    // What the page lacks after a region, metric or `map-days` change (daysWanted). The slider is read, not
+    // listened to: on a range held whole a date step needs nothing, and its Dash pass came in the middle of the
+    // map's redraw; on a long range syncDate asks for the block a step leaves.
+    wantMapDays: function (region, metric, store, index, plan, version) {
+      return daysWanted(region, metric, index, store, plan, version);
     },
 
     // The date after a control moved: prev/next a day, the slider (an index from the first day), a click on the
-    // trend, or the dropdown itself; kept inside the range the dropdown offers. Returns [date, slider index].
-    // The map is recoloured from here (recolourSoon), one step of Dash's rendering earlier than `date-select`.
-    syncDate: function (current, slider, _prev, _next, click, options, store, region, metric) {
+    // trend, or the dropdown itself (a pick, or playback); kept inside the range the dropdown offers.
+    // Returns [date, slider index, the KPI row's 12 outputs]. The date step is all done from this one Dash pass:
+    // the KPI row, and the map's recolour after the frame that shows it (recolourSoon) or the server's map when the
+    // page lacks the day (dayMissed). A second pass on `date-select` cost each step ~15 ms before the map.
+    syncDate: function (current, slider, _prev, _next, click, options, store, region, metric, plan, version, books) {
       const nu = window.dash_clientside.no_update;
-      if (!options || !options.length) { return [nu, nu]; }
+      const none = new Array(12).fill(nu);
+      if (!options || !options.length) { return [nu, nu, ...none]; }
       const DAY = 86400000;
       const toMs = (iso) => Date.parse(iso.slice(0, 10) + 'T00:00:00Z');
       const end = toMs(options[0].value), start = toMs(options[options.length - 1].value);  // newest first
@@ -381,15 +396,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       day = Math.min(Math.max(day, start), end);
       const iso = new Date(day).toISOString().slice(0, 10);
       const index = Math.round((day - start) / DAY);
-      if (iso !== current) { recolourSoon(iso, store, region, metric); }
-      return [iso === current ? nu : iso, index === slider ? nu : index];
-    },
-
-    // A date whose map the controls above could not recolour (playback, or the day values not there yet).
-    stepMap: function (day, store, region, metric) {
-      if (recoloured === day || recolourSoon(day, store, region, metric)) { return window.dash_clientside.no_update; }
-      followAfterMap();
-      return {day: day, at: Date.now()};  // the server draws the day
+      const shown = iso !== current || trigger === 'date-select';  // a new day on screen (the dropdown set it)
+      if (shown && iso !== recoloured && !recolourSoon(iso, store, region, metric)) { dayMissed(iso); }
+      if (plan && !plan.whole) {  // a long range: the block of the day shown, and the day for every region
+        const want = daysWanted(region, metric, index, store, plan, version);
+        if (want !== nu) { window.dash_clientside.set_props('map-days-wanted', {data: want}); }
+      }
+      return [iso === current ? nu : iso, index === slider ? nu : index, ...(shown ? kpiRow(region, iso, books) : none)];
     },
 
     // The trend follows the day shown (after the map) on the drawn chart: its marker, and nothing after the day.

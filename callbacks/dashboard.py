@@ -41,6 +41,17 @@ def only_triggered_by(*ids: str) -> bool:
     return bool(fired) and fired <= set(ids)
 
 
+# The KPI row's 12 outputs (the five tiles, their changes, the region, the as-of line), written by showKpis and by
+# syncDate (a date step): assets/dashboard.js kpiRow.
+KPI_ROW = [
+    *[Output(f"kpi-{k}", "children") for k in KPI_COLUMNS],
+    *[Output(f"kpi-{k}-delta", "children") for k in KPI_COLUMNS],
+    Output("kpi-region", "children"),
+    Output("as-of", "children"),
+]
+KPI_ROW_AGAIN = [Output(o.component_id, o.component_property, allow_duplicate=True) for o in KPI_ROW]
+
+
 # ---- date ---------------------------------------------------------------------------------------------------
 # Prev/next, the slider, a click on the trend and the dropdown keep each other in step in the browser
 # (assets/dashboard.js): no request before the views can start to follow.
@@ -48,6 +59,7 @@ clientside_callback(
     ClientsideFunction("dashboard", "syncDate"),
     Output("date-select", "value"),
     Output("date-slider", "value"),
+    *KPI_ROW_AGAIN,  # a date step's KPI row comes from this pass (showKpis: a region change's)
     Input("date-select", "value"),
     Input("date-slider", "value"),
     Input("date-prev", "n_clicks"),
@@ -57,6 +69,9 @@ clientside_callback(
     State("map-days", "data"),
     State("region-select", "value"),
     State("metric-select", "value"),
+    State("map-days-plan", "data"),
+    State("page-version", "data"),
+    State("kpi-books", "data"),
     prevent_initial_call=True,
 )
 
@@ -143,13 +158,10 @@ clientside_callback(
 # whose book is not held (a county) is asked for through `kpi-book-wanted`.
 clientside_callback(
     ClientsideFunction("dashboard", "showKpis"),
-    *[Output(f"kpi-{k}", "children") for k in KPI_COLUMNS],
-    *[Output(f"kpi-{k}-delta", "children") for k in KPI_COLUMNS],
-    Output("kpi-region", "children"),
-    Output("as-of", "children"),
+    *KPI_ROW,
     Input("region-select", "value"),
-    Input("date-select", "value"),
     Input("kpi-books", "data"),
+    State("date-select", "value"),
     prevent_initial_call=True,
 )
 
@@ -270,21 +282,10 @@ clientside_callback(
     Output("map-days-wanted", "data"),
     Input("region-select", "value"),
     Input("metric-select", "value"),
-    Input("date-slider", "value"),
     Input("map-days", "data"),
+    State("date-slider", "value"),  # a date step asks through syncDate, on a long range only
     State("map-days-plan", "data"),
     State("page-version", "data"),
-)
-
-
-clientside_callback(
-    ClientsideFunction("dashboard", "stepMap"),
-    Output("map-day-missed", "data"),
-    Input("date-select", "value"),
-    State("map-days", "data"),
-    State("region-select", "value"),
-    State("metric-select", "value"),
-    prevent_initial_call=True,
 )
 
 

@@ -591,7 +591,7 @@ def layout(**query) -> html.Div:
                     dcc.Store(id="trend-forecast-shown"),  # the day's forecast fan
                     # The day the views below the map show. It follows `date-select` once the map has been
                     # recoloured, so the requests for KPIs, table and judgement do not hold up the map
-                    # (assets/dashboard.js, stepMap).
+                    # (assets/dashboard.js, syncDate).
                     dcc.Store(id="view-day", data=state.date),
                     # The region the views below the map show: it follows `region-select` once the map has been
                     # recoloured and zoomed in the browser (assets/dashboard.js pickRegion), so their answers do

@@ -352,4 +352,23 @@ def test_a_day_the_page_does_not_hold_is_drawn_by_the_server_and_the_page_follow
         arg=xian,
     )
     expect(page.locator("#table-title")).to_have_text(f"各市（区）{end.month}月{end.day}日排名", timeout=10_000)
+    # the jump asked for the days around the new day: a step back from there is recoloured in the page
+    page.wait_for_function(
+        "(day) => { const d = window.dash_component_api.getLayout('map-days').props.data || {};"
+        " return d['610000|confirmed_cum']?.days[day] !== undefined; }",
+        arg=(end - pd.Timedelta(days=1)).isoformat(),
+        timeout=10_000,
+    )
+    asked = []
+    page.on("request", lambda r: r.method == "POST" and asked.append(r.post_data_json["output"]))
+    page.keyboard.press("ArrowLeft")
+    before = end - pd.Timedelta(days=1)
+    expect(page.locator("#as-of")).to_have_text(f"截至{before.year}年{before.month}月{before.day}日24时")
+    xian = queries.summary("610100", before.isoformat(), eng)["confirmed_cum"]
+    page.wait_for_function(
+        "(n) => { const d = document.querySelector('#region-map .js-plotly-plot').data[0];"
+        " return d.z[d.locations.indexOf('610100')] === n; }",
+        arg=xian,
+    )
+    assert not [o for o in asked if "region-map.figure" in o], asked
     page.close()
