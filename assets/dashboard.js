@@ -69,17 +69,23 @@ function recolourMap(day, entry, view, region) {
   return true;
 }
 
-// The page's first map comes without its national background (views/maps.py background_later): shown here once
-// the map is drawn, in what is drawn and in the figure Dash keeps (a redraw of that figure keeps it). A redraw, not
-// a relayout: a relayout is reported as a change of the map's view (relayoutData), which the page answers.
+// The page's first map comes without its national background and its colour bar (views/maps.py background_later):
+// both shown here once the map is drawn, in what is drawn and in the figure Dash keeps (a redraw of that figure keeps
+// them). A redraw, not a relayout: a relayout is reported as a change of the map's view (relayoutData), which the page
+// answers.
 function showBackground(gd) {
   const layers = gd && gd.layout && gd.layout.map && gd.layout.map.layers;
-  if (!layers || !layers.some((layer) => layer.visible === false) || !window.Plotly) { return; }
+  const axis = gd && gd.layout && gd.layout.coloraxis;
+  const barHidden = axis && axis.showscale === false;
+  if (!layers || !window.Plotly || !(barHidden || layers.some((layer) => layer.visible === false))) { return; }
   const node = window.dash_component_api && window.dash_component_api.getLayout('region-map');
-  const kept = node && node.props && node.props.figure && node.props.figure.layout.map;
-  [layers, (kept && kept.layers) || []].forEach((list) => list.forEach((layer) => {
+  const kept = node && node.props && node.props.figure && node.props.figure.layout;
+  [layers, (kept && kept.map && kept.map.layers) || []].forEach((list) => list.forEach((layer) => {
     if (layer.visible === false) { layer.visible = true; }
   }));
+  if (barHidden) {
+    [axis, kept && kept.coloraxis].forEach((a) => { if (a) { delete a.showscale; } });
+  }
   window.Plotly.redraw(gd);
 }
 
@@ -519,7 +525,7 @@ const chartsBelowTheFold = (function () {
 
 // What the first load of `/` holds back until its map is drawn (or 2.5 s, whatever happens): the trend's figure
 // (every day of the range, a third of a second to draw on a PC without a GPU), asked for on `map-drawn`; the map's
-// national background (showBackground); the charts below the fold (chartsBelowTheFold).
+// national background and colour bar (showBackground); the charts below the fold (chartsBelowTheFold).
 (function afterTheFirstMap() {
   let seen = null;
   setInterval(() => {

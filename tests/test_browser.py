@@ -457,21 +457,27 @@ def _component(node, component_id: str) -> dict | None:
 
 BACKGROUND_DRAWN = """() => { const gd = document.querySelector('#region-map .js-plotly-plot');
   const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot.map;
-  return !!map && map.getStyle().layers.some((l) => l.id.startsWith('plotly-layout-layer-') && l.type === 'line'); }"""
+  return !!map && map.getStyle().layers.some((l) => l.id.startsWith('plotly-layout-layer-') && l.type === 'line')
+    && !!gd.querySelector('.colorbar .cbtitle'); }"""
 
 
 def test_the_map_is_drawn_first_and_its_national_background_right_after(server_url, page):
     """A leader opening `/`: the page's first map comes without the neighbouring provinces' outlines (MapLibre tiling
-    China's 287 KB held the choropleth up ~150 ms), and they are drawn once the map is; a drag of the map keeps them."""
+    China's 287 KB held the choropleth up ~150 ms) and its colour bar, and they are drawn once the map is, the map
+    the same size; a drag of the map keeps them."""
     sent = page.request.get(f"{server_url}/_dash-layout", headers={"Referer": f"{server_url}/"}).json()
     figure = _component(sent, "region-map")["props"]["figure"]
     assert [(layer["source"], layer.get("visible")) for layer in figure["layout"]["map"]["layers"]] == [
         ("/assets/geo/china.geojson", False)
     ]
+    assert figure["layout"]["coloraxis"]["showscale"] is False
     page.goto(f"{server_url}/?region=610000&date=2020-02-15")
     map_drawn(page)
+    first_size = page.locator("#region-map .maplibregl-canvas").bounding_box()
     page.wait_for_function(BACKGROUND_DRAWN)
+    assert "累计确诊" in page.locator("#region-map .colorbar .cbtitle").text_content()
     box = page.locator("#region-map .maplibregl-canvas").bounding_box()
+    assert (box["width"], box["height"]) == (first_size["width"], first_size["height"])
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2 + 30, steps=6)

@@ -50,13 +50,14 @@ def test_map_follows_region_date_and_metric(cb):
     assert "10万" in later.layout.coloraxis.colorbar.title.text
 
 
-def test_the_first_map_hides_only_its_national_background_and_leaves_the_shared_one_whole(cb):
+def test_the_first_map_hides_only_its_national_background_and_colour_bar_and_leaves_the_shared_one_whole(cb):
     shared = maps.shared_map("610000", "2020-02-15", "confirmed_cum", ())
     first = maps.background_later(shared)
     assert [layer.get("visible") for layer in first["layout"]["map"]["layers"]] == [False]
     assert first["data"] == shared["data"] and first["layout"]["map"]["center"] == shared["layout"]["map"]["center"]
     # later figures (a metric, a day the page does not hold) still draw it: the cached figure is not changed
     assert [layer.get("visible") for layer in shared["layout"]["map"]["layers"]] == [None]
+    assert first["layout"]["coloraxis"]["showscale"] is False and "showscale" not in shared["layout"]["coloraxis"]
     assert maps.shared_map("610000", "2020-02-15", "confirmed_cum", ()) == shared
 
 

@@ -52,15 +52,20 @@ def shared_map(
 
 
 def background_later(figure: dict) -> dict:
-    """The map as the page first draws it: the national background (China's provinces as outlines) hidden, and
-    shown by the page once the map is drawn (assets/dashboard.js showBackground). MapLibre tiles its 287 KB on the
-    same 2 cores as the choropleth, and the first map waited ~150-250 ms for a context layer (measured)."""
+    """The map as the page first draws it: the national background (China's provinces as outlines) and the colour bar
+    hidden, and shown by the page once the map is drawn (assets/dashboard.js showBackground). MapLibre tiles the
+    background's 287 KB on the same 2 cores as the choropleth, and the first map waited ~150-250 ms for a context
+    layer; the colour bar's ticks, each measured in the page, were ~25 ms of the map's first Plotly.react (measured).
+    The bar lies inside the map (figures/metrics.py colour_axis), so showing it does not resize the map."""
     layout = figure["layout"]
     layers = [
         {**layer, "visible": False} if layer.get("source") == maps.CHINA_URL else layer
         for layer in layout["map"].get("layers", [])
     ]
-    return {**figure, "layout": {**layout, "map": {**layout["map"], "layers": layers}}}
+    hidden = {"map": {**layout["map"], "layers": layers}}
+    if "coloraxis" in layout:
+        hidden["coloraxis"] = {**layout["coloraxis"], "showscale": False}
+    return {**figure, "layout": {**layout, **hidden}}
 
 
 MAP_DAY_TRACES = (maps.TRACE_UNITS, maps.TRACE_UNITS_NODATA, maps.TRACE_COUNTIES, maps.TRACE_COUNTIES_NODATA)
