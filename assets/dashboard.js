@@ -353,8 +353,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     // A region change: the drawn map takes the region's view (its unit's counties coloured, the outline, the
     // centre and zoom) from the day values held, after the KPI row is painted. The server draws the map instead
     // (`map-region-missed`) when they are not held or facility layers are shown (they differ by region).
-    pickRegion: function (region, store, metric, layers, day) {
+    pickRegion: function (region, store, metric, layers, day, index, plan, version) {
       const nu = window.dash_clientside.no_update;
+      const want = daysWanted(region, metric, index, store, plan, version);  // (wantMapDays: not woken by a region)
+      if (want !== nu) { window.dash_clientside.set_props('map-days-wanted', {data: want}); }
       const entry = entryOf(store, region, metric);
       const gd = document.querySelector('#region-map .js-plotly-plot');
       const follow = () => window.dash_clientside.set_props('view-region', {data: region});
@@ -372,10 +374,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return {region: region, at: Date.now()};
     },
 
-    // What the page lacks after a region, metric or `map-days` change (daysWanted). The slider is read, not
-    // listened to: on a range held whole a date step needs nothing, and its Dash pass came in the middle of the
-    // map's redraw; on a long range syncDate asks for the block a step leaves.
-    wantMapDays: function (region, metric, store, index, plan, version) {
+    // What the page lacks after a metric or `map-days` change, and on the page's first pass (daysWanted). The region
+    // and the slider are read, not listened to: a region change or a date step asks from its own callback (pickRegion,
+    // syncDate), as a Dash pass of this one came in the middle of the map's redraw (~10-20 ms each on 2 cores).
+    wantMapDays: function (metric, store, region, index, plan, version) {
       return daysWanted(region, metric, index, store, plan, version);
     },
 

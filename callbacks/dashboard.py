@@ -280,9 +280,9 @@ def update_map_days(wanted, _version=None, region=None, metric=None, day_index=N
 clientside_callback(
     ClientsideFunction("dashboard", "wantMapDays"),
     Output("map-days-wanted", "data"),
-    Input("region-select", "value"),
     Input("metric-select", "value"),
     Input("map-days", "data"),
+    State("region-select", "value"),  # a region change asks through pickRegion
     State("date-slider", "value"),  # a date step asks through syncDate, on a long range only
     State("map-days-plan", "data"),
     State("page-version", "data"),
@@ -297,6 +297,9 @@ clientside_callback(
     State("metric-select", "value"),
     State("layer-select", "value"),
     State("date-select", "value"),
+    State("date-slider", "value"),
+    State("map-days-plan", "data"),
+    State("page-version", "data"),
     prevent_initial_call=True,
 )
 
