@@ -187,12 +187,12 @@ function daysWanted(region, metric, index, store, plan, version) {
     const rest = plan.regions.filter((r) => missing(entryOf(held, r, metric)));
     if (rest.length) { window.dash_clientside.set_props('map-days-wanted', {data: rest.map((r) => [r, metric, asked])}); }
   };
-  if (!plan.whole) {  // a long range: the day shown for every region, once the slider rests a moment
+  if (!plan.whole) {  // a long range: the day shown for every region, once the slider rests 150 ms
     clearTimeout(dayAhead);
     dayAhead = setTimeout(() => {
       const day = window.dash_component_api.getLayout('date-select').props.value;
       if (day) { askRest({day}, (e) => !e || e.days[day] === undefined); }
-    }, 300);
+    }, 150);
     return nu;
   }
   const once = metric + '|' + version;  // a new batch replaces what the page held: asked anew
