@@ -165,14 +165,33 @@ const recolourSoon = (day, store, region, metric) => redrawSoon(day, entryOf(sto
 let lastWanted = null, prefetched = {}, dayAhead = null;
 
 // The day values the page asks for: the view's own (every day, or the window around the slider's block on a
-// long range); once held, the province's and every unit's, so that a region change finds its values: every
-// day a moment after the page has settled when the range is held whole, else the day shown (a window of days
-// for each region would be megabytes) each time the slider rests. [[region, metric, block], ...], or no_update.
+// long range); the province's and every unit's, so that a region change finds its values: every day, a moment
+// after the page has settled, once the view's own are held, when the range is held whole; else the day shown (a
+// window of days for each region would be megabytes) each time the slider rests. [[region, metric, block], ...], or
+// no_update.
 function daysWanted(region, metric, index, store, plan, version) {
   const nu = window.dash_clientside.no_update;
   if (!plan || !region || !metric) { return nu; }
   const block = plan.whole ? null : Math.floor((index || 0) / plan.size);
   const lacks = (r) => { const e = entryOf(store, r, metric); return !e || e.block !== block; };
+  // Asked from outside the callbacks: `map-days` is wantMapDays's input and the answer's output, and Dash does
+  // not run a callback again on what its own chain changed. What is held is read when asked. The view's own region
+  // is asked for its block, never a day (a one-day answer would replace its window), and in the same request when
+  // it still lacks it: a new request replaces one Dash has not answered yet.
+  const askRest = (asked, missing, own = []) => {
+    const held = window.dash_component_api.getLayout('map-days').props.data;
+    const rest = plan.regions.filter((r) => r !== region && missing(entryOf(held, r, metric)));
+    const lacking = own.filter(([r]) => { const e = entryOf(held, r, metric); return !e || e.block !== block; });
+    const want = [...lacking, ...rest.map((r) => [r, metric, asked])];
+    if (want.length) { window.dash_clientside.set_props('map-days-wanted', {data: want}); }
+  };
+  if (!plan.whole) {  // a long range: the day shown for every other region, once the slider rests 150 ms, beside
+    clearTimeout(dayAhead);  // the view's own block (a region change to a unit soon after then finds its day)
+    dayAhead = setTimeout(() => {
+      const day = window.dash_component_api.getLayout('date-select').props.value;
+      if (day) { askRest({day}, (e) => !e || e.days[day] === undefined, [[region, metric, block]]); }
+    }, 150);
+  }
   if (lacks(region)) {
     const want = [[region, metric, block]];
     const key = JSON.stringify(want);
@@ -180,21 +199,7 @@ function daysWanted(region, metric, index, store, plan, version) {
     lastWanted = key;
     return want;
   }
-  // Asked from outside the callbacks: `map-days` is wantMapDays's input and the answer's output, and Dash does
-  // not run a callback again on what its own chain changed. What is held is read when asked.
-  const askRest = (asked, missing) => {
-    const held = window.dash_component_api.getLayout('map-days').props.data;
-    const rest = plan.regions.filter((r) => missing(entryOf(held, r, metric)));
-    if (rest.length) { window.dash_clientside.set_props('map-days-wanted', {data: rest.map((r) => [r, metric, asked])}); }
-  };
-  if (!plan.whole) {  // a long range: the day shown for every region, once the slider rests 150 ms
-    clearTimeout(dayAhead);
-    dayAhead = setTimeout(() => {
-      const day = window.dash_component_api.getLayout('date-select').props.value;
-      if (day) { askRest({day}, (e) => !e || e.days[day] === undefined); }
-    }, 150);
-    return nu;
-  }
+  if (!plan.whole) { return nu; }
   const once = metric + '|' + version;  // a new batch replaces what the page held: asked anew
   if (!prefetched[once]) {
     prefetched[once] = true;

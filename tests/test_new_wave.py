@@ -303,7 +303,8 @@ def test_a_region_change_on_years_of_data_is_drawn_in_the_browser(years_of_data,
     expect(page.locator("#as-of")).to_have_text("截至2020年2月16日24时")
     held = (
         "() => { const d = window.dash_component_api.getLayout('map-days').props.data || {};"
-        " return !d['610000|confirmed_cum'].days['2021-06-01']"  # the province's window, not every day
+        " const province = d['610000|confirmed_cum'];"
+        " return !!province && !province.days['2021-06-01']"  # the province's window, not every day
         " && ['610100', '610700'].every(r => d[r + '|confirmed_cum']?.days['2020-02-16'] !== undefined); }"
     )
     page.wait_for_function(held, timeout=30_000)
