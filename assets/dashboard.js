@@ -185,12 +185,13 @@ function daysWanted(region, metric, index, store, plan, version) {
     const want = [...lacking, ...rest.map((r) => [r, metric, asked])];
     if (want.length) { window.dash_clientside.set_props('map-days-wanted', {data: want}); }
   };
-  if (!plan.whole) {  // a long range: the day shown for every other region, once the slider rests 150 ms, beside
-    clearTimeout(dayAhead);  // the view's own block (a region change to a unit soon after then finds its day)
-    dayAhead = setTimeout(() => {
+  if (!plan.whole) {  // a long range: once the slider rests 150 ms, one request for the view's own block (if it
+    clearTimeout(dayAhead);  // lacks it) and the day shown for every other region (a region change soon after then
+    dayAhead = setTimeout(() => {  // finds its unit's day); asked apart, each request replaced the unanswered other
       const day = window.dash_component_api.getLayout('date-select').props.value;
       if (day) { askRest({day}, (e) => !e || e.days[day] === undefined, [[region, metric, block]]); }
     }, 150);
+    return nu;
   }
   if (lacks(region)) {
     const want = [[region, metric, block]];
@@ -199,7 +200,6 @@ function daysWanted(region, metric, index, store, plan, version) {
     lastWanted = key;
     return want;
   }
-  if (!plan.whole) { return nu; }
   const once = metric + '|' + version;  // a new batch replaces what the page held: asked anew
   if (!prefetched[once]) {
     prefetched[once] = true;
