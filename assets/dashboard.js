@@ -173,27 +173,26 @@ function daysWanted(region, metric, index, store, plan, version) {
   const nu = window.dash_clientside.no_update;
   if (!plan || !region || !metric) { return nu; }
   const block = plan.whole ? null : Math.floor((index || 0) / plan.size);
-  const lacks = (r) => { const e = entryOf(store, r, metric); return !e || e.block !== block; };
+  const lacks = (held) => { const e = entryOf(held, region, metric); return !e || e.block !== block; };
   // Asked from outside the callbacks: `map-days` is wantMapDays's input and the answer's output, and Dash does
   // not run a callback again on what its own chain changed. What is held is read when asked. The view's own region
   // is asked for its block, never a day (a one-day answer would replace its window), and in the same request when
-  // it still lacks it: a new request replaces one Dash has not answered yet.
-  const askRest = (asked, missing, own = []) => {
+  // it still lacks it (`withOwn`): a new request replaces one Dash has not answered yet.
+  const askRest = (asked, missing, withOwn = false) => {
     const held = window.dash_component_api.getLayout('map-days').props.data;
     const rest = plan.regions.filter((r) => r !== region && missing(entryOf(held, r, metric)));
-    const lacking = own.filter(([r]) => { const e = entryOf(held, r, metric); return !e || e.block !== block; });
-    const want = [...lacking, ...rest.map((r) => [r, metric, asked])];
+    const want = [...(withOwn && lacks(held) ? [[region, metric, block]] : []), ...rest.map((r) => [r, metric, asked])];
     if (want.length) { window.dash_clientside.set_props('map-days-wanted', {data: want}); }
   };
   if (!plan.whole) {  // a long range: once the slider rests 150 ms, one request for the view's own block (if it
     clearTimeout(dayAhead);  // lacks it) and the day shown for every other region (a region change soon after then
     dayAhead = setTimeout(() => {  // finds its unit's day); asked apart, each request replaced the unanswered other
       const day = window.dash_component_api.getLayout('date-select').props.value;
-      if (day) { askRest({day}, (e) => !e || e.days[day] === undefined, [[region, metric, block]]); }
+      if (day) { askRest({day}, (e) => !e || e.days[day] === undefined, true); }
     }, 150);
     return nu;
   }
-  if (lacks(region)) {
+  if (lacks(store)) {
     const want = [[region, metric, block]];
     const key = JSON.stringify(want);
     if (key === lastWanted) { return nu; }
@@ -411,11 +410,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const index = Math.round((day - start) / DAY);
       const shown = iso !== current || trigger === 'date-select';  // a new day on screen (the dropdown set it)
       if (shown && iso !== recoloured && !recolourSoon(iso, store, region, metric)) { dayMissed(iso); }
-      if (plan && !plan.whole) {  // a long range: the block of the day shown, and the day for every region
-        const want = daysWanted(region, metric, index, store, plan, version);
-        if (want !== nu) { window.dash_clientside.set_props('map-days-wanted', {data: want}); }
-      }
-      return [iso === current ? nu : iso, index === slider ? nu : index, ...(shown ? kpiRow(region, iso, books) : none)];
+      // a long range: the block of the day shown and the day for every region, asked once the slider rests
+      if (plan && !plan.whole) { daysWanted(region, metric, index, store, plan, version); }
+      const kpis = shown ? kpiRow(region, iso, books) : none;
+      return [iso === current ? nu : iso, index === slider ? nu : index, ...kpis];
     },
 
     // The trend follows the day shown (after the map) on the drawn chart: its marker, and nothing after the day.
