@@ -256,6 +256,7 @@ def warm_up(app: dash.Dash) -> None:
         for step in now:
             step()
         first_page_ready.set()
+        visits.mark()  # this process listens now: its first visitors (a reload after a restart) come before the rest
         later = [
             resources.coverage,  # county polygons read and projected, default distance
             *day_values[len(now) :],
@@ -291,7 +292,10 @@ class Visits:
 
     def seen(self) -> None:
         if not request.headers.get(self.WARM_UP_HEADER):
-            self.last = time.monotonic()
+            self.mark()
+
+    def mark(self) -> None:
+        self.last = time.monotonic()
 
     def wait_until_quiet(self) -> None:
         started = time.monotonic()

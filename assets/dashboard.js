@@ -186,7 +186,11 @@ function daysWanted(region, metric, index, store, plan, version) {
   };
   if (!plan.whole) {  // a long range: once the slider rests 150 ms, one request for the view's own block (if it
     clearTimeout(dayAhead);  // lacks it) and the day shown for every other region (a region change soon after then
-    dayAhead = setTimeout(() => {  // finds its unit's day); asked apart, each request replaced the unanswered other
+    dayAhead = setTimeout(function ask() {  // finds its unit's day); asked apart, each request replaced the other
+      // not before the page's first map is drawn: the answer, handled in the middle of its drawing, held the map
+      // up by ~70-90 ms at the scale set (its first date steps are recoloured once it comes, or drawn by the server)
+      const first = window.dash_component_api.getLayout('map-drawn');
+      if (first && first.props && first.props.data === false) { dayAhead = setTimeout(ask, 150); return; }
       const day = window.dash_component_api.getLayout('date-select').props.value;
       if (day) { askRest({day}, (e) => !e || e.days[day] === undefined, true); }
     }, 150);

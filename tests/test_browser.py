@@ -6,7 +6,7 @@ import json
 import re
 
 from playwright.sync_api import expect
-from waiting import MAP_HAS_EVERY_LAYER, callbacks_done, map_drawn, until
+from waiting import MAP_HAS_EVERY_LAYER, RECORD_ASKED, callbacks_done, map_drawn, until
 
 
 def _map_values(page) -> dict:
@@ -419,17 +419,7 @@ def test_flow_views_follow_region_and_origin_clicks(server_url, page, artifacts)
 def test_the_first_view_comes_with_the_page_and_the_rest_after_its_map(server_url, page):
     """A leader opening `/` on 西安: the KPIs, the judgement strip and the ranking are in the page itself, the router is
     not asked for the page, and the page's other requests wait until its map is drawn (they held the map up)."""
-    page.add_init_script(
-        """(() => { const asked = window.__asked = []; const fetch = window.fetch;
-        window.fetch = function(url, options) {
-          if (String(url).includes('_dash-update-component')) {
-            let drawn = null;
-            try { drawn = window.dash_component_api.getLayout('map-drawn').props.data; } catch (e) { /* none yet */ }
-            asked.push([JSON.parse(options.body).output, drawn]);
-          }
-          return fetch.apply(this, arguments);
-        }; })()"""
-    )
+    page.add_init_script(RECORD_ASKED)
     page.goto(f"{server_url}/?region=610100&date=2020-02-15")
     expect(page.locator("#kpi-region")).to_have_text("西安市")
     expect(page.locator("#table-title")).to_have_text("各市（区）2月15日排名")

@@ -40,6 +40,18 @@ MAP_HAS_EVERY_LAYER = """(selector) => {
 }"""
 
 
+# A test's init script: each Dash callback request the page sends, as [its outputs, whether the first map was drawn
+# then (`map-drawn`)], in ``window.__asked``.
+RECORD_ASKED = """(() => { const asked = window.__asked = []; const fetch = window.fetch;
+    window.fetch = function(url, options) {
+      if (String(url).includes('_dash-update-component')) {
+        let drawn = null;
+        try { drawn = window.dash_component_api.getLayout('map-drawn').props.data; } catch (e) { /* none yet */ }
+        asked.push([JSON.parse(options.body).output, drawn]);
+      }
+      return fetch.apply(this, arguments);
+    }; })()"""
+
 def map_drawn(page, selector: str = "#region-map", timeout: float = 30_000) -> None:
     """Until the map in ``selector`` has painted every layer of the figure it was last given (before a picture)."""
     page.wait_for_function(MAP_HAS_EVERY_LAYER, arg=selector, timeout=timeout)
