@@ -52,6 +52,7 @@ RECORD_ASKED = """(() => { const asked = window.__asked = []; const fetch = wind
       return fetch.apply(this, arguments);
     }; })()"""
 
+
 def map_drawn(page, selector: str = "#region-map", timeout: float = 30_000) -> None:
     """Until the map in ``selector`` has painted every layer of the figure it was last given (before a picture)."""
     page.wait_for_function(MAP_HAS_EVERY_LAYER, arg=selector, timeout=timeout)
