@@ -256,7 +256,8 @@ def warm_up(app: dash.Dash) -> None:
         for step in now:
             step()
         first_page_ready.set()
-        visits.mark()  # this process listens now: its first visitors (a reload after a restart) come before the rest
+        if "gunicorn" not in sys.modules:  # (gunicorn's master forks its workers after the whole warm-up)
+            visits.mark()  # this process listens now: its first visitors (reloads after a restart) come first
         later = [
             resources.coverage,  # county polygons read and projected, default distance
             *day_values[len(now) :],
